@@ -1,0 +1,346 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using ScrapeDo.Lean.Internal.Json;
+
+namespace ScrapeDo.Lean.Internal.Http;
+
+/// <summary>One API call: what it is, where it goes, and what it is about.</summary>
+internal readonly record struct ApiCall(ScrapeDoOperation Operation, HttpMethod Method, Uri Uri, string? JobId = null, string? TaskId = null)
+{
+    public bool IsCreate => Operation == ScrapeDoOperation.CreateJob;
+}
+
+/// <summary>
+/// Sends API calls: a fresh request per attempt, a per-attempt timeout that also covers reading the body, JSON read
+/// straight from the response stream, errors mapped to <see cref="ScrapeDoException"/>s, and the retry rules of
+/// <see cref="ScrapeDoRetryOptions"/>.
+/// </summary>
+internal sealed class ApiPipeline : IDisposable
+{
+    private const int ErrorBodyReadLimit = 8 * 1024;
+    private const int ExcerptChars = 512;
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly string _token;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _attemptTimeout;
+    private readonly ScrapeDoRetryOptions _retry;
+    private readonly RetryBudget _budget;
+    private readonly long _maxResponseBytes;
+    private readonly Version _version;
+    private readonly HttpVersionPolicy _versionPolicy;
+    private readonly Func<double> _random;
+    private int _disposed;
+
+    public ApiPipeline(ScrapeDoClientOptions options, Func<double>? random = null)
+    {
+        _token = options.Token!;
+        _time = options.TimeProvider;
+        _attemptTimeout = options.AttemptTimeout;
+        _retry = options.Retry;
+        _budget = new RetryBudget(options.Retry.BudgetTokens, options.Retry.BudgetRefillPerSuccess);
+        _maxResponseBytes = options.MaxResponseBytes;
+        _version = options.HttpVersion;
+        _versionPolicy = options.HttpVersionPolicy;
+        _random = random ?? Random.Shared.NextDouble;
+
+        if (options.HttpClient is { } client)
+        {
+            _http = client;
+        }
+        else
+        {
+            HttpMessageHandler handler = options.HttpMessageHandler ?? CreateHandler(options.MaxConnectionsPerServer);
+            _http = new HttpClient(handler, disposeHandler: options.HttpMessageHandler is null) { Timeout = Timeout.InfiniteTimeSpan };
+            _ownsHttp = true;
+        }
+    }
+
+    public RetryBudget Budget => _budget;
+
+    /// <summary>Counts every HTTP attempt sent (for requests-per-target figures).</summary>
+    public long AttemptsSent => Interlocked.Read(ref _attemptsSent);
+
+    private long _attemptsSent;
+
+    internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
+    {
+        MaxConnectionsPerServer = maxConnectionsPerServer,
+        // Recycled so DNS changes are picked up on a process that polls for days.
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        // Longer than the slowest poll interval, so a poll cycle reuses its connections instead of reconnecting.
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        AutomaticDecompression = DecompressionMethods.All,
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+    };
+
+    public async Task<T> SendAsync<T>(ApiCall call, ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        for (int attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ScrapeDoException failure;
+            bool retryable;
+            TimeSpan? retryAfter = null;
+
+            using (CancellationTokenSource attemptCts = CreateAttemptSource())
+            using (cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), attemptCts))
+            {
+                try
+                {
+                    using HttpRequestMessage request = CreateRequest(call, body);
+                    Interlocked.Increment(ref _attemptsSent);
+                    using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        T value = await ReadBodyAsync(response, typeInfo, attemptCts.Token).ConfigureAwait(false);
+                        _budget.RecordSuccess();
+                        return value;
+                    }
+
+                    retryAfter = GetRetryAfter(response);
+                    failure = await CreateStatusExceptionAsync(call, response, retryAfter, attempt, attemptCts.Token).ConfigureAwait(false);
+                    retryable = IsRetryableStatus(response.StatusCode, call.IsCreate);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException($"{Describe(call)} was canceled by the caller.", null, cancellationToken);
+                }
+                catch (OperationCanceledException ex)
+                {
+                    failure = new ScrapeDoTimeoutException(
+                        $"{Describe(call)} did not complete within the attempt timeout of {_attemptTimeout.TotalSeconds:0.###} s (attempt {attempt}).",
+                        call.Operation, _attemptTimeout, call.JobId, call.TaskId, attempt, ex)
+                    { CreateOutcomeUnknown = call.IsCreate };
+                    retryable = !call.IsCreate;
+                }
+                catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+                {
+                    // Nothing reached the server, so even a create can be sent again.
+                    failure = Transport(call, attempt, ex, createOutcomeUnknown: false);
+                    retryable = true;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException)
+                {
+                    failure = Transport(call, attempt, ex, createOutcomeUnknown: call.IsCreate);
+                    retryable = !call.IsCreate;
+                }
+                catch (ResponseTooLargeException ex)
+                {
+                    failure = Malformed(call, HttpStatusCode.OK, ex.Message, attempt, ex);
+                    retryable = false;
+                }
+                catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+                {
+                    failure = Malformed(call, HttpStatusCode.OK, $"the response body is not the expected JSON ({Scrub(ex.Message)})", attempt, ex);
+                    retryable = false;
+                }
+            }
+
+            if (!retryable || attempt >= _retry.MaxAttempts || !TryGetDelay(attempt, retryAfter, out TimeSpan delay) || !_budget.TryWithdraw())
+            {
+                throw failure;
+            }
+
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    internal static bool IsRetryableStatus(HttpStatusCode status, bool isCreate) => (int)status switch
+    {
+        408 or 429 or 500 or 503 => true,
+        // A gateway error speaks for an upstream that may already have created the job.
+        502 or 504 => !isCreate,
+        _ => false,
+    };
+
+    private bool TryGetDelay(int attempt, TimeSpan? retryAfter, out TimeSpan delay)
+    {
+        delay = Backoff.FullJitter(attempt, _retry.BaseDelay, _retry.MaxDelay, _random());
+        if (retryAfter is { } hint)
+        {
+            if (hint > _retry.MaxRetryAfter)
+            {
+                return false;
+            }
+
+            if (hint > delay)
+            {
+                delay = hint;
+            }
+        }
+
+        return true;
+    }
+
+    private CancellationTokenSource CreateAttemptSource() =>
+        _attemptTimeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(_attemptTimeout, _time);
+
+    private HttpRequestMessage CreateRequest(ApiCall call, ReadOnlyMemory<byte> body)
+    {
+        var request = new HttpRequestMessage(call.Method, call.Uri) { Version = _version, VersionPolicy = _versionPolicy };
+        request.Headers.TryAddWithoutValidation("X-Token", _token);
+        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        if (!body.IsEmpty)
+        {
+            // The same pooled bytes back every attempt; only the message wrapper is new.
+            var content = new ReadOnlyMemoryContent(body);
+            content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            request.Content = content;
+        }
+
+        return request;
+    }
+
+    private async Task<T> ReadBodyAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        long? length = response.Content.Headers.ContentLength;
+        if (length > _maxResponseBytes)
+        {
+            throw new ResponseTooLargeException(_maxResponseBytes);
+        }
+
+        Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        // With a Content-Length the handler already stops at that length; only unbounded bodies need counting.
+        await using Stream body = length is null ? new LengthLimitedReadStream(stream, _maxResponseBytes) : stream;
+        T? value = await JsonSerializer.DeserializeAsync(body, typeInfo, cancellationToken).ConfigureAwait(false);
+        return value ?? throw new JsonException("The response body is JSON null.");
+    }
+
+    private async Task<ScrapeDoApiException> CreateStatusExceptionAsync(ApiCall call, HttpResponseMessage response, TimeSpan? retryAfter, int attempt, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ErrorBodyReadLimit);
+        try
+        {
+            int read = 0;
+            try
+            {
+                Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    int n;
+                    while (read < ErrorBodyReadLimit && (n = await stream.ReadAsync(buffer.AsMemory(read, ErrorBodyReadLimit - read), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        read += n;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                // The status line already says what matters; a broken error body only loses the details.
+            }
+
+            ReadOnlySpan<byte> bytes = buffer.AsSpan(0, read);
+            (string? errorText, int? code) = TryParseErrorBody(bytes);
+            errorText = errorText is null ? null : Scrub(errorText);
+            string? excerpt = read == 0 ? null : Scrub(Excerpt(bytes));
+            var status = response.StatusCode;
+            string detail = errorText ?? (excerpt is null ? "no error body" : "the error body is not the documented {\"Error\",\"Code\"} JSON");
+            string message = $"{Describe(call)} failed with HTTP {(int)status} {status}: {detail}{(code is int c ? $" (Code {c})" : string.Empty)} after {attempt} attempt(s).";
+            return new ScrapeDoApiException(message, call.Operation, status, code, errorText, retryAfter, excerpt, call.JobId, call.TaskId, attempt)
+            {
+                CreateOutcomeUnknown = call.IsCreate && (int)status is 502 or 504,
+            };
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static (string? Error, int? Code) TryParseErrorBody(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            ApiErrorBody? body = JsonSerializer.Deserialize(bytes, ScrapeDoJsonContext.Default.ApiErrorBody);
+            return (body?.Error, body?.Code);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            return (null, null);
+        }
+    }
+
+    private TimeSpan? GetRetryAfter(HttpResponseMessage response)
+    {
+        RetryConditionHeaderValue? header = response.Headers.RetryAfter;
+        if (header is null)
+        {
+            return null;
+        }
+
+        if (header.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header.Date is { } date)
+        {
+            TimeSpan wait = date - _time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private ScrapeDoTransportException Transport(ApiCall call, int attempt, Exception ex, bool createOutcomeUnknown) =>
+        new($"{Describe(call)} failed at the network level after {attempt} attempt(s): {Scrub(ex.Message)}{(createOutcomeUnknown ? " It is unknown whether the job was created; reconcile before resubmitting." : string.Empty)}",
+            call.Operation, call.JobId, call.TaskId, attempt, ex)
+        { CreateOutcomeUnknown = createOutcomeUnknown };
+
+    private ScrapeDoApiException Malformed(ApiCall call, HttpStatusCode status, string detail, int attempt, Exception ex) =>
+        new($"{Describe(call)} returned HTTP {(int)status} but {detail}.", call.Operation, status, null, null, null, null, call.JobId, call.TaskId, attempt, ex)
+        {
+            // A 200 to a create means a job exists even though its id could not be read.
+            CreateOutcomeUnknown = call.IsCreate,
+        };
+
+    private static string Describe(ApiCall call) => call switch
+    {
+        { JobId: not null, TaskId: not null } => $"Scrape.do {call.Operation} (job {call.JobId}, task {call.TaskId})",
+        { JobId: not null } => $"Scrape.do {call.Operation} (job {call.JobId})",
+        _ => $"Scrape.do {call.Operation}",
+    };
+
+    private static string Excerpt(ReadOnlySpan<byte> bytes)
+    {
+        string text = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, ExcerptChars * 2)]);
+        if (text.Length > ExcerptChars)
+        {
+            text = text[..ExcerptChars];
+        }
+
+        var sb = new StringBuilder(text.Length);
+        foreach (char ch in text)
+        {
+            sb.Append(char.IsControl(ch) ? ' ' : ch);
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>A server (or anything between) might echo the request headers; the token never leaves in our text.</summary>
+    private string Scrub(string text) => text.Contains(_token, StringComparison.Ordinal) ? text.Replace(_token, "***", StringComparison.Ordinal) : text;
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ScrapeDo.Lean.Internal.Json;
+
+/// <summary>The one source-generated context for every type the client reads or writes.</summary>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    // The real server is written in Go: names are matched exactly as documented (PascalCase).
+    PropertyNameCaseInsensitive = false,
+    MaxDepth = 32,
+    Converters = [typeof(NullableTimestampConverter)])]
+[JsonSerializable(typeof(CreateJobRequest))]
+[JsonSerializable(typeof(CreateJobResponse))]
+[JsonSerializable(typeof(JobDetails))]
+[JsonSerializable(typeof(CancelJobResponse))]
+[JsonSerializable(typeof(TaskDetails))]
+[JsonSerializable(typeof(JobListPage))]
+[JsonSerializable(typeof(AccountInfo))]
+[JsonSerializable(typeof(ApiErrorBody))]
+internal sealed partial class ScrapeDoJsonContext : JsonSerializerContext
+{
+}
+
+/// <summary>
+/// Timestamps may come as RFC 3339, as an empty string, or as Go's zero time (<c>0001-01-01T00:00:00Z</c>) for
+/// "not yet": the last two mean null.
+/// </summary>
+internal sealed class NullableTimestampConverter : JsonConverter<DateTimeOffset?>
+{
+    public override bool HandleNull => true;
+
+    public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"Expected an RFC 3339 timestamp string, got {reader.TokenType}.");
+        }
+
+        if (reader.ValueSpan.IsEmpty && !reader.HasValueSequence)
+        {
+            return null;
+        }
+
+        DateTimeOffset value = reader.GetDateTimeOffset();
+        return value.UtcTicks == 0 ? null : value;
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
+    {
+        if (value is { } v)
+        {
+            writer.WriteStringValue(v);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+}

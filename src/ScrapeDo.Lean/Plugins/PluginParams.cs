@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ScrapeDo.Lean;
+
+/// <summary>
+/// One plugin parameter set: a flat JSON object such as <c>{"asin":"B0C7BKZ883","geocode":"us"}</c>, held as its
+/// validated UTF-8 JSON so it is written into the request without re-serialising.
+/// </summary>
+[JsonConverter(typeof(PluginParamsJsonConverter))]
+public sealed class PluginParams
+{
+    private const int MaxParamsBytes = 64 * 1024;
+
+    private PluginParams(byte[] utf8Json) => Utf8Json = utf8Json;
+
+    /// <summary>The parameter object as UTF-8 JSON.</summary>
+    public ReadOnlyMemory<byte> Utf8Json { get; }
+
+    /// <summary>
+    /// Parses a raw JSON object (the passthrough for plugins without a typed builder).
+    /// </summary>
+    /// <param name="json">A JSON object whose values are strings, numbers or booleans.</param>
+    /// <exception cref="ArgumentException">The text is not such an object; the message says why.</exception>
+    public static PluginParams FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return FromUtf8Json(Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Parses a raw UTF-8 JSON object; see <see cref="FromJson"/>.</summary>
+    /// <param name="utf8Json">The object's UTF-8 bytes.</param>
+    public static PluginParams FromUtf8Json(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.Length > MaxParamsBytes)
+        {
+            throw new ArgumentException($"Plugin params are {utf8Json.Length} bytes; the limit is {MaxParamsBytes}.", nameof(utf8Json));
+        }
+
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 4 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new ArgumentException("Plugin params must be a JSON object, e.g. {\"asin\":\"B0C7BKZ883\"}.", nameof(utf8Json));
+            }
+
+            return ReadValidated(ref reader, utf8Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"Plugin params are not valid JSON: {ex.Message}", nameof(utf8Json), ex);
+        }
+    }
+
+    /// <summary>Starts a typed parameter set.</summary>
+    public static Builder Create() => new();
+
+    /// <summary>The parameter object as JSON text.</summary>
+    public override string ToString() => Encoding.UTF8.GetString(Utf8Json.Span);
+
+    /// <summary>Reads the string value of <paramref name="name"/>, or null when absent or not a string.</summary>
+    /// <param name="name">The parameter name.</param>
+    public string? GetString(string name)
+    {
+        using JsonDocument doc = JsonDocument.Parse(Utf8Json);
+        return doc.RootElement.TryGetProperty(name, out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+    }
+
+    internal static PluginParams ReadValidated(ref Utf8JsonReader reader, ReadOnlySpan<byte> whole)
+    {
+        int start = (int)reader.TokenStartIndex;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            string name = reader.GetString()!;
+            if (name.Length == 0 || !names.Add(name))
+            {
+                throw new ArgumentException(name.Length == 0 ? "Plugin params have an empty parameter name." : $"Plugin params name '{name}' twice.");
+            }
+
+            reader.Read();
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                throw new ArgumentException($"Plugin parameter '{name}' must be a string, number or boolean, not {reader.TokenType}.");
+            }
+        }
+
+        if (names.Count == 0)
+        {
+            throw new ArgumentException("Plugin params are an empty object; the plugin needs at least one parameter.");
+        }
+
+        int end = (int)reader.BytesConsumed;
+        return new PluginParams(whole[start..end].ToArray());
+    }
+
+    /// <summary>Builds a parameter set one typed value at a time.</summary>
+    public sealed class Builder
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(128);
+        private readonly Utf8JsonWriter _writer;
+        private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+        internal Builder()
+        {
+            _writer = new Utf8JsonWriter(_buffer);
+            _writer.WriteStartObject();
+        }
+
+        /// <summary>Adds a string parameter; null values are skipped.</summary>
+        public Builder Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                _writer.WriteString(Name(name), value);
+            }
+
+            return this;
+        }
+
+        /// <summary>Adds a numeric parameter; null values are skipped.</summary>
+        public Builder Add(string name, long? value)
+        {
+            if (value is long v)
+            {
+                _writer.WriteNumber(Name(name), v);
+            }
+
+            return this;
+        }
+
+        /// <summary>Adds a boolean parameter; null values are skipped.</summary>
+        public Builder Add(string name, bool? value)
+        {
+            if (value is bool v)
+            {
+                _writer.WriteBoolean(Name(name), v);
+            }
+
+            return this;
+        }
+
+        /// <summary>Finishes the parameter set.</summary>
+        public PluginParams Build()
+        {
+            if (_names.Count == 0)
+            {
+                throw new InvalidOperationException("Plugin params need at least one parameter.");
+            }
+
+            _writer.WriteEndObject();
+            _writer.Flush();
+            return new PluginParams(_buffer.WrittenSpan.ToArray());
+        }
+
+        private string Name(string name)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(name);
+            if (!_names.Add(name))
+            {
+                throw new ArgumentException($"Plugin parameter '{name}' was added twice.", nameof(name));
+            }
+
+            return name;
+        }
+    }
+
+    internal static string Required(string? value, string name) =>
+        string.IsNullOrWhiteSpace(value) ? throw new ArgumentException($"Plugin parameter '{name}' is required.", name) : value;
+
+}
+
+internal sealed class PluginParamsJsonConverter : JsonConverter<PluginParams>
+{
+    public override PluginParams Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadObject(ref reader);
+
+    internal static PluginParams ReadObject(ref Utf8JsonReader reader)
+    {
+        using JsonDocument doc = JsonDocument.ParseValue(ref reader);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("Plugin params must be JSON objects.");
+        }
+
+        return PluginParams.FromJson(doc.RootElement.GetRawText());
+    }
+
+    public override void Write(Utf8JsonWriter writer, PluginParams value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Utf8Json.Span, skipInputValidation: true);
+}

@@ -1,0 +1,181 @@
+using System.Runtime.CompilerServices;
+using ScrapeDo.Lean.Internal;
+using ScrapeDo.Lean.Internal.Http;
+using ScrapeDo.Lean.Internal.Json;
+
+namespace ScrapeDo.Lean;
+
+/// <summary>
+/// Client of the Scrape.do Async API. Immutable and thread-safe: create one per process and share it.
+/// Every method validates its input before sending, retries what is safe to retry, and reports failures as
+/// <see cref="ScrapeDoException"/> subclasses; caller cancellation surfaces as <see cref="OperationCanceledException"/>.
+/// </summary>
+public sealed class ScrapeDoClient : IDisposable
+{
+    private readonly ApiPipeline _pipeline;
+    private readonly string _apiPrefix;
+    private readonly Uri _jobsUri;
+    private readonly Uri _meUri;
+
+    /// <summary>Creates a client.</summary>
+    /// <param name="options">Settings; validated here and not read again.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public ScrapeDoClient(ScrapeDoClientOptions options)
+        : this(options, random: null)
+    {
+    }
+
+    internal ScrapeDoClient(ScrapeDoClientOptions options, Func<double>? random)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string baseText = options.BaseAddress.AbsoluteUri;
+        _apiPrefix = (baseText.EndsWith('/') ? baseText : baseText + "/") + "api/v1/";
+        _jobsUri = new Uri(_apiPrefix + "jobs");
+        _meUri = new Uri(_apiPrefix + "me");
+        BaseAddress = new Uri(_apiPrefix[..^"api/v1/".Length]);
+        TimeProvider = options.TimeProvider;
+        _pipeline = new ApiPipeline(options, random);
+    }
+
+    /// <summary>The API base address in use.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The clock the client uses for timeouts and delays.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>HTTP attempts sent so far by this client, retries included.</summary>
+    public long RequestsSent => _pipeline.AttemptsSent;
+
+    internal ApiPipeline Pipeline => _pipeline;
+
+    /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>
+    /// <param name="request">Targets or plugin, and options.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job id and one task id per target, in target order.</returns>
+    /// <exception cref="ArgumentException">The request is invalid; nothing was sent.</exception>
+    /// <exception cref="ScrapeDoException">The call failed. Check <see cref="ScrapeDoException.CreateOutcomeUnknown"/>
+    /// before resubmitting: when true, a job may exist.</exception>
+    public async Task<CreateJobResponse> CreateJobAsync(CreateJobRequest request, CancellationToken cancellationToken = default)
+    {
+        RequestValidator.Validate(request);
+        JsonBodyWriter writer = JsonBodyWriter.Rent();
+        try
+        {
+            writer.Write(request, ScrapeDoJsonContext.Default.CreateJobRequest);
+            var call = new ApiCall(ScrapeDoOperation.CreateJob, HttpMethod.Post, _jobsUri);
+            return await _pipeline.SendAsync(call, writer.WrittenMemory, ScrapeDoJsonContext.Default.CreateJobResponse, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            JsonBodyWriter.Return(writer);
+        }
+    }
+
+    /// <summary>Gets a job with the status of each task (<c>GET /api/v1/jobs/{jobID}</c>).</summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ScrapeDoApiException">For example 404 when the job does not exist.</exception>
+    public Task<JobDetails> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var call = new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
+        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.JobDetails, cancellationToken);
+    }
+
+    /// <summary>Gets a task with its content (<c>GET /api/v1/jobs/{jobID}/{taskID}</c>).</summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="taskId">The task id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ScrapeDoApiException">For example 410 (<see cref="ScrapeDoApiException.IsGone"/>) once the
+    /// content is past its retention.</exception>
+    public Task<TaskDetails> GetTaskAsync(string jobId, string taskId, CancellationToken cancellationToken = default)
+    {
+        string jobSegment = Segment(jobId, nameof(jobId));
+        string taskSegment = Segment(taskId, nameof(taskId));
+        var call = new ApiCall(ScrapeDoOperation.GetTask, HttpMethod.Get, new Uri(string.Concat(_apiPrefix, "jobs/", jobSegment, "/", taskSegment)), jobId, taskId);
+        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
+    }
+
+    /// <summary>Cancels a job's unfinished tasks (<c>DELETE /api/v1/jobs/{jobID}</c>).</summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ScrapeDoApiException">406 (<see cref="ScrapeDoApiException.IsNotAcceptable"/>) when the job
+    /// already finished; 404 when it does not exist.</exception>
+    public Task<CancelJobResponse> CancelJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var call = new ApiCall(ScrapeDoOperation.CancelJob, HttpMethod.Delete, JobUri(jobId), jobId);
+        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.CancelJobResponse, cancellationToken);
+    }
+
+    /// <summary>Gets the account's async concurrency and credits (<c>GET /api/v1/me</c>).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<AccountInfo> GetAccountAsync(CancellationToken cancellationToken = default)
+    {
+        var call = new ApiCall(ScrapeDoOperation.GetAccount, HttpMethod.Get, _meUri);
+        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.AccountInfo, cancellationToken);
+    }
+
+    /// <summary>Gets one page of jobs (<c>GET /api/v1/jobs</c>).</summary>
+    /// <param name="query">Paging and filters; null for the API's defaults.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Page below 1 or page size outside 1–100; nothing was sent.</exception>
+    public Task<JobListPage> ListJobsAsync(ListJobsQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query?.Validate();
+        return ListPageAsync(query, query?.Page, cancellationToken);
+    }
+
+    /// <summary>
+    /// Enumerates every job matching <paramref name="query"/>, requesting pages as the caller consumes them, starting
+    /// at <see cref="ListJobsQuery.Page"/> (default 1).
+    /// </summary>
+    /// <param name="query">Filters and page size; null for the API's defaults.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    public async IAsyncEnumerable<JobDetails> ListAllJobsAsync(ListJobsQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        query?.Validate();
+        int page = query?.Page ?? 1;
+        while (true)
+        {
+            JobListPage result = await ListPageAsync(query, page, cancellationToken).ConfigureAwait(false);
+            foreach (JobDetails job in result.Jobs)
+            {
+                yield return job;
+            }
+
+            // Stop on an empty page too, so a server that miscounts TotalPages cannot make this loop forever.
+            if (result.Jobs.Count == 0 || page >= result.TotalPages)
+            {
+                yield break;
+            }
+
+            page++;
+        }
+    }
+
+    /// <summary>Closes the connections the client opened (not an injected <see cref="HttpClient"/> or handler).</summary>
+    public void Dispose() => _pipeline.Dispose();
+
+    /// <summary>Describes the client without its token.</summary>
+    public override string ToString() => $"ScrapeDoClient {{ BaseAddress = {BaseAddress} }}";
+
+    private Task<JobListPage> ListPageAsync(ListJobsQuery? query, int? page, CancellationToken cancellationToken)
+    {
+        string queryString = query?.ToQueryString(page) ?? (page is int p ? $"?page={p}" : string.Empty);
+        var call = new ApiCall(ScrapeDoOperation.ListJobs, HttpMethod.Get, queryString.Length == 0 ? _jobsUri : new Uri(string.Concat(_apiPrefix, "jobs", queryString)));
+        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.JobListPage, cancellationToken);
+    }
+
+    private Uri JobUri(string jobId) => new(string.Concat(_apiPrefix, "jobs/", Segment(jobId, nameof(jobId))));
+
+    private static string Segment(string id, string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id, name);
+        if (id.Length > 256)
+        {
+            throw new ArgumentException($"{name} is {id.Length} characters long; ids are short strings (UUIDs).", name);
+        }
+
+        return Uri.EscapeDataString(id);
+    }
+}
