@@ -47,6 +47,9 @@ public sealed class ScrapeDoClient : IDisposable
     /// <summary>HTTP attempts sent so far by this client, retries included.</summary>
     public long RequestsSent => _pipeline.AttemptsSent;
 
+    /// <summary>Retries this client has scheduled so far (each one a backoff wait followed by a new attempt).</summary>
+    public long RetriesScheduled => _pipeline.RetriesScheduled;
+
     internal ApiPipeline Pipeline => _pipeline;
 
     /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>

@@ -95,7 +95,15 @@ public sealed class PluginParams
         }
 
         int end = (int)reader.BytesConsumed;
-        return new PluginParams(whole[start..end].ToArray());
+        // Re-written compact so the request body does not depend on how the caller spaced the input.
+        using JsonDocument doc = JsonDocument.Parse(whole[start..end].ToArray());
+        var buffer = new ArrayBufferWriter<byte>(end - start);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            doc.RootElement.WriteTo(writer);
+        }
+
+        return new PluginParams(buffer.WrittenSpan.ToArray());
     }
 
     /// <summary>Builds a parameter set one typed value at a time.</summary>

@@ -68,6 +68,11 @@ internal sealed class ApiPipeline : IDisposable
 
     private long _attemptsSent;
 
+    /// <summary>Counts retries decided on (each followed by a backoff wait).</summary>
+    public long RetriesScheduled => Interlocked.Read(ref _retriesScheduled);
+
+    private long _retriesScheduled;
+
     internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
     {
         MaxConnectionsPerServer = maxConnectionsPerServer,
@@ -151,7 +156,10 @@ internal sealed class ApiPipeline : IDisposable
                 throw failure;
             }
 
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            // The timer is registered before the count moves, so an observer of the count can advance a fake clock safely.
+            Task wait = Task.Delay(delay, _time, cancellationToken);
+            Interlocked.Increment(ref _retriesScheduled);
+            await wait.ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,124 @@
+using System.Net;
+using RichardSzalay.MockHttp;
+
+namespace ScrapeDo.Lean.Tests;
+
+public class ValidationAndSecretTests
+{
+    public static TheoryData<string, CreateJobRequest, string> InvalidRequests => new()
+    {
+        { "no targets", new CreateJobRequest { Targets = [] }, "Targets is empty" },
+        { "null targets", new CreateJobRequest(), "Targets is empty" },
+        { "1001 targets", new CreateJobRequest { Targets = Enumerable.Range(0, 1001).Select(i => $"https://a.example/{i}").ToArray() }, "at most 1000" },
+        { "relative", new CreateJobRequest { Targets = ["https://ok.example/", "/relative/path"] }, "Targets[1] '/relative/path' is not an absolute http(s) URL" },
+        { "ftp", new CreateJobRequest { Targets = ["ftp://files.example/x"] }, "Targets[0] 'ftp://files.example/x' is not an absolute http(s) URL" },
+        { "space", new CreateJobRequest { Targets = ["https://a.example/a b"] }, "whitespace or a control character" },
+        { "empty entry", new CreateJobRequest { Targets = [""] }, "Targets[0] is empty" },
+        { "geo both", new CreateJobRequest { Targets = ["https://a.example/"], GeoCode = "us", RegionalGeoCode = "europe" }, "both GeoCode and RegionalGeoCode" },
+        { "screens", new CreateJobRequest { Targets = ["https://a.example/"], Render = new RenderOptions { Screenshot = true, FullScreenshot = true } }, "more than one of Screenshot" },
+        { "header crlf", new CreateJobRequest { Targets = ["https://a.example/"], Headers = new Dictionary<string, string> { ["X-A"] = "v\r\nX-Injected: 1" } }, "Headers['X-A'] contains CR, LF" },
+        { "webhook header lf", new CreateJobRequest { Targets = ["https://a.example/"], WebhookHeaders = new Dictionary<string, string> { ["X-Secret"] = "a\nb" } }, "WebhookHeaders['X-Secret'] contains CR, LF" },
+        { "header name", new CreateJobRequest { Targets = ["https://a.example/"], Headers = new Dictionary<string, string> { ["Bad Name"] = "v" } }, "invalid header name 'Bad Name'" },
+        { "webhook url", new CreateJobRequest { Targets = ["https://a.example/"], WebhookUrl = "not a url" }, "WebhookUrl 'not a url' is not an absolute http(s) URL" },
+        { "negative timeout", new CreateJobRequest { Targets = ["https://a.example/"], Timeout = -1 }, "Timeout is negative" },
+        { "both", new CreateJobRequest { Targets = ["https://a.example/"], Plugin = new PluginRequest("google/search", [GoogleSearchPlugin.Query("x")]) }, "both Targets and Plugin" },
+        { "empty plugin", new CreateJobRequest { Plugin = new PluginRequest("google/search", []) }, "Plugin.Params is empty" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidRequests))]
+    public async Task Invalid_create_requests_are_rejected_before_sending_with_a_message_naming_the_problem(string name, CreateJobRequest request, string expected)
+    {
+        var mock = new MockHttpMessageHandler();
+        var any = mock.When("*").Respond(HttpStatusCode.OK);
+        using var client = TestSupport.Client(mock);
+        var ex = await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CreateJobAsync(request, TestSupport.Timeout()));
+        Assert.True(ex.Message.Contains(expected, StringComparison.Ordinal), $"{name}: '{ex.Message}' should contain '{expected}'");
+        Assert.Equal(0, mock.GetMatchCount(any));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public async Task Page_size_outside_1_to_100_is_rejected(int size)
+    {
+        var mock = new MockHttpMessageHandler();
+        using var client = TestSupport.Client(mock);
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.ListJobsAsync(new ListJobsQuery { PageSize = size }));
+        Assert.Contains("between 1 and 100", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("http://api.example.com/", "Plain http:// is refused")]
+    [InlineData("ftp://127.0.0.1/", "not supported")]
+    public void Non_loopback_plain_http_and_odd_schemes_are_refused(string address, string expected)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", BaseAddress = new Uri(address) }));
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5000/")]
+    [InlineData("http://localhost:5000/")]
+    [InlineData("http://[::1]:5000/")]
+    [InlineData("https://q.scrape.do/")]
+    public void Loopback_http_and_https_are_accepted(string address)
+    {
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", BaseAddress = new Uri(address) });
+        Assert.Equal(new Uri(address), client.BaseAddress);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("  ")]
+    [InlineData("abc\r\ndef")]
+    public void Missing_or_malformed_tokens_are_refused_without_echoing_them(string? token)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new ScrapeDoClient(new ScrapeDoClientOptions { Token = token }));
+        Assert.Contains("Token", ex.Message);
+        if (token is { Length: > 3 })
+        {
+            Assert.DoesNotContain(token, ex.Message);
+        }
+    }
+
+    [Fact]
+    public void Plugin_params_reject_bad_input_with_clear_messages()
+    {
+        Assert.Contains("must be a JSON object", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("[1,2]")).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"a\":")).Message);
+        Assert.Contains("'nested' must be a string, number or boolean", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"nested\":{\"x\":1}}")).Message);
+        Assert.Contains("twice", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"a\":1,\"a\":2}")).Message);
+        Assert.Contains("'asin' is required", Assert.Throws<ArgumentException>(() => AmazonPlugin.ProductDetail("", "us", "10001")).Message);
+        Assert.Contains("absolute http(s)", Assert.Throws<ArgumentException>(() => AmazonPlugin.Raw("amazon.com/dp/x")).Message);
+        Assert.Equal("""{"q":"coffee,tea","geo":"US","date":"today 3-m"}""", GoogleTrendsPlugin.Query("coffee,tea", geo: "US", date: "today 3-m").ToString());
+        Assert.Equal("""{"keyword":"mug","geocode":"us","zipcode":"10001","page":2}""", AmazonPlugin.Search("mug", "us", "10001", page: 2).ToString());
+    }
+
+    [Fact]
+    public async Task Token_never_appears_in_exceptions_ToString_or_echoed_error_bodies()
+    {
+        var mock = new MockHttpMessageHandler();
+        // A hostile or misconfigured server that echoes the request headers back in its error.
+        mock.When("*").Respond(req => new HttpResponseMessage(HttpStatusCode.Unauthorized)
+        {
+            Content = TestSupport.Json($$"""{"Error":"bad token {{req.Headers.GetValues("X-Token").Single()}}","Code":401}"""),
+        });
+        var options = new ScrapeDoClientOptions { Token = TestSupport.Token, BaseAddress = new Uri(TestSupport.Base), HttpMessageHandler = mock };
+        using var client = new ScrapeDoClient(options);
+
+        var texts = new List<string> { options.ToString(), client.ToString() };
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetAccountAsync(TestSupport.Timeout()));
+        texts.Add(ex.ToString());
+        texts.Add(ex.Message);
+        texts.Add(ex.ErrorText ?? "");
+        texts.Add(ex.BodyExcerpt ?? "");
+
+        foreach (string text in texts)
+        {
+            Assert.DoesNotContain(TestSupport.Token, text);
+        }
+
+        Assert.Contains("bad token ***", ex.ErrorText);
+    }
+}
