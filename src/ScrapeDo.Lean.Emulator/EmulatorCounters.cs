@@ -1,0 +1,103 @@
+namespace ScrapeDo.Lean.Emulator;
+
+/// <summary>What the emulator has seen, for tests and benchmarks. Read at any time; values only grow (except in-flight).</summary>
+public sealed class EmulatorCounters
+{
+    internal long CreateRequests;
+    internal long GetJobRequests;
+    internal long GetTaskRequests;
+    internal long ListRequests;
+    internal long CancelRequests;
+    internal long MeRequests;
+    internal long UnauthorizedRequests;
+    internal long BadRequests;
+    internal long JobsCreated;
+    internal long TasksCreated;
+    internal long TasksCompleted;
+    internal long InjectedRateLimits;
+    internal long InjectedServerErrors;
+    internal long InjectedDrops;
+    internal long InjectedTruncations;
+    internal long InjectedSlow;
+    internal long RateLimited;
+    internal long InFlight;
+    internal long MaxInFlight;
+    internal long MaxRunningTasks;
+    internal long WebhookAttempts;
+    internal long WebhookDelivered;
+    internal long WebhookFailed;
+
+    /// <summary>API requests of every kind, answered or faulted.</summary>
+    public long TotalRequests => CreateRequests + GetJobRequests + GetTaskRequests + ListRequests + CancelRequests + MeRequests;
+
+    /// <summary><c>POST /api/v1/jobs</c> requests.</summary>
+    public long Creates => Interlocked.Read(ref CreateRequests);
+
+    /// <summary><c>GET /api/v1/jobs/{id}</c> requests.</summary>
+    public long JobPolls => Interlocked.Read(ref GetJobRequests);
+
+    /// <summary><c>GET /api/v1/jobs/{id}/{task}</c> requests.</summary>
+    public long TaskFetches => Interlocked.Read(ref GetTaskRequests);
+
+    /// <summary><c>GET /api/v1/jobs</c> requests.</summary>
+    public long Lists => Interlocked.Read(ref ListRequests);
+
+    /// <summary><c>DELETE /api/v1/jobs/{id}</c> requests.</summary>
+    public long Cancels => Interlocked.Read(ref CancelRequests);
+
+    /// <summary><c>GET /api/v1/me</c> requests.</summary>
+    public long AccountRequests => Interlocked.Read(ref MeRequests);
+
+    /// <summary>Requests refused with 401.</summary>
+    public long Unauthorized => Interlocked.Read(ref UnauthorizedRequests);
+
+    /// <summary>Requests refused with 400.</summary>
+    public long Rejected => Interlocked.Read(ref BadRequests);
+
+    /// <summary>Jobs that exist because of a create.</summary>
+    public long Jobs => Interlocked.Read(ref JobsCreated);
+
+    /// <summary>Tasks created across all jobs.</summary>
+    public long Tasks => Interlocked.Read(ref TasksCreated);
+
+    /// <summary>Tasks that reached a terminal status.</summary>
+    public long CompletedTasks => Interlocked.Read(ref TasksCompleted);
+
+    /// <summary>Injected 429s (fault share) plus rate-limit 429s.</summary>
+    public long Injected429 => Interlocked.Read(ref InjectedRateLimits) + Interlocked.Read(ref RateLimited);
+
+    /// <summary>Injected 5xx answers.</summary>
+    public long Injected5xx => Interlocked.Read(ref InjectedServerErrors);
+
+    /// <summary>Connections dropped on purpose.</summary>
+    public long InjectedDropCount => Interlocked.Read(ref InjectedDrops);
+
+    /// <summary>Bodies truncated on purpose.</summary>
+    public long InjectedTruncationCount => Interlocked.Read(ref InjectedTruncations);
+
+    /// <summary>Answers slowed on purpose.</summary>
+    public long InjectedSlowCount => Interlocked.Read(ref InjectedSlow);
+
+    /// <summary>Most API requests being handled at once.</summary>
+    public long MaxConcurrentRequests => Interlocked.Read(ref MaxInFlight);
+
+    /// <summary>Most tasks running at once for any one account (never above its plan's concurrency).</summary>
+    public long MaxConcurrentTasks => Interlocked.Read(ref MaxRunningTasks);
+
+    /// <summary>Webhook POSTs attempted.</summary>
+    public long WebhookAttemptCount => Interlocked.Read(ref WebhookAttempts);
+
+    /// <summary>Tasks whose webhook was delivered.</summary>
+    public long WebhookDeliveredCount => Interlocked.Read(ref WebhookDelivered);
+
+    /// <summary>Tasks whose webhook delivery failed for good.</summary>
+    public long WebhookFailedCount => Interlocked.Read(ref WebhookFailed);
+
+    internal static void RaiseMax(ref long max, long value)
+    {
+        long current;
+        while (value > (current = Interlocked.Read(ref max)) && Interlocked.CompareExchange(ref max, value, current) != current)
+        {
+        }
+    }
+}

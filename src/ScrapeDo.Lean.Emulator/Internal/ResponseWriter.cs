@@ -1,0 +1,229 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.ObjectPool;
+
+namespace ScrapeDo.Lean.Emulator.Internal;
+
+/// <summary>
+/// Writes the API's JSON shapes by hand with <see cref="Utf8JsonWriter"/> (no serializer, nothing shared with the
+/// client's models, so a wire-name mistake on one side is not mirrored on the other). Buffers are pooled.
+/// </summary>
+internal sealed class ResponseWriter
+{
+    private const int RetainLimit = 1024 * 1024;
+
+    // HTML is written unescaped (no \u003C): smaller bodies, and still valid JSON for any reader.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private static readonly ObjectPool<ResponseWriter> Pool = new DefaultObjectPool<ResponseWriter>(new Policy(), 64);
+
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Utf8JsonWriter _json;
+
+    private ResponseWriter() => _json = new Utf8JsonWriter(_buffer, WriterOptions);
+
+    public ReadOnlyMemory<byte> Written => _buffer.WrittenMemory;
+
+    public Utf8JsonWriter Json => _json;
+
+    public static ResponseWriter Rent() => Pool.Get();
+
+    public static void Return(ResponseWriter writer) => Pool.Return(writer);
+
+    public void Flush() => _json.Flush();
+
+    public void Error(string message, int code)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("Error"u8, message);
+        _json.WriteNumber("Code"u8, code);
+        _json.WriteEndObject();
+    }
+
+    public void Created(JobState job)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("JobID"u8, job.JobId);
+        _json.WriteString("Message"u8, "Job created successfully");
+        _json.WriteStartArray("TaskIDs"u8);
+        foreach (TaskState t in job.Tasks)
+        {
+            _json.WriteStringValue(t.TaskId);
+        }
+
+        _json.WriteEndArray();
+        _json.WriteEndObject();
+    }
+
+    public void Job(JobState job, JobStatusRule rule, bool canceledResponse = false)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("JobID"u8, job.JobId);
+        _json.WriteStartArray("TaskIDs"u8);
+        foreach (TaskState t in job.Tasks)
+        {
+            _json.WriteStringValue(t.TaskId);
+        }
+
+        _json.WriteEndArray();
+        _json.WriteString("Status"u8, job.Status(rule));
+        Time("StartTime"u8, job.Created);
+        if (job.EndTime is { } end)
+        {
+            Time("EndTime"u8, end);
+        }
+
+        _json.WriteNumber("AcquiredConcurrency"u8, Volatile.Read(ref job.Running));
+        _json.WriteNumber("LimitConcurrency"u8, 0);
+        _json.WriteBoolean("Canceled"u8, job.Canceled || canceledResponse);
+        _json.WriteStartArray("Tasks"u8);
+        foreach (TaskState t in job.Tasks)
+        {
+            _json.WriteStartObject();
+            _json.WriteString("TaskID"u8, t.TaskId);
+            _json.WriteString("URL"u8, t.Url);
+            _json.WriteString("Status"u8, TaskPhaseNames.Wire(t.Phase));
+            _json.WriteEndObject();
+        }
+
+        _json.WriteEndArray();
+        _json.WriteEndObject();
+    }
+
+    public void Task(TaskState task, ContentGenerator content)
+    {
+        TaskPhase phase = task.Phase;
+        _json.WriteStartObject();
+        _json.WriteString("TaskID"u8, task.TaskId);
+        _json.WriteString("JobID"u8, task.Job.JobId);
+        _json.WriteString("URL"u8, task.Url);
+        _json.WriteString("Status"u8, TaskPhaseNames.Wire(phase));
+        if (task.StartTime is { } start)
+        {
+            Time("StartTime"u8, start);
+        }
+
+        if (task.EndTime is { } end)
+        {
+            Time("EndTime"u8, end);
+        }
+
+        Time("ExpiresAt"u8, task.Job.ExpiresAt);
+        Time("UpdateTime"u8, task.UpdateTime);
+        bool binary = phase == TaskPhase.Success && content.IsBinary(task);
+        _json.WriteBoolean("Base64EncodedContent"u8, binary);
+        _json.WriteNumber("StatusCode"u8, phase == TaskPhase.Success || phase == TaskPhase.Error ? task.StatusCode : 0);
+        _json.WriteStartObject("ResponseHeaders"u8);
+        if (phase == TaskPhase.Success)
+        {
+            _json.WriteString("Content-Type"u8, task.PluginParams is not null ? "application/json" : binary ? "application/octet-stream" : "text/html; charset=utf-8");
+        }
+
+        _json.WriteEndObject();
+        _json.WriteStartObject("Scrape.do"u8);
+        if (TaskPhaseNames.IsTerminal(phase))
+        {
+            _json.WriteString("Scrape.do-Request-Cost"u8, phase == TaskPhase.Success ? task.Job.Request.CostPerTask.ToString(CultureInfo.InvariantCulture) : "0");
+            _json.WriteString("Scrape.do-Initial-Status-Code"u8, task.StatusCode.ToString(CultureInfo.InvariantCulture));
+        }
+
+        _json.WriteEndObject();
+        if (phase == TaskPhase.Success)
+        {
+            byte[] bytes = content.Rent(task, out int length);
+            try
+            {
+                if (binary)
+                {
+                    _json.WriteBase64String("Content"u8, bytes.AsSpan(0, length));
+                }
+                else
+                {
+                    _json.WriteString("Content"u8, bytes.AsSpan(0, length));
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+        }
+        else
+        {
+            _json.WriteString("Content"u8, ""u8);
+        }
+
+        if (task.ErrorMessage is { } error)
+        {
+            _json.WriteString("ErrorMessage"u8, error);
+        }
+
+        _json.WriteString("TraceID"u8, task.TraceId);
+        if (task.Job.Request.WebhookUrl is { } hook)
+        {
+            _json.WriteString("WebhookURL"u8, hook);
+            _json.WriteString("WebhookStatus"u8, task.WebhookStatus ?? "pending");
+            if (task.WebhookRequestTime is { } when)
+            {
+                Time("WebhookRequestTime"u8, when);
+            }
+        }
+
+        _json.WriteEndObject();
+    }
+
+    public void List(IReadOnlyList<JobState> page, int total, int pageSize, int pageNumber, JobStatusRule rule)
+    {
+        _json.WriteStartObject();
+        _json.WritePropertyName("Jobs"u8);
+        _json.WriteStartArray();
+        foreach (JobState job in page)
+        {
+            Job(job, rule);
+        }
+
+        _json.WriteEndArray();
+        _json.WriteNumber("TotalCount"u8, total);
+        _json.WriteNumber("PageSize"u8, pageSize);
+        _json.WriteNumber("PageNumber"u8, pageNumber);
+        _json.WriteNumber("TotalPages"u8, total == 0 ? 0 : (total + pageSize - 1) / pageSize);
+        _json.WriteEndObject();
+    }
+
+    public void Me(int activeJobs, long credits, int free, int total)
+    {
+        _json.WriteStartObject();
+        _json.WriteNumber("ActiveJobs"u8, activeJobs);
+        // Misspelled on purpose: the real API spells it this way.
+        _json.WriteNumber("AvaliableCredits"u8, credits);
+        _json.WriteNumber("FreeConcurrency"u8, free);
+        _json.WriteNumber("TotalConcurrency"u8, total);
+        _json.WriteEndObject();
+    }
+
+    private void Time(ReadOnlySpan<byte> name, DateTimeOffset value)
+    {
+        // RFC 3339 in UTC with a Z, as a Go service writes it.
+        Span<char> chars = stackalloc char[40];
+        value.UtcDateTime.TryFormat(chars, out int n, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+        _json.WriteString(name, chars[..n]);
+    }
+
+    private sealed class Policy : PooledObjectPolicy<ResponseWriter>
+    {
+        public override ResponseWriter Create() => new();
+
+        public override bool Return(ResponseWriter obj)
+        {
+            if (obj._buffer.Capacity > RetainLimit)
+            {
+                return false;
+            }
+
+            obj._buffer.ResetWrittenCount();
+            obj._json.Reset(obj._buffer);
+            return true;
+        }
+    }
+}
