@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using ScrapeDo.Lean.Internal.Json;
+using ScrapeDo.Lean.Internal;
 
 namespace ScrapeDo.Lean.Internal.Http;
 
@@ -104,6 +105,7 @@ internal sealed class ApiPipeline : IDisposable
                 {
                     using HttpRequestMessage request = CreateRequest(call, body);
                     Interlocked.Increment(ref _attemptsSent);
+                    Telemetry.Requests.Add(1);
                     using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
                     if (response.IsSuccessStatusCode)
                     {
@@ -113,6 +115,11 @@ internal sealed class ApiPipeline : IDisposable
                     }
 
                     retryAfter = GetRetryAfter(response);
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                    {
+                        Telemetry.RateLimited.Add(1);
+                    }
+
                     failure = await CreateStatusExceptionAsync(call, response, retryAfter, attempt, attemptCts.Token).ConfigureAwait(false);
                     retryable = IsRetryableStatus(response.StatusCode, call.IsCreate);
                 }
@@ -159,6 +166,7 @@ internal sealed class ApiPipeline : IDisposable
             // The timer is registered before the count moves, so an observer of the count can advance a fake clock safely.
             Task wait = Task.Delay(delay, _time, cancellationToken);
             Interlocked.Increment(ref _retriesScheduled);
+            Telemetry.Retries.Add(1);
             await wait.ConfigureAwait(false);
         }
     }

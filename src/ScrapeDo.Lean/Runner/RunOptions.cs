@@ -1,0 +1,93 @@
+namespace ScrapeDo.Lean;
+
+/// <summary>Settings of a <see cref="ScrapeDoRunner"/> run. Defaults suit a large list on a paid plan.</summary>
+public sealed class RunOptions
+{
+    /// <summary>Targets per job, 1 to 1000 (default 1000).</summary>
+    public int MaxTargetsPerJob { get; init; } = CreateJobRequest.MaxTargetsPerJob;
+
+    /// <summary>
+    /// Jobs submitted but not yet fully delivered. Null (default) asks <c>/api/v1/me</c> once and uses the account's
+    /// <c>TotalConcurrency</c> clamped to 2–16: more jobs than slots only queue on the server, fewer can leave slots
+    /// idle while one job's last tasks finish.
+    /// </summary>
+    public int? MaxJobsInFlight { get; init; }
+
+    /// <summary>Task fetches running at once across all jobs (default 16).</summary>
+    public int MaxConcurrentTaskFetches { get; init; } = 16;
+
+    /// <summary>
+    /// Outcomes fetched but not yet taken by the consumer (default 32). With <see cref="MaxConcurrentTaskFetches"/>
+    /// this bounds how many task contents are in memory: a slow consumer slows fetching instead of growing memory.
+    /// </summary>
+    public int MaxBufferedOutcomes { get; init; } = 32;
+
+    /// <summary>Wait before a new job's first poll (default 250 ms).</summary>
+    public TimeSpan FirstPollDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Shortest poll interval (default 250 ms).</summary>
+    public TimeSpan MinPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest poll interval (default 30 s).</summary>
+    public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Path of the append-only journal that makes the run resumable (null: no journal). See <see cref="Resume"/>.
+    /// </summary>
+    public string? JournalPath { get; init; }
+
+    /// <summary>
+    /// Continue the run recorded in <see cref="JournalPath"/>: jobs it created are reattached, never created again,
+    /// and only outcomes it did not record as delivered are delivered. Without it an existing non-empty journal is
+    /// refused, so two different runs are never mixed.
+    /// </summary>
+    public bool Resume { get; init; }
+
+    /// <summary>On cancellation, cancel the server jobs that still run (default true).</summary>
+    public bool CancelJobsOnCancellation { get; init; } = true;
+
+    /// <summary>How far back before a create to look when reconciling an ambiguous create (default 5 min, for clock skew).</summary>
+    public TimeSpan ReconcileClockSkew { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Receives a snapshot after every outcome (throttled to one per 100 ms, plus the last).</summary>
+    public IProgress<RunProgress>? Progress { get; init; }
+
+    internal void Validate()
+    {
+        if (MaxTargetsPerJob is < 1 or > CreateJobRequest.MaxTargetsPerJob)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxTargetsPerJob), MaxTargetsPerJob, "MaxTargetsPerJob must be 1 to 1000.");
+        }
+
+        if (MaxJobsInFlight is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxJobsInFlight), MaxJobsInFlight, "MaxJobsInFlight must be at least 1.");
+        }
+
+        if (MaxConcurrentTaskFetches < 1 || MaxBufferedOutcomes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentTaskFetches), "MaxConcurrentTaskFetches and MaxBufferedOutcomes must be at least 1.");
+        }
+
+        if (MinPollInterval <= TimeSpan.Zero || MaxPollInterval < MinPollInterval || FirstPollDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinPollInterval), "Poll intervals must satisfy 0 < MinPollInterval <= MaxPollInterval and FirstPollDelay >= 0.");
+        }
+    }
+}
+
+/// <summary>A progress snapshot of a run.</summary>
+/// <param name="Submitted">Targets in jobs created so far (reattached jobs included).</param>
+/// <param name="Delivered">Outcomes handed to the consumer.</param>
+/// <param name="Failed">Delivered outcomes other than success.</param>
+/// <param name="JobsInFlight">Jobs not yet fully delivered.</param>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="HttpRequests">HTTP requests the client sent during the run.</param>
+public readonly record struct RunProgress(long Submitted, long Delivered, long Failed, int JobsInFlight, TimeSpan Elapsed, long HttpRequests)
+{
+    /// <summary>Outcomes per second so far.</summary>
+    public double Rate => Elapsed > TimeSpan.Zero ? Delivered / Elapsed.TotalSeconds : 0;
+
+    /// <summary>HTTP requests per delivered outcome so far.</summary>
+    public double RequestsPerTarget => Delivered > 0 ? (double)HttpRequests / Delivered : 0;
+}

@@ -1,0 +1,800 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using ScrapeDo.Lean.Internal.Polling;
+
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>One input item: its position, its text (URL or params JSON) and, for plugin runs, its params.</summary>
+internal readonly record struct RunItem(long Index, string Target, PluginParams? Params);
+
+/// <summary>
+/// The moving parts of one run: a producer that chunks the input and opens jobs, one lifecycle task per job
+/// (create or reattach, poll, dispatch fetches), bounded fetchers, and the outcome channel the consumer reads.
+/// Every item reaches the channel exactly once: the poller hands each task index to exactly one path (fetch,
+/// canceled, or the job's failure path), and a fetch always ends in an outcome.
+/// </summary>
+internal sealed class RunSession : IAsyncDisposable
+{
+    // Rounds of waiting out a transient failure (429, 5xx, network, timeout) that already exhausted the client's own
+    // retries, before the affected targets are reported failed. Spaced 1, 2, 4 … 30 s: about 3 minutes in all.
+    private const int TransientRounds = 9;
+    private static readonly TimeSpan ReconcileSettle = TimeSpan.FromMilliseconds(500);
+
+    private readonly ScrapeDoClient _client;
+    private readonly RunOptions _options;
+    private readonly CreateJobRequest _template;
+    private readonly string? _pluginKey;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _cts;
+    private readonly Channel<TaskOutcome> _outcomes;
+    private readonly SemaphoreSlim _fetchSlots;
+    private readonly ConcurrentTaskSet _work = new();
+    private readonly HashSet<string> _claimedJobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _openJobs = new(StringComparer.Ordinal);
+    private readonly long _startTimestamp;
+    private readonly long _requestsAtStart;
+    private SemaphoreSlim? _jobSlots;
+    private RunJournal? _journal;
+    private Task? _producer;
+    private long _submitted;
+    private long _delivered;
+    private long _failed;
+    private int _jobsInFlight;
+    private long _lastProgress;
+    private bool _completed;
+
+    public RunSession(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey, CancellationToken cancellationToken)
+    {
+        _client = client;
+        _options = options;
+        _template = template;
+        _pluginKey = pluginKey;
+        _time = client.TimeProvider;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _outcomes = Channel.CreateBounded<TaskOutcome>(new BoundedChannelOptions(options.MaxBufferedOutcomes)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _fetchSlots = new SemaphoreSlim(options.MaxConcurrentTaskFetches);
+        _startTimestamp = _time.GetTimestamp();
+        _requestsAtStart = client.RequestsSent;
+    }
+
+    private CancellationToken Token => _cts.Token;
+
+    public async Task StartAsync(IAsyncEnumerable<RunItem> items)
+    {
+        int jobs = _options.MaxJobsInFlight ?? await DefaultJobsInFlightAsync().ConfigureAwait(false);
+        _jobSlots = new SemaphoreSlim(jobs);
+        if (_options.JournalPath is { } path)
+        {
+            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
+        }
+
+        _producer = Task.Run(() => ProduceAsync(items));
+    }
+
+    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(Token);
+
+    public async Task AcknowledgeAsync(TaskOutcome outcome)
+    {
+        long delivered = Interlocked.Increment(ref _delivered);
+        if (outcome.Kind != OutcomeKind.Success)
+        {
+            Interlocked.Increment(ref _failed);
+        }
+
+        Telemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("outcome", outcome.Status));
+        if (_journal is not null)
+        {
+            await _journal.RecordDeliveredAsync(outcome.InputIndex, Token).ConfigureAwait(false);
+        }
+
+        ReportProgress(force: false, delivered);
+    }
+
+    public async Task CompleteAsync()
+    {
+        if (_producer is not null)
+        {
+            await _producer.ConfigureAwait(false);
+        }
+
+        _completed = true;
+        ReportProgress(force: true, Interlocked.Read(ref _delivered));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        bool abandoned = !_completed;
+        await _cts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            if (_producer is not null)
+            {
+                await _producer.ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // The producer's failure was already surfaced through the channel, or the run was abandoned.
+        }
+
+        await _work.WhenAllAsync().ConfigureAwait(false);
+        if (abandoned && _options.CancelJobsOnCancellation)
+        {
+            await CancelOpenJobsAsync().ConfigureAwait(false);
+        }
+
+        if (_journal is not null)
+        {
+            await _journal.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _cts.Dispose();
+        _fetchSlots.Dispose();
+        _jobSlots?.Dispose();
+    }
+
+    private async Task<int> DefaultJobsInFlightAsync()
+    {
+        try
+        {
+            AccountInfo me = await _client.GetAccountAsync(Token).ConfigureAwait(false);
+            return Math.Clamp(me.TotalConcurrency, 2, 16);
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+        {
+            throw;
+        }
+        catch (ScrapeDoException)
+        {
+            return 2;
+        }
+    }
+
+    private async Task ProduceAsync(IAsyncEnumerable<RunItem> items)
+    {
+        try
+        {
+            int chunkIndex = 0;
+            var batch = new List<RunItem>(_options.MaxTargetsPerJob);
+            await foreach (RunItem item in items.WithCancellation(Token).ConfigureAwait(false))
+            {
+                if (item.Params is null && RequestValidator.TargetProblem(item.Target) is { } problem)
+                {
+                    await EmitAsync(Failed(item, $"Target {problem}", jobId: null)).ConfigureAwait(false);
+                    continue;
+                }
+
+                batch.Add(item);
+                if (batch.Count == _options.MaxTargetsPerJob)
+                {
+                    await StartChunkAsync(chunkIndex++, batch).ConfigureAwait(false);
+                    batch = new List<RunItem>(_options.MaxTargetsPerJob);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await StartChunkAsync(chunkIndex, batch).ConfigureAwait(false);
+            }
+
+            await _work.WhenAllAsync().ConfigureAwait(false);
+            _outcomes.Writer.TryComplete();
+        }
+        catch (OperationCanceledException) when (Token.IsCancellationRequested)
+        {
+            _outcomes.Writer.TryComplete(new OperationCanceledException(Token));
+        }
+        catch (Exception ex)
+        {
+            _outcomes.Writer.TryComplete(ex);
+            await _cts.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StartChunkAsync(int chunkIndex, List<RunItem> items)
+    {
+        if (_journal is not null && _journal.Chunks.TryGetValue(chunkIndex, out JournalChunk? recorded))
+        {
+            string hash = RunJournal.HashTargets(items.ConvertAll(i => i.Target));
+            if (recorded.Hash != hash || recorded.FirstIndex != items[0].Index || recorded.Count != items.Count)
+            {
+                throw new InvalidOperationException($"The input differs from the journal at job {chunkIndex} (targets {items[0].Index}..{items[^1].Index}); resume with the same input and settings.");
+            }
+
+            if (items.TrueForAll(i => _journal.Delivered.Contains(i.Index)))
+            {
+                return;
+            }
+        }
+
+        await _jobSlots!.WaitAsync(Token).ConfigureAwait(false);
+        Interlocked.Increment(ref _jobsInFlight);
+        _work.Track(Task.Run(async () =>
+        {
+            try
+            {
+                await ChunkLifecycleAsync(chunkIndex, items).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (Token.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Fatal for the run (refused token, journal on other input, a bug): stop everything and say why.
+                _outcomes.Writer.TryComplete(ex);
+                await _cts.CancelAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _jobsInFlight);
+                _jobSlots.Release();
+            }
+        }));
+    }
+
+    private async Task ChunkLifecycleAsync(int chunkIndex, List<RunItem> items)
+    {
+        using Activity? activity = Telemetry.Source.StartActivity("scrapedo.job");
+        activity?.SetTag("scrapedo.chunk", chunkIndex);
+        activity?.SetTag("scrapedo.targets", items.Count);
+        (string? jobId, IReadOnlyList<string>? taskIds, string? failure) = await EnsureJobAsync(chunkIndex, items).ConfigureAwait(false);
+        if (jobId is null || taskIds is null)
+        {
+            foreach (RunItem item in items)
+            {
+                await EmitAsync(Failed(item, failure ?? "The job could not be created.", null)).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        activity?.SetTag("scrapedo.job_id", jobId);
+        if (taskIds.Count != items.Count)
+        {
+            foreach (RunItem item in items)
+            {
+                await EmitAsync(Failed(item, $"Job {jobId} has {taskIds.Count} tasks for {items.Count} targets; results cannot be matched to targets.", jobId)).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        Interlocked.Add(ref _submitted, items.Count);
+        lock (_openJobs)
+        {
+            _openJobs[jobId] = true;
+        }
+
+        await PollAndFetchAsync(jobId, taskIds, items).ConfigureAwait(false);
+        lock (_openJobs)
+        {
+            _openJobs.Remove(jobId);
+        }
+    }
+
+    private async Task<(string? JobId, IReadOnlyList<string>? TaskIds, string? Failure)> EnsureJobAsync(int chunkIndex, List<RunItem> items)
+    {
+        string[] targets = items.ConvertAll(i => i.Target).ToArray();
+        string hash = RunJournal.HashTargets(targets);
+        JournalChunk? chunk = null;
+        if (_journal is not null && _journal.Chunks.TryGetValue(chunkIndex, out chunk))
+        {
+            if (chunk.JobId is not null)
+            {
+                Claim(chunk.JobId);
+                return (chunk.JobId, chunk.TaskIds ?? [], null);
+            }
+
+            if (chunk.FailureReason is not null)
+            {
+                return (null, null, chunk.FailureReason);
+            }
+
+            // Submitted before a crash with no recorded answer: the job may exist. Look before sending again.
+            if (await ReconcileAsync(targets, chunk.SubmittedAt).ConfigureAwait(false) is { } found)
+            {
+                await RecordCreatedAsync(chunk, found.JobId, found.TaskIds).ConfigureAwait(false);
+                return (found.JobId, found.TaskIds, null);
+            }
+        }
+
+        CreateJobRequest request = _pluginKey is null
+            ? _template.WithTargets(targets)
+            : _template.WithPlugin(new PluginRequest(_pluginKey, items.ConvertAll(i => i.Params!)));
+        for (int round = 0; ; round++)
+        {
+            chunk = new JournalChunk { Chunk = chunkIndex, FirstIndex = items[0].Index, Count = items.Count, SubmittedAt = _time.GetUtcNow(), Hash = hash };
+            if (_journal is not null)
+            {
+                await _journal.RecordSubmitAsync(chunk, Token).ConfigureAwait(false);
+            }
+
+            try
+            {
+                CreateJobResponse created = await _client.CreateJobAsync(request, Token).ConfigureAwait(false);
+                Telemetry.JobsCreated.Add(1);
+                await RecordCreatedAsync(chunk, created.JobId, created.TaskIds).ConfigureAwait(false);
+                return (created.JobId, created.TaskIds, null);
+            }
+            catch (ScrapeDoException ex) when (ex.CreateOutcomeUnknown && round < TransientRounds)
+            {
+                if (await ReconcileAsync(targets, chunk.SubmittedAt).ConfigureAwait(false) is { } found)
+                {
+                    await RecordCreatedAsync(chunk, found.JobId, found.TaskIds).ConfigureAwait(false);
+                    return (found.JobId, found.TaskIds, null);
+                }
+            }
+            catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+            {
+                throw;
+            }
+            catch (ScrapeDoException ex) when (IsTransient(ex) && round < TransientRounds)
+            {
+                await DelayRoundAsync(round, (ex as ScrapeDoApiException)?.RetryAfter).ConfigureAwait(false);
+            }
+            catch (ArgumentException ex)
+            {
+                return await FailChunkAsync(chunk, $"The job was refused before sending: {ex.Message}").ConfigureAwait(false);
+            }
+            catch (ScrapeDoException ex) when (!ex.CreateOutcomeUnknown)
+            {
+                return await FailChunkAsync(chunk, ex.Message).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<(string?, IReadOnlyList<string>?, string?)> FailChunkAsync(JournalChunk chunk, string reason)
+    {
+        chunk.FailureReason = reason;
+        if (_journal is not null)
+        {
+            await _journal.RecordCreatedAsync(chunk, Token).ConfigureAwait(false);
+        }
+
+        return (null, null, reason);
+    }
+
+    private async Task RecordCreatedAsync(JournalChunk chunk, string jobId, IReadOnlyList<string> taskIds)
+    {
+        Claim(jobId);
+        chunk.JobId = jobId;
+        chunk.TaskIds = taskIds;
+        if (_journal is not null)
+        {
+            await _journal.RecordCreatedAsync(chunk, Token).ConfigureAwait(false);
+        }
+    }
+
+    private void Claim(string jobId)
+    {
+        lock (_claimedJobs)
+        {
+            _claimedJobs.Add(jobId);
+        }
+    }
+
+    /// <summary>
+    /// Looks for a job this run may have created at <paramref name="submittedAt"/>: one that started since then (less
+    /// the clock-skew allowance), is not already claimed by this run, and has exactly these targets in this order
+    /// (plugin jobs, whose task URLs the server builds, are matched on task count). Only when the listing completes
+    /// without a match is the job taken as not created; a listing that fails is retried, never read as "absent".
+    /// </summary>
+    private async Task<(string JobId, IReadOnlyList<string> TaskIds)?> ReconcileAsync(string[] targets, DateTimeOffset submittedAt)
+    {
+        await Task.Delay(ReconcileSettle, _time, Token).ConfigureAwait(false);
+        var query = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = submittedAt - _options.ReconcileClockSkew, Sort = JobSortOrder.StartTimeDescending };
+        for (int round = 0; ; round++)
+        {
+            try
+            {
+                await foreach (JobDetails job in _client.ListAllJobsAsync(query, Token).ConfigureAwait(false))
+                {
+                    if (Matches(job, targets))
+                    {
+                        lock (_claimedJobs)
+                        {
+                            if (!_claimedJobs.Add(job.JobId))
+                            {
+                                continue;
+                            }
+                        }
+
+                        return (job.JobId, job.TaskIds.Count > 0 ? job.TaskIds : job.Tasks.Select(t => t.TaskId).ToArray());
+                    }
+                }
+
+                return null;
+            }
+            catch (ScrapeDoException ex) when (round < TransientRounds && ex is not ScrapeDoApiException { IsUnauthorized: true })
+            {
+                await DelayRoundAsync(round, (ex as ScrapeDoApiException)?.RetryAfter).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool Matches(JobDetails job, string[] targets)
+    {
+        if (job.Tasks.Count != targets.Length && job.TaskIds.Count != targets.Length)
+        {
+            return false;
+        }
+
+        if (_pluginKey is not null)
+        {
+            return true;
+        }
+
+        if (job.Tasks.Count != targets.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < targets.Length; i++)
+        {
+            if (!string.Equals(job.Tasks[i].Url, targets[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task PollAndFetchAsync(string jobId, IReadOnlyList<string> taskIds, List<RunItem> items)
+    {
+        int count = items.Count;
+        bool[] dispatched = new bool[count];
+        int remaining = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (_journal is not null && _journal.Delivered.Contains(items[i].Index))
+            {
+                dispatched[i] = true;
+            }
+            else
+            {
+                remaining++;
+            }
+        }
+
+        var fetches = new List<Task>(remaining);
+        var interval = new PollInterval(_options.MinPollInterval, _options.MaxPollInterval, Random.Shared.NextDouble);
+        Dictionary<string, int>? positions = null;
+        int transientRounds = 0;
+        if (remaining > 0)
+        {
+            await Task.Delay(_options.FirstPollDelay, _time, Token).ConfigureAwait(false);
+        }
+
+        while (remaining > 0)
+        {
+            JobDetails job;
+            TimeSpan? retryAfter = null;
+            try
+            {
+                using (Telemetry.Source.StartActivity("scrapedo.poll"))
+                {
+                    job = await _client.GetJobAsync(jobId, Token).ConfigureAwait(false);
+                }
+
+                transientRounds = 0;
+            }
+            catch (ScrapeDoApiException ex) when (ex.IsNotFound)
+            {
+                await FailUndispatchedAsync(items, dispatched, $"Job {jobId} no longer exists (404).", jobId).ConfigureAwait(false);
+                break;
+            }
+            catch (ScrapeDoException ex) when (IsTransient(ex) && ex is not ScrapeDoApiException { IsUnauthorized: true })
+            {
+                if (++transientRounds > TransientRounds)
+                {
+                    await FailUndispatchedAsync(items, dispatched, $"Polling job {jobId} kept failing: {ex.Message}", jobId).ConfigureAwait(false);
+                    break;
+                }
+
+                retryAfter = (ex as ScrapeDoApiException)?.RetryAfter;
+                await Task.Delay(interval.Next(0, retryAfter), _time, Token).ConfigureAwait(false);
+                continue;
+            }
+
+            int newlyTerminal = 0;
+            bool aligned = job.Tasks.Count == count;
+            for (int i = 0; i < count; i++)
+            {
+                if (dispatched[i])
+                {
+                    continue;
+                }
+
+                TaskSummary? summary = null;
+                if (aligned && job.Tasks[i].TaskId == taskIds[i])
+                {
+                    summary = job.Tasks[i];
+                }
+                else
+                {
+                    positions ??= Index(job.Tasks);
+                    if (positions.TryGetValue(taskIds[i], out int at) && at < job.Tasks.Count && job.Tasks[at].TaskId == taskIds[i])
+                    {
+                        summary = job.Tasks[at];
+                    }
+                    else
+                    {
+                        positions = Index(job.Tasks);
+                        summary = positions.TryGetValue(taskIds[i], out at) ? job.Tasks[at] : null;
+                    }
+                }
+
+                if (summary is null || !summary.Status.IsTerminal)
+                {
+                    continue;
+                }
+
+                dispatched[i] = true;
+                remaining--;
+                newlyTerminal++;
+                RunItem item = items[i];
+                if (summary.Status == ScrapeDoStatus.Canceled)
+                {
+                    // Nothing to fetch for a canceled task: its outcome is known from the job.
+                    await EmitAsync(new TaskOutcome { InputIndex = item.Index, Target = item.Target, Kind = OutcomeKind.Canceled, JobId = jobId, TaskId = taskIds[i], Reason = "The task was canceled." }).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _fetchSlots.WaitAsync(Token).ConfigureAwait(false);
+                    fetches.Add(FetchAsync(item, jobId, taskIds[i]));
+                }
+            }
+
+            if (remaining == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(interval.Next(newlyTerminal), _time, Token).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(fetches).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, int> Index(IReadOnlyList<TaskSummary> tasks)
+    {
+        var map = new Dictionary<string, int>(tasks.Count, StringComparer.Ordinal);
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            map[tasks[i].TaskId] = i;
+        }
+
+        return map;
+    }
+
+    /// <summary>Fetches one task (its fetch slot already taken) and always ends in exactly one outcome.</summary>
+    private async Task FetchAsync(RunItem item, string jobId, string taskId)
+    {
+        try
+        {
+            await Task.Yield();
+            TaskOutcome outcome = await FetchOutcomeAsync(item, jobId, taskId).ConfigureAwait(false);
+            await EmitAsync(outcome).ConfigureAwait(false);
+        }
+        finally
+        {
+            _fetchSlots.Release();
+        }
+    }
+
+    private async Task<TaskOutcome> FetchOutcomeAsync(RunItem item, string jobId, string taskId)
+    {
+        for (int round = 0; ; round++)
+        {
+            using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
+            try
+            {
+                TaskDetails details = await _client.GetTaskAsync(jobId, taskId, Token).ConfigureAwait(false);
+                activity?.SetTag("scrapedo.trace_id", details.TraceId);
+                Telemetry.ContentBytes.Add(details.Content.Length);
+                if (!details.Status.IsTerminal && round < TransientRounds)
+                {
+                    // The job said terminal but the task does not yet: the two views are converging; look again shortly.
+                    await DelayRoundAsync(round, null).ConfigureAwait(false);
+                    continue;
+                }
+
+                return ToOutcome(item, details);
+            }
+            catch (ScrapeDoApiException ex) when (ex.IsGone)
+            {
+                return new TaskOutcome { InputIndex = item.Index, Target = item.Target, Kind = OutcomeKind.Expired, JobId = jobId, TaskId = taskId, Reason = ex.ErrorText ?? "Task content is no longer available (410)." };
+            }
+            catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+            {
+                throw;
+            }
+            catch (ScrapeDoException ex) when (IsTransient(ex) && round < TransientRounds)
+            {
+                await DelayRoundAsync(round, (ex as ScrapeDoApiException)?.RetryAfter).ConfigureAwait(false);
+            }
+            catch (ScrapeDoException ex)
+            {
+                return Failed(item, ex.Message, jobId, taskId);
+            }
+        }
+    }
+
+    private TaskOutcome ToOutcome(RunItem item, TaskDetails details)
+    {
+        OutcomeKind kind;
+        string? reason = null;
+        if (details.Status == ScrapeDoStatus.Success)
+        {
+            // Content past its ExpiresAt is still delivered when the server sent it; only a missing one is "expired".
+            kind = details.Content.IsEmpty && details.ExpiresAt is { } expires && expires <= _time.GetUtcNow() ? OutcomeKind.Expired : OutcomeKind.Success;
+            reason = kind == OutcomeKind.Expired ? "The content is past its ExpiresAt." : null;
+        }
+        else if (details.Status == ScrapeDoStatus.Canceled)
+        {
+            kind = OutcomeKind.Canceled;
+            reason = "The task was canceled.";
+        }
+        else if (details.Status == ScrapeDoStatus.Error)
+        {
+            kind = OutcomeKind.Error;
+            reason = string.IsNullOrEmpty(details.ErrorMessage) ? "The task failed on the server." : details.ErrorMessage;
+        }
+        else
+        {
+            kind = OutcomeKind.Failed;
+            reason = $"The task stayed in status '{details.Status}' after its job reported it finished.";
+        }
+
+        return new TaskOutcome
+        {
+            InputIndex = item.Index,
+            Target = item.Target,
+            Kind = kind,
+            JobId = details.JobId,
+            TaskId = details.TaskId,
+            StatusCode = details.StatusCode == 0 ? null : details.StatusCode,
+            Reason = reason,
+            Details = details,
+        };
+    }
+
+    private async Task FailUndispatchedAsync(List<RunItem> items, bool[] dispatched, string reason, string jobId)
+    {
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (!dispatched[i])
+            {
+                dispatched[i] = true;
+                await EmitAsync(Failed(items[i], reason, jobId)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task EmitAsync(TaskOutcome outcome)
+    {
+        if (_journal is not null && _journal.Delivered.Contains(outcome.InputIndex))
+        {
+            return;
+        }
+
+        await _outcomes.Writer.WriteAsync(outcome, Token).ConfigureAwait(false);
+    }
+
+    private static TaskOutcome Failed(RunItem item, string reason, string? jobId, string? taskId = null) =>
+        new() { InputIndex = item.Index, Target = item.Target, Kind = OutcomeKind.Failed, JobId = jobId, TaskId = taskId, Reason = reason };
+
+    private static bool IsTransient(ScrapeDoException ex) => ex switch
+    {
+        ScrapeDoApiException api => !api.IsMalformedResponse && (api.IsRateLimited || api.IsServerError || (int)api.StatusCode == 408),
+        ScrapeDoTimeoutException or ScrapeDoTransportException => true,
+        _ => false,
+    };
+
+    private Task DelayRoundAsync(int round, TimeSpan? retryAfter)
+    {
+        TimeSpan wait = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, round)) * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        if (retryAfter is { } floor && floor > wait)
+        {
+            wait = floor;
+        }
+
+        return Task.Delay(wait, _time, Token);
+    }
+
+    private async Task CancelOpenJobsAsync()
+    {
+        string[] open;
+        lock (_openJobs)
+        {
+            open = [.. _openJobs.Keys];
+        }
+
+        // The run's own token is canceled by now: these best-effort cancels get their own short deadline.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(open.Select(async id =>
+        {
+            try
+            {
+                await _client.CancelJobAsync(id, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ScrapeDoException or OperationCanceledException or ObjectDisposedException)
+            {
+                // 406 (already finished) or unreachable: nothing more to do; the journal still allows a resume.
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private void ReportProgress(bool force, long delivered)
+    {
+        if (_options.Progress is null)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        long last = Interlocked.Read(ref _lastProgress);
+        if (!force && _time.GetElapsedTime(last, now) < TimeSpan.FromMilliseconds(100) && last != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _lastProgress, now);
+        _options.Progress.Report(new RunProgress(Interlocked.Read(ref _submitted), delivered, Interlocked.Read(ref _failed), Volatile.Read(ref _jobsInFlight),
+            _time.GetElapsedTime(_startTimestamp), _client.RequestsSent - _requestsAtStart));
+    }
+}
+
+/// <summary>Tracks started tasks so the run can wait for all of them.</summary>
+internal sealed class ConcurrentTaskSet
+{
+    private readonly HashSet<Task> _tasks = [];
+
+    public void Track(Task task)
+    {
+        lock (_tasks)
+        {
+            _tasks.Add(task);
+        }
+
+        task.ContinueWith(static (t, s) =>
+        {
+            var set = (HashSet<Task>)s!;
+            lock (set)
+            {
+                set.Remove(t);
+            }
+        }, _tasks, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public async Task WhenAllAsync()
+    {
+        while (true)
+        {
+            Task[] pending;
+            lock (_tasks)
+            {
+                pending = [.. _tasks.Where(t => !t.IsCompleted)];
+            }
+
+            if (pending.Length == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.WhenAll(pending).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Each tracked task reports its own failure; here we only wait.
+            }
+        }
+    }
+}

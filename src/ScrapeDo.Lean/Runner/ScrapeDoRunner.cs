@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using ScrapeDo.Lean.Internal.Runner;
+
+namespace ScrapeDo.Lean;
+
+/// <summary>
+/// Pushes any number of targets through the Async API and streams back exactly one <see cref="TaskOutcome"/> per
+/// input target, in completion order: chunks of at most 1000 targets become jobs (submitted while earlier results
+/// already stream), jobs are polled adaptively, only newly finished tasks are fetched, each exactly once, and a
+/// journal makes the run resumable without ever creating a job twice.
+/// </summary>
+/// <remarks>
+/// An outcome counts as delivered (and is journaled so) once the consumer asks for the next one or stops the
+/// enumeration; a process killed between taking an outcome and asking for the next sees that one outcome again on
+/// resume, never none. Memory stays flat whatever the input size: the input is read lazily, at most
+/// <see cref="RunOptions.MaxJobsInFlight"/> jobs are open, and at most <see cref="RunOptions.MaxConcurrentTaskFetches"/>
+/// + <see cref="RunOptions.MaxBufferedOutcomes"/> task contents are held; a slow consumer slows the run down.
+/// </remarks>
+public sealed class ScrapeDoRunner
+{
+    private readonly ScrapeDoClient _client;
+    private readonly RunOptions _options;
+
+    /// <summary>Creates a runner over a client.</summary>
+    /// <param name="client">The client to send requests with (not disposed by the runner).</param>
+    /// <param name="options">Run settings; null for the defaults.</param>
+    public ScrapeDoRunner(ScrapeDoClient client, RunOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        options ??= new RunOptions();
+        options.Validate();
+        _client = client;
+        _options = options;
+    }
+
+    /// <summary>Scrapes <paramref name="targets"/>; see <see cref="RunAsync(IAsyncEnumerable{string}, CreateJobRequest?, CancellationToken)"/>.</summary>
+    public IAsyncEnumerable<TaskOutcome> RunAsync(IEnumerable<string> targets, CreateJobRequest? template = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        return RunAsync(ToAsync(targets), template, cancellationToken);
+    }
+
+    /// <summary>
+    /// Scrapes every URL in <paramref name="targets"/> with the options of <paramref name="template"/>.
+    /// An invalid URL yields a <see cref="OutcomeKind.Failed"/> outcome and is not sent.
+    /// </summary>
+    /// <param name="targets">Absolute http(s) URLs, read lazily.</param>
+    /// <param name="template">Options for every job (its <c>Targets</c> and <c>Plugin</c> must be null).</param>
+    /// <param name="cancellationToken">Stops the run promptly; running server jobs are canceled unless
+    /// <see cref="RunOptions.CancelJobsOnCancellation"/> is false.</param>
+    /// <returns>One outcome per target, in completion order.</returns>
+    /// <exception cref="ScrapeDoApiException">The token was refused (401): nothing can succeed, so the run stops.</exception>
+    public IAsyncEnumerable<TaskOutcome> RunAsync(IAsyncEnumerable<string> targets, CreateJobRequest? template = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        return RunCoreAsync(Items(targets), template, pluginKey: null, cancellationToken);
+    }
+
+    /// <summary>Runs a plugin over parameter sets; see <see cref="RunPluginAsync(string, IAsyncEnumerable{PluginParams}, CreateJobRequest?, CancellationToken)"/>.</summary>
+    public IAsyncEnumerable<TaskOutcome> RunPluginAsync(string pluginKey, IEnumerable<PluginParams> parameters, CreateJobRequest? template = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return RunPluginAsync(pluginKey, ToAsync(parameters), template, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the plugin <paramref name="pluginKey"/> once per parameter set, chunked into jobs like URL runs.
+    /// </summary>
+    /// <param name="pluginKey">The plugin key, e.g. <see cref="PluginKeys.AmazonProductDetail"/>.</param>
+    /// <param name="parameters">Parameter sets, read lazily.</param>
+    /// <param name="template">Options for every job (its <c>Targets</c> and <c>Plugin</c> must be null).</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    public IAsyncEnumerable<TaskOutcome> RunPluginAsync(string pluginKey, IAsyncEnumerable<PluginParams> parameters, CreateJobRequest? template = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(pluginKey);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return RunCoreAsync(Items(parameters), template, pluginKey, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<TaskOutcome> RunCoreAsync(IAsyncEnumerable<RunItem> items, CreateJobRequest? template, string? pluginKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        template ??= new CreateJobRequest();
+        if (template.Targets is not null || template.Plugin is not null)
+        {
+            throw new ArgumentException("The run template must not set Targets or Plugin; the runner fills them per job.", nameof(template));
+        }
+
+        await using var session = new RunSession(_client, _options, template, pluginKey, cancellationToken);
+        await session.StartAsync(items).ConfigureAwait(false);
+        TaskOutcome? handedOut = null;
+        try
+        {
+            await foreach (TaskOutcome outcome in session.ReadAllAsync().ConfigureAwait(false))
+            {
+                handedOut = outcome;
+                yield return outcome;
+                // Reached only when the consumer asks for the next outcome, i.e. after it handled this one.
+                handedOut = null;
+                await session.AcknowledgeAsync(outcome).ConfigureAwait(false);
+            }
+
+            await session.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // A consumer that stops (break, dispose) after an outcome has taken that outcome. Only a process that dies
+            // between taking an outcome and asking for the next gets that one outcome again on resume.
+            if (handedOut is not null)
+            {
+                await session.AcknowledgeAsync(handedOut).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<RunItem> Items(IAsyncEnumerable<string> targets, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long index = 0;
+        await foreach (string target in targets.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new RunItem(index++, target ?? string.Empty, null);
+        }
+    }
+
+    private static async IAsyncEnumerable<RunItem> Items(IAsyncEnumerable<PluginParams> parameters, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long index = 0;
+        await foreach (PluginParams p in parameters.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            ArgumentNullException.ThrowIfNull(p, nameof(parameters));
+            yield return new RunItem(index++, p.ToString(), p);
+        }
+    }
+
+#pragma warning disable CS1998 // An adapter: the source is synchronous.
+    private static async IAsyncEnumerable<T> ToAsync<T>(IEnumerable<T> source)
+#pragma warning restore CS1998
+    {
+        foreach (T item in source)
+        {
+            yield return item;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace ScrapeDo.Lean;
+
+/// <summary>How a target ended.</summary>
+public enum OutcomeKind
+{
+    /// <summary>The task succeeded; the content is in <see cref="TaskOutcome.Details"/>.</summary>
+    Success,
+
+    /// <summary>The task ended in <c>error</c> on the server.</summary>
+    Error,
+
+    /// <summary>The task was canceled.</summary>
+    Canceled,
+
+    /// <summary>The content was past its retention (HTTP 410 or past <c>ExpiresAt</c>).</summary>
+    Expired,
+
+    /// <summary>The client could not get a result; <see cref="TaskOutcome.Reason"/> says why.</summary>
+    Failed,
+}
+
+/// <summary>The one result of one input target.</summary>
+public sealed class TaskOutcome
+{
+    /// <summary>0-based position of the target in the input.</summary>
+    public required long InputIndex { get; init; }
+
+    /// <summary>The target URL, or the plugin parameters as JSON.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>How it ended.</summary>
+    public required OutcomeKind Kind { get; init; }
+
+    /// <summary>The job that held the task, if one was created.</summary>
+    public string? JobId { get; init; }
+
+    /// <summary>The task id, if the task exists.</summary>
+    public string? TaskId { get; init; }
+
+    /// <summary>The target's HTTP status, when the task ran.</summary>
+    public int? StatusCode { get; init; }
+
+    /// <summary>Why the outcome is not a success (server error message or client failure).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The task with its content, when it was fetched.</summary>
+    public TaskDetails? Details { get; init; }
+
+    /// <summary>The wire word of <see cref="Kind"/>: success, error, canceled, expired or failed.</summary>
+    public string Status => Kind switch
+    {
+        OutcomeKind.Success => "success",
+        OutcomeKind.Error => "error",
+        OutcomeKind.Canceled => "canceled",
+        OutcomeKind.Expired => "expired",
+        _ => "failed",
+    };
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{InputIndex} {Status} {Target}";
+}
