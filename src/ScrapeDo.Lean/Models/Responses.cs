@@ -185,6 +185,14 @@ public sealed class TaskDetails : IJsonOnDeserialized
     public ValueTask<long> CopyContentToAsync(Stream destination, CancellationToken cancellationToken = default) =>
         Content.CopyToAsync(destination, Base64EncodedContent, cancellationToken);
 
+    internal TaskDetails WithoutContent() => new()
+    {
+        TaskId = TaskId, JobId = JobId, Url = Url, Status = Status, StartTime = StartTime, EndTime = EndTime, ExpiresAt = ExpiresAt,
+        UpdateTime = UpdateTime, Base64EncodedContent = Base64EncodedContent, StatusCode = StatusCode, ResponseHeaders = ResponseHeaders,
+        ScrapeDoMetadata = ScrapeDoMetadata, ErrorMessage = ErrorMessage, TraceId = TraceId, WebhookUrl = WebhookUrl,
+        WebhookStatus = WebhookStatus, WebhookRequestTime = WebhookRequestTime,
+    };
+
     void IJsonOnDeserialized.OnDeserialized()
     {
         ResponseChecks.RequireId(TaskId, "TaskID");

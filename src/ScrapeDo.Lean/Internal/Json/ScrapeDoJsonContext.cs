@@ -19,6 +19,7 @@ namespace ScrapeDo.Lean.Internal.Json;
 [JsonSerializable(typeof(JobListPage))]
 [JsonSerializable(typeof(AccountInfo))]
 [JsonSerializable(typeof(ApiErrorBody))]
+[JsonSerializable(typeof(IReadOnlyList<BrowserAction>))]
 [JsonSerializable(typeof(ScrapeDo.Lean.Internal.Runner.JournalEntry))]
 internal sealed partial class ScrapeDoJsonContext : JsonSerializerContext
 {

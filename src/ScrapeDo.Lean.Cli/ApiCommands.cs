@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Globalization;
+using ScrapeDo.Lean.Internal.Json;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>One command per endpoint, printing the API's JSON.</summary>
+internal static class ApiCommands
+{
+    public static Command Job(CliConsole console)
+    {
+        var job = new Command("job", "Create, inspect, list and cancel jobs.");
+        job.Add(Create(console));
+
+        var getId = new Argument<string>("job-id") { Description = "The job id." };
+        var get = new Command("get", "Show a job with the status of each task (GET /api/v1/jobs/{id}).\n\nExample:\n  scrapedo job get 9f0c…") { getId };
+        get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
+            CliApp.PrintJson(console, await c.GetJobAsync(parse.GetValue(getId)!, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.JobDetails)));
+        job.Add(get);
+
+        var page = new Option<int?>("--page") { Description = "Page number, from 1." };
+        var pageSize = new Option<int?>("--page-size") { Description = "Jobs per page, 1-100." };
+        var status = new Option<string?>("--status") { Description = "Only jobs with this status (queuing, queued, pending, rotating, success, error, canceled)." };
+        var from = new Option<string?>("--from") { Description = "Only jobs started at or after this RFC 3339 time." };
+        var to = new Option<string?>("--to") { Description = "Only jobs started at or before this RFC 3339 time." };
+        var sort = new Option<string?>("--sort") { Description = "start_time_desc (default) or start_time_asc." };
+        var all = new Option<bool>("--all") { Description = "Follow every page and print one job per line (JSONL)." };
+        var list = new Command("list", "List jobs (GET /api/v1/jobs).\n\nExamples:\n  scrapedo job list --page-size 50 --status success\n  scrapedo job list --all --from 2026-11-01T00:00:00Z") { page, pageSize, status, from, to, sort, all };
+        list.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
+        {
+            var query = new ListJobsQuery
+            {
+                Page = parse.GetValue(page),
+                PageSize = parse.GetValue(pageSize),
+                Status = parse.GetValue(status) is { } s ? (ScrapeDoStatus?)ScrapeDoStatus.FromString(s) : null,
+                StartFrom = Time(parse.GetValue(from), "--from"),
+                StartTo = Time(parse.GetValue(to), "--to"),
+                Sort = parse.GetValue(sort) is { } so ? (JobSortOrder?)JobSortOrder.FromString(so) : null,
+            };
+            if (parse.GetValue(all))
+            {
+                await foreach (JobDetails j in c.ListAllJobsAsync(query, ct).ConfigureAwait(false))
+                {
+                    console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(j, ScrapeDoJsonContext.Default.JobDetails));
+                }
+            }
+            else
+            {
+                CliApp.PrintJson(console, await c.ListJobsAsync(query, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.JobListPage);
+            }
+        }));
+        job.Add(list);
+
+        var cancelId = new Argument<string>("job-id") { Description = "The job id." };
+        var cancel = new Command("cancel", "Cancel a job's unfinished tasks (DELETE /api/v1/jobs/{id}); 406 when it already finished.\n\nExample:\n  scrapedo job cancel 9f0c…") { cancelId };
+        cancel.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
+            CliApp.PrintJson(console, await c.CancelJobAsync(parse.GetValue(cancelId)!, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CancelJobResponse)));
+        job.Add(cancel);
+        return job;
+    }
+
+    public static Command Task(CliConsole console)
+    {
+        var jobId = new Argument<string>("job-id") { Description = "The job id." };
+        var taskId = new Argument<string>("task-id") { Description = "The task id." };
+        var contentOut = new Option<string?>("--content-out") { Description = "Write the decoded content to this file and leave it out of the printed JSON." };
+        var get = new Command("get", "Show a task with its content (GET /api/v1/jobs/{job}/{task}).\n\nExamples:\n  scrapedo task get JOB TASK\n  scrapedo task get JOB TASK --content-out page.html") { jobId, taskId, contentOut };
+        get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
+        {
+            TaskDetails details = await c.GetTaskAsync(parse.GetValue(jobId)!, parse.GetValue(taskId)!, ct).ConfigureAwait(false);
+            if (parse.GetValue(contentOut) is { } path)
+            {
+                await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+                {
+                    await details.CopyContentToAsync(file, ct).ConfigureAwait(false);
+                }
+
+                details = details.WithoutContent();
+            }
+
+            CliApp.PrintJson(console, details, ScrapeDoJsonContext.Default.TaskDetails);
+        }));
+        return new Command("task", "Inspect tasks.") { get };
+    }
+
+    public static Command Account(CliConsole console)
+    {
+        var account = new Command("account", "Show async concurrency and credits (GET /api/v1/me).\n\nExample:\n  scrapedo account --token $TOKEN");
+        account.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
+            CliApp.PrintJson(console, await c.GetAccountAsync(ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.AccountInfo)));
+        return account;
+    }
+
+    private static Command Create(CliConsole console)
+    {
+        var input = new Argument<string?>("input") { Description = "File of URLs (or JSON params with --plugin), one per line; '-' for stdin.", Arity = ArgumentArity.ZeroOrOne };
+        var targets = new Option<string[]>("--target") { Description = "A target URL; repeatable." };
+        var plugin = new Option<string?>("--plugin") { Description = "Create a plugin job; input lines are JSON params objects." };
+        var jobOptions = new JobOptions();
+        var create = new Command("create", "Create one job (POST /api/v1/jobs) of at most 1000 targets and print its JobID and TaskIDs.\n\nExamples:\n  scrapedo job create --target https://example.com --target https://example.org\n  scrapedo job create urls.txt --render --geo-code us") { input, targets, plugin };
+        jobOptions.AddTo(create);
+        create.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
+        {
+            var lines = new List<string>(parse.GetValue(targets) ?? []);
+            if (parse.GetValue(input) is { } path)
+            {
+                if (path != "-" && !File.Exists(path))
+                {
+                    throw new CliException($"input file '{path}' not found.");
+                }
+
+                using var reader = path == "-" ? new StreamReader(console.OpenStdin()) : new StreamReader(path);
+                while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+                {
+                    string t = line.Trim();
+                    if (t.Length > 0 && t[0] != '#')
+                    {
+                        lines.Add(t);
+                    }
+                }
+            }
+
+            CreateJobRequest template = jobOptions.Template(parse);
+            CreateJobRequest request = parse.GetValue(plugin) is { } key
+                ? template.WithPlugin(new PluginRequest(key, lines.ConvertAll(l => PluginParams.FromJson(l))))
+                : template.WithTargets(lines);
+            CliApp.PrintJson(console, await c.CreateJobAsync(request, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CreateJobResponse);
+        }));
+        return create;
+    }
+
+    private static Task<int> WithClientAsync(CliConsole console, ParseResult parse, CancellationToken ct, Func<ScrapeDoClient, Task> body) =>
+        CliApp.Guard(console, async () =>
+        {
+            await using Connection connection = await Connection.OpenAsync(parse, console, emulateWhenNoToken: false, ct).ConfigureAwait(false);
+            await body(connection.Client).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }, ct);
+
+    private static DateTimeOffset? Time(string? value, string flag)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset t)
+            ? t
+            : throw new CliException($"{flag} '{value}' is not a time; use RFC 3339, e.g. 2026-11-17T00:00:00Z.");
+    }
+}

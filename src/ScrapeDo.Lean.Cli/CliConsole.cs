@@ -1,0 +1,21 @@
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>Where the CLI reads and writes; tests give it files and string writers instead of the terminal.</summary>
+/// <param name="Out">Text output (API JSON, help).</param>
+/// <param name="Error">Diagnostics, progress and the summary.</param>
+/// <param name="OpenStdin">Opens standard input, for <c>run -</c>.</param>
+/// <param name="OpenStdout">Opens standard output as a stream, for JSONL records.</param>
+/// <param name="ErrorIsTerminal">Whether live progress can be drawn on <paramref name="Error"/>.</param>
+internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream> OpenStdin, Func<Stream> OpenStdout, bool ErrorIsTerminal);
+
+/// <summary>A failure the user can fix, reported as one line and exit code 1.</summary>
+internal sealed class CliException(string message) : Exception(message);
+
+/// <summary>Exit codes of the CLI contract.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Fatal = 1;
+    public const int SomeFailed = 2;
+    public const int Interrupted = 130;
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using ScrapeDo.Lean.Emulator;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>Options every command shares: where the API is and how to authenticate.</summary>
+internal static class GlobalOptions
+{
+    public static readonly Option<string?> Token = new("--token")
+    {
+        Description = "API token (default: $SCRAPEDO_TOKEN). Never printed.",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> BaseUrl = new("--base-url")
+    {
+        Description = "API base URL (default: $SCRAPEDO_BASE_URL, else https://q.scrape.do). http:// only for loopback hosts.",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Emulate = new("--emulate")
+    {
+        Description = "Start the local emulator in-process on a free loopback port and use it.",
+        Recursive = true,
+    };
+}
+
+/// <summary>A client plus, with --emulate, the in-process emulator it talks to.</summary>
+internal sealed class Connection : IAsyncDisposable
+{
+    private Connection(ScrapeDoClient client, ScrapeDoEmulator? emulator)
+    {
+        Client = client;
+        Emulator = emulator;
+    }
+
+    public ScrapeDoClient Client { get; }
+
+    public ScrapeDoEmulator? Emulator { get; }
+
+    /// <summary>
+    /// Resolves token and base URL from options and environment. With <paramref name="emulateWhenNoToken"/> (the
+    /// <c>run</c> command) a missing token means the emulator, announced on stderr.
+    /// </summary>
+    public static async Task<Connection> OpenAsync(ParseResult parse, CliConsole console, bool emulateWhenNoToken, CancellationToken cancellationToken)
+    {
+        string? token = parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN"));
+        string? baseUrl = parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL"));
+        bool emulate = parse.GetValue(GlobalOptions.Emulate);
+        if (!emulate && token is null)
+        {
+            if (!emulateWhenNoToken)
+            {
+                throw new CliException("no API token: pass --token or set SCRAPEDO_TOKEN (or add --emulate to use the local emulator).");
+            }
+
+            emulate = true;
+            console.Error.WriteLine("scrapedo: no token configured (--token / SCRAPEDO_TOKEN): running against the local emulator.");
+        }
+
+        ScrapeDoEmulator? emulator = null;
+        Uri address;
+        if (emulate)
+        {
+            token ??= EmulatorOptions.DefaultToken;
+            emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(token, "business")] }, cancellationToken).ConfigureAwait(false);
+            address = emulator.BaseAddress;
+        }
+        else
+        {
+            address = ParseBaseUrl(baseUrl);
+        }
+
+        try
+        {
+            var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address });
+            return new Connection(client, emulator);
+        }
+        catch (ArgumentException ex)
+        {
+            if (emulator is not null)
+            {
+                await emulator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw new CliException(ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (Emulator is not null)
+        {
+            await Emulator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static Uri ParseBaseUrl(string? baseUrl)
+    {
+        if (baseUrl is null)
+        {
+            return ScrapeDoClientOptions.DefaultBaseAddress;
+        }
+
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out Uri? uri))
+        {
+            throw new CliException($"base URL '{baseUrl}' is not an absolute URL (e.g. https://q.scrape.do).");
+        }
+
+        try
+        {
+            ScrapeDoClientOptions.ValidateBaseAddress(uri);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        return uri;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Text.Json;
+using ScrapeDo.Lean.Internal.Json;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>One flag per create-job field, shared by <c>run</c> and <c>job create</c>.</summary>
+internal sealed class JobOptions
+{
+    private readonly Option<bool> _super = new("--super") { Description = "Use residential/mobile proxies (Super)." };
+    private readonly Option<string?> _geoCode = new("--geo-code") { Description = "Exit country, e.g. us (GeoCode)." };
+    private readonly Option<string?> _regionalGeoCode = new("--regional-geo-code") { Description = "Exit region, e.g. europe (RegionalGeoCode)." };
+    private readonly Option<string?> _device = new("--device") { Description = "desktop, mobile or tablet (Device)." };
+    private readonly Option<string?> _method = new("--method") { Description = "GET, POST, PUT, PATCH, HEAD or DELETE (Method)." };
+    private readonly Option<string?> _body = new("--body") { Description = "Request body sent to targets (Body)." };
+    private readonly Option<string[]> _header = new("--header") { Description = "Header for the targets, K:V; repeatable (Headers).", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<bool> _forwardHeaders = new("--forward-headers") { Description = "Send only the given headers (ForwardHeaders)." };
+    private readonly Option<string?> _sessionId = new("--session-id") { Description = "Sticky proxy session (SessionID)." };
+    private readonly Option<string?> _setCookies = new("--set-cookies") { Description = "Cookies, 'a=1; b=2' (SetCookies)." };
+    private readonly Option<int?> _timeout = new("--timeout-ms") { Description = "Task timeout in ms (Timeout)." };
+    private readonly Option<int?> _retryTimeout = new("--retry-timeout-ms") { Description = "Per-attempt wait in ms (RetryTimeout)." };
+    private readonly Option<bool> _disableRetry = new("--disable-retry") { Description = "Single attempt per target (DisableRetry)." };
+    private readonly Option<bool> _transparent = new("--transparent-response") { Description = "Target's status and body as-is (TransparentResponse)." };
+    private readonly Option<bool> _disableRedirection = new("--disable-redirection") { Description = "Do not follow redirects (DisableRedirection)." };
+    private readonly Option<string?> _outputFormat = new("--output-format") { Description = "raw or markdown (Output)." };
+    private readonly Option<bool> _render = new("--render") { Description = "Render with a headless browser (Render)." };
+    private readonly Option<bool> _blockResources = new("--block-resources") { Description = "Render.BlockResources." };
+    private readonly Option<string?> _waitUntil = new("--wait-until") { Description = "domcontentloaded, networkidle0 or networkidle2 (Render.WaitUntil)." };
+    private readonly Option<int?> _customWait = new("--custom-wait-ms") { Description = "Render.CustomWait in ms." };
+    private readonly Option<string?> _waitSelector = new("--wait-selector") { Description = "Render.WaitSelector." };
+    private readonly Option<string?> _play = new("--play-with-browser") { Description = "Render.PlayWithBrowser as a JSON array, e.g. '[{\"Action\":\"Click\",\"Selector\":\"#b\"}]'." };
+    private readonly Option<bool> _returnJson = new("--return-json") { Description = "Render.ReturnJSON." };
+    private readonly Option<bool> _showWebsocket = new("--show-websocket-requests") { Description = "Render.ShowWebsocketRequests." };
+    private readonly Option<bool> _showFrames = new("--show-frames") { Description = "Render.ShowFrames." };
+    private readonly Option<bool> _screenshot = new("--screenshot") { Description = "Render.Screenshot." };
+    private readonly Option<bool> _fullScreenshot = new("--full-screenshot") { Description = "Render.FullScreenshot." };
+    private readonly Option<string?> _particularScreenshot = new("--particular-screenshot") { Description = "Render.ParticularScreenshot (CSS selector)." };
+    private readonly Option<string?> _webhookUrl = new("--webhook-url") { Description = "Webhook receiving each finished task (WebhookURL)." };
+    private readonly Option<string[]> _webhookHeader = new("--webhook-header") { Description = "Webhook header K:V; repeatable (WebhookHeaders)." };
+
+    public void AddTo(Command command)
+    {
+        foreach (Option option in new Option[]
+        {
+            _super, _geoCode, _regionalGeoCode, _device, _method, _body, _header, _forwardHeaders, _sessionId, _setCookies, _timeout,
+            _retryTimeout, _disableRetry, _transparent, _disableRedirection, _outputFormat, _render, _blockResources, _waitUntil,
+            _customWait, _waitSelector, _play, _returnJson, _showWebsocket, _showFrames, _screenshot, _fullScreenshot,
+            _particularScreenshot, _webhookUrl, _webhookHeader,
+        })
+        {
+            command.Add(option);
+        }
+    }
+
+    /// <summary>The job options given on the command line, without targets.</summary>
+    public CreateJobRequest Template(ParseResult r)
+    {
+        RenderOptions? render = null;
+        if (Flag(r, _render) == true || r.GetResult(_blockResources) is not null || r.GetResult(_waitUntil) is not null || r.GetResult(_customWait) is not null
+            || r.GetResult(_waitSelector) is not null || r.GetResult(_play) is not null || r.GetResult(_returnJson) is not null || r.GetResult(_showWebsocket) is not null
+            || r.GetResult(_showFrames) is not null || r.GetResult(_screenshot) is not null || r.GetResult(_fullScreenshot) is not null || r.GetResult(_particularScreenshot) is not null)
+        {
+            render = new RenderOptions
+            {
+                BlockResources = Flag(r, _blockResources),
+                WaitUntil = r.GetValue(_waitUntil) is { } w ? (WaitUntilEvent?)WaitUntilEvent.FromString(w) : null,
+                CustomWait = r.GetValue(_customWait),
+                WaitSelector = r.GetValue(_waitSelector),
+                PlayWithBrowser = r.GetValue(_play) is { } play ? ParseActions(play) : null,
+                ReturnJson = Flag(r, _returnJson),
+                ShowWebsocketRequests = Flag(r, _showWebsocket),
+                ShowFrames = Flag(r, _showFrames),
+                Screenshot = Flag(r, _screenshot),
+                FullScreenshot = Flag(r, _fullScreenshot),
+                ParticularScreenshot = r.GetValue(_particularScreenshot),
+            };
+        }
+
+        return new CreateJobRequest
+        {
+            Super = Flag(r, _super),
+            GeoCode = r.GetValue(_geoCode),
+            RegionalGeoCode = r.GetValue(_regionalGeoCode),
+            Device = r.GetValue(_device) is { } d ? (DeviceType?)DeviceType.FromString(d) : null,
+            Method = r.GetValue(_method) is { } m ? (TargetMethod?)TargetMethod.FromString(m.ToUpperInvariant()) : null,
+            Body = r.GetValue(_body),
+            Headers = Pairs(r.GetValue(_header), "--header"),
+            ForwardHeaders = Flag(r, _forwardHeaders),
+            SessionId = r.GetValue(_sessionId),
+            SetCookies = r.GetValue(_setCookies),
+            Timeout = r.GetValue(_timeout),
+            RetryTimeout = r.GetValue(_retryTimeout),
+            DisableRetry = Flag(r, _disableRetry),
+            TransparentResponse = Flag(r, _transparent),
+            DisableRedirection = Flag(r, _disableRedirection),
+            Output = r.GetValue(_outputFormat) is { } o ? (OutputFormat?)OutputFormat.FromString(o) : null,
+            Render = render,
+            WebhookUrl = r.GetValue(_webhookUrl),
+            WebhookHeaders = Pairs(r.GetValue(_webhookHeader), "--webhook-header"),
+        };
+    }
+
+    private static bool? Flag(ParseResult r, Option<bool> option) => r.GetResult(option) is null ? null : r.GetValue(option);
+
+    private static Dictionary<string, string>? Pairs(string[]? values, string flag)
+    {
+        if (values is null || values.Length == 0)
+        {
+            return null;
+        }
+
+        var pairs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string value in values)
+        {
+            int colon = value.IndexOf(':');
+            if (colon <= 0)
+            {
+                throw new CliException($"{flag} '{value}' is not K:V (e.g. {flag} \"Accept-Language:en\").");
+            }
+
+            pairs[value[..colon].Trim()] = value[(colon + 1)..].Trim();
+        }
+
+        return pairs;
+    }
+
+    private static IReadOnlyList<BrowserAction> ParseActions(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, ScrapeDoJsonContext.Default.IReadOnlyListBrowserAction)
+                ?? throw new CliException("--play-with-browser is null; give a JSON array of actions.");
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException($"--play-with-browser is not a JSON array of actions: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary><c>scrapedo run</c>: the runner behind a command.</summary>
+internal sealed class RunCommand
+{
+    private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' or nothing for stdin. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Option<string?> _plugin = new("--plugin") { Description = "Run this plugin (e.g. amazon/pdp, google/search); each input line is a JSON params object." };
+    private readonly Option<string?> _output = new("--output", "-o") { Description = "Write JSONL records to this file (default stdout)." };
+    private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
+    private readonly Option<string?> _journal = new("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." };
+    private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --journal, appending the missing records to --output. Never creates a job twice." };
+    private readonly Option<int?> _maxJobs = new("--max-in-flight-jobs") { Description = "Jobs open at once (default: from the account's concurrency, 2-16)." };
+    private readonly Option<int?> _chunk = new("--targets-per-job") { Description = "Targets per job, 1-1000 (default 1000)." };
+    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
+    private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
+    private readonly JobOptions _jobOptions = new();
+    private readonly CliConsole _console;
+
+    public RunCommand(CliConsole console) => _console = console;
+
+    public Command Build()
+    {
+        var command = new Command("run", """
+            Scrape every target in FILE (or stdin) through the Async API and write one JSONL record per input line.
+
+            Examples:
+              scrapedo run urls.txt --emulate
+              scrapedo run urls.txt -o results.jsonl --journal run.journal
+              scrapedo run urls.txt -o results.jsonl --journal run.journal --resume
+              scrapedo run asins.jsonl --plugin amazon/pdp --geo-code us -o products.jsonl
+              cat urls.txt | scrapedo run - --render --content-dir pages/
+
+            Exit codes: 0 all succeeded, 2 some did not, 1 usage/configuration/fatal error, 130 interrupted.
+            """);
+        command.Add(_input);
+        foreach (Option option in new Option[] { _plugin, _output, _contentDir, _journal, _resume, _maxJobs, _chunk, _quiet, _noCancel })
+        {
+            command.Add(option);
+        }
+
+        _jobOptions.AddTo(command);
+        command.SetAction((parse, ct) => CliApp.Guard(_console, () => ExecuteAsync(parse, ct), ct));
+        return command;
+    }
+
+    private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        string input = parse.GetValue(_input) ?? "-";
+        string? plugin = parse.GetValue(_plugin);
+        string? output = parse.GetValue(_output);
+        string? journal = parse.GetValue(_journal);
+        bool resume = parse.GetValue(_resume);
+        bool quiet = parse.GetValue(_quiet);
+        if (resume && (journal is null || output is null))
+        {
+            throw new CliException("--resume needs the --journal and --output of the interrupted run.");
+        }
+
+        if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
+        {
+            throw new CliException($"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
+        }
+
+        if (input != "-" && !File.Exists(input))
+        {
+            throw new CliException($"input file '{input}' not found.");
+        }
+
+        CreateJobRequest template = _jobOptions.Template(parse);
+        int targetsPerJob = parse.GetValue(_chunk) ?? CreateJobRequest.MaxTargetsPerJob;
+        if (targetsPerJob is < 1 or > CreateJobRequest.MaxTargetsPerJob)
+        {
+            throw new CliException("--targets-per-job must be 1 to 1000.");
+        }
+
+        if (parse.GetValue(_maxJobs) is < 1)
+        {
+            throw new CliException("--max-in-flight-jobs must be at least 1.");
+        }
+
+        await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
+        await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
+        long? total = input == "-" ? null : CountTargets(input);
+        string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
+        await using RecordWriter writer = await RecordWriter.OpenAsync(output, resume, parse.GetValue(_contentDir), textExtension, _console, cancellationToken).ConfigureAwait(false);
+
+        var lines = new ConcurrentDictionary<long, InputLine>();
+        var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
+        var stats = new RunStats(total, writer.PreviouslyWritten);
+        var progress = new ProgressLine(_console, quiet, stats);
+        var runner = new ScrapeDoRunner(connection.Client, new RunOptions
+        {
+            MaxJobsInFlight = parse.GetValue(_maxJobs),
+            MaxTargetsPerJob = targetsPerJob,
+            JournalPath = journal,
+            Resume = resume,
+            CancelJobsOnCancellation = !parse.GetValue(_noCancel),
+            Progress = progress,
+        });
+
+        Stream source = input == "-" ? _console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        await using (source.ConfigureAwait(false))
+        {
+            IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
+                ? runner.RunAsync(UrlLines(source, lines), template, cancellationToken)
+                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected), template, cancellationToken);
+            try
+            {
+                await foreach (TaskOutcome outcome in outcomes.ConfigureAwait(false))
+                {
+                    await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+                    lines.TryRemove(outcome.InputIndex, out InputLine line);
+                    string? error = outcome.Kind == OutcomeKind.Failed && line.Number > 0 ? $"line {line.Number}: {outcome.Reason}" : outcome.Reason;
+                    if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
+                    {
+                        stats.Count(outcome.Kind);
+                    }
+                }
+
+                await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                progress.Finish(interrupted: true, connection.Client.RequestsSent);
+                _console.Error.WriteLine(journal is null
+                    ? "scrapedo: interrupted."
+                    : "scrapedo: interrupted; the same command with --resume continues the run.");
+                return ExitCodes.Interrupted;
+            }
+        }
+
+        progress.Finish(interrupted: false, connection.Client.RequestsSent);
+        return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
+    }
+
+    private static async Task WriteRejectedAsync(RecordWriter writer, ConcurrentQueue<(InputLine Line, string Error)> rejected, RunStats stats, CancellationToken cancellationToken)
+    {
+        while (rejected.TryDequeue(out var item))
+        {
+            var outcome = new TaskOutcome { InputIndex = -1, Target = item.Line.Text, Kind = OutcomeKind.Failed, Reason = item.Error };
+            if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
+            {
+                stats.Count(OutcomeKind.Failed);
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long index = 0;
+        await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
+        {
+            lines[index++] = line;
+            yield return line.Text;
+        }
+    }
+
+    private static async IAsyncEnumerable<PluginParams> PluginLines(Stream source, ConcurrentDictionary<long, InputLine> lines, ConcurrentQueue<(InputLine, string)> rejected, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long index = 0;
+        await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
+        {
+            PluginParams parameters;
+            try
+            {
+                parameters = PluginParams.FromJson(line.Text);
+            }
+            catch (ArgumentException ex)
+            {
+                rejected.Enqueue((line, ex.Message.Split(" (Parameter", 2)[0]));
+                continue;
+            }
+
+            lines[index++] = line;
+            yield return parameters;
+        }
+    }
+
+    private static async IAsyncEnumerable<InputLine> ReadLines(Stream source, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+        int number = 0;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
+        {
+            number++;
+            string text = raw.Trim();
+            if (text.Length == 0 || text[0] == '#')
+            {
+                continue;
+            }
+
+            yield return new InputLine(number, text);
+        }
+    }
+
+    private static long CountTargets(string path)
+    {
+        long count = 0;
+        foreach (string line in File.ReadLines(path))
+        {
+            ReadOnlySpan<char> t = line.AsSpan().Trim();
+            if (t.Length > 0 && t[0] != '#')
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private readonly record struct InputLine(int Number, string Text);
+}
+
+/// <summary>Counts of a run, for the progress line, the summary and the exit code.</summary>
+internal sealed class RunStats(long? total, int previouslyWritten)
+{
+    private readonly long[] _byKind = new long[5];
+
+    public long? Total { get; } = total;
+
+    public int PreviouslyWritten { get; } = previouslyWritten;
+
+    public long Written => _byKind.Sum();
+
+    public long NotSucceeded => Written - _byKind[(int)OutcomeKind.Success];
+
+    /// <summary>True when this run wrote no failure; after a resume, earlier records are not re-read for status.</summary>
+    public bool AllSucceeded => NotSucceeded == 0;
+
+    public void Count(OutcomeKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
+
+    public string Breakdown() => string.Create(CultureInfo.InvariantCulture,
+        $"{_byKind[0]} success, {_byKind[1]} error, {_byKind[2]} canceled, {_byKind[3]} expired, {_byKind[4]} failed");
+}
+
+/// <summary>Live progress on stderr when it is a terminal, and a one-line summary at the end in every case.</summary>
+internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stats) : IProgress<RunProgress>
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _lastDraw;
+    private RunProgress _last;
+
+    public void Report(RunProgress value)
+    {
+        _last = value;
+        if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _lastDraw, _clock.ElapsedMilliseconds);
+        long done = stats.Written + stats.PreviouslyWritten;
+        string eta = stats.Total is long total && value.Rate > 0 ? $", ETA {TimeSpan.FromSeconds(Math.Max(0, (total - done) / value.Rate)):hh\\:mm\\:ss}" : string.Empty;
+        console.Error.Write(string.Create(CultureInfo.InvariantCulture,
+            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded} not succeeded, {value.Rate:0.0}/s, {value.RequestsPerTarget:0.000} req/target, {value.JobsInFlight} jobs open{eta}   "));
+    }
+
+    public void Finish(bool interrupted, long requests)
+    {
+        if (quiet)
+        {
+            return;
+        }
+
+        if (console.ErrorIsTerminal)
+        {
+            console.Error.Write("\r");
+        }
+
+        double seconds = _clock.Elapsed.TotalSeconds;
+        long written = stats.Written;
+        string resumed = stats.PreviouslyWritten > 0 ? $" (+{stats.PreviouslyWritten} from before the resume)" : string.Empty;
+        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {written} records{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s, {(written > 0 ? (double)requests / written : 0):0.000} requests/target)."));
+    }
+}
