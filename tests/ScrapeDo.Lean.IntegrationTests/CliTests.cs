@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using ScrapeDo.Lean.Cli;
+using ScrapeDo.Lean.Emulator;
+
+namespace ScrapeDo.Lean.IntegrationTests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("scrapedo-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed record CliResult(int ExitCode, string Out, string Error);
+
+    private static async Task<CliResult> RunCliAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var stdoutStream = new MemoryStream();
+        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => stdoutStream, ErrorIsTerminal: false);
+        int code = await CliApp.RunAsync(args, console, Support.Timeout(120));
+        return new CliResult(code, stdout + Encoding.UTF8.GetString(stdoutStream.ToArray()), stderr.ToString());
+    }
+
+    private string File(string name, string content)
+    {
+        string path = Path.Combine(_dir, name);
+        System.IO.File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static List<JsonElement> Records(string path) =>
+        System.IO.File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+
+    [Fact]
+    public async Task Run_with_mixed_outcomes_writes_the_exact_record_contract_and_exits_2()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 300 });
+        string input = File("urls.txt", "# comment\n\nhttps://a.example/ok\nhttps://a.example/bad?emulate=error\nnot a url\nhttps://a.example/pic.png\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "--output", output, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        string[] lines = System.IO.File.ReadAllLines(output);
+        Assert.Equal(4, lines.Length);
+        foreach (string line in lines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            Assert.Equal(["target", "jobId", "taskId", "status", "statusCode", "base64", "content", "contentFile", "error"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        }
+
+        var byTarget = Records(output).ToDictionary(r => r.GetProperty("target").GetString()!);
+        JsonElement ok = byTarget["https://a.example/ok"];
+        Assert.Equal("success", ok.GetProperty("status").GetString());
+        Assert.Equal(200, ok.GetProperty("statusCode").GetInt32());
+        Assert.False(ok.GetProperty("base64").GetBoolean());
+        Assert.Equal(300, Encoding.UTF8.GetByteCount(ok.GetProperty("content").GetString()!));
+        Assert.Equal(JsonValueKind.Null, ok.GetProperty("error").ValueKind);
+        Assert.Equal(JsonValueKind.Null, ok.GetProperty("contentFile").ValueKind);
+
+        JsonElement bad = byTarget["https://a.example/bad?emulate=error"];
+        Assert.Equal("error", bad.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(bad.GetProperty("error").GetString()));
+
+        JsonElement invalid = byTarget["not a url"];
+        Assert.Equal("failed", invalid.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, invalid.GetProperty("jobId").ValueKind);
+        Assert.StartsWith("line 5: ", invalid.GetProperty("error").GetString());
+
+        JsonElement pic = byTarget["https://a.example/pic.png"];
+        Assert.True(pic.GetProperty("base64").GetBoolean());
+        Assert.Equal(300, Convert.FromBase64String(pic.GetProperty("content").GetString()!).Length);
+        Assert.Contains("done: 4 records: 2 success, 1 error, 0 canceled, 0 expired, 1 failed", result.Error);
+    }
+
+    [Fact]
+    public async Task All_success_exits_0_and_content_dir_gets_byte_exact_decoded_files()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 5000 });
+        string input = File("urls.txt", "https://a.example/page\nhttps://a.example/file.bin\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string contentDir = Path.Combine(_dir, "content");
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, "--content-dir", contentDir, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken, "--quiet");
+
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+        Assert.Equal("", result.Error);
+        using var client = Support.Client(emulator);
+        foreach (JsonElement record in Records(output))
+        {
+            Assert.Equal(JsonValueKind.Null, record.GetProperty("content").ValueKind);
+            string file = record.GetProperty("contentFile").GetString()!;
+            TaskDetails details = await client.GetTaskAsync(record.GetProperty("jobId").GetString()!, record.GetProperty("taskId").GetString()!, Support.Timeout());
+            Assert.Equal(details.GetContentBytes(), await System.IO.File.ReadAllBytesAsync(file));
+            Assert.EndsWith(record.GetProperty("base64").GetBoolean() ? ".bin" : ".html", file);
+        }
+    }
+
+    [Fact]
+    public async Task Plugin_run_keeps_the_params_object_as_target_and_names_bad_lines()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = File("asins.jsonl", "{\"asin\":\"B0C7BKZ883\",\"geocode\":\"us\",\"zipcode\":\"10001\"}\n{broken\n{\"asin\":\"B09G9FPHY6\",\"geocode\":\"us\",\"zipcode\":\"10001\"}\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "--plugin", "amazon/pdp", "-o", output, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        var records = Records(output);
+        Assert.Equal(3, records.Count);
+        var objects = records.Where(r => r.GetProperty("target").ValueKind == JsonValueKind.Object).ToList();
+        Assert.Equal(2, objects.Count);
+        Assert.All(objects, r => Assert.Equal("success", r.GetProperty("status").GetString()));
+        Assert.All(objects, r => Assert.Contains(r.GetProperty("target").GetProperty("asin").GetString()!, r.GetProperty("content").GetString()));
+        JsonElement broken = records.Single(r => r.GetProperty("target").ValueKind == JsonValueKind.String);
+        Assert.Equal("{broken", broken.GetProperty("target").GetString());
+        Assert.StartsWith("line 2: Plugin params are not valid JSON", broken.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Bad_token_unreachable_server_missing_file_and_plain_http_each_exit_1_with_one_line()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = File("urls.txt", "https://a.example/\n");
+
+        CliResult badToken = await RunCliAsync("run", input, "--base-url", emulator.BaseAddress.ToString(), "--token", "not-the-token-xyz");
+        Assert.Equal(ExitCodes.Fatal, badToken.ExitCode);
+        Assert.Equal("scrapedo: error: the API refused the token (401 Unauthorized). Check --token or SCRAPEDO_TOKEN.", badToken.Error.Trim());
+        Assert.DoesNotContain("not-the-token-xyz", badToken.Error + badToken.Out);
+
+        int closedPort = ClosedPort();
+        CliResult unreachable = await RunCliAsync("run", input, "--base-url", $"http://127.0.0.1:{closedPort}/", "--token", "t");
+        Assert.Equal(ExitCodes.Fatal, unreachable.ExitCode);
+        Assert.StartsWith($"scrapedo: error: cannot reach the API at http://127.0.0.1:{closedPort}/", unreachable.Error.Trim());
+        Assert.Single(unreachable.Error.Trim().Split('\n'));
+
+        CliResult missing = await RunCliAsync("run", Path.Combine(_dir, "nope.txt"), "--emulate");
+        Assert.Equal(ExitCodes.Fatal, missing.ExitCode);
+        Assert.Contains("input file", missing.Error);
+        Assert.Contains("not found", missing.Error);
+
+        CliResult plain = await RunCliAsync("account", "--base-url", "http://api.example.com/", "--token", "t");
+        Assert.Equal(ExitCodes.Fatal, plain.ExitCode);
+        Assert.Contains("Plain http:// is refused", plain.Error);
+
+        CliResult noToken = await RunCliAsync("account", "--base-url", "https://q.example.test/");
+        Assert.Equal(ExitCodes.Fatal, noToken.ExitCode);
+        Assert.Contains("no API token", noToken.Error);
+
+        foreach (CliResult r in new[] { badToken, unreachable, missing, plain, noToken })
+        {
+            Assert.DoesNotContain("   at ", r.Error);
+        }
+    }
+
+    [Fact]
+    public async Task Endpoint_commands_print_the_api_json()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string[] conn = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult created = await RunCliAsync(["job", "create", "--target", "https://a.example/1", "--target", "https://a.example/2", "--device", "mobile", .. conn]);
+        Assert.Equal(0, created.ExitCode);
+        using var createdDoc = JsonDocument.Parse(created.Out);
+        string jobId = createdDoc.RootElement.GetProperty("JobID").GetString()!;
+        string taskId = createdDoc.RootElement.GetProperty("TaskIDs")[0].GetString()!;
+
+        CliResult job = await RunCliAsync(["job", "get", jobId, .. conn]);
+        Assert.Equal(jobId, JsonDocument.Parse(job.Out).RootElement.GetProperty("JobID").GetString());
+
+        string contentFile = Path.Combine(_dir, "page.html");
+        CliResult task = await RunCliAsync(["task", "get", jobId, taskId, "--content-out", contentFile, .. conn]);
+        Assert.Equal(0, task.ExitCode);
+        Assert.Equal(taskId, JsonDocument.Parse(task.Out).RootElement.GetProperty("TaskID").GetString());
+        Assert.StartsWith("<!doctype html>", await System.IO.File.ReadAllTextAsync(contentFile));
+
+        CliResult list = await RunCliAsync(["job", "list", "--page-size", "5", .. conn]);
+        Assert.Equal(1, JsonDocument.Parse(list.Out).RootElement.GetProperty("TotalCount").GetInt32());
+
+        CliResult account = await RunCliAsync(["account", .. conn]);
+        Assert.Equal(5, JsonDocument.Parse(account.Out).RootElement.GetProperty("TotalConcurrency").GetInt32());
+        Assert.True(JsonDocument.Parse(account.Out).RootElement.TryGetProperty("AvaliableCredits", out _));
+
+        CliResult cancel = await RunCliAsync(["job", "cancel", jobId, .. conn]);
+        Assert.Equal(ExitCodes.Fatal, cancel.ExitCode);
+        Assert.Contains("HTTP 406", cancel.Error);
+
+        CliResult notFound = await RunCliAsync(["job", "get", Guid.NewGuid().ToString(), .. conn]);
+        Assert.Equal(ExitCodes.Fatal, notFound.ExitCode);
+        Assert.Contains("HTTP 404", notFound.Error);
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("job create")]
+    [InlineData("job list")]
+    [InlineData("task get")]
+    [InlineData("account")]
+    [InlineData("emulator")]
+    public async Task Every_command_has_help_with_examples(string command)
+    {
+        CliResult help = await RunCliAsync([.. command.Split(' '), "--help"]);
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("Example", help.Out);
+    }
+
+    [Fact]
+    public async Task Version_and_unknown_arguments()
+    {
+        CliResult version = await RunCliAsync("--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Out.Trim());
+        CliResult unknown = await RunCliAsync("run", "--no-such-flag");
+        Assert.Equal(ExitCodes.Fatal, unknown.ExitCode);
+    }
+
+    [Fact]
+    public async Task An_existing_journal_without_resume_is_refused_before_touching_the_output()
+    {
+        string journal = File("run.journal", "{\"t\":\"run\",\"n\":1000}\n");
+        string output = File("out.jsonl", "{\"keep\":true}\n");
+        CliResult result = await RunCliAsync("run", File("u.txt", "https://a.example/\n"), "--emulate", "--journal", journal, "-o", output);
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("--resume", result.Error);
+        Assert.Equal("{\"keep\":true}\n", await System.IO.File.ReadAllTextAsync(output));
+    }
+
+    [Fact]
+    public async Task Kill_9_mid_run_then_resume_gives_exactly_one_record_per_target_and_no_extra_job()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount("kill-token", "advanced")],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(5),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(60),
+        });
+        const int Targets = 1500;
+        string input = File("urls.txt", string.Join('\n', Support.Urls(Targets, "https://kill.example/p")) + "\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "300", "--no-cancel-on-exit", "--base-url", emulator.BaseAddress.ToString(), "--token", "kill-token"];
+
+        string cli = Path.Combine(AppContext.BaseDirectory, "scrapedo.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(cli);
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using (Process child = Process.Start(start)!)
+        {
+            var ct = Support.Timeout(60);
+            while (!child.HasExited && (!System.IO.File.Exists(output) || new FileInfo(output).Length < 200_000))
+            {
+                await Task.Delay(5, ct);
+            }
+
+            Assert.False(child.HasExited, "the child finished before it could be killed; make the run longer");
+            child.Kill(entireProcessTree: true);
+            await child.WaitForExitAsync(ct);
+        }
+
+        int beforeResume = System.IO.File.ReadAllLines(output).Count(l => l.EndsWith('}'));
+        Assert.InRange(beforeResume, 1, Targets - 1);
+        long jobsBeforeResume = emulator.Counters.Jobs;
+
+        CliResult resumed = await RunCliAsync([.. args, "--resume"]);
+
+        Assert.Equal(ExitCodes.Success, resumed.ExitCode);
+        string[] lines = System.IO.File.ReadAllLines(output);
+        Assert.Equal(Targets, lines.Length);
+        var targets = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("target").GetString()).ToList();
+        Assert.Equal(Targets, targets.Distinct().Count());
+        Assert.Equal(5, emulator.Counters.Jobs);
+        Assert.True(jobsBeforeResume <= 5);
+        Assert.Contains("from before the resume", resumed.Error);
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
