@@ -15,7 +15,9 @@ using ScrapeDo.Lean.Emulator;
 //   anything else     BenchmarkDotNet's own arguments, e.g. --filter '*' for the full suites
 if (args.Contains("--fanout-report"))
 {
-    await FanOutReport.RunAsync();
+    int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    string? external = Array.IndexOf(args, "--external") is int e and >= 0 && e + 1 < args.Length ? args[e + 1] : null;
+    await FanOutReport.RunAsync(Arg("--targets", FanOutBenchmarks.Targets), Arg("--content-bytes", 2048), naive: !args.Contains("--no-naive"), external);
     return;
 }
 
@@ -32,18 +34,23 @@ BenchmarkSwitcher.FromAssembly(typeof(PerCallBenchmarks).Assembly).Run(args, con
 
 internal static class FanOutReport
 {
-    public static async Task RunAsync()
+    public static async Task RunAsync(int targets, int contentBytes, bool naive, string? external)
     {
-        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 2048, Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "advanced")] });
-        string[] urls = Enumerable.Range(0, FanOutBenchmarks.Targets).Select(i => $"https://site.example/products/{i}").ToArray();
-        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = EmulatorOptions.DefaultToken, BaseAddress = emulator.BaseAddress });
+        Console.WriteLine($"{targets} targets, {contentBytes} B contents, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        // With --external the emulator runs in another process (scrapedo emulator), so this process holds only the client.
+        await using ScrapeDoEmulator? emulator = external is null
+            ? await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = contentBytes, Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "advanced")] })
+            : null;
+        Uri baseAddress = emulator?.BaseAddress ?? new Uri(external!);
+        string[] urls = Enumerable.Range(0, targets).Select(i => $"https://site.example/products/{i}").ToArray();
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = EmulatorOptions.DefaultToken, BaseAddress = baseAddress });
 
         // Warm-up run so JIT and connection set-up are not counted.
         await foreach (var _ in new ScrapeDoRunner(client).RunAsync(urls.Take(1000)))
         {
         }
 
-        await MeasureAsync("ScrapeDo.Lean runner", emulator, async () =>
+        await MeasureAsync("ScrapeDo.Lean runner", emulator, targets, async () =>
         {
             int ok = 0;
             await foreach (TaskOutcome o in new ScrapeDoRunner(client).RunAsync(urls))
@@ -54,25 +61,36 @@ internal static class FanOutReport
             return ok;
         });
 
-        using var http = new HttpClient { BaseAddress = emulator.BaseAddress };
+        if (!naive)
+        {
+            return;
+        }
+
+        using var http = new HttpClient { BaseAddress = baseAddress };
         http.DefaultRequestHeaders.Add("X-Token", EmulatorOptions.DefaultToken);
-        await MeasureAsync("naive loop (create, poll every 1 s, fetch every task)", emulator, () => NaiveLoop.RunAsync(http, urls, TimeSpan.FromSeconds(1)));
+        await MeasureAsync("naive loop (create, poll every 1 s, fetch every task)", emulator, targets, () => NaiveLoop.RunAsync(http, urls, TimeSpan.FromSeconds(1)));
     }
 
-    private static async Task MeasureAsync(string name, ScrapeDoEmulator emulator, Func<Task<int>> run)
+    private static async Task MeasureAsync(string name, ScrapeDoEmulator? emulator, int n, Func<Task<int>> run)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        long requestsBefore = emulator.Counters.TotalRequests;
+        long requestsBefore = emulator?.Counters.TotalRequests ?? 0;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        long peakHeap = 0;
+        long peakHeap = 0, peakLive = 0;
         using var sampling = new CancellationTokenSource();
         Task sampler = Task.Run(async () =>
         {
-            while (!sampling.IsCancellationRequested)
+            for (int tick = 0; !sampling.IsCancellationRequested; tick++)
             {
                 peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(false));
+                if (tick % 50 == 0)
+                {
+                    // Every 250 ms a full collection measures what is really held (live objects), garbage excluded.
+                    peakLive = Math.Max(peakLive, GC.GetTotalMemory(forceFullCollection: true));
+                }
+
                 await Task.Delay(5);
             }
         });
@@ -82,9 +100,8 @@ internal static class FanOutReport
         await sampling.CancelAsync();
         await sampler;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        long requests = emulator.Counters.TotalRequests - requestsBefore;
-        int n = FanOutBenchmarks.Targets;
+        long requests = emulator is null ? -1 : emulator.Counters.TotalRequests - requestsBefore;
         Console.WriteLine($"{name}: {ok}/{n} success, wall {clock.Elapsed.TotalSeconds:0.00} s, {requests} requests = {(double)requests / n:0.0000} per target, " +
-            $"allocated {allocated / n:N0} B per target (whole process, emulator included), peak managed heap {peakHeap / (1024 * 1024.0):0.0} MiB");
+            $"allocated {allocated / n:N0} B per target ({(emulator is null ? "client process only" : "whole process, emulator included")}), peak managed heap {peakHeap / (1024 * 1024.0):0.0} MiB, peak live managed memory {peakLive / (1024 * 1024.0):0.0} MiB");
     }
 }

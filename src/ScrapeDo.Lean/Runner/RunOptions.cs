@@ -46,8 +46,23 @@ public sealed class RunOptions
     /// <summary>On cancellation, cancel the server jobs that still run (default true).</summary>
     public bool CancelJobsOnCancellation { get; init; } = true;
 
+    /// <summary>
+    /// How long one operation (a create, a job's polls, a task fetch) may keep failing transiently — 429, 5xx, network
+    /// errors, timeouts, after the client's own retries — before its targets are reported <see cref="OutcomeKind.Failed"/>.
+    /// Waits between attempts grow from 0.5 s to 30 s and honour <c>Retry-After</c>. Default 10 minutes.
+    /// </summary>
+    public TimeSpan GiveUpAfter { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How far back before a create to look when reconciling an ambiguous create (default 5 min, for clock skew).</summary>
     public TimeSpan ReconcileClockSkew { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Tasks pushed by webhooks (for example <see cref="ScrapeDoWebhookReceiver.Deliveries"/>), used as a fast path:
+    /// a terminal task that arrives here is delivered without a fetch. Polling goes on as the safety net, and each
+    /// task is delivered once, whichever way reaches it first. Deliveries for tasks this run does not own, or for a
+    /// task already delivered, are ignored. Set the job template's <c>WebhookUrl</c> and <c>WebhookHeaders</c> to match.
+    /// </summary>
+    public System.Threading.Channels.ChannelReader<TaskDetails>? WebhookDeliveries { get; init; }
 
     /// <summary>Receives a snapshot after every outcome (throttled to one per 100 ms, plus the last).</summary>
     public IProgress<RunProgress>? Progress { get; init; }
@@ -67,6 +82,11 @@ public sealed class RunOptions
         if (MaxConcurrentTaskFetches < 1 || MaxBufferedOutcomes < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrentTaskFetches), "MaxConcurrentTaskFetches and MaxBufferedOutcomes must be at least 1.");
+        }
+
+        if (GiveUpAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GiveUpAfter), GiveUpAfter, "GiveUpAfter must not be negative.");
         }
 
         if (MinPollInterval <= TimeSpan.Zero || MaxPollInterval < MinPollInterval || FirstPollDelay < TimeSpan.Zero)

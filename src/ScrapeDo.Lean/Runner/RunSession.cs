@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using ScrapeDo.Lean.Internal.Polling;
@@ -15,9 +16,8 @@ internal readonly record struct RunItem(long Index, string Target, PluginParams?
 /// </summary>
 internal sealed class RunSession : IAsyncDisposable
 {
-    // Rounds of waiting out a transient failure (429, 5xx, network, timeout) that already exhausted the client's own
-    // retries, before the affected targets are reported failed. Spaced 1, 2, 4 … 30 s: about 3 minutes in all.
-    private const int TransientRounds = 9;
+    // Bounds the "not yet terminal" re-checks of a task whose job already said it finished.
+    private const int ConvergenceRounds = 9;
     private static readonly TimeSpan ReconcileSettle = TimeSpan.FromMilliseconds(500);
 
     private readonly ScrapeDoClient _client;
@@ -31,6 +31,9 @@ internal sealed class RunSession : IAsyncDisposable
     private readonly ConcurrentTaskSet _work = new();
     private readonly HashSet<string> _claimedJobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _openJobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ChunkState Chunk, int Index)> _byTaskId = new(StringComparer.Ordinal);
+    private Task? _webhookReader;
+    private long _webhookDeliveries;
     private readonly long _startTimestamp;
     private readonly long _requestsAtStart;
     private SemaphoreSlim? _jobSlots;
@@ -72,8 +75,16 @@ internal sealed class RunSession : IAsyncDisposable
             _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
         }
 
+        if (_options.WebhookDeliveries is { } deliveries)
+        {
+            _webhookReader = Task.Run(() => ReadWebhooksAsync(deliveries));
+        }
+
         _producer = Task.Run(() => ProduceAsync(items));
     }
+
+    /// <summary>Tasks delivered through the webhook fast path (no fetch needed).</summary>
+    public long WebhookDeliveriesUsed => Interlocked.Read(ref _webhookDeliveries);
 
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(Token);
 
@@ -122,6 +133,11 @@ internal sealed class RunSession : IAsyncDisposable
         }
 
         await _work.WhenAllAsync().ConfigureAwait(false);
+        if (_webhookReader is not null)
+        {
+            await _webhookReader.ConfigureAwait(false);
+        }
+
         if (abandoned && _options.CancelJobsOnCancellation)
         {
             await CancelOpenJobsAsync().ConfigureAwait(false);
@@ -305,6 +321,7 @@ internal sealed class RunSession : IAsyncDisposable
         CreateJobRequest request = _pluginKey is null
             ? _template.WithTargets(targets)
             : _template.WithPlugin(new PluginRequest(_pluginKey, items.ConvertAll(i => i.Params!)));
+        var persistence = new Persistence(this);
         for (int round = 0; ; round++)
         {
             chunk = new JournalChunk { Chunk = chunkIndex, FirstIndex = items[0].Index, Count = items.Count, SubmittedAt = _time.GetUtcNow(), Hash = hash };
@@ -320,7 +337,7 @@ internal sealed class RunSession : IAsyncDisposable
                 await RecordCreatedAsync(chunk, created.JobId, created.TaskIds).ConfigureAwait(false);
                 return (created.JobId, created.TaskIds, null);
             }
-            catch (ScrapeDoException ex) when (ex.CreateOutcomeUnknown && round < TransientRounds)
+            catch (ScrapeDoException ex) when (ex.CreateOutcomeUnknown && persistence.KeepTrying)
             {
                 if (await ReconcileAsync(targets, chunk.SubmittedAt).ConfigureAwait(false) is { } found)
                 {
@@ -332,9 +349,9 @@ internal sealed class RunSession : IAsyncDisposable
             {
                 throw;
             }
-            catch (ScrapeDoException ex) when (IsTransient(ex) && round < TransientRounds)
+            catch (ScrapeDoException ex) when (IsTransient(ex) && persistence.KeepTrying)
             {
-                await DelayRoundAsync(round, (ex as ScrapeDoApiException)?.RetryAfter).ConfigureAwait(false);
+                await persistence.WaitAsync(ex).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
             {
@@ -387,7 +404,8 @@ internal sealed class RunSession : IAsyncDisposable
     {
         await Task.Delay(ReconcileSettle, _time, Token).ConfigureAwait(false);
         var query = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = submittedAt - _options.ReconcileClockSkew, Sort = JobSortOrder.StartTimeDescending };
-        for (int round = 0; ; round++)
+        var persistence = new Persistence(this);
+        while (true)
         {
             try
             {
@@ -409,9 +427,10 @@ internal sealed class RunSession : IAsyncDisposable
 
                 return null;
             }
-            catch (ScrapeDoException ex) when (round < TransientRounds && ex is not ScrapeDoApiException { IsUnauthorized: true })
+            catch (ScrapeDoException ex) when (persistence.KeepTrying && ex is not ScrapeDoApiException { IsUnauthorized: true })
             {
-                await DelayRoundAsync(round, (ex as ScrapeDoApiException)?.RetryAfter).ConfigureAwait(false);
+                // A listing that fails proves nothing: wait and list again, never assume the job is absent.
+                await persistence.WaitAsync(ex).ConfigureAwait(false);
             }
         }
     }
@@ -447,33 +466,59 @@ internal sealed class RunSession : IAsyncDisposable
     private async Task PollAndFetchAsync(string jobId, IReadOnlyList<string> taskIds, List<RunItem> items)
     {
         int count = items.Count;
-        bool[] dispatched = new bool[count];
-        int remaining = 0;
+        var chunk = new ChunkState(jobId, taskIds, items);
         for (int i = 0; i < count; i++)
         {
             if (_journal is not null && _journal.Delivered.Contains(items[i].Index))
             {
-                dispatched[i] = true;
+                chunk.TryClaim(i);
             }
-            else
+            else if (_options.WebhookDeliveries is not null)
             {
-                remaining++;
+                _byTaskId[taskIds[i]] = (chunk, i);
             }
         }
 
-        var fetches = new List<Task>(remaining);
+        try
+        {
+            await PollChunkAsync(chunk).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_options.WebhookDeliveries is not null)
+            {
+                foreach (string taskId in taskIds)
+                {
+                    _byTaskId.TryRemove(taskId, out _);
+                }
+            }
+        }
+
+        // A webhook delivery that claimed a task may still be handing its outcome over; the chunk ends after it.
+        while (chunk.SideDeliveriesInProgress > 0)
+        {
+            await Task.Delay(1, Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PollChunkAsync(ChunkState chunk)
+    {
+        string jobId = chunk.JobId;
+        IReadOnlyList<string> taskIds = chunk.TaskIds;
+        List<RunItem> items = chunk.Items;
+        int count = items.Count;
+        var fetches = new List<Task>(chunk.Remaining);
         var interval = new PollInterval(_options.MinPollInterval, _options.MaxPollInterval, Random.Shared.NextDouble);
         Dictionary<string, int>? positions = null;
-        int transientRounds = 0;
-        if (remaining > 0)
+        var persistence = new Persistence(this);
+        if (chunk.Remaining > 0)
         {
             await Task.Delay(_options.FirstPollDelay, _time, Token).ConfigureAwait(false);
         }
 
-        while (remaining > 0)
+        while (chunk.Remaining > 0)
         {
             JobDetails job;
-            TimeSpan? retryAfter = null;
             try
             {
                 using (Telemetry.Source.StartActivity("scrapedo.poll"))
@@ -481,23 +526,23 @@ internal sealed class RunSession : IAsyncDisposable
                     job = await _client.GetJobAsync(jobId, Token).ConfigureAwait(false);
                 }
 
-                transientRounds = 0;
+                persistence.Reset();
             }
             catch (ScrapeDoApiException ex) when (ex.IsNotFound)
             {
-                await FailUndispatchedAsync(items, dispatched, $"Job {jobId} no longer exists (404).", jobId).ConfigureAwait(false);
+                await FailUnclaimedAsync(chunk, $"Job {jobId} no longer exists (404).").ConfigureAwait(false);
                 break;
             }
             catch (ScrapeDoException ex) when (IsTransient(ex) && ex is not ScrapeDoApiException { IsUnauthorized: true })
             {
-                if (++transientRounds > TransientRounds)
+                if (!persistence.KeepTrying)
                 {
-                    await FailUndispatchedAsync(items, dispatched, $"Polling job {jobId} kept failing: {ex.Message}", jobId).ConfigureAwait(false);
+                    await FailUnclaimedAsync(chunk, $"Polling job {jobId} kept failing: {ex.Message}").ConfigureAwait(false);
                     break;
                 }
 
-                retryAfter = (ex as ScrapeDoApiException)?.RetryAfter;
-                await Task.Delay(interval.Next(0, retryAfter), _time, Token).ConfigureAwait(false);
+                persistence.Note();
+                await Task.Delay(interval.Next(0, (ex as ScrapeDoApiException)?.RetryAfter), _time, Token).ConfigureAwait(false);
                 continue;
             }
 
@@ -505,7 +550,7 @@ internal sealed class RunSession : IAsyncDisposable
             bool aligned = job.Tasks.Count == count;
             for (int i = 0; i < count; i++)
             {
-                if (dispatched[i])
+                if (chunk.IsClaimed(i))
                 {
                     continue;
                 }
@@ -518,30 +563,26 @@ internal sealed class RunSession : IAsyncDisposable
                 else
                 {
                     positions ??= Index(job.Tasks);
-                    if (positions.TryGetValue(taskIds[i], out int at) && at < job.Tasks.Count && job.Tasks[at].TaskId == taskIds[i])
-                    {
-                        summary = job.Tasks[at];
-                    }
-                    else
+                    if (!positions.TryGetValue(taskIds[i], out int at) || at >= job.Tasks.Count || job.Tasks[at].TaskId != taskIds[i])
                     {
                         positions = Index(job.Tasks);
-                        summary = positions.TryGetValue(taskIds[i], out at) ? job.Tasks[at] : null;
+                        positions.TryGetValue(taskIds[i], out at);
                     }
+
+                    summary = at < job.Tasks.Count && job.Tasks[at].TaskId == taskIds[i] ? job.Tasks[at] : null;
                 }
 
-                if (summary is null || !summary.Status.IsTerminal)
+                if (summary is null || !summary.Status.IsTerminal || !chunk.TryClaim(i))
                 {
                     continue;
                 }
 
-                dispatched[i] = true;
-                remaining--;
                 newlyTerminal++;
                 RunItem item = items[i];
                 if (summary.Status == ScrapeDoStatus.Canceled)
                 {
                     // Nothing to fetch for a canceled task: its outcome is known from the job.
-                    await EmitAsync(new TaskOutcome { InputIndex = item.Index, Target = item.Target, Kind = OutcomeKind.Canceled, JobId = jobId, TaskId = taskIds[i], Reason = "The task was canceled." }).ConfigureAwait(false);
+                    await EmitAsync(Canceled(item, jobId, taskIds[i])).ConfigureAwait(false);
                 }
                 else
                 {
@@ -550,7 +591,7 @@ internal sealed class RunSession : IAsyncDisposable
                 }
             }
 
-            if (remaining == 0)
+            if (chunk.Remaining == 0)
             {
                 break;
             }
@@ -560,6 +601,45 @@ internal sealed class RunSession : IAsyncDisposable
 
         await Task.WhenAll(fetches).ConfigureAwait(false);
     }
+
+    private async Task ReadWebhooksAsync(System.Threading.Channels.ChannelReader<TaskDetails> deliveries)
+    {
+        try
+        {
+            await foreach (TaskDetails task in deliveries.ReadAllAsync(Token).ConfigureAwait(false))
+            {
+                if (!task.Status.IsTerminal || !_byTaskId.TryGetValue(task.TaskId, out var entry) || entry.Chunk.JobId != task.JobId)
+                {
+                    // Not a task of this run (or not finished): a stray or forged delivery changes nothing.
+                    continue;
+                }
+
+                ChunkState chunk = entry.Chunk;
+                chunk.BeginSideDelivery();
+                try
+                {
+                    if (!chunk.TryClaim(entry.Index))
+                    {
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _webhookDeliveries);
+                    RunItem item = chunk.Items[entry.Index];
+                    await EmitAsync(task.Status == ScrapeDoStatus.Canceled ? Canceled(item, task.JobId, task.TaskId) : ToOutcome(item, task)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    chunk.EndSideDelivery();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (Token.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static TaskOutcome Canceled(RunItem item, string jobId, string taskId) =>
+        new() { InputIndex = item.Index, Target = item.Target, Kind = OutcomeKind.Canceled, JobId = jobId, TaskId = taskId, Reason = "The task was canceled." };
 
     private static Dictionary<string, int> Index(IReadOnlyList<TaskSummary> tasks)
     {
@@ -589,6 +669,7 @@ internal sealed class RunSession : IAsyncDisposable
 
     private async Task<TaskOutcome> FetchOutcomeAsync(RunItem item, string jobId, string taskId)
     {
+        var persistence = new Persistence(this);
         for (int round = 0; ; round++)
         {
             using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
@@ -597,10 +678,10 @@ internal sealed class RunSession : IAsyncDisposable
                 TaskDetails details = await _client.GetTaskAsync(jobId, taskId, Token).ConfigureAwait(false);
                 activity?.SetTag("scrapedo.trace_id", details.TraceId);
                 Telemetry.ContentBytes.Add(details.Content.Length);
-                if (!details.Status.IsTerminal && round < TransientRounds)
+                if (!details.Status.IsTerminal && round < ConvergenceRounds)
                 {
                     // The job said terminal but the task does not yet: the two views are converging; look again shortly.
-                    await DelayRoundAsync(round, null).ConfigureAwait(false);
+                    await persistence.WaitAsync(null).ConfigureAwait(false);
                     continue;
                 }
 
@@ -614,9 +695,9 @@ internal sealed class RunSession : IAsyncDisposable
             {
                 throw;
             }
-            catch (ScrapeDoException ex) when (IsTransient(ex) && round < TransientRounds)
+            catch (ScrapeDoException ex) when (IsTransient(ex) && persistence.KeepTrying)
             {
-                await DelayRoundAsync(round, (ex as ScrapeDoApiException)?.RetryAfter).ConfigureAwait(false);
+                await persistence.WaitAsync(ex).ConfigureAwait(false);
             }
             catch (ScrapeDoException ex)
             {
@@ -664,14 +745,13 @@ internal sealed class RunSession : IAsyncDisposable
         };
     }
 
-    private async Task FailUndispatchedAsync(List<RunItem> items, bool[] dispatched, string reason, string jobId)
+    private async Task FailUnclaimedAsync(ChunkState chunk, string reason)
     {
-        for (int i = 0; i < items.Count; i++)
+        for (int i = 0; i < chunk.Items.Count; i++)
         {
-            if (!dispatched[i])
+            if (chunk.TryClaim(i))
             {
-                dispatched[i] = true;
-                await EmitAsync(Failed(items[i], reason, jobId)).ConfigureAwait(false);
+                await EmitAsync(Failed(chunk.Items[i], reason, chunk.JobId)).ConfigureAwait(false);
             }
         }
     }
@@ -696,15 +776,43 @@ internal sealed class RunSession : IAsyncDisposable
         _ => false,
     };
 
-    private Task DelayRoundAsync(int round, TimeSpan? retryAfter)
+    /// <summary>
+    /// Keeps one operation going through transient failures: waits grow from 0.5 s to 30 s (jittered, floored by
+    /// Retry-After), and the operation gives up only after failing continuously for <see cref="RunOptions.GiveUpAfter"/>.
+    /// Time, not a count, decides, so a long 429 storm slows the run down instead of failing targets.
+    /// </summary>
+    private sealed class Persistence(RunSession session)
     {
-        TimeSpan wait = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, round)) * (0.8 + 0.4 * Random.Shared.NextDouble()));
-        if (retryAfter is { } floor && floor > wait)
+        private long _since = session._time.GetTimestamp();
+        private int _round;
+
+        public bool KeepTrying => session._time.GetElapsedTime(_since) < session._options.GiveUpAfter;
+
+        public void Reset()
         {
-            wait = floor;
+            _since = session._time.GetTimestamp();
+            _round = 0;
         }
 
-        return Task.Delay(wait, _time, Token);
+        public void Note() => _round++;
+
+        public Task WaitAsync(ScrapeDoException? failure)
+        {
+            TimeSpan wait;
+            if ((failure as ScrapeDoApiException)?.RetryAfter is { } told)
+            {
+                // The server said when to come back: do that (spread by up to 20 % so a crowd does not return at once)
+                // rather than compounding our own backoff on top of its instruction.
+                wait = told * (1 + 0.2 * Random.Shared.NextDouble());
+            }
+            else
+            {
+                double seconds = Math.Min(30, 0.5 * Math.Pow(2, Math.Min(_round++, 10)));
+                wait = TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * Random.Shared.NextDouble()));
+            }
+
+            return Task.Delay(wait, session._time, session.Token);
+        }
     }
 
     private async Task CancelOpenJobsAsync()
@@ -748,6 +856,44 @@ internal sealed class RunSession : IAsyncDisposable
         _options.Progress.Report(new RunProgress(Interlocked.Read(ref _submitted), delivered, Interlocked.Read(ref _failed), Volatile.Read(ref _jobsInFlight),
             _time.GetElapsedTime(_startTimestamp), _client.RequestsSent - _requestsAtStart));
     }
+}
+
+/// <summary>
+/// A job's tasks and who has taken each one. Claims are atomic so the poller and the webhook fast path can race:
+/// the first to claim a task delivers it, the other skips it.
+/// </summary>
+internal sealed class ChunkState(string jobId, IReadOnlyList<string> taskIds, List<RunItem> items)
+{
+    private readonly int[] _claimed = new int[items.Count];
+    private int _remaining = items.Count;
+    private int _sideDeliveries;
+
+    public string JobId { get; } = jobId;
+
+    public IReadOnlyList<string> TaskIds { get; } = taskIds;
+
+    public List<RunItem> Items { get; } = items;
+
+    public int Remaining => Volatile.Read(ref _remaining);
+
+    public int SideDeliveriesInProgress => Volatile.Read(ref _sideDeliveries);
+
+    public bool IsClaimed(int index) => Volatile.Read(ref _claimed[index]) != 0;
+
+    public bool TryClaim(int index)
+    {
+        if (Interlocked.Exchange(ref _claimed[index], 1) != 0)
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _remaining);
+        return true;
+    }
+
+    public void BeginSideDelivery() => Interlocked.Increment(ref _sideDeliveries);
+
+    public void EndSideDelivery() => Interlocked.Decrement(ref _sideDeliveries);
 }
 
 /// <summary>Tracks started tasks so the run can wait for all of them.</summary>

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace ScrapeDo.Lean.AspNetCore;
+
+/// <summary>Maps a Scrape.do webhook endpoint onto an ASP.NET Core app.</summary>
+public static class ScrapeDoWebhookEndpoints
+{
+    /// <summary>
+    /// Accepts <c>POST</c> deliveries at <paramref name="pattern"/>: the shared secret is checked first (a forged
+    /// request is answered 401 without reading its body), the body is parsed with the receiver's size limit (400 when
+    /// it is not a task), and accepted tasks go to <see cref="ScrapeDoWebhookReceiver.Deliveries"/> (200).
+    /// </summary>
+    /// <param name="endpoints">The app or route group.</param>
+    /// <param name="pattern">The route, e.g. <c>/scrapedo/webhook</c>.</param>
+    /// <param name="receiver">The receiver holding the secret and the deliveries.</param>
+    /// <returns>The endpoint, for further configuration.</returns>
+    public static IEndpointConventionBuilder MapScrapeDoWebhook(this IEndpointRouteBuilder endpoints, string pattern, ScrapeDoWebhookReceiver receiver)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(receiver);
+        // A RequestDelegate (no parameter binding) keeps the endpoint free of reflection, so it is AOT-safe.
+        return endpoints.MapPost(pattern, async context =>
+        {
+            WebhookReceipt receipt = await receiver.ReceiveAsync(
+                name => context.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
+                context.Request.Body,
+                context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = receipt.StatusCode;
+        });
+    }
+}
