@@ -18,6 +18,7 @@ public class PerCallBenchmarks
 {
     private CannedServer _server = null!;
     private HttpClient _http = null!;
+    private HttpClient _naive = null!;
     private ScrapeDoClient _lean = null!;
     private IPeerScrapeDoApi _refit = null!;
     private IFlurlClient _flurl = null!;
@@ -36,6 +37,9 @@ public class PerCallBenchmarks
             BaseAddress = _server.BaseAddress,
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        // The naive user: one HttpClient with the token as a default header, GetFromJsonAsync with a URL string.
+        _naive = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _server.BaseAddress };
+        _naive.DefaultRequestHeaders.Add("X-Token", CannedServer.Token);
         _lean = new ScrapeDoClient(new ScrapeDoClientOptions { Token = CannedServer.Token, BaseAddress = _server.BaseAddress });
         _refit = RestService.For<IPeerScrapeDoApi>(new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _server.BaseAddress });
         _flurl = new FlurlClient(new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _server.BaseAddress })
@@ -59,6 +63,7 @@ public class PerCallBenchmarks
     {
         _lean.Dispose();
         _http.Dispose();
+        _naive.Dispose();
         _flurl.Dispose();
         await _server.DisposeAsync();
     }
@@ -66,28 +71,28 @@ public class PerCallBenchmarks
     // ---- get job, 2 tasks
     [Benchmark(Baseline = true), BenchmarkCategory("GetJob2")] public Task<int> Floor_GetJob2() => FloorAsync(HttpMethod.Get, _smallJob, null);
     [Benchmark, BenchmarkCategory("GetJob2")] public Task<JobDetails> Lean_GetJob2() => _lean.GetJobAsync(CannedServer.SmallJob);
-    [Benchmark, BenchmarkCategory("GetJob2")] public Task<PeerJob?> Naive_GetJob2() => NaiveGetAsync<PeerJob>(_smallJob);
+    [Benchmark, BenchmarkCategory("GetJob2")] public Task<PeerJob?> Naive_GetJob2() => _naive.GetFromJsonAsync<PeerJob>($"api/v1/jobs/{CannedServer.SmallJob}");
     [Benchmark, BenchmarkCategory("GetJob2")] public Task<PeerJob> Refit_GetJob2() => _refit.GetJob(CannedServer.SmallJob, CannedServer.Token);
     [Benchmark, BenchmarkCategory("GetJob2")] public Task<PeerJob> Flurl_GetJob2() => _flurl.Request("api/v1/jobs", CannedServer.SmallJob).GetJsonAsync<PeerJob>();
 
     // ---- get job, 1000 tasks
     [Benchmark(Baseline = true), BenchmarkCategory("GetJob1000")] public Task<int> Floor_GetJob1000() => FloorAsync(HttpMethod.Get, _bigJob, null);
     [Benchmark, BenchmarkCategory("GetJob1000")] public Task<JobDetails> Lean_GetJob1000() => _lean.GetJobAsync(CannedServer.BigJob);
-    [Benchmark, BenchmarkCategory("GetJob1000")] public Task<PeerJob?> Naive_GetJob1000() => NaiveGetAsync<PeerJob>(_bigJob);
+    [Benchmark, BenchmarkCategory("GetJob1000")] public Task<PeerJob?> Naive_GetJob1000() => _naive.GetFromJsonAsync<PeerJob>($"api/v1/jobs/{CannedServer.BigJob}");
     [Benchmark, BenchmarkCategory("GetJob1000")] public Task<PeerJob> Refit_GetJob1000() => _refit.GetJob(CannedServer.BigJob, CannedServer.Token);
     [Benchmark, BenchmarkCategory("GetJob1000")] public Task<PeerJob> Flurl_GetJob1000() => _flurl.Request("api/v1/jobs", CannedServer.BigJob).GetJsonAsync<PeerJob>();
 
     // ---- get task, 10 KB HTML
     [Benchmark(Baseline = true), BenchmarkCategory("GetTaskHtml10K")] public Task<int> Floor_GetTaskHtml10K() => FloorAsync(HttpMethod.Get, _htmlTask, null);
     [Benchmark, BenchmarkCategory("GetTaskHtml10K")] public Task<TaskDetails> Lean_GetTaskHtml10K() => _lean.GetTaskAsync(CannedServer.SmallJob, CannedServer.HtmlTask);
-    [Benchmark, BenchmarkCategory("GetTaskHtml10K")] public Task<PeerTask?> Naive_GetTaskHtml10K() => NaiveGetAsync<PeerTask>(_htmlTask);
+    [Benchmark, BenchmarkCategory("GetTaskHtml10K")] public Task<PeerTask?> Naive_GetTaskHtml10K() => _naive.GetFromJsonAsync<PeerTask>($"api/v1/jobs/{CannedServer.SmallJob}/{CannedServer.HtmlTask}");
     [Benchmark, BenchmarkCategory("GetTaskHtml10K")] public Task<PeerTask> Refit_GetTaskHtml10K() => _refit.GetTask(CannedServer.SmallJob, CannedServer.HtmlTask, CannedServer.Token);
     [Benchmark, BenchmarkCategory("GetTaskHtml10K")] public Task<PeerTask> Flurl_GetTaskHtml10K() => _flurl.Request("api/v1/jobs", CannedServer.SmallJob, CannedServer.HtmlTask).GetJsonAsync<PeerTask>();
 
     // ---- get task, 1 MB of base64 content
     [Benchmark(Baseline = true), BenchmarkCategory("GetTask1MBase64")] public Task<int> Floor_GetTask1MBase64() => FloorAsync(HttpMethod.Get, _b64Task, null);
     [Benchmark, BenchmarkCategory("GetTask1MBase64")] public Task<TaskDetails> Lean_GetTask1MBase64() => _lean.GetTaskAsync(CannedServer.SmallJob, CannedServer.Base64Task);
-    [Benchmark, BenchmarkCategory("GetTask1MBase64")] public Task<PeerTask?> Naive_GetTask1MBase64() => NaiveGetAsync<PeerTask>(_b64Task);
+    [Benchmark, BenchmarkCategory("GetTask1MBase64")] public Task<PeerTask?> Naive_GetTask1MBase64() => _naive.GetFromJsonAsync<PeerTask>($"api/v1/jobs/{CannedServer.SmallJob}/{CannedServer.Base64Task}");
     [Benchmark, BenchmarkCategory("GetTask1MBase64")] public Task<PeerTask> Refit_GetTask1MBase64() => _refit.GetTask(CannedServer.SmallJob, CannedServer.Base64Task, CannedServer.Token);
     [Benchmark, BenchmarkCategory("GetTask1MBase64")] public Task<PeerTask> Flurl_GetTask1MBase64() => _flurl.Request("api/v1/jobs", CannedServer.SmallJob, CannedServer.Base64Task).GetJsonAsync<PeerTask>();
 
@@ -134,21 +139,9 @@ public class PerCallBenchmarks
         }
     }
 
-    // What most people write: GetFromJsonAsync with reflection-based System.Text.Json and a header per request.
-    private async Task<T?> NaiveGetAsync<T>(Uri uri)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Add("X-Token", CannedServer.Token);
-        using HttpResponseMessage response = await _http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<T>();
-    }
-
     private async Task<PeerCreateResponse?> NaivePostAsync(PeerCreateRequest body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _jobs) { Content = JsonContent.Create(body) };
-        request.Headers.Add("X-Token", CannedServer.Token);
-        using HttpResponseMessage response = await _http.SendAsync(request);
+        using HttpResponseMessage response = await _naive.PostAsJsonAsync("api/v1/jobs", body);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<PeerCreateResponse>();
     }

@@ -22,7 +22,9 @@ internal static class CliApp
         root.Add(ApiCommands.Job(console));
         root.Add(ApiCommands.Task(console));
         root.Add(ApiCommands.Account(console));
+#if !NO_EMULATOR
         root.Add(EmulatorCommand.Build(console));
+#endif
 
         ParseResult parse = root.Parse(args);
         var invocation = new InvocationConfiguration

@@ -1,5 +1,7 @@
 using System.CommandLine;
+#if !NO_EMULATOR
 using ScrapeDo.Lean.Emulator;
+#endif
 
 namespace ScrapeDo.Lean.Cli;
 
@@ -28,7 +30,11 @@ internal static class GlobalOptions
 /// <summary>A client plus, with --emulate, the in-process emulator it talks to.</summary>
 internal sealed class Connection : IAsyncDisposable
 {
+#if NO_EMULATOR
+    private Connection(ScrapeDoClient client, IAsyncDisposable? emulator)
+#else
     private Connection(ScrapeDoClient client, ScrapeDoEmulator? emulator)
+#endif
     {
         Client = client;
         Emulator = emulator;
@@ -36,7 +42,8 @@ internal sealed class Connection : IAsyncDisposable
 
     public ScrapeDoClient Client { get; }
 
-    public ScrapeDoEmulator? Emulator { get; }
+    /// <summary>The in-process emulator when --emulate is in use.</summary>
+    public IAsyncDisposable? Emulator { get; }
 
     /// <summary>
     /// Resolves token and base URL from options and environment. With <paramref name="emulateWhenNoToken"/> (the
@@ -58,6 +65,15 @@ internal sealed class Connection : IAsyncDisposable
             console.Error.WriteLine("scrapedo: no token configured (--token / SCRAPEDO_TOKEN): running against the local emulator.");
         }
 
+#if NO_EMULATOR
+        IAsyncDisposable? emulator = null;
+        Uri address;
+        if (emulate)
+        {
+            await Task.CompletedTask.ConfigureAwait(false);
+            throw new CliException("this build of scrapedo has no emulator; pass --token (or set SCRAPEDO_TOKEN).");
+        }
+#else
         ScrapeDoEmulator? emulator = null;
         Uri address;
         if (emulate)
@@ -66,6 +82,7 @@ internal sealed class Connection : IAsyncDisposable
             emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(token, "business")] }, cancellationToken).ConfigureAwait(false);
             address = emulator.BaseAddress;
         }
+#endif
         else
         {
             address = ParseBaseUrl(baseUrl);

@@ -16,6 +16,8 @@ public sealed class ScrapeDoClient : IDisposable
     private readonly string _apiPrefix;
     private readonly Uri _jobsUri;
     private readonly Uri _meUri;
+    private const int JobUriCacheSize = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri> _jobUris = new(StringComparer.Ordinal);
 
     /// <summary>Creates a client.</summary>
     /// <param name="options">Settings; validated here and not read again.</param>
@@ -169,7 +171,23 @@ public sealed class ScrapeDoClient : IDisposable
         return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.JobListPage, cancellationToken);
     }
 
-    private Uri JobUri(string jobId) => new(string.Concat(_apiPrefix, "jobs/", Segment(jobId, nameof(jobId))));
+    private Uri JobUri(string jobId)
+    {
+        // A job is polled many times: its Uri (about 400 bytes to build and parse) is made once and reused.
+        if (jobId is not null && _jobUris.TryGetValue(jobId, out Uri? cached))
+        {
+            return cached;
+        }
+
+        var uri = new Uri(string.Concat(_apiPrefix, "jobs/", Segment(jobId!, nameof(jobId))));
+        if (_jobUris.Count >= JobUriCacheSize)
+        {
+            _jobUris.Clear();
+        }
+
+        _jobUris.TryAdd(jobId!, uri);
+        return uri;
+    }
 
     private static string Segment(string id, string name)
     {

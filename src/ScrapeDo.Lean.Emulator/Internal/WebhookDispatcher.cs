@@ -1,4 +1,5 @@
 using System.Net;
+using ScrapeDo.Lean.Internal;
 
 namespace ScrapeDo.Lean.Emulator.Internal;
 
@@ -151,35 +152,4 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
 
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out IPAddress? ip) && IPAddress.IsLoopback(ip));
-}
-
-/// <summary>Tracks fire-and-forget tasks so shutdown can wait for them.</summary>
-internal sealed class ConcurrentTaskSet
-{
-    private readonly HashSet<Task> _tasks = [];
-
-    public void Track(Task task)
-    {
-        lock (_tasks)
-        {
-            _tasks.Add(task);
-        }
-
-        task.ContinueWith(static (t, s) =>
-        {
-            var set = (HashSet<Task>)s!;
-            lock (set)
-            {
-                set.Remove(t);
-            }
-        }, _tasks, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    public Task WhenAllAsync()
-    {
-        lock (_tasks)
-        {
-            return Task.WhenAll([.. _tasks]);
-        }
-    }
 }

@@ -90,6 +90,11 @@ internal static class RequestValidator
     }
 
     /// <summary>Why <paramref name="target"/> cannot be a target, or null when it can.</summary>
+    /// <remarks>
+    /// A span scan instead of <see cref="Uri.TryCreate(string, UriKind, out Uri)"/>: a 1000-target create would
+    /// otherwise build 1000 <see cref="Uri"/> objects (about 150 KB) only to throw them away. Non-ASCII input
+    /// (internationalised names) still goes through <see cref="Uri"/>.
+    /// </remarks>
     public static string? TargetProblem(string? target)
     {
         if (string.IsNullOrWhiteSpace(target))
@@ -102,16 +107,85 @@ internal static class RequestValidator
             return $"is {target.Length} characters long; the limit is 8192.";
         }
 
-        foreach (char c in target)
+        ReadOnlySpan<char> span = target;
+        bool ascii = true;
+        foreach (char c in span)
         {
             if (char.IsControl(c) || c == ' ')
             {
                 return $"'{Shorten(target)}' contains whitespace or a control character.";
             }
+
+            ascii &= char.IsAscii(c);
         }
 
-        return IsHttpUrl(target) ? null : $"'{Shorten(target)}' is not an absolute http(s) URL.";
+        bool ok = ascii ? IsAsciiHttpUrl(span) : IsHttpUrl(target);
+        return ok ? null : $"'{Shorten(target)}' is not an absolute http(s) URL.";
     }
+
+    private static bool IsAsciiHttpUrl(ReadOnlySpan<char> url)
+    {
+        int schemeEnd;
+        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            schemeEnd = 8;
+        }
+        else if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            schemeEnd = 7;
+        }
+        else
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = url[schemeEnd..];
+        int authorityEnd = rest.IndexOfAny('/', '?', '#');
+        ReadOnlySpan<char> authority = authorityEnd < 0 ? rest : rest[..authorityEnd];
+        int at = authority.LastIndexOf('@');
+        ReadOnlySpan<char> hostPort = at < 0 ? authority : authority[(at + 1)..];
+        ReadOnlySpan<char> host = hostPort;
+        if (hostPort.StartsWith('['))
+        {
+            int close = hostPort.IndexOf(']');
+            if (close < 2 || !System.Net.IPAddress.TryParse(hostPort[1..close], out _))
+            {
+                return false;
+            }
+
+            host = hostPort[..(close + 1)];
+            hostPort = hostPort[(close + 1)..];
+            return hostPort.IsEmpty || (hostPort[0] == ':' && IsPort(hostPort[1..]));
+        }
+
+        int colon = hostPort.IndexOf(':');
+        if (colon >= 0)
+        {
+            host = hostPort[..colon];
+            if (!IsPort(hostPort[(colon + 1)..]))
+            {
+                return false;
+            }
+        }
+
+        if (host.IsEmpty || host[0] == '.' || host[0] == '-')
+        {
+            return false;
+        }
+
+        foreach (char c in host)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '%' or '~'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsPort(ReadOnlySpan<char> port) =>
+        port.IsEmpty || (port.Length <= 5 && int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p <= 65535);
 
     private static bool IsHttpUrl(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out Uri? uri)

@@ -541,7 +541,6 @@ internal sealed class RunSession : IAsyncDisposable
                     break;
                 }
 
-                persistence.Note();
                 await Task.Delay(interval.Next(0, (ex as ScrapeDoApiException)?.RetryAfter), _time, Token).ConfigureAwait(false);
                 continue;
             }
@@ -794,8 +793,6 @@ internal sealed class RunSession : IAsyncDisposable
             _round = 0;
         }
 
-        public void Note() => _round++;
-
         public Task WaitAsync(ScrapeDoException? failure)
         {
             TimeSpan wait;
@@ -894,53 +891,4 @@ internal sealed class ChunkState(string jobId, IReadOnlyList<string> taskIds, Li
     public void BeginSideDelivery() => Interlocked.Increment(ref _sideDeliveries);
 
     public void EndSideDelivery() => Interlocked.Decrement(ref _sideDeliveries);
-}
-
-/// <summary>Tracks started tasks so the run can wait for all of them.</summary>
-internal sealed class ConcurrentTaskSet
-{
-    private readonly HashSet<Task> _tasks = [];
-
-    public void Track(Task task)
-    {
-        lock (_tasks)
-        {
-            _tasks.Add(task);
-        }
-
-        task.ContinueWith(static (t, s) =>
-        {
-            var set = (HashSet<Task>)s!;
-            lock (set)
-            {
-                set.Remove(t);
-            }
-        }, _tasks, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    public async Task WhenAllAsync()
-    {
-        while (true)
-        {
-            Task[] pending;
-            lock (_tasks)
-            {
-                pending = [.. _tasks.Where(t => !t.IsCompleted)];
-            }
-
-            if (pending.Length == 0)
-            {
-                return;
-            }
-
-            try
-            {
-                await Task.WhenAll(pending).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Each tracked task reports its own failure; here we only wait.
-            }
-        }
-    }
 }

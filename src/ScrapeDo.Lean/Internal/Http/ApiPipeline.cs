@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using ScrapeDo.Lean.Internal.Json;
+using Microsoft.Extensions.ObjectPool;
 using ScrapeDo.Lean.Internal;
 
 namespace ScrapeDo.Lean.Internal.Http;
@@ -23,6 +24,10 @@ internal readonly record struct ApiCall(ScrapeDoOperation Operation, HttpMethod 
 internal sealed class ApiPipeline : IDisposable
 {
     private const int ErrorBodyReadLimit = 8 * 1024;
+
+    // Bodies with a Content-Length up to this size are read into one pooled buffer and parsed synchronously, which
+    // avoids the serializer's async state and partial-token re-reads; larger or unsized bodies are streamed.
+    private const int BufferedBodyLimit = 64 * 1024 * 1024;
     private const int ExcerptChars = 512;
 
     private readonly HttpClient _http;
@@ -36,6 +41,7 @@ internal sealed class ApiPipeline : IDisposable
     private readonly Version _version;
     private readonly HttpVersionPolicy _versionPolicy;
     private readonly Func<double> _random;
+    private readonly ObjectPool<CancellationTokenSource>? _attemptSources;
     private int _disposed;
 
     public ApiPipeline(ScrapeDoClientOptions options, Func<double>? random = null)
@@ -49,6 +55,11 @@ internal sealed class ApiPipeline : IDisposable
         _version = options.HttpVersion;
         _versionPolicy = options.HttpVersionPolicy;
         _random = random ?? Random.Shared.NextDouble;
+        if (_attemptTimeout != Timeout.InfiniteTimeSpan)
+        {
+            // Per-attempt scratch state: a timeout source (with its timer) is reset and reused instead of allocated per call.
+            _attemptSources = new DefaultObjectPool<CancellationTokenSource>(new AttemptSourcePolicy(_time), Environment.ProcessorCount * 8);
+        }
 
         if (options.HttpClient is { } client)
         {
@@ -98,9 +109,10 @@ internal sealed class ApiPipeline : IDisposable
             bool retryable;
             TimeSpan? retryAfter = null;
 
-            using (CancellationTokenSource attemptCts = CreateAttemptSource())
-            using (cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), attemptCts))
+            CancellationTokenSource attemptCts = RentAttemptSource();
+            try
             {
+                using CancellationTokenRegistration link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), attemptCts);
                 try
                 {
                     using HttpRequestMessage request = CreateRequest(call, body);
@@ -157,6 +169,10 @@ internal sealed class ApiPipeline : IDisposable
                     retryable = false;
                 }
             }
+            finally
+            {
+                ReturnAttemptSource(attemptCts);
+            }
 
             if (!retryable || attempt >= _retry.MaxAttempts || !TryGetDelay(attempt, retryAfter, out TimeSpan delay) || !_budget.TryWithdraw())
             {
@@ -206,14 +222,52 @@ internal sealed class ApiPipeline : IDisposable
         return true;
     }
 
-    private CancellationTokenSource CreateAttemptSource() =>
-        _attemptTimeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(_attemptTimeout, _time);
+    private CancellationTokenSource RentAttemptSource()
+    {
+        if (_attemptSources is null)
+        {
+            return new CancellationTokenSource();
+        }
+
+        CancellationTokenSource source = _attemptSources.Get();
+        source.CancelAfter(_attemptTimeout);
+        return source;
+    }
+
+    private void ReturnAttemptSource(CancellationTokenSource source)
+    {
+        // Only after the caller-token link is gone: a reset source must never be canceled by its previous call.
+        if (_attemptSources is null)
+        {
+            source.Dispose();
+        }
+        else
+        {
+            _attemptSources.Return(source);
+        }
+    }
+
+    private sealed class AttemptSourcePolicy(TimeProvider time) : PooledObjectPolicy<CancellationTokenSource>
+    {
+        public override CancellationTokenSource Create() => new(Timeout.InfiniteTimeSpan, time);
+
+        public override bool Return(CancellationTokenSource obj)
+        {
+            // A source that fired (timeout or caller cancel) cannot be reused.
+            if (obj.TryReset())
+            {
+                return true;
+            }
+
+            obj.Dispose();
+            return false;
+        }
+    }
 
     private HttpRequestMessage CreateRequest(ApiCall call, ReadOnlyMemory<byte> body)
     {
         var request = new HttpRequestMessage(call.Method, call.Uri) { Version = _version, VersionPolicy = _versionPolicy };
         request.Headers.TryAddWithoutValidation("X-Token", _token);
-        request.Headers.TryAddWithoutValidation("Accept", "application/json");
         if (!body.IsEmpty)
         {
             // The same pooled bytes back every attempt; only the message wrapper is new.
@@ -234,9 +288,33 @@ internal sealed class ApiPipeline : IDisposable
         }
 
         Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        // With a Content-Length the handler already stops at that length; only unbounded bodies need counting.
-        await using Stream body = length is null ? new LengthLimitedReadStream(stream, _maxResponseBytes) : stream;
-        T? value = await JsonSerializer.DeserializeAsync(body, typeInfo, cancellationToken).ConfigureAwait(false);
+        T? value;
+        if (length is long known && known <= BufferedBodyLimit)
+        {
+            int size = (int)known;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+            try
+            {
+                int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (read < size)
+                {
+                    throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
+                }
+
+                value = JsonSerializer.Deserialize(buffer.AsSpan(0, size), typeInfo);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        else
+        {
+            // No length (chunked or decompressed): count while streaming so an endless body or a gzip bomb stops at the limit.
+            await using Stream body = new LengthLimitedReadStream(stream, _maxResponseBytes);
+            value = await JsonSerializer.DeserializeAsync(body, typeInfo, cancellationToken).ConfigureAwait(false);
+        }
+
         return value ?? throw new JsonException("The response body is JSON null.");
     }
 
