@@ -24,13 +24,18 @@ if (args.Contains("--fanout-report"))
 IConfig config = DefaultConfig.Instance
     .AddExporter(MarkdownExporter.GitHub)
     .AddExporter(JsonExporter.Full);
-if (args.Contains("--ci"))
+bool ci = args.Contains("--ci");
+if (ci)
 {
     config = config.AddJob(Job.ShortRun.WithIterationCount(5).WithWarmupCount(2));
-    args = ["--filter", "*PerCallBenchmarks*GetJob2*", "*PerCallBenchmarks*GetTask1MBase64*", "*PoolingBenchmarks*", "*SerializationBenchmarks*"];
+    args = ["--filter", "*PerCallBenchmarks*GetJob2*", "*PerCallBenchmarks*GetTask1MBase64*", "*SerializationBenchmarks*ParseJob*"];
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(PerCallBenchmarks).Assembly).Run(args, config);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(PerCallBenchmarks).Assembly).Run(args, config);
+if (ci)
+{
+    Environment.ExitCode = AllocationGate.Check(summaries, Path.Combine(AppContext.BaseDirectory, "allocation-baseline.json"));
+}
 
 internal static class FanOutReport
 {
@@ -103,5 +108,40 @@ internal static class FanOutReport
         long requests = emulator is null ? -1 : emulator.Counters.TotalRequests - requestsBefore;
         Console.WriteLine($"{name}: {ok}/{n} success, wall {clock.Elapsed.TotalSeconds:0.00} s, {requests} requests = {(double)requests / n:0.0000} per target, " +
             $"allocated {allocated / n:N0} B per target ({(emulator is null ? "client process only" : "whole process, emulator included")}), peak managed heap {peakHeap / (1024 * 1024.0):0.0} MiB, peak live managed memory {peakLive / (1024 * 1024.0):0.0} MiB");
+    }
+}
+
+/// <summary>
+/// Fails the CI mode when a ScrapeDo.Lean row allocates more than its committed baseline (+2 % or +64 B, whichever is
+/// larger). Allocated bytes are near-deterministic, unlike times on a shared 2-core box, so they make a usable gate.
+/// Refresh bench/ScrapeDo.Lean.Benchmarks/allocation-baseline.json only in a commit that says why.
+/// </summary>
+internal static class AllocationGate
+{
+    public static int Check(IEnumerable<BenchmarkDotNet.Reports.Summary> summaries, string baselinePath)
+    {
+        using var baseline = System.Text.Json.JsonDocument.Parse(File.ReadAllText(baselinePath));
+        int failures = 0;
+        foreach (var report in summaries.SelectMany(s => s.Reports))
+        {
+            string name = report.BenchmarkCase.Descriptor.WorkloadMethod.Name + report.BenchmarkCase.Parameters.DisplayInfo;
+            if (!name.StartsWith("Lean_", StringComparison.Ordinal) || report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is not long allocated)
+            {
+                continue;
+            }
+
+            if (!baseline.RootElement.TryGetProperty(name, out var expected))
+            {
+                Console.WriteLine($"allocation gate: {name} has no baseline ({allocated} B); add it to {Path.GetFileName(baselinePath)}");
+                continue;
+            }
+
+            long limit = Math.Max(expected.GetInt64() + 64, (long)(expected.GetInt64() * 1.02));
+            bool ok = allocated <= limit;
+            failures += ok ? 0 : 1;
+            Console.WriteLine($"allocation gate: {name}: {allocated} B (baseline {expected.GetInt64()} B, limit {limit} B) {(ok ? "ok" : "REGRESSION")}");
+        }
+
+        return failures == 0 ? 0 : 1;
     }
 }

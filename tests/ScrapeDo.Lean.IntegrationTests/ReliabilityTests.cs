@@ -1,12 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ScrapeDo.Lean.AspNetCore;
 using ScrapeDo.Lean.Cli;
 using ScrapeDo.Lean.Emulator;
@@ -244,24 +238,6 @@ public class ReliabilityTests(ITestOutputHelper output)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
     }
 
-    private static async Task<ReceiverApp> StartReceiverAsync(ScrapeDoWebhookReceiver receiver)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapScrapeDoWebhook("/scrapedo/webhook", receiver);
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ReceiverApp(app, new Uri(address + "/"));
-    }
-
-    private sealed record ReceiverApp(WebApplication App, Uri Address) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-    }
+    private static Task<LoopbackApp> StartReceiverAsync(ScrapeDoWebhookReceiver receiver) =>
+        Support.StartLoopbackAppAsync(app => app.MapScrapeDoWebhook("/scrapedo/webhook", receiver));
 }

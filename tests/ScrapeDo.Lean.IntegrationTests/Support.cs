@@ -37,6 +37,19 @@ internal static class Support
 
     public static string[] Urls(int count, string prefix = "https://site.example/page") => Enumerable.Range(0, count).Select(i => $"{prefix}/{i}").ToArray();
 
+    /// <summary>Starts a slim ASP.NET Core app on 127.0.0.1 with a free port; dispose it to stop.</summary>
+    public static async Task<LoopbackApp> StartLoopbackAppAsync(Action<WebApplication> configure)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        WebApplication app = builder.Build();
+        configure(app);
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new LoopbackApp(app, new Uri(address + "/"));
+    }
+
     /// <summary>Polls until the job is terminal (bounded by the token).</summary>
     public static async Task<JobDetails> WaitForJobAsync(ScrapeDoClient client, string jobId, CancellationToken ct, int pollMs = 10)
     {
@@ -53,31 +66,34 @@ internal static class Support
     }
 }
 
+/// <summary>A running loopback app and its address.</summary>
+internal sealed record LoopbackApp(WebApplication App, Uri Address) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
 /// <summary>A loopback webhook receiver whose answers a test scripts.</summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private WebhookReceiver(WebApplication app) => _app = app;
+    private LoopbackApp _app = null!;
+    private int _attempts;
 
     public ConcurrentQueue<(string TaskId, string? Secret, string Body)> Deliveries { get; } = new();
 
     public Func<int, int> StatusForAttempt { get; set; } = _ => 200;
 
-    public Uri Url { get; private set; } = null!;
-
-    private int _attempts;
+    public Uri Url => new(_app.Address, "hook");
 
     public int Attempts => Volatile.Read(ref _attempts);
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app);
-        app.Run(async ctx =>
+        var receiver = new WebhookReceiver();
+        receiver._app = await Support.StartLoopbackAppAsync(app => app.Run(async ctx =>
         {
             int attempt = Interlocked.Increment(ref receiver._attempts);
             string body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
@@ -89,16 +105,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             }
 
             ctx.Response.StatusCode = status;
-        });
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Url = new Uri(address + "/hook");
+        }));
         return receiver;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

@@ -84,3 +84,30 @@ public class PropertyTests
 internal sealed partial class ScrapeDoTestJsonContext : System.Text.Json.Serialization.JsonSerializerContext
 {
 }
+
+public class UnescaperTests
+{
+    [Fact]
+    public void Unescaping_matches_the_framework_decoder_for_any_string()
+    {
+        Gen.String[0, 200].Sample(text =>
+        {
+            // Default escaping turns <, >, &, quotes, non-ASCII and controls into \uXXXX (with surrogate pairs).
+            string json = JsonSerializer.Serialize(text, ScrapeDoTestJsonContext.Default.String);
+            string viaReader = JsonSerializer.Deserialize(json, ScrapeDoTestJsonContext.Default.String)!;
+            byte[] ours = ScrapeDo.Lean.Internal.Json.JsonUnescaper.Unescape(Encoding.UTF8.GetBytes(json)[1..^1]);
+            return ours.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(viaReader));
+        }, iter: 2000);
+    }
+
+    [Theory]
+    [InlineData("\\u003Cp\\u003E", "<p>")]
+    [InlineData("a\\n\\t\\\"\\\\\\/b", "a\n\t\"\\/b")]
+    [InlineData("\\uD83D\\uDE00", "\U0001F600")]
+    [InlineData("\\uD83D", "\uFFFD")]
+    [InlineData("caf\\u00e9", "café")]
+    public void Known_escapes_decode(string escaped, string expected)
+    {
+        Assert.Equal(Encoding.UTF8.GetBytes(expected), ScrapeDo.Lean.Internal.Json.JsonUnescaper.Unescape(Encoding.UTF8.GetBytes(escaped)));
+    }
+}

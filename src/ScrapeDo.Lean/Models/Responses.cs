@@ -7,16 +7,19 @@ namespace ScrapeDo.Lean;
 public sealed class CreateJobResponse : IJsonOnDeserialized
 {
     /// <summary>The new job's id.</summary>
+    [JsonInclude]
     [JsonPropertyName("JobID")]
-    public string JobId { get; init; } = null!;
+    public string JobId { get; internal set; } = null!;
 
     /// <summary>Confirmation text.</summary>
+    [JsonInclude]
     [JsonPropertyName("Message")]
-    public string? Message { get; init; }
+    public string? Message { get; internal set; }
 
     /// <summary>One task id per target or plugin parameter set, in the same order.</summary>
+    [JsonInclude]
     [JsonPropertyName("TaskIDs")]
-    public IReadOnlyList<string> TaskIds { get; init => field = value ?? []; } = [];
+    public IReadOnlyList<string> TaskIds { get; internal set => field = value ?? []; } = [];
 
     void IJsonOnDeserialized.OnDeserialized() => ResponseChecks.RequireId(JobId, "JobID");
 }
@@ -25,16 +28,19 @@ public sealed class CreateJobResponse : IJsonOnDeserialized
 public sealed class TaskSummary : IJsonOnDeserialized
 {
     /// <summary>The task id.</summary>
+    [JsonInclude]
     [JsonPropertyName("TaskID")]
-    public string TaskId { get; init; } = null!;
+    public string TaskId { get; internal set; } = null!;
 
     /// <summary>The target URL.</summary>
+    [JsonInclude]
     [JsonPropertyName("URL")]
-    public string? Url { get; init; }
+    public string? Url { get; internal set; }
 
     /// <summary>The task's status.</summary>
+    [JsonInclude]
     [JsonPropertyName("Status")]
-    public ScrapeDoStatus Status { get; init; }
+    public ScrapeDoStatus Status { get; internal set; }
 
     void IJsonOnDeserialized.OnDeserialized() => ResponseChecks.RequireId(TaskId, "TaskID");
 }
@@ -43,40 +49,49 @@ public sealed class TaskSummary : IJsonOnDeserialized
 public class JobDetails : IJsonOnDeserialized
 {
     /// <summary>The job id.</summary>
+    [JsonInclude]
     [JsonPropertyName("JobID")]
-    public string JobId { get; init; } = null!;
+    public string JobId { get; internal set; } = null!;
 
     /// <summary>All task ids of the job.</summary>
+    [JsonInclude]
     [JsonPropertyName("TaskIDs")]
-    public IReadOnlyList<string> TaskIds { get; init => field = value ?? []; } = [];
+    public IReadOnlyList<string> TaskIds { get; internal set => field = value ?? []; } = [];
 
     /// <summary>The job's aggregate status.</summary>
+    [JsonInclude]
     [JsonPropertyName("Status")]
-    public ScrapeDoStatus Status { get; init; }
+    public ScrapeDoStatus Status { get; internal set; }
 
     /// <summary>When the job started.</summary>
+    [JsonInclude]
     [JsonPropertyName("StartTime")]
-    public DateTimeOffset? StartTime { get; init; }
+    public DateTimeOffset? StartTime { get; internal set; }
 
     /// <summary>When the job finished; null while it runs.</summary>
+    [JsonInclude]
     [JsonPropertyName("EndTime")]
-    public DateTimeOffset? EndTime { get; init; }
+    public DateTimeOffset? EndTime { get; internal set; }
 
     /// <summary>Concurrency slots this job holds now.</summary>
+    [JsonInclude]
     [JsonPropertyName("AcquiredConcurrency")]
-    public int AcquiredConcurrency { get; init; }
+    public int AcquiredConcurrency { get; internal set; }
 
     /// <summary>Per-job concurrency cap; 0 means no per-job limit.</summary>
+    [JsonInclude]
     [JsonPropertyName("LimitConcurrency")]
-    public int LimitConcurrency { get; init; }
+    public int LimitConcurrency { get; internal set; }
 
     /// <summary>True once the job was canceled.</summary>
+    [JsonInclude]
     [JsonPropertyName("Canceled")]
-    public bool Canceled { get; init; }
+    public bool Canceled { get; internal set; }
 
     /// <summary>Each task's id, URL and status.</summary>
+    [JsonInclude]
     [JsonPropertyName("Tasks")]
-    public IReadOnlyList<TaskSummary> Tasks { get; init => field = value ?? []; } = [];
+    public IReadOnlyList<TaskSummary> Tasks { get; internal set => field = value ?? []; } = [];
 
     void IJsonOnDeserialized.OnDeserialized() => ResponseChecks.RequireId(JobId, "JobID");
 }
@@ -88,88 +103,108 @@ public class JobDetails : IJsonOnDeserialized
 public sealed class CancelJobResponse : JobDetails
 {
     /// <summary>An error text sent alongside a 200, if any.</summary>
+    [JsonInclude]
     [JsonPropertyName("Error")]
-    public string? Error { get; init; }
+    public string? Error { get; internal set; }
 
     /// <summary>An error code sent alongside a 200, if any.</summary>
+    [JsonInclude]
     [JsonPropertyName("Code")]
-    public int? Code { get; init; }
+    public int? Code { get; internal set; }
 }
 
 /// <summary>A task with its scraped content (get task, webhook body).</summary>
 public sealed class TaskDetails : IJsonOnDeserialized
 {
     /// <summary>The task id.</summary>
+    [JsonInclude]
     [JsonPropertyName("TaskID")]
-    public string TaskId { get; init; } = null!;
+    public string TaskId { get; internal set; } = null!;
 
     /// <summary>The job id.</summary>
+    [JsonInclude]
     [JsonPropertyName("JobID")]
-    public string JobId { get; init; } = null!;
+    public string JobId { get; internal set; } = null!;
 
     /// <summary>The target URL (for plugin tasks, the URL the plugin used).</summary>
+    [JsonInclude]
     [JsonPropertyName("URL")]
-    public string? Url { get; init; }
+    public string? Url { get; internal set; }
 
     /// <summary>The task's status.</summary>
+    [JsonInclude]
     [JsonPropertyName("Status")]
-    public ScrapeDoStatus Status { get; init; }
+    public ScrapeDoStatus Status { get; internal set; }
 
     /// <summary>When processing began.</summary>
+    [JsonInclude]
     [JsonPropertyName("StartTime")]
-    public DateTimeOffset? StartTime { get; init; }
+    public DateTimeOffset? StartTime { get; internal set; }
 
     /// <summary>When the task reached a terminal status.</summary>
+    [JsonInclude]
     [JsonPropertyName("EndTime")]
-    public DateTimeOffset? EndTime { get; init; }
+    public DateTimeOffset? EndTime { get; internal set; }
 
     /// <summary>When the stored content stops being available.</summary>
+    [JsonInclude]
     [JsonPropertyName("ExpiresAt")]
-    public DateTimeOffset? ExpiresAt { get; init; }
+    public DateTimeOffset? ExpiresAt { get; internal set; }
 
     /// <summary>Last status change.</summary>
+    [JsonInclude]
     [JsonPropertyName("UpdateTime")]
-    public DateTimeOffset? UpdateTime { get; init; }
+    public DateTimeOffset? UpdateTime { get; internal set; }
 
     /// <summary>True when <see cref="Content"/> is base64 (binary targets); decode before use.</summary>
+    [JsonInclude]
     [JsonPropertyName("Base64EncodedContent")]
-    public bool Base64EncodedContent { get; init; }
+    public bool Base64EncodedContent { get; internal set; }
 
     /// <summary>HTTP status returned by the target; 0 before completion.</summary>
+    [JsonInclude]
     [JsonPropertyName("StatusCode")]
-    public int StatusCode { get; init; }
+    public int StatusCode { get; internal set; }
 
     /// <summary>The target's response headers.</summary>
+    [JsonInclude]
     [JsonPropertyName("ResponseHeaders")]
-    public IReadOnlyDictionary<string, string>? ResponseHeaders { get; init; }
+    public IReadOnlyDictionary<string, string>? ResponseHeaders { get; internal set; }
 
     /// <summary>Scrape.do metadata (the wire key is <c>Scrape.do</c>, with a dot).</summary>
+    [JsonInclude]
     [JsonPropertyName("Scrape.do")]
-    public IReadOnlyDictionary<string, string>? ScrapeDoMetadata { get; init; }
+    public IReadOnlyDictionary<string, string>? ScrapeDoMetadata { get; internal set; }
 
     /// <summary>The page body as returned (base64 when <see cref="Base64EncodedContent"/>); empty until success.</summary>
+    [JsonInclude]
     [JsonPropertyName("Content")]
-    public TaskContent Content { get; init => field = value ?? TaskContent.Empty; } = TaskContent.Empty;
+    public TaskContent Content { get; internal set => field = value ?? TaskContent.Empty; } = TaskContent.Empty;
 
     /// <summary>Failure reason when the status is <c>error</c>.</summary>
+    [JsonInclude]
     [JsonPropertyName("ErrorMessage")]
-    public string? ErrorMessage { get; init; }
+    public string? ErrorMessage { get; internal set; }
 
     /// <summary>Request trace identifier.</summary>
+    [JsonInclude]
     [JsonPropertyName("TraceID")]
-    public string? TraceId { get; init; }
+    public string? TraceId { get; internal set; }
 
     /// <summary>Webhook target copied from the job.</summary>
+    [JsonInclude]
     [JsonPropertyName("WebhookURL")]
-    public string? WebhookUrl { get; init; }
+    public string? WebhookUrl { get; internal set; }
 
     /// <summary>Webhook delivery state.</summary>
+    [JsonInclude]
     [JsonPropertyName("WebhookStatus")]
-    public WebhookDeliveryStatus? WebhookStatus { get; init; }
+    public WebhookDeliveryStatus? WebhookStatus { get; internal set; }
 
     /// <summary>Time of the last webhook delivery attempt.</summary>
+    [JsonInclude]
     [JsonPropertyName("WebhookRequestTime")]
-    public DateTimeOffset? WebhookRequestTime { get; init; }
+    public DateTimeOffset? WebhookRequestTime { get; internal set; }
 
     /// <summary>The content as returned by the API (base64 text for binary targets).</summary>
     public string GetContentText() => Content.ToString();
@@ -204,54 +239,65 @@ public sealed class TaskDetails : IJsonOnDeserialized
 public sealed class JobListPage
 {
     /// <summary>The jobs on this page.</summary>
+    [JsonInclude]
     [JsonPropertyName("Jobs")]
-    public IReadOnlyList<JobDetails> Jobs { get; init => field = value ?? []; } = [];
+    public IReadOnlyList<JobDetails> Jobs { get; internal set => field = value ?? []; } = [];
 
     /// <summary>Total jobs matching the query.</summary>
+    [JsonInclude]
     [JsonPropertyName("TotalCount")]
-    public int TotalCount { get; init; }
+    public int TotalCount { get; internal set; }
 
     /// <summary>Effective page size.</summary>
+    [JsonInclude]
     [JsonPropertyName("PageSize")]
-    public int PageSize { get; init; }
+    public int PageSize { get; internal set; }
 
     /// <summary>1-based page number.</summary>
+    [JsonInclude]
     [JsonPropertyName("PageNumber")]
-    public int PageNumber { get; init; }
+    public int PageNumber { get; internal set; }
 
     /// <summary>Number of pages.</summary>
+    [JsonInclude]
     [JsonPropertyName("TotalPages")]
-    public int TotalPages { get; init; }
+    public int TotalPages { get; internal set; }
 }
 
 /// <summary>Answer of <c>GET /api/v1/me</c>: async account and concurrency.</summary>
 public sealed class AccountInfo
 {
     /// <summary>Jobs not yet terminal.</summary>
+    [JsonInclude]
     [JsonPropertyName("ActiveJobs")]
-    public int ActiveJobs { get; init; }
+    public int ActiveJobs { get; internal set; }
 
     /// <summary>Remaining credits (the wire name is misspelled <c>AvaliableCredits</c>).</summary>
+    [JsonInclude]
     [JsonPropertyName("AvaliableCredits")]
-    public long AvailableCredits { get; init; }
+    public long AvailableCredits { get; internal set; }
 
     /// <summary>Async slots free now.</summary>
+    [JsonInclude]
     [JsonPropertyName("FreeConcurrency")]
-    public int FreeConcurrency { get; init; }
+    public int FreeConcurrency { get; internal set; }
 
     /// <summary>Async concurrency of the plan.</summary>
+    [JsonInclude]
     [JsonPropertyName("TotalConcurrency")]
-    public int TotalConcurrency { get; init; }
+    public int TotalConcurrency { get; internal set; }
 }
 
 /// <summary>The documented error body <c>{"Error": "...", "Code": N}</c>.</summary>
 internal sealed class ApiErrorBody
 {
+    [JsonInclude]
     [JsonPropertyName("Error")]
-    public string? Error { get; init; }
+    public string? Error { get; internal set; }
 
+    [JsonInclude]
     [JsonPropertyName("Code")]
-    public int? Code { get; init; }
+    public int? Code { get; internal set; }
 }
 
 internal static class ResponseChecks

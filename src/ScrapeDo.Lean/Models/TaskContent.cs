@@ -134,10 +134,13 @@ internal sealed class TaskContentJsonConverter : JsonConverter<TaskContent>
             return reader.ValueSpan.IsEmpty ? TaskContent.Empty : new TaskContent(reader.ValueSpan.ToArray());
         }
 
-        long encodedLength = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-        byte[] unescaped = new byte[encodedLength];
-        int written = reader.CopyString(unescaped);
-        return new TaskContent(unescaped.AsMemory(0, written));
+        if (!reader.ValueIsEscaped)
+        {
+            return new TaskContent(reader.ValueSequence.ToArray());
+        }
+
+        ReadOnlySpan<byte> raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan;
+        return new TaskContent(Internal.Json.JsonUnescaper.Unescape(raw));
     }
 
     public override void Write(Utf8JsonWriter writer, TaskContent value, JsonSerializerOptions options) =>
