@@ -21,6 +21,12 @@ if (args.Contains("--fanout-report"))
     return;
 }
 
+if (args.Contains("--throughput"))
+{
+    await ThroughputReport.RunAsync();
+    return;
+}
+
 IConfig config = DefaultConfig.Instance
     .AddExporter(MarkdownExporter.GitHub)
     .AddExporter(JsonExporter.Full);
@@ -143,5 +149,54 @@ internal static class AllocationGate
         }
 
         return failures == 0 ? 0 : 1;
+    }
+}
+
+/// <summary>
+/// Quick loop: is the emulator ever the bottleneck? Requests per second the client sends to a trivial canned server
+/// (the most it can send) versus to the emulator, 32 concurrent callers for 5 s each, same process, same 2 cores.
+/// </summary>
+internal static class ThroughputReport
+{
+    public static async Task RunAsync()
+    {
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 32 concurrent callers, 5 s per row");
+        await using (var canned = await CannedServer.StartAsync())
+        {
+            using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = CannedServer.Token, BaseAddress = canned.BaseAddress });
+            await MeasureAsync("client -> canned server, get job (2 tasks)", () => client.GetJobAsync(CannedServer.SmallJob));
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "advanced")] });
+        using var lean = new ScrapeDoClient(new ScrapeDoClientOptions { Token = EmulatorOptions.DefaultToken, BaseAddress = emulator.BaseAddress });
+        var job = await lean.CreateJobAsync(new CreateJobRequest { Targets = ["https://a.example/1", "https://a.example/2"] });
+        await MeasureAsync("client -> emulator, get job (2 tasks)", () => lean.GetJobAsync(job.JobId));
+        await MeasureAsync("client -> emulator, account (/me)", () => lean.GetAccountAsync());
+        await MeasureAsync("client -> emulator, get task (2 KB page)", () => lean.GetTaskAsync(job.JobId, job.TaskIds[0]));
+
+        // Again at the end, with every path tiered up, so the two servers are compared on equal terms.
+        await using var cannedAgain = await CannedServer.StartAsync();
+        using var again = new ScrapeDoClient(new ScrapeDoClientOptions { Token = CannedServer.Token, BaseAddress = cannedAgain.BaseAddress });
+        await MeasureAsync("client -> canned server, get job (2 tasks), measured last", () => again.GetJobAsync(CannedServer.SmallJob));
+    }
+
+    private static async Task MeasureAsync<T>(string name, Func<Task<T>> call)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            await call();
+        }
+
+        long count = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ =>
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await call();
+                Interlocked.Increment(ref count);
+            }
+        }));
+        Console.WriteLine($"{name}: {count / clock.Elapsed.TotalSeconds:N0} requests/s");
     }
 }

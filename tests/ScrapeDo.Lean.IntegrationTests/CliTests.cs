@@ -281,6 +281,54 @@ public sealed class CliTests : IDisposable
         Assert.Contains("from before the resume", resumed.Error);
     }
 
+    [Fact]
+    public async Task Ctrl_C_exits_130_cancels_the_server_jobs_and_leaves_the_run_resumable()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount("int-token", "hobby")],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(200),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(400),
+        });
+        string input = File("urls.txt", string.Join('\n', Support.Urls(40, "https://int.example/p")) + "\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "20", "--base-url", emulator.BaseAddress.ToString(), "--token", "int-token"];
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process child = Process.Start(start)!;
+        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        var ct = Support.Timeout(60);
+        while (emulator.Counters.JobPolls < 2 && !child.HasExited)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        Assert.False(child.HasExited, "the run ended before it could be interrupted");
+        using (Process kill = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync(ct);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await child.WaitForExitAsync(ct);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed} to stop");
+        Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
+        Assert.Contains("--resume", await stderr);
+        Assert.True(emulator.Counters.Cancels >= 1, "the running server jobs were canceled");
+
+        CliResult resumed = await RunCliAsync([.. args, "--resume"]);
+        Assert.Contains(resumed.ExitCode, new[] { ExitCodes.Success, ExitCodes.SomeFailed });
+        var targets = System.IO.File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("target").GetString()).ToList();
+        Assert.Equal(40, targets.Count);
+        Assert.Equal(40, targets.Distinct().Count());
+    }
+
     private static int ClosedPort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

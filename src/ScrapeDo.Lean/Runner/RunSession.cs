@@ -11,8 +11,8 @@ internal readonly record struct RunItem(long Index, string Target, PluginParams?
 /// <summary>
 /// The moving parts of one run: a producer that chunks the input and opens jobs, one lifecycle task per job
 /// (create or reattach, poll, dispatch fetches), bounded fetchers, and the outcome channel the consumer reads.
-/// Every item reaches the channel exactly once: the poller hands each task index to exactly one path (fetch,
-/// canceled, or the job's failure path), and a fetch always ends in an outcome.
+/// Every item reaches the channel exactly once: each task index is claimed atomically by exactly one path (poll then
+/// fetch, poll then canceled, the webhook fast path, or the job's failure path), and every path ends in one outcome.
 /// </summary>
 internal sealed class RunSession : IAsyncDisposable
 {
@@ -33,7 +33,6 @@ internal sealed class RunSession : IAsyncDisposable
     private readonly Dictionary<string, bool> _openJobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (ChunkState Chunk, int Index)> _byTaskId = new(StringComparer.Ordinal);
     private Task? _webhookReader;
-    private long _webhookDeliveries;
     private readonly long _startTimestamp;
     private readonly long _requestsAtStart;
     private SemaphoreSlim? _jobSlots;
@@ -83,9 +82,6 @@ internal sealed class RunSession : IAsyncDisposable
         _producer = Task.Run(() => ProduceAsync(items));
     }
 
-    /// <summary>Tasks delivered through the webhook fast path (no fetch needed).</summary>
-    public long WebhookDeliveriesUsed => Interlocked.Read(ref _webhookDeliveries);
-
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(Token);
 
     public async Task AcknowledgeAsync(TaskOutcome outcome)
@@ -99,7 +95,8 @@ internal sealed class RunSession : IAsyncDisposable
         Telemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("outcome", outcome.Status));
         if (_journal is not null)
         {
-            await _journal.RecordDeliveredAsync(outcome.InputIndex, Token).ConfigureAwait(false);
+            // Not the run's token: this also runs while a canceled run is being disposed, and the mark must land.
+            await _journal.RecordDeliveredAsync(outcome.InputIndex, CancellationToken.None).ConfigureAwait(false);
         }
 
         ReportProgress(force: false, delivered);
@@ -622,7 +619,6 @@ internal sealed class RunSession : IAsyncDisposable
                         continue;
                     }
 
-                    Interlocked.Increment(ref _webhookDeliveries);
                     RunItem item = chunk.Items[entry.Index];
                     await EmitAsync(task.Status == ScrapeDoStatus.Canceled ? Canceled(item, task.JobId, task.TaskId) : ToOutcome(item, task)).ConfigureAwait(false);
                 }
@@ -634,6 +630,10 @@ internal sealed class RunSession : IAsyncDisposable
         }
         catch (OperationCanceledException) when (Token.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The deliveries source failed: webhooks are only a fast path, polling still delivers every task.
         }
     }
 
