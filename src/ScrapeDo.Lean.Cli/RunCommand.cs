@@ -245,11 +245,9 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw;
-    private RunProgress _last;
 
     public void Report(RunProgress value)
     {
-        _last = value;
         if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
         {
             return;

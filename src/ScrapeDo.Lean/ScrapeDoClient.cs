@@ -52,8 +52,6 @@ public sealed class ScrapeDoClient : IDisposable
     /// <summary>Retries this client has scheduled so far (each one a backoff wait followed by a new attempt).</summary>
     public long RetriesScheduled => _pipeline.RetriesScheduled;
 
-    internal ApiPipeline Pipeline => _pipeline;
-
     /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>
     /// <param name="request">Targets or plugin, and options.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

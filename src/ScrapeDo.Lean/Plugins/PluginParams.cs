@@ -43,12 +43,13 @@ public sealed class PluginParams
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 4 });
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            using JsonDocument doc = JsonDocument.ParseValue(ref reader);
+            if (reader.Read())
             {
-                throw new ArgumentException("Plugin params must be a JSON object, e.g. {\"asin\":\"B0C7BKZ883\"}.", nameof(utf8Json));
+                throw new ArgumentException("Plugin params must be one JSON object; there is text after it.", nameof(utf8Json));
             }
 
-            return ReadValidated(ref reader, utf8Json);
+            return FromElement(doc.RootElement);
         }
         catch (JsonException ex)
         {
@@ -62,30 +63,25 @@ public sealed class PluginParams
     /// <summary>The parameter object as JSON text.</summary>
     public override string ToString() => Encoding.UTF8.GetString(Utf8Json.Span);
 
-    /// <summary>Reads the string value of <paramref name="name"/>, or null when absent or not a string.</summary>
-    /// <param name="name">The parameter name.</param>
-    public string? GetString(string name)
+    /// <summary>Checks a parsed object and keeps it compact, so the request body does not depend on the caller's spacing.</summary>
+    internal static PluginParams FromElement(JsonElement root)
     {
-        using JsonDocument doc = JsonDocument.Parse(Utf8Json);
-        return doc.RootElement.TryGetProperty(name, out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-    }
-
-    internal static PluginParams ReadValidated(ref Utf8JsonReader reader, ReadOnlySpan<byte> whole)
-    {
-        int start = (int)reader.TokenStartIndex;
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            string name = reader.GetString()!;
-            if (name.Length == 0 || !names.Add(name))
+            throw new ArgumentException("Plugin params must be a JSON object, e.g. {\"asin\":\"B0C7BKZ883\"}.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonProperty property in root.EnumerateObject())
+        {
+            if (property.Name.Length == 0 || !names.Add(property.Name))
             {
-                throw new ArgumentException(name.Length == 0 ? "Plugin params have an empty parameter name." : $"Plugin params name '{name}' twice.");
+                throw new ArgumentException(property.Name.Length == 0 ? "Plugin params have an empty parameter name." : $"Plugin params name '{property.Name}' twice.");
             }
 
-            reader.Read();
-            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
             {
-                throw new ArgumentException($"Plugin parameter '{name}' must be a string, number or boolean, not {reader.TokenType}.");
+                throw new ArgumentException($"Plugin parameter '{property.Name}' must be a string, number or boolean, not {(property.Value.ValueKind == JsonValueKind.Object ? "StartObject" : "StartArray")}.");
             }
         }
 
@@ -94,13 +90,10 @@ public sealed class PluginParams
             throw new ArgumentException("Plugin params are an empty object; the plugin needs at least one parameter.");
         }
 
-        int end = (int)reader.BytesConsumed;
-        // Re-written compact so the request body does not depend on how the caller spaced the input.
-        using JsonDocument doc = JsonDocument.Parse(whole[start..end].ToArray());
-        var buffer = new ArrayBufferWriter<byte>(end - start);
+        var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            doc.RootElement.WriteTo(writer);
+            root.WriteTo(writer);
         }
 
         return new PluginParams(buffer.WrittenSpan.ToArray());
@@ -189,12 +182,14 @@ internal sealed class PluginParamsJsonConverter : JsonConverter<PluginParams>
     internal static PluginParams ReadObject(ref Utf8JsonReader reader)
     {
         using JsonDocument doc = JsonDocument.ParseValue(ref reader);
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        try
         {
-            throw new JsonException("Plugin params must be JSON objects.");
+            return PluginParams.FromElement(doc.RootElement);
         }
-
-        return PluginParams.FromJson(doc.RootElement.GetRawText());
+        catch (ArgumentException ex)
+        {
+            throw new JsonException(ex.Message, ex);
+        }
     }
 
     public override void Write(Utf8JsonWriter writer, PluginParams value, JsonSerializerOptions options) =>

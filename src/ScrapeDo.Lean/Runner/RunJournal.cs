@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ScrapeDo.Lean.Internal.Json;
@@ -53,8 +52,6 @@ internal sealed class JournalChunk
     public string? JobId;
     public IReadOnlyList<string>? TaskIds;
     public string? FailureReason;
-
-    public bool Created => JobId is not null || FailureReason is not null;
 }
 
 /// <summary>
@@ -226,18 +223,18 @@ internal sealed class RunJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>A stable hash of a chunk's targets (FNV-1a 64), hex.</summary>
+    /// <summary>A stable hash of a chunk's targets (FNV-1a 64 over their UTF-16 code units), hex.</summary>
     public static string HashTargets(IReadOnlyList<string> targets)
     {
         ulong h = 14695981039346656037UL;
         foreach (string t in targets)
         {
-            foreach (byte b in Encoding.UTF8.GetBytes(t))
+            foreach (char c in t)
             {
-                h = (h ^ b) * 1099511628211UL;
+                h = (h ^ c) * 1099511628211UL;
             }
 
-            h = (h ^ 0x0A) * 1099511628211UL;
+            h = (h ^ '\n') * 1099511628211UL;
         }
 
         return h.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);

@@ -210,9 +210,16 @@ internal sealed class RunSession : IAsyncDisposable
 
     private async Task StartChunkAsync(int chunkIndex, List<RunItem> items)
     {
+        string[] targets = new string[items.Count];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            targets[i] = items[i].Target;
+        }
+
+        // Only a journal needs the hash (to recognise the chunk on resume); it is computed once here.
+        string hash = _journal is null ? string.Empty : RunJournal.HashTargets(targets);
         if (_journal is not null && _journal.Chunks.TryGetValue(chunkIndex, out JournalChunk? recorded))
         {
-            string hash = RunJournal.HashTargets(items.ConvertAll(i => i.Target));
             if (recorded.Hash != hash || recorded.FirstIndex != items[0].Index || recorded.Count != items.Count)
             {
                 throw new InvalidOperationException($"The input differs from the journal at job {chunkIndex} (targets {items[0].Index}..{items[^1].Index}); resume with the same input and settings.");
@@ -230,7 +237,7 @@ internal sealed class RunSession : IAsyncDisposable
         {
             try
             {
-                await ChunkLifecycleAsync(chunkIndex, items).ConfigureAwait(false);
+                await ChunkLifecycleAsync(chunkIndex, items, targets, hash).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (Token.IsCancellationRequested)
             {
@@ -249,12 +256,12 @@ internal sealed class RunSession : IAsyncDisposable
         }));
     }
 
-    private async Task ChunkLifecycleAsync(int chunkIndex, List<RunItem> items)
+    private async Task ChunkLifecycleAsync(int chunkIndex, List<RunItem> items, string[] targets, string hash)
     {
         using Activity? activity = Telemetry.Source.StartActivity("scrapedo.job");
         activity?.SetTag("scrapedo.chunk", chunkIndex);
         activity?.SetTag("scrapedo.targets", items.Count);
-        (string? jobId, IReadOnlyList<string>? taskIds, string? failure) = await EnsureJobAsync(chunkIndex, items).ConfigureAwait(false);
+        (string? jobId, IReadOnlyList<string>? taskIds, string? failure) = await EnsureJobAsync(chunkIndex, items, targets, hash).ConfigureAwait(false);
         if (jobId is null || taskIds is null)
         {
             foreach (RunItem item in items)
@@ -289,10 +296,8 @@ internal sealed class RunSession : IAsyncDisposable
         }
     }
 
-    private async Task<(string? JobId, IReadOnlyList<string>? TaskIds, string? Failure)> EnsureJobAsync(int chunkIndex, List<RunItem> items)
+    private async Task<(string? JobId, IReadOnlyList<string>? TaskIds, string? Failure)> EnsureJobAsync(int chunkIndex, List<RunItem> items, string[] targets, string hash)
     {
-        string[] targets = items.ConvertAll(i => i.Target).ToArray();
-        string hash = RunJournal.HashTargets(targets);
         JournalChunk? chunk = null;
         if (_journal is not null && _journal.Chunks.TryGetValue(chunkIndex, out chunk))
         {
@@ -506,7 +511,6 @@ internal sealed class RunSession : IAsyncDisposable
         int count = items.Count;
         var fetches = new List<Task>(chunk.Remaining);
         var interval = new PollInterval(_options.MinPollInterval, _options.MaxPollInterval, Random.Shared.NextDouble);
-        Dictionary<string, int>? positions = null;
         var persistence = new Persistence(this);
         if (chunk.Remaining > 0)
         {
@@ -544,6 +548,8 @@ internal sealed class RunSession : IAsyncDisposable
 
             int newlyTerminal = 0;
             bool aligned = job.Tasks.Count == count;
+            // Built only when the snapshot's order differs from TaskIDs, once per poll.
+            Dictionary<string, int>? positions = null;
             for (int i = 0; i < count; i++)
             {
                 if (chunk.IsClaimed(i))
@@ -559,13 +565,7 @@ internal sealed class RunSession : IAsyncDisposable
                 else
                 {
                     positions ??= Index(job.Tasks);
-                    if (!positions.TryGetValue(taskIds[i], out int at) || at >= job.Tasks.Count || job.Tasks[at].TaskId != taskIds[i])
-                    {
-                        positions = Index(job.Tasks);
-                        positions.TryGetValue(taskIds[i], out at);
-                    }
-
-                    summary = at < job.Tasks.Count && job.Tasks[at].TaskId == taskIds[i] ? job.Tasks[at] : null;
+                    summary = positions.TryGetValue(taskIds[i], out int at) ? job.Tasks[at] : null;
                 }
 
                 if (summary is null || !summary.Status.IsTerminal || !chunk.TryClaim(i))

@@ -6,7 +6,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using ScrapeDo.Lean.Internal.Json;
 using Microsoft.Extensions.ObjectPool;
-using ScrapeDo.Lean.Internal;
 
 namespace ScrapeDo.Lean.Internal.Http;
 
@@ -72,8 +71,6 @@ internal sealed class ApiPipeline : IDisposable
             _ownsHttp = true;
         }
     }
-
-    public RetryBudget Budget => _budget;
 
     /// <summary>Counts every HTTP attempt sent (for requests-per-target figures).</summary>
     public long AttemptsSent => Interlocked.Read(ref _attemptsSent);

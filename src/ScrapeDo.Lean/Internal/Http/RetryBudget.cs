@@ -21,8 +21,6 @@ internal sealed class RetryBudget
 
     public bool Enabled => _max > 0;
 
-    public double Tokens => Volatile.Read(ref _tokens) / (double)Scale;
-
     public bool TryWithdraw()
     {
         if (!Enabled)
