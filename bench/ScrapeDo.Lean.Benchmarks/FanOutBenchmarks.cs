@@ -44,7 +44,7 @@ public class FanOutBenchmarks
         int count = 0;
         await foreach (TaskOutcome outcome in new ScrapeDoRunner(_client).RunAsync(_urls))
         {
-            count += outcome.Kind == OutcomeKind.Success ? 1 : 0;
+            count += outcome.Status == OutcomeStatus.Success ? 1 : 0;
         }
 
         return count;

@@ -66,7 +66,7 @@ internal static class FanOutReport
             int ok = 0;
             await foreach (TaskOutcome o in new ScrapeDoRunner(client).RunAsync(urls))
             {
-                ok += o.Kind == OutcomeKind.Success ? 1 : 0;
+                ok += o.Status == OutcomeStatus.Success ? 1 : 0;
             }
 
             return ok;

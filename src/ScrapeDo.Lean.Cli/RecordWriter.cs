@@ -124,7 +124,7 @@ internal sealed class RecordWriter : IAsyncDisposable
 
             WriteNullable(json, "jobId"u8, outcome.JobId);
             WriteNullable(json, "taskId"u8, outcome.TaskId);
-            json.WriteString("status"u8, outcome.Status);
+            json.WriteString("status"u8, outcome.StatusText);
             if (outcome.StatusCode is int code)
             {
                 json.WriteNumber("statusCode"u8, code);

@@ -117,10 +117,10 @@ internal sealed class RunCommand
                 {
                     await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
                     lines.TryRemove(outcome.InputIndex, out InputLine line);
-                    string? error = outcome.Kind == OutcomeKind.Failed && line.Number > 0 ? $"line {line.Number}: {outcome.Reason}" : outcome.Reason;
+                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {outcome.Reason}" : outcome.Reason;
                     if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
                     {
-                        stats.Count(outcome.Kind);
+                        stats.Count(outcome.Status);
                     }
                 }
 
@@ -144,10 +144,10 @@ internal sealed class RunCommand
     {
         while (rejected.TryDequeue(out var item))
         {
-            var outcome = new TaskOutcome { InputIndex = -1, Target = item.Line.Text, Kind = OutcomeKind.Failed, Reason = item.Error };
+            var outcome = new TaskOutcome { InputIndex = -1, Target = item.Line.Text, Status = OutcomeStatus.Failed, Reason = item.Error };
             if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
             {
-                stats.Count(OutcomeKind.Failed);
+                stats.Count(OutcomeStatus.Failed);
             }
         }
     }
@@ -229,12 +229,12 @@ internal sealed class RunStats(long? total, int previouslyWritten)
 
     public long Written => _byKind.Sum();
 
-    public long NotSucceeded => Written - _byKind[(int)OutcomeKind.Success];
+    public long NotSucceeded => Written - _byKind[(int)OutcomeStatus.Success];
 
     /// <summary>True when this run wrote no failure; after a resume, earlier records are not re-read for status.</summary>
     public bool AllSucceeded => NotSucceeded == 0;
 
-    public void Count(OutcomeKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
+    public void Count(OutcomeStatus kind) => Interlocked.Increment(ref _byKind[(int)kind]);
 
     public string Breakdown() => string.Create(CultureInfo.InvariantCulture,
         $"{_byKind[0]} success, {_byKind[1]} error, {_byKind[2]} canceled, {_byKind[3]} expired, {_byKind[4]} failed");

@@ -64,7 +64,7 @@ public class JournalFixtureTests
             }
 
             Assert.Equal(Enumerable.Range(0, Targets).Select(i => (long)i).Where(i => !done.Contains(i)), outcomes.Select(o => o.InputIndex).Order());
-            Assert.All(outcomes, o => Assert.Equal("success", o.Status));
+            Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
             Assert.All(outcomes, o => Assert.Equal(Urls[o.InputIndex], o.Target));
             Assert.All(outcomes, o => Assert.Equal(jobOfChunk[(int)(o.InputIndex / 100)], o.JobId));
             Assert.Equal(3, emulator.Counters.Jobs);

@@ -60,7 +60,7 @@ public class ReliabilityTests(ITestOutputHelper output)
 
         Assert.Equal(5000, outcomes.Count);
         Assert.Equal(5000, outcomes.Select(o => o.InputIndex).Distinct().Count());
-        Assert.All(outcomes, o => Assert.True(o.Kind == OutcomeKind.Success, $"{o}: {o.Reason}"));
+        Assert.All(outcomes, o => Assert.True(o.Status == OutcomeStatus.Success, $"{o}: {o.Reason}"));
         Assert.Equal(5, emulator.Counters.Jobs);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"took {clock.Elapsed}");
         var c = emulator.Counters;
@@ -82,7 +82,7 @@ public class ReliabilityTests(ITestOutputHelper output)
         clock.Stop();
 
         Assert.Equal(160, outcomes.Count);
-        Assert.All(outcomes, o => Assert.Equal(OutcomeKind.Success, o.Kind));
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
         double perTarget = emulator.Counters.TotalRequests / 160.0;
         // Half the answers are 429: about two requests per target is the floor; a retry storm would be far above it.
         Assert.True(perTarget < 2.6, $"requests per target {perTarget:0.00}");
@@ -129,7 +129,7 @@ public class ReliabilityTests(ITestOutputHelper output)
 
         Assert.Equal(400, outcomes.Count);
         Assert.Equal(400, outcomes.Select(o => o.InputIndex).Distinct().Count());
-        Assert.All(outcomes, o => Assert.Equal(OutcomeKind.Success, o.Kind));
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
         Assert.DoesNotContain(outcomes, o => o.Details!.GetContentText() is "evil" or "stray");
         // Every task was delivered by webhook, by fetch, or both raced and one won; fetches were saved where the hook won.
         long fetches = emulator.Counters.TaskFetches;

@@ -38,7 +38,7 @@ public class RunnerTests
         var outcomes = await CollectAsync(runner.RunAsync(urls, cancellationToken: Support.Timeout(120)));
 
         AssertExactlyOnce(outcomes, 10_000);
-        Assert.All(outcomes, o => Assert.Equal(OutcomeKind.Success, o.Kind));
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
         Assert.All(outcomes, o => Assert.Equal(urls[o.InputIndex], o.Target));
         Assert.Equal(10, emulator.Counters.Jobs);
         Assert.Equal(1, emulator.MaxFetchesOfAnyTask);
@@ -67,18 +67,18 @@ public class RunnerTests
             string input = inputs[(int)o.InputIndex];
             if (input.StartsWith("not-a-url", StringComparison.Ordinal))
             {
-                Assert.Equal(OutcomeKind.Failed, o.Kind);
+                Assert.Equal(OutcomeStatus.Failed, o.Status);
                 Assert.Null(o.JobId);
                 Assert.Contains("not an absolute http(s) URL", o.Reason);
             }
             else if (input.Contains("emulate=error"))
             {
-                Assert.Equal(OutcomeKind.Error, o.Kind);
+                Assert.Equal(OutcomeStatus.Error, o.Status);
                 Assert.False(string.IsNullOrEmpty(o.Reason));
             }
             else
             {
-                Assert.Equal(OutcomeKind.Success, o.Kind);
+                Assert.Equal(OutcomeStatus.Success, o.Status);
                 Assert.Equal(input.EndsWith(".png"), o.Details!.Base64EncodedContent);
                 Assert.Equal(200, o.StatusCode);
             }
@@ -108,7 +108,7 @@ public class RunnerTests
         using var client = Support.Client(emulator);
         var outcomes = await CollectAsync(new ScrapeDoRunner(client, Fast).RunAsync(Support.Urls(5), cancellationToken: Support.Timeout()));
         AssertExactlyOnce(outcomes, 5);
-        Assert.All(outcomes, o => Assert.Equal(OutcomeKind.Expired, o.Kind));
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Expired, o.Status));
         Assert.All(outcomes, o => Assert.NotNull(o.TaskId));
     }
 
@@ -126,7 +126,7 @@ public class RunnerTests
         var outcomes = await CollectAsync(runner.RunAsync(Support.Urls(2000), cancellationToken: Support.Timeout(120)));
 
         AssertExactlyOnce(outcomes, 2000);
-        Assert.All(outcomes, o => Assert.True(o.Kind == OutcomeKind.Success, $"{o}: {o.Reason}"));
+        Assert.All(outcomes, o => Assert.True(o.Status == OutcomeStatus.Success, $"{o}: {o.Reason}"));
         Assert.Equal(10, emulator.Counters.Jobs);
         Assert.True(emulator.Counters.Injected429 + emulator.Counters.Injected5xx + emulator.Counters.InjectedDropCount + emulator.Counters.InjectedTruncationCount > 50);
     }
@@ -272,7 +272,7 @@ public class RunnerTests
             return outcomes.Count == count
                 && outcomes.Select(o => o.InputIndex).Distinct().Count() == count
                 && outcomes.All(o => o.Target == urls[o.InputIndex])
-                && outcomes.All(o => o.Target.StartsWith("bad ", StringComparison.Ordinal) ? o.Kind == OutcomeKind.Failed : o.Kind is OutcomeKind.Success or OutcomeKind.Error);
+                && outcomes.All(o => o.Target.StartsWith("bad ", StringComparison.Ordinal) ? o.Status == OutcomeStatus.Failed : o.Status is OutcomeStatus.Success or OutcomeStatus.Error);
         }, iter: 12, threads: 1);
     }
 }

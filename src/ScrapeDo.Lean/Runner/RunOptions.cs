@@ -48,7 +48,7 @@ public sealed class RunOptions
 
     /// <summary>
     /// How long one operation (a create, a job's polls, a task fetch) may keep failing transiently — 429, 5xx, network
-    /// errors, timeouts, after the client's own retries — before its targets are reported <see cref="OutcomeKind.Failed"/>.
+    /// errors, timeouts, after the client's own retries — before its targets are reported <see cref="OutcomeStatus.Failed"/>.
     /// Waits between attempts grow from 0.5 s to 30 s and honour <c>Retry-After</c>. Default 10 minutes.
     /// </summary>
     public TimeSpan GiveUpAfter { get; init; } = TimeSpan.FromMinutes(10);

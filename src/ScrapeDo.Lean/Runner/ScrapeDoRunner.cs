@@ -42,7 +42,7 @@ public sealed class ScrapeDoRunner
 
     /// <summary>
     /// Scrapes every URL in <paramref name="targets"/> with the options of <paramref name="template"/>.
-    /// An invalid URL yields a <see cref="OutcomeKind.Failed"/> outcome and is not sent.
+    /// An invalid URL yields a <see cref="OutcomeStatus.Failed"/> outcome and is not sent.
     /// </summary>
     /// <param name="targets">Absolute http(s) URLs, read lazily.</param>
     /// <param name="template">Options for every job (its <c>Targets</c> and <c>Plugin</c> must be null).</param>
@@ -85,7 +85,7 @@ public sealed class ScrapeDoRunner
             throw new ArgumentException("The run template must not set Targets or Plugin; the runner fills them per job.", nameof(template));
         }
 
-        await using var session = new RunSession(_client, _options, template, pluginKey, cancellationToken);
+        await using var session = new RunPipeline(_client, _options, template, pluginKey, cancellationToken);
         await session.StartAsync(items).ConfigureAwait(false);
         TaskOutcome? handedOut = null;
         try

@@ -1,7 +1,7 @@
 namespace ScrapeDo.Lean;
 
 /// <summary>How a target ended.</summary>
-public enum OutcomeKind
+public enum OutcomeStatus
 {
     /// <summary>The task succeeded; the content is in <see cref="TaskOutcome.Details"/>.</summary>
     Success,
@@ -28,8 +28,12 @@ public sealed class TaskOutcome
     /// <summary>The target URL, or the plugin parameters as JSON.</summary>
     public required string Target { get; init; }
 
-    /// <summary>How it ended.</summary>
-    public required OutcomeKind Kind { get; init; }
+    /// <summary>How it ended; <see cref="StatusText"/> is its wire word.</summary>
+    public required OutcomeStatus Status { get; init; }
+
+    /// <summary>The former name of <see cref="Status"/>.</summary>
+    [Obsolete("Use Status.")]
+    public OutcomeStatus Kind => Status;
 
     /// <summary>The job that held the task, if one was created.</summary>
     public string? JobId { get; init; }
@@ -46,16 +50,16 @@ public sealed class TaskOutcome
     /// <summary>The task with its content, when it was fetched.</summary>
     public TaskDetails? Details { get; init; }
 
-    /// <summary>The wire word of <see cref="Kind"/>: success, error, canceled, expired or failed.</summary>
-    public string Status => Kind switch
+    /// <summary>The wire word of <see cref="Status"/> (the JSONL <c>status</c>): success, error, canceled, expired or failed.</summary>
+    public string StatusText => Status switch
     {
-        OutcomeKind.Success => "success",
-        OutcomeKind.Error => "error",
-        OutcomeKind.Canceled => "canceled",
-        OutcomeKind.Expired => "expired",
+        OutcomeStatus.Success => "success",
+        OutcomeStatus.Error => "error",
+        OutcomeStatus.Canceled => "canceled",
+        OutcomeStatus.Expired => "expired",
         _ => "failed",
     };
 
     /// <inheritdoc/>
-    public override string ToString() => $"{InputIndex} {Status} {Target}";
+    public override string ToString() => $"{InputIndex} {StatusText} {Target}";
 }

@@ -1,0 +1,79 @@
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>
+/// The task table of one job: which input item each task stands for and who has taken it. It is the one owner of
+/// that state; the watcher, the webhook intake and the failure paths go through <see cref="TryClaim"/>, which is
+/// atomic, so the first path to claim a task delivers it and every other path skips it (see
+/// <see cref="OutcomeDelivery"/> for the exactly-once rule this enforces).
+/// </summary>
+internal sealed class ChunkTasks
+{
+    private readonly IReadOnlyList<string> _taskIds;
+    private readonly List<RunItem> _items;
+    private readonly int[] _claimed;
+    private int _remaining;
+    private int _sideDeliveries;
+
+    public ChunkTasks(string jobId, IReadOnlyList<string> taskIds, List<RunItem> items)
+    {
+        JobId = jobId;
+        _taskIds = taskIds;
+        _items = items;
+        _claimed = new int[items.Count];
+        _remaining = items.Count;
+    }
+
+    public string JobId { get; }
+
+    /// <summary>Tasks in the job, which is also the number of input items (position i of one is position i of the other).</summary>
+    public int Count => _items.Count;
+
+    /// <summary>Tasks not yet claimed by any path.</summary>
+    public int Remaining => Volatile.Read(ref _remaining);
+
+    public IReadOnlyList<string> TaskIds => _taskIds;
+
+    public RunItem Item(int index) => _items[index];
+
+    public string TaskId(int index) => _taskIds[index];
+
+    public bool IsClaimed(int index) => Volatile.Read(ref _claimed[index]) != 0;
+
+    /// <summary>Takes task <paramref name="index"/> for the caller; true exactly once per index over the chunk's life.</summary>
+    public bool TryClaim(int index)
+    {
+        if (Interlocked.Exchange(ref _claimed[index], 1) != 0)
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _remaining);
+        return true;
+    }
+
+    /// <summary>Claims, without delivering, the items an earlier process already delivered (per the journal).</summary>
+    public void ClaimAlreadyDelivered(Func<long, bool> delivered)
+    {
+        for (int i = 0; i < _items.Count; i++)
+        {
+            if (delivered(_items[i].Index))
+            {
+                TryClaim(i);
+            }
+        }
+    }
+
+    /// <summary>A webhook delivery is between its claim and its emit; the chunk must not end under it.</summary>
+    public void BeginSideDelivery() => Interlocked.Increment(ref _sideDeliveries);
+
+    public void EndSideDelivery() => Interlocked.Decrement(ref _sideDeliveries);
+
+    /// <summary>Waits until every side delivery that claimed a task has handed its outcome over.</summary>
+    public async Task WhenSideDeliveriesDoneAsync(CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _sideDeliveries) > 0)
+        {
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

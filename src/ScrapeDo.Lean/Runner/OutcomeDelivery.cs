@@ -1,0 +1,91 @@
+using System.Threading.Channels;
+
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>
+/// The last stage: the bounded outcome channel the consumer reads, and the acknowledgement that marks an outcome
+/// delivered in the journal once the consumer has taken it.
+/// </summary>
+/// <remarks>
+/// Exactly once. Every input index is claimed by exactly one path and every path ends in exactly one
+/// <see cref="EmitAsync"/>:
+/// <list type="bullet">
+/// <item>an invalid target: the chunker emits <c>failed</c> and never puts it in a chunk;</item>
+/// <item>a chunk whose job cannot be created (or matched): every item is emitted <c>failed</c>, none reaches a task table;</item>
+/// <item>a task of a job: whoever wins <see cref="ChunkTasks.TryClaim"/> — the watcher (then <c>canceled</c>, or one
+/// fetch that always ends in one outcome), the webhook intake, or a failure path — emits it; the losers skip it.</item>
+/// </list>
+/// On resume, indices the journal records as delivered are claimed up front and filtered here again, so a path that
+/// still produces one (a chunk that fails as a whole) does not hand it out twice. An outcome is journaled
+/// <c>done</c> only in <see cref="AcknowledgeAsync"/>, after the consumer took it.
+/// </remarks>
+internal sealed class OutcomeDelivery
+{
+    private readonly Channel<TaskOutcome> _outcomes;
+    private readonly RunJournal? _journal;
+    private readonly ProgressReporter _progress;
+    private readonly CancellationToken _cancellationToken;
+
+    public OutcomeDelivery(int capacity, RunJournal? journal, ProgressReporter progress, CancellationToken cancellationToken)
+    {
+        _outcomes = Channel.CreateBounded<TaskOutcome>(new BoundedChannelOptions(capacity)
+        {
+            // A slow consumer slows the fetchers instead of growing memory.
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _journal = journal;
+        _progress = progress;
+        _cancellationToken = cancellationToken;
+    }
+
+    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(_cancellationToken);
+
+    /// <summary>Whether an earlier process already delivered this input index.</summary>
+    public bool WasDelivered(long inputIndex) => _journal is not null && _journal.Delivered.Contains(inputIndex);
+
+    /// <summary>Hands one outcome to the consumer (waits while the channel is full).</summary>
+    public async Task EmitAsync(TaskOutcome outcome)
+    {
+        if (WasDelivered(outcome.InputIndex))
+        {
+            return;
+        }
+
+        await _outcomes.Writer.WriteAsync(outcome, _cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records that the consumer took <paramref name="outcome"/>: counted, then journaled <c>done</c>.</summary>
+    public async Task AcknowledgeAsync(TaskOutcome outcome)
+    {
+        Telemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("outcome", outcome.StatusText));
+        if (_journal is not null)
+        {
+            // Not the run's token: this also runs while a canceled run is being disposed, and the mark must land.
+            await _journal.RecordDeliveredAsync(outcome.InputIndex, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _progress.Delivered(outcome);
+    }
+
+    /// <summary>No more outcomes: the consumer's enumeration ends, with <paramref name="error"/> if one is given.</summary>
+    public void Complete(Exception? error = null) => _outcomes.Writer.TryComplete(error);
+
+    public static TaskOutcome Failed(RunItem item, string reason, string? jobId, string? taskId = null) =>
+        new() { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Failed, JobId = jobId, TaskId = taskId, Reason = reason };
+
+    public static TaskOutcome Canceled(RunItem item, string jobId, string taskId) =>
+        new() { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Canceled, JobId = jobId, TaskId = taskId, Reason = "The task was canceled." };
+
+    /// <summary>Emits <c>failed</c> for every task of <paramref name="tasks"/> no other path has claimed.</summary>
+    public async Task FailUnclaimedAsync(ChunkTasks tasks, string reason)
+    {
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            if (tasks.TryClaim(i))
+            {
+                await EmitAsync(Failed(tasks.Item(i), reason, tasks.JobId)).ConfigureAwait(false);
+            }
+        }
+    }
+}

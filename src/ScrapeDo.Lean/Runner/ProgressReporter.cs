@@ -1,0 +1,55 @@
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>The run's counters and the throttled <see cref="RunProgress"/> reports built from them.</summary>
+internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgress>? progress)
+{
+    private static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(100);
+    private readonly TimeProvider _time = client.TimeProvider;
+    private readonly long _startTimestamp = client.TimeProvider.GetTimestamp();
+    private readonly long _requestsAtStart = client.RequestsSent;
+    private long _submitted;
+    private long _delivered;
+    private long _failed;
+    private int _jobsInFlight;
+    private long _lastReport;
+
+    public void JobStarted() => Interlocked.Increment(ref _jobsInFlight);
+
+    public void JobEnded() => Interlocked.Decrement(ref _jobsInFlight);
+
+    public void Submitted(int targets) => Interlocked.Add(ref _submitted, targets);
+
+    /// <summary>Counts an outcome the consumer took and reports (throttled).</summary>
+    public void Delivered(TaskOutcome outcome)
+    {
+        long delivered = Interlocked.Increment(ref _delivered);
+        if (outcome.Status != OutcomeStatus.Success)
+        {
+            Interlocked.Increment(ref _failed);
+        }
+
+        Report(force: false, delivered);
+    }
+
+    /// <summary>The last report of a run, never throttled.</summary>
+    public void ReportFinal() => Report(force: true, Interlocked.Read(ref _delivered));
+
+    private void Report(bool force, long delivered)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        long last = Interlocked.Read(ref _lastReport);
+        if (!force && last != 0 && _time.GetElapsedTime(last, now) < Throttle)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _lastReport, now);
+        progress.Report(new RunProgress(Interlocked.Read(ref _submitted), delivered, Interlocked.Read(ref _failed), Volatile.Read(ref _jobsInFlight),
+            _time.GetElapsedTime(_startTimestamp), client.RequestsSent - _requestsAtStart));
+    }
+}

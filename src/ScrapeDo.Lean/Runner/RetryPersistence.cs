@@ -1,0 +1,46 @@
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>
+/// Keeps one operation going through transient failures: waits grow from 0.5 s to 30 s (jittered, floored by
+/// Retry-After), and the operation gives up only after failing continuously for <see cref="RunOptions.GiveUpAfter"/>.
+/// Time, not a count, decides, so a long 429 storm slows the run down instead of failing targets.
+/// </summary>
+internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, CancellationToken cancellationToken)
+{
+    private long _since = time.GetTimestamp();
+    private int _round;
+
+    public bool KeepTrying => time.GetElapsedTime(_since) < giveUpAfter;
+
+    /// <summary>Whether a failure may pass if tried again: throttling, server errors, timeouts, transport errors.</summary>
+    public static bool IsTransient(ScrapeDoException ex) => ex switch
+    {
+        ScrapeDoApiException api => !api.IsMalformedResponse && (api.IsRateLimited || api.IsServerError || (int)api.StatusCode == 408),
+        ScrapeDoTimeoutException or ScrapeDoTransportException => true,
+        _ => false,
+    };
+
+    public void Reset()
+    {
+        _since = time.GetTimestamp();
+        _round = 0;
+    }
+
+    public Task WaitAsync(ScrapeDoException? failure)
+    {
+        TimeSpan wait;
+        if ((failure as ScrapeDoApiException)?.RetryAfter is { } told)
+        {
+            // The server said when to come back: do that (spread by up to 20 % so a crowd does not return at once)
+            // rather than compounding our own backoff on top of its instruction.
+            wait = told * (1 + 0.2 * Random.Shared.NextDouble());
+        }
+        else
+        {
+            double seconds = Math.Min(30, 0.5 * Math.Pow(2, Math.Min(_round++, 10)));
+            wait = TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        }
+
+        return Task.Delay(wait, time, cancellationToken);
+    }
+}

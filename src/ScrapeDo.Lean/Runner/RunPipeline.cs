@@ -1,0 +1,225 @@
+using System.Diagnostics;
+
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>
+/// One run, wired as stages through which data flows one way:
+/// <code>
+/// targets → TargetChunker → JobSubmitter (+ CreateReconciler, RunJournal) → JobWatcher (SnapshotDiff, WebhookIntake)
+///         → TaskFetcher → OutcomeDelivery → consumer
+/// </code>
+/// This class starts the stages, runs one lifecycle per chunk (job, then watch) under the jobs-in-flight limit, and
+/// on the way out cancels the server jobs of an abandoned run. The exactly-once rule lives in <see cref="OutcomeDelivery"/>.
+/// </summary>
+internal sealed class RunPipeline : IAsyncDisposable
+{
+    private readonly ScrapeDoClient _client;
+    private readonly RunOptions _options;
+    private readonly CreateJobRequest _template;
+    private readonly string? _pluginKey;
+    private readonly CancellationTokenSource _cts;
+    private readonly ConcurrentTaskSet _work = new();
+    private readonly OpenJobs _openJobs = new();
+    private readonly ProgressReporter _progress;
+    private RunJournal? _journal;
+    private OutcomeDelivery _delivery = null!;
+    private JobSubmitter _submitter = null!;
+    private TaskFetcher? _fetcher;
+    private JobWatcher _watcher = null!;
+    private SemaphoreSlim? _jobSlots;
+    private Task? _webhookReader;
+    private Task? _producer;
+    private bool _completed;
+
+    public RunPipeline(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey, CancellationToken cancellationToken)
+    {
+        _client = client;
+        _options = options;
+        _template = template;
+        _pluginKey = pluginKey;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _progress = new ProgressReporter(client, options.Progress);
+    }
+
+    private CancellationToken Token => _cts.Token;
+
+    public async Task StartAsync(IAsyncEnumerable<RunItem> items)
+    {
+        int jobs = _options.MaxJobsInFlight ?? await DefaultJobsInFlightAsync().ConfigureAwait(false);
+        _jobSlots = new SemaphoreSlim(jobs);
+        if (_options.JournalPath is { } path)
+        {
+            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
+        }
+
+        _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, Token);
+        var reconciler = new CreateReconciler(_client, _options, plugin: _pluginKey is not null, Token);
+        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, Token);
+        _fetcher = new TaskFetcher(_client, _options, _delivery, Token);
+        WebhookIntake? webhooks = null;
+        if (_options.WebhookDeliveries is { } deliveries)
+        {
+            webhooks = new WebhookIntake(_delivery, _client.TimeProvider, Token);
+            _webhookReader = Task.Run(() => webhooks.ReadAsync(deliveries));
+        }
+
+        _watcher = new JobWatcher(_client, _options, _delivery, _fetcher, webhooks, Token);
+        _producer = Task.Run(() => ProduceAsync(items));
+    }
+
+    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _delivery.ReadAllAsync();
+
+    public Task AcknowledgeAsync(TaskOutcome outcome) => _delivery.AcknowledgeAsync(outcome);
+
+    public async Task CompleteAsync()
+    {
+        if (_producer is not null)
+        {
+            await _producer.ConfigureAwait(false);
+        }
+
+        _completed = true;
+        _progress.ReportFinal();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        bool abandoned = !_completed;
+        await _cts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            if (_producer is not null)
+            {
+                await _producer.ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // The producer's failure was already surfaced through the channel, or the run was abandoned.
+        }
+
+        await _work.WhenAllAsync().ConfigureAwait(false);
+        if (_webhookReader is not null)
+        {
+            await _webhookReader.ConfigureAwait(false);
+        }
+
+        if (abandoned && _options.CancelJobsOnCancellation)
+        {
+            await _openJobs.CancelAllAsync(_client).ConfigureAwait(false);
+        }
+
+        if (_journal is not null)
+        {
+            await _journal.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _cts.Dispose();
+        _fetcher?.Dispose();
+        _jobSlots?.Dispose();
+    }
+
+    private async Task<int> DefaultJobsInFlightAsync()
+    {
+        try
+        {
+            AccountInfo me = await _client.GetAccountAsync(Token).ConfigureAwait(false);
+            return Math.Clamp(me.TotalConcurrency, 2, 16);
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+        {
+            throw;
+        }
+        catch (ScrapeDoException)
+        {
+            return 2;
+        }
+    }
+
+    private async Task ProduceAsync(IAsyncEnumerable<RunItem> items)
+    {
+        try
+        {
+            await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, _options.MaxTargetsPerJob, hashed: _journal is not null, _delivery.EmitAsync, Token).ConfigureAwait(false))
+            {
+                if (!_submitter.IsAlreadyDone(chunk))
+                {
+                    await StartChunkAsync(chunk).ConfigureAwait(false);
+                }
+            }
+
+            await _work.WhenAllAsync().ConfigureAwait(false);
+            _delivery.Complete();
+        }
+        catch (OperationCanceledException) when (Token.IsCancellationRequested)
+        {
+            _delivery.Complete(new OperationCanceledException(Token));
+        }
+        catch (Exception ex)
+        {
+            _delivery.Complete(ex);
+            await _cts.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StartChunkAsync(TargetChunk chunk)
+    {
+        await _jobSlots!.WaitAsync(Token).ConfigureAwait(false);
+        _progress.JobStarted();
+        _work.Track(Task.Run(async () =>
+        {
+            try
+            {
+                await ChunkLifecycleAsync(chunk).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (Token.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Fatal for the run (refused token, journal on other input, a bug): stop everything and say why.
+                _delivery.Complete(ex);
+                await _cts.CancelAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _progress.JobEnded();
+                _jobSlots.Release();
+            }
+        }));
+    }
+
+    /// <summary>One chunk from job to last outcome: get its job, then watch it until every item is delivered.</summary>
+    private async Task ChunkLifecycleAsync(TargetChunk chunk)
+    {
+        using Activity? activity = Telemetry.Source.StartActivity("scrapedo.job");
+        activity?.SetTag("scrapedo.chunk", chunk.Index);
+        activity?.SetTag("scrapedo.targets", chunk.Items.Count);
+        JobAssignment job = await _submitter.EnsureJobAsync(chunk).ConfigureAwait(false);
+        if (job.JobId is not { } jobId || job.TaskIds is not { } taskIds)
+        {
+            await FailAllAsync(chunk, job.Failure ?? "The job could not be created.", null).ConfigureAwait(false);
+            return;
+        }
+
+        activity?.SetTag("scrapedo.job_id", jobId);
+        if (taskIds.Count != chunk.Items.Count)
+        {
+            await FailAllAsync(chunk, $"Job {jobId} has {taskIds.Count} tasks for {chunk.Items.Count} targets; results cannot be matched to targets.", jobId).ConfigureAwait(false);
+            return;
+        }
+
+        _progress.Submitted(chunk.Items.Count);
+        _openJobs.Add(jobId);
+        await _watcher.WatchAsync(jobId, taskIds, chunk.Items).ConfigureAwait(false);
+        _openJobs.Remove(jobId);
+    }
+
+    private async Task FailAllAsync(TargetChunk chunk, string reason, string? jobId)
+    {
+        foreach (RunItem item in chunk.Items)
+        {
+            await _delivery.EmitAsync(OutcomeDelivery.Failed(item, reason, jobId)).ConfigureAwait(false);
+        }
+    }
+}

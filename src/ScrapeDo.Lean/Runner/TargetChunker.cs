@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>One input item: its position, its text (URL or params JSON) and, for plugin runs, its params.</summary>
+internal readonly record struct RunItem(long Index, string Target, PluginParams? Params);
+
+/// <summary>One job's worth of input: its position in the run, its items, and their targets as sent.</summary>
+internal sealed class TargetChunk(int index, List<RunItem> items, string[] targets, string hash)
+{
+    public int Index { get; } = index;
+
+    public List<RunItem> Items { get; } = items;
+
+    /// <summary>The target text of each item, in order (URLs, or params JSON for plugin runs).</summary>
+    public string[] Targets { get; } = targets;
+
+    /// <summary>The targets' hash that recognises this chunk in a journal (empty when the run has no journal).</summary>
+    public string Hash { get; } = hash;
+
+    public long FirstIndex => Items[0].Index;
+
+    public long LastIndex => Items[^1].Index;
+}
+
+/// <summary>
+/// The first stage: reads the input lazily, turns away invalid URLs with one <c>failed</c> outcome each, and cuts
+/// the rest into chunks of at most <c>size</c> targets, one chunk per job.
+/// </summary>
+internal static class TargetChunker
+{
+    public static async IAsyncEnumerable<TargetChunk> ChunkAsync(IAsyncEnumerable<RunItem> items, int size, bool hashed,
+        Func<TaskOutcome, Task> reject, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        int chunkIndex = 0;
+        var batch = new List<RunItem>(size);
+        await foreach (RunItem item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Params is null && RequestValidator.TargetProblem(item.Target) is { } problem)
+            {
+                await reject(OutcomeDelivery.Failed(item, $"Target {problem}", jobId: null)).ConfigureAwait(false);
+                continue;
+            }
+
+            batch.Add(item);
+            if (batch.Count == size)
+            {
+                yield return Chunk(chunkIndex++, batch, hashed);
+                batch = new List<RunItem>(size);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return Chunk(chunkIndex, batch, hashed);
+        }
+    }
+
+    private static TargetChunk Chunk(int index, List<RunItem> items, bool hashed)
+    {
+        string[] targets = new string[items.Count];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            targets[i] = items[i].Target;
+        }
+
+        // Only a journal needs the hash (to recognise the chunk on resume); it is computed once here.
+        return new TargetChunk(index, items, targets, hashed ? RunJournal.HashTargets(targets) : string.Empty);
+    }
+}
