@@ -56,37 +56,109 @@ public class RunnerStageTests
         Assert.Equal(0, tasks.Remaining);
     }
 
-    private static JobDetails Job(string id, params string[] urls) => new()
+    private static readonly DateTimeOffset Sent = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+
+    private static JobDetails Job(string id, double startedSecondsAfterSend, params string?[] urls) => new()
     {
         JobId = id,
+        StartTime = Sent.AddSeconds(startedSecondsAfterSend),
         TaskIds = urls.Select((_, i) => $"{id}-t{i}").ToArray(),
         Tasks = urls.Select((u, i) => Summary($"{id}-t{i}", "queued", u)).ToArray(),
     };
 
+    private static ReconcileDecision Decide(IEnumerable<JobDetails> listing, string?[] expected, bool windowOver = false, string? claimed = null) =>
+        CreateReconciler.Decide(listing, expected, Sent, windowOver, id => id == claimed);
+
     [Fact]
-    public void Reconcile_adopts_the_first_unclaimed_job_with_exactly_these_targets_in_order()
+    public void Reconcile_adopts_the_unclaimed_job_with_these_task_urls_that_started_closest_to_the_send()
     {
         string[] targets = ["https://a.example/1", "https://a.example/2"];
         JobDetails[] listing =
         [
-            Job("other-order", "https://a.example/2", "https://a.example/1"),
-            Job("fewer", "https://a.example/1"),
-            Job("claimed", targets),
-            Job("ours", targets),
-            Job("older-twin", targets),
+            Job("foreign-twin", 0.05, targets),        // another client's job with the same targets, a little later
+            Job("fewer", 0.01, "https://a.example/1"),
+            Job("claimed", 0.0, targets),             // another chunk's job
+            Job("ours", 0.02, targets[1], targets[0]), // tasks listed in another order: still ours, aligned by URL
+            Job("old-run", -120, targets),
         ];
 
-        ReconcileDecision decision = CreateReconciler.Decide(listing, targets, plugin: false, isClaimed: id => id == "claimed");
+        ReconcileDecision decision = Decide(listing, targets, claimed: "claimed");
 
-        Assert.Equal("ours", decision.Adopt?.JobId);
+        Assert.Equal(ReconcileVerdict.Adopt, decision.Verdict);
+        Assert.Equal("ours", decision.JobId);
+        Assert.Equal(["ours-t1", "ours-t0"], decision.TaskIds);
     }
 
     [Fact]
-    public void Reconcile_reads_a_listing_without_a_match_as_absent()
+    public void Reconcile_proves_absence_only_with_a_listing_taken_after_the_window()
     {
         string[] targets = ["https://a.example/1"];
-        Assert.Null(CreateReconciler.Decide([Job("j", "https://b.example/1"), Job("k", "https://a.example/1")], targets, plugin: false, id => id == "k").Adopt);
-        Assert.Null(CreateReconciler.Decide([], targets, plugin: false, _ => false).Adopt);
+        JobDetails[] listing = [Job("other", 0.1, "https://b.example/1")];
+
+        Assert.Equal(ReconcileVerdict.Wait, Decide(listing, targets).Verdict);
+        Assert.Equal(ReconcileVerdict.Absent, Decide(listing, targets, windowOver: true).Verdict);
+        Assert.Equal(ReconcileVerdict.Absent, Decide([Job("claimed", 0.1, targets)], targets, windowOver: true, claimed: "claimed").Verdict);
+    }
+
+    [Fact]
+    public void Reconcile_never_adopts_a_job_it_cannot_tell_apart_and_never_calls_it_absent()
+    {
+        // A plugin whose task URL we cannot predict: a job with the right task count may be ours or another client's.
+        string?[] unknown = [null, null];
+        JobDetails[] listing = [Job("lookalike", 0.1, "https://x.example/a", "https://x.example/b")];
+        Assert.Equal(ReconcileVerdict.Wait, Decide(listing, unknown).Verdict);
+        ReconcileDecision after = Decide(listing, unknown, windowOver: true);
+        Assert.Equal(ReconcileVerdict.Unresolvable, after.Verdict);
+        Assert.Contains("lookalike", after.Reason);
+
+        // A listing that leaves out task URLs tells nothing either.
+        string[] targets = ["https://a.example/1", "https://a.example/2"];
+        Assert.Equal(ReconcileVerdict.Unresolvable, Decide([Job("no-urls", 0.1, null, null)], targets, windowOver: true).Verdict);
+    }
+
+    [Fact]
+    public void Plugin_jobs_are_matched_on_the_task_urls_the_server_builds_from_the_params()
+    {
+        PluginParams mine = AmazonPlugin.ProductDetail("B0C7BKZ883", "us", "10001");
+        PluginParams theirs = AmazonPlugin.ProductDetail("B0C7BKZ883-foreign", "us", "10001");
+        string? url = TargetUrls.ForPlugin(PluginKeys.AmazonProductDetail, mine);
+        Assert.Equal("https://www.amazon.com/dp/B0C7BKZ883", url);
+        Assert.Null(TargetUrls.ForPlugin("some/unknown-plugin", mine));
+
+        JobDetails[] listing = [Job("foreign", 0.01, TargetUrls.ForPlugin(PluginKeys.AmazonProductDetail, theirs)), Job("ours", 0.02, url)];
+        ReconcileDecision decision = Decide(listing, [url]);
+        Assert.Equal("ours", decision.JobId);
+        Assert.Equal(ReconcileVerdict.Absent, Decide(listing[..1], [url], windowOver: true).Verdict);
+    }
+
+    [Fact]
+    public void Task_urls_compare_as_the_same_target_across_harmless_rewrites_only()
+    {
+        Assert.True(TargetUrls.Same("https://Site.Example/a%20b?q=1#frag", "https://site.example/a b?q=1"));
+        Assert.True(TargetUrls.Same("https://site.example", "https://site.example:443/"));
+        Assert.False(TargetUrls.Same("https://site.example/1", "https://site.example/2"));
+        Assert.False(TargetUrls.Same("https://site.example/a?x=1", "https://site.example/a?x=2"));
+    }
+
+    [Fact]
+    public async Task A_task_that_reports_another_url_than_its_target_is_never_labelled_with_that_target()
+    {
+        using var client = TestSupport.Client(new RichardSzalay.MockHttp.MockHttpMessageHandler());
+        var delivery = new OutcomeDelivery(4, null, new ProgressReporter(client, null), checkTaskUrls: true, TestSupport.Timeout());
+        RunItem item = new(0, "https://site.example/0", null);
+        await delivery.EmitAsync(new TaskOutcome { InputIndex = 0, Target = item.Target, Status = OutcomeStatus.Success, JobId = "j", TaskId = "t", Details = new TaskDetails { TaskId = "t", JobId = "j", Url = "https://site.example/7", Status = "success" } });
+        await delivery.EmitAsync(new TaskOutcome { InputIndex = 1, Target = "https://site.example/1", Status = OutcomeStatus.Success, JobId = "j", TaskId = "u", Details = new TaskDetails { TaskId = "u", JobId = "j", Url = "https://site.example/1", Status = "success" } });
+        delivery.Complete();
+        var outcomes = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in delivery.ReadAllAsync())
+        {
+            outcomes.Add(o);
+        }
+
+        Assert.Equal(OutcomeStatus.Failed, outcomes[0].Status);
+        Assert.Null(outcomes[0].Details);
+        Assert.Contains("https://site.example/7", outcomes[0].Reason);
+        Assert.Equal(OutcomeStatus.Success, outcomes[1].Status);
     }
 
     [Fact]
@@ -98,7 +170,7 @@ public class RunnerStageTests
             using var client = TestSupport.Client(new RichardSzalay.MockHttp.MockHttpMessageHandler());
             await using (RunJournal journal = await RunJournal.OpenAsync(path, resume: false, chunkSize: 10, TestSupport.Timeout()))
             {
-                var delivery = new OutcomeDelivery(8, journal, new ProgressReporter(client, null), TestSupport.Timeout());
+                var delivery = new OutcomeDelivery(8, journal, new ProgressReporter(client, null), checkTaskUrls: false, TestSupport.Timeout());
                 List<RunItem> items = Items(3);
                 foreach (RunItem item in items)
                 {
@@ -124,7 +196,7 @@ public class RunnerStageTests
 
             // On resume, what was acknowledged is never handed out again.
             await using RunJournal resumed = await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout());
-            var again = new OutcomeDelivery(8, resumed, new ProgressReporter(client, null), TestSupport.Timeout());
+            var again = new OutcomeDelivery(8, resumed, new ProgressReporter(client, null), checkTaskUrls: false, TestSupport.Timeout());
             Assert.True(again.WasDelivered(1));
             await again.EmitAsync(OutcomeDelivery.Failed(new RunItem(1, "https://site.example/1", null), "x", null));
             await again.EmitAsync(OutcomeDelivery.Failed(new RunItem(3, "https://site.example/3", null), "x", null));

@@ -1,19 +1,38 @@
 namespace ScrapeDo.Lean.Internal.Runner;
 
-/// <summary>What a look at the job listing concluded about one create whose answer never arrived.</summary>
-internal readonly record struct ReconcileDecision(JobDetails? Adopt)
+/// <summary>What one look at the job listing concluded about a create whose answer never arrived.</summary>
+internal enum ReconcileVerdict
 {
-    public static readonly ReconcileDecision Absent = new(null);
+    /// <summary>The job is in the listing: adopt it.</summary>
+    Adopt,
+
+    /// <summary>Not proven either way yet (not listed, or not told apart from look-alikes): look again later.</summary>
+    Wait,
+
+    /// <summary>A listing taken after the settle window shows no such job: it was not created.</summary>
+    Absent,
+
+    /// <summary>After the window, jobs that might be ours are still not told apart from others: neither adopt nor resend.</summary>
+    Unresolvable,
 }
 
+/// <summary>A reconcile decision; for <see cref="ReconcileVerdict.Adopt"/> the job and its task ids in target order.</summary>
+internal readonly record struct ReconcileDecision(ReconcileVerdict Verdict, string? JobId = null, IReadOnlyList<string>? TaskIds = null, string? Reason = null);
+
 /// <summary>
-/// Answers "did the create we sent (and lost the answer of) make a job?" by reading the job listing, and owns the
-/// set of job ids this run has claimed, so one server job is never adopted by two chunks.
-/// <see cref="Decide"/> is the pure decision over a listing; <see cref="ReconcileAsync"/> does the listing I/O.
+/// Answers "did the create we sent, whose answer was lost, make a job?" from the job listing, and owns the set of job
+/// ids this run has claimed, so one server job is never adopted by two chunks.
 /// </summary>
-internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options, bool plugin, CancellationToken cancellationToken)
+/// <remarks>
+/// "Not listed yet" is not "not created": a create can commit after its answer was lost, and a listing can lag.
+/// So the listing is read at growing intervals from the submit time (0.5 s, 1.5 s, 3.5 s, … after it) and only a
+/// listing that starts after <see cref="RunOptions.ReconcileWindow"/> has passed can prove absence. The window
+/// counts from the journaled submit time, so a run that crashes mid-reconcile resumes the same window, not a new one.
+/// <see cref="Decide"/> is the pure decision over one listing; <see cref="ReconcileAsync"/> does the listing I/O.
+/// </remarks>
+internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options, string? pluginKey, CancellationToken cancellationToken)
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstLook = TimeSpan.FromMilliseconds(500);
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
 
     /// <summary>Marks <paramref name="jobId"/> as this run's, so no reconcile adopts it for another chunk.</summary>
@@ -26,89 +45,151 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     }
 
     /// <summary>
-    /// Looks for a job this run may have created at <paramref name="submittedAt"/>: one that started since then (less
-    /// the clock-skew allowance), is not already claimed by this run, and has exactly these targets in this order.
-    /// Only when the listing completes without a match is the job taken as not created; a listing that fails is
-    /// retried, never read as "absent". An adopted job is claimed before this returns.
+    /// Looks until the listing decides (adopt, absent or unresolvable) for a create of <paramref name="chunk"/> sent at
+    /// <paramref name="submittedAt"/>. A listing that fails proves nothing and is retried. An adopted job is claimed
+    /// before this returns.
     /// </summary>
-    public async Task<(string JobId, IReadOnlyList<string> TaskIds)?> ReconcileAsync(string[] targets, DateTimeOffset submittedAt)
+    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt)
     {
         TimeProvider time = client.TimeProvider;
-        await Task.Delay(Settle, time, cancellationToken).ConfigureAwait(false);
+        string?[] expected = ExpectedUrls(chunk);
         var query = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = submittedAt - options.ReconcileClockSkew, Sort = JobSortOrder.StartTimeDescending };
         var persistence = new RetryPersistence(time, options.GiveUpAfter, cancellationToken);
+        TimeSpan nextLook = FirstLook;
         while (true)
         {
+            TimeSpan wait = Min(submittedAt + Min(nextLook, options.ReconcileWindow) - time.GetUtcNow(), options.ReconcileWindow);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Decided before the listing starts: only a listing begun after the window can prove absence.
+            bool windowOver = time.GetUtcNow() - submittedAt >= options.ReconcileWindow;
+            ReconcileDecision decision;
             try
             {
-                // Only jobs that could be ours are kept, so a long listing costs no memory.
-                var candidates = new List<JobDetails>();
-                await foreach (JobDetails job in client.ListAllJobsAsync(query, cancellationToken).ConfigureAwait(false))
-                {
-                    if (IsCandidate(job, targets, plugin))
-                    {
-                        candidates.Add(job);
-                    }
-                }
-
-                JobDetails? found;
-                lock (_claimed)
-                {
-                    found = Decide(candidates, targets, plugin, _claimed.Contains).Adopt;
-                    if (found is not null)
-                    {
-                        _claimed.Add(found.JobId);
-                    }
-                }
-
-                return found is null ? null : (found.JobId, TaskIdsOf(found));
+                decision = await LookAsync(query, expected, submittedAt, windowOver).ConfigureAwait(false);
+                persistence.Reset();
             }
             catch (ScrapeDoException ex) when (persistence.KeepTrying && ex is not ScrapeDoApiException { IsUnauthorized: true })
             {
-                // A listing that fails proves nothing: wait and list again, never assume the job is absent.
                 await persistence.WaitAsync(ex).ConfigureAwait(false);
+                continue;
             }
+
+            if (decision.Verdict != ReconcileVerdict.Wait)
+            {
+                return decision;
+            }
+
+            nextLook = nextLook + nextLook + FirstLook;
+        }
+    }
+
+    private async Task<ReconcileDecision> LookAsync(ListJobsQuery query, string?[] expected, DateTimeOffset submittedAt, bool windowOver)
+    {
+        // Only jobs with the right task count are kept, so a long listing costs no memory.
+        var candidates = new List<JobDetails>();
+        await foreach (JobDetails job in client.ListAllJobsAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            if (TaskCount(job) == expected.Length)
+            {
+                candidates.Add(job);
+            }
+        }
+
+        lock (_claimed)
+        {
+            ReconcileDecision decision = Decide(candidates, expected, submittedAt, windowOver, _claimed.Contains);
+            if (decision.Verdict == ReconcileVerdict.Adopt)
+            {
+                _claimed.Add(decision.JobId!);
+            }
+
+            return decision;
         }
     }
 
     /// <summary>
-    /// The decision over a listing (newest first): adopt the first job that matches the targets and is not claimed
-    /// by this run; with none, the create is taken as absent. Plugin jobs, whose task URLs the server builds, are
-    /// matched on their task count.
+    /// The decision over one listing. A job is ours only if its task URLs are exactly the expected ones (in any order;
+    /// its task ids are then aligned to the targets by URL) and it is not claimed by this run. Of several such jobs
+    /// (another client may have sent the same targets), the one that started closest to <paramref name="submittedAt"/>
+    /// is taken. A job with complete task URLs that differ is not ours. A job that matches only on task count
+    /// (a plugin whose task URL we cannot predict, or a listing without task URLs) is never adopted: it keeps the
+    /// decision waiting and, once the window is over, makes it unresolvable rather than risk a second job.
     /// </summary>
-    public static ReconcileDecision Decide(IEnumerable<JobDetails> listing, string[] targets, bool plugin, Func<string, bool> isClaimed)
+    /// <param name="listing">Jobs that started since the submit (less the clock-skew allowance).</param>
+    /// <param name="expected">The URL each target's task should report; null where it is not known.</param>
+    /// <param name="submittedAt">When the create was sent.</param>
+    /// <param name="windowOver">Whether the listing started after the settle window.</param>
+    /// <param name="isClaimed">Whether this run already owns a job id.</param>
+    public static ReconcileDecision Decide(IEnumerable<JobDetails> listing, string?[] expected, DateTimeOffset submittedAt, bool windowOver, Func<string, bool> isClaimed)
     {
+        bool urlsKnown = Array.TrueForAll(expected, u => u is not null);
+        string[]? bestIds = null;
+        JobDetails? best = null;
+        List<string>? lookAlikes = null;
         foreach (JobDetails job in listing)
         {
-            if (IsCandidate(job, targets, plugin) && !isClaimed(job.JobId))
+            if (isClaimed(job.JobId) || TaskCount(job) != expected.Length)
             {
-                return new ReconcileDecision(job);
+                continue;
+            }
+
+            if (!urlsKnown || !HasAllUrls(job, expected.Length))
+            {
+                // Nothing tells this job apart from ours (a plugin URL we cannot predict, or a listing without task URLs).
+                (lookAlikes ??= []).Add(job.JobId);
+            }
+            else if (TargetUrls.Align(job, expected!) is { } ids && (best is null || Distance(job, submittedAt) < Distance(best, submittedAt)))
+            {
+                (best, bestIds) = (job, ids);
             }
         }
 
-        return ReconcileDecision.Absent;
+        if (best is not null)
+        {
+            return new ReconcileDecision(ReconcileVerdict.Adopt, best.JobId, bestIds);
+        }
+
+        if (lookAlikes is not null)
+        {
+            return windowOver
+                ? new ReconcileDecision(ReconcileVerdict.Unresolvable, Reason: $"The create's answer was lost and job(s) {string.Join(", ", lookAlikes)} cannot be told apart from ours by task URL; not adopting another job's results and not creating a second job.")
+                : new ReconcileDecision(ReconcileVerdict.Wait);
+        }
+
+        return new ReconcileDecision(windowOver ? ReconcileVerdict.Absent : ReconcileVerdict.Wait);
     }
 
-    private static bool IsCandidate(JobDetails job, string[] targets, bool plugin)
+    /// <summary>The URL each target's task should report: the target itself, or for a plugin what the server builds.</summary>
+    private string?[] ExpectedUrls(TargetChunk chunk)
     {
-        if (job.Tasks.Count != targets.Length && job.TaskIds.Count != targets.Length)
+        if (pluginKey is null)
+        {
+            return chunk.Targets;
+        }
+
+        var urls = new string?[chunk.Items.Count];
+        for (int i = 0; i < urls.Length; i++)
+        {
+            urls[i] = TargetUrls.ForPlugin(pluginKey, chunk.Items[i].Params!);
+        }
+
+        return urls;
+    }
+
+    private static bool HasAllUrls(JobDetails job, int count)
+    {
+        if (job.Tasks.Count != count)
         {
             return false;
         }
 
-        if (plugin)
+        foreach (TaskSummary task in job.Tasks)
         {
-            return true;
-        }
-
-        if (job.Tasks.Count != targets.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < targets.Length; i++)
-        {
-            if (!string.Equals(job.Tasks[i].Url, targets[i], StringComparison.Ordinal))
+            if (string.IsNullOrEmpty(task.Url))
             {
                 return false;
             }
@@ -117,5 +198,9 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
         return true;
     }
 
-    private static IReadOnlyList<string> TaskIdsOf(JobDetails job) => job.TaskIds.Count > 0 ? job.TaskIds : job.Tasks.Select(t => t.TaskId).ToArray();
+    private static int TaskCount(JobDetails job) => Math.Max(job.Tasks.Count, job.TaskIds.Count);
+
+    private static TimeSpan Distance(JobDetails job, DateTimeOffset submittedAt) => job.StartTime is { } start ? (start - submittedAt).Duration() : TimeSpan.MaxValue;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

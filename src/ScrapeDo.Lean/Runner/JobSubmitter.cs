@@ -11,10 +11,11 @@ internal readonly record struct JobAssignment(string? JobId, IReadOnlyList<strin
 /// <summary>
 /// The jobs stage: gives each chunk its server job, exactly one. It reattaches the job a journal recorded, reconciles
 /// a create whose answer was lost (<see cref="CreateReconciler"/>) before sending again, and journals every create
-/// as <c>submit</c> before it is sent and <c>created</c> once its answer is known.
+/// as <c>submit</c> before it is sent and <c>created</c> once its answer is known. A job is registered in
+/// <see cref="OpenJobs"/> the moment its id is known.
 /// </summary>
 internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey,
-    RunJournal? journal, CreateReconciler reconciler, CancellationToken cancellationToken)
+    RunJournal? journal, CreateReconciler reconciler, OpenJobs openJobs, CancellationToken cancellationToken)
 {
     private readonly TimeProvider _time = client.TimeProvider;
 
@@ -44,6 +45,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             if (recorded.JobId is not null)
             {
                 reconciler.Claim(recorded.JobId);
+                openJobs.Add(recorded.JobId);
                 return JobAssignment.Of(recorded.JobId, recorded.TaskIds ?? []);
             }
 
@@ -52,10 +54,11 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
                 return JobAssignment.Failed(recorded.FailureReason);
             }
 
-            // Submitted before a crash with no recorded answer: the job may exist. Look before sending again.
-            if (await reconciler.ReconcileAsync(chunk.Targets, recorded.SubmittedAt).ConfigureAwait(false) is { } found)
+            // Submitted before a crash with no recorded answer: the job may exist. Finish the same reconcile (its
+            // window counts from the journaled send) before sending again.
+            if (await SettleAsync(chunk, recorded).ConfigureAwait(false) is { } settled)
             {
-                return await RecordCreatedAsync(recorded, found.JobId, found.TaskIds).ConfigureAwait(false);
+                return settled;
             }
         }
 
@@ -73,20 +76,25 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), Hash = chunk.Hash };
             if (journal is not null)
             {
+                // Cancellable: a submit that is not journaled is never sent.
                 await journal.RecordSubmitAsync(entry, cancellationToken).ConfigureAwait(false);
             }
 
             try
             {
-                CreateJobResponse created = await client.CreateJobAsync(request, cancellationToken).ConfigureAwait(false);
-                Telemetry.JobsCreated.Add(1);
-                return await RecordCreatedAsync(entry, created.JobId, created.TaskIds).ConfigureAwait(false);
+                return await CreateAsync(request, entry).ConfigureAwait(false);
             }
-            catch (ScrapeDoException ex) when (ex.CreateOutcomeUnknown && persistence.KeepTrying)
+            catch (ScrapeDoException ex) when (ex.CreateOutcomeUnknown)
             {
-                if (await reconciler.ReconcileAsync(chunk.Targets, entry.SubmittedAt).ConfigureAwait(false) is { } found)
+                if (await SettleAsync(chunk, entry).ConfigureAwait(false) is { } settled)
                 {
-                    return await RecordCreatedAsync(entry, found.JobId, found.TaskIds).ConfigureAwait(false);
+                    return settled;
+                }
+
+                // The window proved the create made nothing: sending again bills nothing twice.
+                if (!persistence.KeepTrying)
+                {
+                    return await RecordFailedAsync(entry, ex.Message).ConfigureAwait(false);
                 }
             }
             catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
@@ -101,11 +109,41 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             {
                 return await RecordFailedAsync(entry, $"The job was refused before sending: {ex.Message}").ConfigureAwait(false);
             }
-            catch (ScrapeDoException ex) when (!ex.CreateOutcomeUnknown)
+            catch (ScrapeDoException ex)
             {
                 return await RecordFailedAsync(entry, ex.Message).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Sends the create without the run's token, so a create in flight when the run is canceled still learns its job
+    /// id: it registers the job (to be canceled on exit) and journals it, while the chunk itself stops waiting at once.
+    /// </summary>
+    private Task<JobAssignment> CreateAsync(CreateJobRequest request, JournalChunk entry)
+    {
+        Task<JobAssignment> create = SendAsync();
+        openJobs.TrackCreate(create);
+        return create.WaitAsync(cancellationToken);
+
+        async Task<JobAssignment> SendAsync()
+        {
+            CreateJobResponse created = await client.CreateJobAsync(request, CancellationToken.None).ConfigureAwait(false);
+            Telemetry.JobsCreated.Add(1);
+            return await RecordCreatedAsync(entry, created.JobId, created.TaskIds).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reconciles a create whose answer was lost; null when the window proved no job was made.</summary>
+    private async Task<JobAssignment?> SettleAsync(TargetChunk chunk, JournalChunk entry)
+    {
+        ReconcileDecision decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt).ConfigureAwait(false);
+        return decision.Verdict switch
+        {
+            ReconcileVerdict.Adopt => await RecordCreatedAsync(entry, decision.JobId!, decision.TaskIds!).ConfigureAwait(false),
+            ReconcileVerdict.Unresolvable => await RecordFailedAsync(entry, decision.Reason!).ConfigureAwait(false),
+            _ => null,
+        };
     }
 
     private async Task<JobAssignment> RecordFailedAsync(JournalChunk entry, string reason)
@@ -113,7 +151,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
         entry.FailureReason = reason;
         if (journal is not null)
         {
-            await journal.RecordCreatedAsync(entry, cancellationToken).ConfigureAwait(false);
+            await journal.RecordCreatedAsync(entry, CancellationToken.None).ConfigureAwait(false);
         }
 
         return JobAssignment.Failed(reason);
@@ -121,12 +159,15 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
 
     private async Task<JobAssignment> RecordCreatedAsync(JournalChunk entry, string jobId, IReadOnlyList<string> taskIds)
     {
+        // Registered before anything else can fail or be canceled, so an abandoned run cancels this job.
+        openJobs.Add(jobId);
         reconciler.Claim(jobId);
         entry.JobId = jobId;
         entry.TaskIds = taskIds;
         if (journal is not null)
         {
-            await journal.RecordCreatedAsync(entry, cancellationToken).ConfigureAwait(false);
+            // Never the run's token: once a job exists, the journal must learn it, or a resume would look for it again.
+            await journal.RecordCreatedAsync(entry, CancellationToken.None).ConfigureAwait(false);
         }
 
         return JobAssignment.Of(jobId, taskIds);

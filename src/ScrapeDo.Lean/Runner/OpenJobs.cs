@@ -2,11 +2,14 @@ namespace ScrapeDo.Lean.Internal.Runner;
 
 /// <summary>
 /// The server jobs this run has open, so an abandoned run can cancel them on exit. A job enters the moment its id is
-/// known and leaves once all its tasks are delivered.
+/// known (a create's answer, an adoption, a journal) and leaves once all its tasks are delivered. Creates still in
+/// flight are tracked too: one that answers after the run was canceled still registers its job, in time to be canceled.
 /// </summary>
 internal sealed class OpenJobs
 {
+    private static readonly TimeSpan CancelDeadline = TimeSpan.FromSeconds(5);
     private readonly HashSet<string> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentTaskSet _creates = new();
 
     public void Add(string jobId)
     {
@@ -24,8 +27,24 @@ internal sealed class OpenJobs
         }
     }
 
+    /// <summary>Tracks a create that registers its job (<see cref="Add"/>) when it answers.</summary>
+    public void TrackCreate(Task create) => _creates.Track(create);
+
+    /// <summary>Waits, at most <paramref name="deadline"/>, for creates still in flight to answer (or fail).</summary>
+    public async Task WhenCreatesAnsweredAsync(TimeSpan deadline)
+    {
+        try
+        {
+            await _creates.WhenAllAsync().WaitAsync(deadline).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A create that has not answered by now is left to the journal: a resume reconciles it.
+        }
+    }
+
     /// <summary>Cancels every open job, best effort, within a short deadline of its own.</summary>
-    public async Task CancelAllAsync(ScrapeDoClient client)
+    public Task CancelAllAsync(ScrapeDoClient client)
     {
         string[] open;
         lock (_open)
@@ -33,18 +52,23 @@ internal sealed class OpenJobs
             open = [.. _open];
         }
 
-        // The run's own token is canceled by now: these best-effort cancels get their own short deadline.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await Task.WhenAll(open.Select(async id =>
+        return Task.WhenAll(open.Select(id => CancelAsync(client, id)));
+    }
+
+    /// <summary>Cancels one job, best effort, and forgets it.</summary>
+    public async Task CancelAsync(ScrapeDoClient client, string jobId)
+    {
+        // The run's own token may be canceled by now: these best-effort cancels get their own short deadline.
+        using var deadline = new CancellationTokenSource(CancelDeadline);
+        try
         {
-            try
-            {
-                await client.CancelJobAsync(id, deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is ScrapeDoException or OperationCanceledException or ObjectDisposedException)
-            {
-                // 406 (already finished) or unreachable: nothing more to do; the journal still allows a resume.
-            }
-        })).ConfigureAwait(false);
+            await client.CancelJobAsync(jobId, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ScrapeDoException or OperationCanceledException or ObjectDisposedException)
+        {
+            // 406 (already finished) or unreachable: nothing more to do; the journal still allows a resume.
+        }
+
+        Remove(jobId);
     }
 }

@@ -24,10 +24,17 @@ internal sealed class OutcomeDelivery
     private readonly Channel<TaskOutcome> _outcomes;
     private readonly RunJournal? _journal;
     private readonly ProgressReporter _progress;
+    private readonly bool _checkTaskUrls;
     private readonly CancellationToken _cancellationToken;
 
-    public OutcomeDelivery(int capacity, RunJournal? journal, ProgressReporter progress, CancellationToken cancellationToken)
+    /// <param name="capacity">Outcomes buffered for the consumer.</param>
+    /// <param name="journal">The run's journal, if any.</param>
+    /// <param name="progress">Counts what the consumer took.</param>
+    /// <param name="checkTaskUrls">True for URL runs: a fetched task must report the URL of the target it is labelled with.</param>
+    /// <param name="cancellationToken">The run's token.</param>
+    public OutcomeDelivery(int capacity, RunJournal? journal, ProgressReporter progress, bool checkTaskUrls, CancellationToken cancellationToken)
     {
+        _checkTaskUrls = checkTaskUrls;
         _outcomes = Channel.CreateBounded<TaskOutcome>(new BoundedChannelOptions(capacity)
         {
             // A slow consumer slows the fetchers instead of growing memory.
@@ -52,7 +59,32 @@ internal sealed class OutcomeDelivery
             return;
         }
 
-        await _outcomes.Writer.WriteAsync(outcome, _cancellationToken).ConfigureAwait(false);
+        await _outcomes.Writer.WriteAsync(Attributed(outcome), _cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The last check before a result reaches the consumer: tasks are matched to targets by position, which the
+    /// reference only infers, so a task that reports another URL than its target's never has its content labelled
+    /// with that target. It becomes a <c>failed</c> outcome for the target instead, which keeps one outcome per
+    /// target (re-labelling it by URL here could give one target two outcomes and another none). Jobs adopted by
+    /// reconcile are aligned by URL before any task is claimed (<see cref="TargetUrls.Align"/>).
+    /// </summary>
+    private TaskOutcome Attributed(TaskOutcome outcome)
+    {
+        if (!_checkTaskUrls || outcome.Details?.Url is not { Length: > 0 } reported || TargetUrls.Same(outcome.Target, reported))
+        {
+            return outcome;
+        }
+
+        return new TaskOutcome
+        {
+            InputIndex = outcome.InputIndex,
+            Target = outcome.Target,
+            Status = OutcomeStatus.Failed,
+            JobId = outcome.JobId,
+            TaskId = outcome.TaskId,
+            Reason = $"Task {outcome.TaskId} of job {outcome.JobId} reports URL '{reported}', not this target; its result is not attributed to this target.",
+        };
     }
 
     /// <summary>Records that the consumer took <paramref name="outcome"/>: counted, then journaled <c>done</c>.</summary>

@@ -57,6 +57,23 @@ public sealed class RunOptions
     public TimeSpan ReconcileClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// How long after sending a create whose answer was lost (a timeout, a dropped connection, a 5xx) the runner keeps
+    /// looking for its job in the listing before it concludes that no job was made and sends the create again
+    /// (default 60 s). The listing is read at growing intervals (0.5 s, 1.5 s, 3.5 s, … after the send) and a job found
+    /// at any look is adopted at once; only a lost create that truly made nothing waits the whole window.
+    /// </summary>
+    /// <remarks>
+    /// "Not listed yet" is not "not created": a create can commit after its answer was lost, and a listing behind
+    /// load balancers can lag behind its writes. Sending again too early bills the targets twice. 60 s is twice the
+    /// client's default 30 s attempt timeout, so a create that was still committing when its attempt timed out has
+    /// had as long again to appear, and it is ample for listing lag; it costs a minute only on the rare create that
+    /// failed without a trace.
+    /// Shorter windows trade that safety for speed; the window counts from the journaled send time, so a resumed run
+    /// does not start it again.
+    /// </remarks>
+    public TimeSpan ReconcileWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Tasks pushed by webhooks (for example <see cref="ScrapeDoWebhookReceiver.Deliveries"/>), used as a fast path:
     /// a terminal task that arrives here is delivered without a fetch. Polling goes on as the safety net, and each
     /// task is delivered once, whichever way reaches it first. Deliveries for tasks this run does not own, or for a
@@ -82,6 +99,11 @@ public sealed class RunOptions
         if (MaxConcurrentTaskFetches < 1 || MaxBufferedOutcomes < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrentTaskFetches), "MaxConcurrentTaskFetches and MaxBufferedOutcomes must be at least 1.");
+        }
+
+        if (ReconcileWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReconcileWindow), ReconcileWindow, "ReconcileWindow must not be negative.");
         }
 
         if (GiveUpAfter < TimeSpan.Zero)

@@ -13,6 +13,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// </summary>
 internal sealed class RunPipeline : IAsyncDisposable
 {
+    private static readonly TimeSpan CreateAnswerGrace = TimeSpan.FromSeconds(5);
     private readonly ScrapeDoClient _client;
     private readonly RunOptions _options;
     private readonly CreateJobRequest _template;
@@ -52,9 +53,10 @@ internal sealed class RunPipeline : IAsyncDisposable
             _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
         }
 
-        _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, Token);
-        var reconciler = new CreateReconciler(_client, _options, plugin: _pluginKey is not null, Token);
-        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, Token);
+        _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, checkTaskUrls: _pluginKey is null, Token);
+        var reconciler = new CreateReconciler(_client, _options, _pluginKey, Token);
+        ClaimJournaledJobs(reconciler);
+        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, _openJobs, Token);
         _fetcher = new TaskFetcher(_client, _options, _delivery, Token);
         WebhookIntake? webhooks = null;
         if (_options.WebhookDeliveries is { } deliveries)
@@ -65,6 +67,26 @@ internal sealed class RunPipeline : IAsyncDisposable
 
         _watcher = new JobWatcher(_client, _options, _delivery, _fetcher, webhooks, Token);
         _producer = Task.Run(() => ProduceAsync(items));
+    }
+
+    /// <summary>
+    /// Every job the journal names is this run's before any chunk starts, so no reconcile (of an earlier chunk whose
+    /// create answer was lost) can adopt a later chunk's journaled job.
+    /// </summary>
+    private void ClaimJournaledJobs(CreateReconciler reconciler)
+    {
+        if (_journal is null)
+        {
+            return;
+        }
+
+        foreach (JournalChunk chunk in _journal.Chunks.Values)
+        {
+            if (chunk.JobId is { } jobId)
+            {
+                reconciler.Claim(jobId);
+            }
+        }
     }
 
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _delivery.ReadAllAsync();
@@ -104,9 +126,14 @@ internal sealed class RunPipeline : IAsyncDisposable
             await _webhookReader.ConfigureAwait(false);
         }
 
-        if (abandoned && _options.CancelJobsOnCancellation)
+        if (abandoned)
         {
-            await _openJobs.CancelAllAsync(_client).ConfigureAwait(false);
+            // A create in flight at cancel registers (and journals) its job when it answers; give it a moment to.
+            await _openJobs.WhenCreatesAnsweredAsync(CreateAnswerGrace).ConfigureAwait(false);
+            if (_options.CancelJobsOnCancellation)
+            {
+                await _openJobs.CancelAllAsync(_client).ConfigureAwait(false);
+            }
         }
 
         if (_journal is not null)
@@ -205,12 +232,13 @@ internal sealed class RunPipeline : IAsyncDisposable
         activity?.SetTag("scrapedo.job_id", jobId);
         if (taskIds.Count != chunk.Items.Count)
         {
+            // A job whose tasks cannot be matched to its targets is of no use: stop it billing.
+            await _openJobs.CancelAsync(_client, jobId).ConfigureAwait(false);
             await FailAllAsync(chunk, $"Job {jobId} has {taskIds.Count} tasks for {chunk.Items.Count} targets; results cannot be matched to targets.", jobId).ConfigureAwait(false);
             return;
         }
 
         _progress.Submitted(chunk.Items.Count);
-        _openJobs.Add(jobId);
         await _watcher.WatchAsync(jobId, taskIds, chunk.Items).ConfigureAwait(false);
         _openJobs.Remove(jobId);
     }
