@@ -4,7 +4,10 @@ using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean;
 
-/// <summary>A job or task status. Unknown values are kept and are not terminal. Compared by ordinal value; values the client does not know are kept as sent.</summary>
+/// <summary>
+/// A job or task status. Unknown values are kept as sent and are not terminal. Compared ignoring ASCII case: the
+/// reference says statuses are lowercase, but a server that sends <c>Success</c> must not make a run poll forever.
+/// </summary>
 [JsonConverter(typeof(StringValueJsonConverter<ScrapeDoStatus>))]
 public readonly struct ScrapeDoStatus : IEquatable<ScrapeDoStatus>, IStringValue<ScrapeDoStatus>
 {
@@ -44,28 +47,28 @@ public readonly struct ScrapeDoStatus : IEquatable<ScrapeDoStatus>, IStringValue
     /// <summary>True for <c>success</c>, <c>error</c> and <c>canceled</c>: the status will not change again.</summary>
     public bool IsTerminal => this == Success || this == Error || this == Canceled;
 
-    /// <summary>Compares two values ordinally.</summary>
+    /// <summary>Compares two values ignoring case.</summary>
     public static bool operator ==(ScrapeDoStatus left, ScrapeDoStatus right) => left.Equals(right);
 
-    /// <summary>Compares two values ordinally.</summary>
+    /// <summary>Compares two values ignoring case.</summary>
     public static bool operator !=(ScrapeDoStatus left, ScrapeDoStatus right) => !left.Equals(right);
 
     /// <summary>Converts a wire value.</summary>
     public static implicit operator ScrapeDoStatus(string value) => FromString(value);
 
     /// <inheritdoc/>
-    public bool Equals(ScrapeDoStatus other) => string.Equals(_value, other._value, StringComparison.Ordinal);
+    public bool Equals(ScrapeDoStatus other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is ScrapeDoStatus other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => _value is null ? 0 : StringComparer.Ordinal.GetHashCode(_value);
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
     /// <summary>The wire value, or an empty string for <c>default</c>.</summary>
     public override string ToString() => _value ?? string.Empty;
 
-    /// <summary>Returns the cached instance for a known value, otherwise wraps the value.</summary>
+    /// <summary>Returns the cached instance for a known value (in any case), otherwise wraps the value.</summary>
     public static ScrapeDoStatus FromString(string value) => value switch
     {
             "queuing" => Queuing,
@@ -75,18 +78,31 @@ public readonly struct ScrapeDoStatus : IEquatable<ScrapeDoStatus>, IStringValue
             "success" => Success,
             "error" => Error,
             "canceled" => Canceled,
-            _ => new ScrapeDoStatus(value),
+            _ => FromOtherCasing(value),
     };
+
+    private static ScrapeDoStatus FromOtherCasing(string value)
+    {
+        foreach (ScrapeDoStatus known in (ReadOnlySpan<ScrapeDoStatus>)[Queuing, Queued, Pending, Rotating, Success, Error, Canceled])
+        {
+            if (string.Equals(value, known._value, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+
+        return new ScrapeDoStatus(value);
+    }
 
     static bool IStringValue<ScrapeDoStatus>.TryGetKnown(ReadOnlySpan<byte> utf8, out ScrapeDoStatus value)
     {
-        if (utf8.SequenceEqual("queuing"u8)) { value = Queuing; return true; }
-        if (utf8.SequenceEqual("queued"u8)) { value = Queued; return true; }
-        if (utf8.SequenceEqual("pending"u8)) { value = Pending; return true; }
-        if (utf8.SequenceEqual("rotating"u8)) { value = Rotating; return true; }
-        if (utf8.SequenceEqual("success"u8)) { value = Success; return true; }
-        if (utf8.SequenceEqual("error"u8)) { value = Error; return true; }
-        if (utf8.SequenceEqual("canceled"u8)) { value = Canceled; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "queuing"u8)) { value = Queuing; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "queued"u8)) { value = Queued; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "pending"u8)) { value = Pending; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "rotating"u8)) { value = Rotating; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "success"u8)) { value = Success; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "error"u8)) { value = Error; return true; }
+        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "canceled"u8)) { value = Canceled; return true; }
         value = default;
         return false;
     }

@@ -6,8 +6,16 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// The watch stage: polls one job until each of its tasks is claimed, hands each newly finished task on (canceled
 /// ones straight to delivery, the rest to the <see cref="TaskFetcher"/>), and leaves the webhook intake a way in.
 /// </summary>
+/// <remarks>
+/// A watch always ends, and a bad answer costs at most this job: the loop stops when every task is claimed, when the
+/// job itself reports a terminal status (tasks the snapshot still shows unfinished or omits are then fetched once,
+/// directly), or at <see cref="RunOptions.JobDeadline"/>. Poll failures are handled like fetch failures: what may
+/// pass is retried for <see cref="RunOptions.GiveUpAfter"/>, the rest becomes outcomes for this job's undelivered
+/// items only. Whenever the runner gives up on a job that may still run, the job is canceled on the server so it
+/// stops billing.
+/// </remarks>
 internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, OutcomeDelivery delivery, TaskFetcher fetcher,
-    WebhookIntake? webhooks, CancellationToken cancellationToken)
+    WebhookIntake? webhooks, OpenJobs openJobs, CancellationToken cancellationToken)
 {
     private readonly TimeProvider _time = client.TimeProvider;
 
@@ -32,46 +40,45 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
 
     private async Task PollAsync(ChunkTasks tasks)
     {
-        string jobId = tasks.JobId;
         var fetches = new List<Task>(tasks.Remaining);
         var finished = new List<FinishedTask>();
         var interval = new PollInterval(options.MinPollInterval, options.MaxPollInterval, Random.Shared.NextDouble);
-        var persistence = new RetryPersistence(_time, options.GiveUpAfter, cancellationToken);
+        var watch = new WatchClock(_time, options);
         if (tasks.Remaining > 0)
         {
             await Task.Delay(options.FirstPollDelay, _time, cancellationToken).ConfigureAwait(false);
         }
 
+        var persistence = new RetryPersistence(_time, options.GiveUpAfter, cancellationToken);
         while (tasks.Remaining > 0)
         {
-            JobDetails job;
-            try
+            if (watch.PastDeadline)
             {
-                using (Telemetry.Source.StartActivity("scrapedo.poll"))
-                {
-                    job = await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
-                }
-
-                persistence.Reset();
-            }
-            catch (ScrapeDoApiException ex) when (ex.IsNotFound)
-            {
-                await delivery.FailUnclaimedAsync(tasks, $"Job {jobId} no longer exists (404).").ConfigureAwait(false);
+                await GiveUpAsync(tasks, $"Job {tasks.JobId} did not finish within the job deadline ({options.JobDeadline}); it was canceled on the server.").ConfigureAwait(false);
                 break;
             }
-            catch (ScrapeDoException ex) when (RetryPersistence.IsTransient(ex) && ex is not ScrapeDoApiException { IsUnauthorized: true })
+
+            PollResult poll = await PollOnceAsync(tasks.JobId, watch, persistence).ConfigureAwait(false);
+            if (poll.Job is not { } job)
             {
-                if (!persistence.KeepTrying)
+                if (poll.Ended is { } end)
                 {
-                    await delivery.FailUnclaimedAsync(tasks, $"Polling job {jobId} kept failing: {ex.Message}").ConfigureAwait(false);
+                    await EndAsync(tasks, end).ConfigureAwait(false);
                     break;
                 }
 
-                await Task.Delay(interval.Next(0, (ex as ScrapeDoApiException)?.RetryAfter), _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(interval.Next(0, poll.RetryAfter), _time, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
             int newlyTerminal = await DispatchAsync(job, tasks, finished, fetches).ConfigureAwait(false);
+            if (tasks.Remaining > 0 && job.Status.IsTerminal)
+            {
+                // The job is over but the snapshot still shows some of its tasks unfinished or leaves them out: their
+                // own view is the authority. Each is fetched once, directly; the fetch ends in one outcome whatever it finds.
+                await FetchLeftoversAsync(tasks, fetches).ConfigureAwait(false);
+            }
+
             if (tasks.Remaining == 0)
             {
                 break;
@@ -81,6 +88,71 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         }
 
         await Task.WhenAll(fetches).ConfigureAwait(false);
+    }
+
+    /// <summary>One GET of the job, classified: a snapshot, a wait-and-retry, or the end of this watch.</summary>
+    private async Task<PollResult> PollOnceAsync(string jobId, WatchClock watch, RetryPersistence persistence)
+    {
+        try
+        {
+            JobDetails job;
+            using (Telemetry.Source.StartActivity("scrapedo.poll"))
+            {
+                job = await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+            }
+
+            persistence.Reset();
+            return new PollResult(job, null, null);
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsNotFound && watch.InNotFoundGrace)
+        {
+            // Read-after-write lag: a job that was just created may not be readable by id yet on every replica.
+            return new PollResult(null, null, null);
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsNotFound)
+        {
+            return new PollResult(null, new WatchEnd(OutcomeStatus.Failed, $"Job {jobId} no longer exists (404).", CancelOnServer: false), null);
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsGone)
+        {
+            return new PollResult(null, new WatchEnd(OutcomeStatus.Expired, ex.ErrorText ?? $"Job {jobId} is past its retention (410).", CancelOnServer: false), null);
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+        {
+            throw;
+        }
+        catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex))
+        {
+            if (!persistence.KeepTrying)
+            {
+                return new PollResult(null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} kept failing: {ex.Message}", CancelOnServer: true), null);
+            }
+
+            return new PollResult(null, null, (ex as ScrapeDoApiException)?.RetryAfter);
+        }
+        catch (ScrapeDoException ex)
+        {
+            return new PollResult(null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} failed: {ex.Message}", CancelOnServer: true), null);
+        }
+    }
+
+    private async Task EndAsync(ChunkTasks tasks, WatchEnd end)
+    {
+        if (end.CancelOnServer)
+        {
+            await GiveUpAsync(tasks, end.Reason).ConfigureAwait(false);
+        }
+        else
+        {
+            await delivery.FailUnclaimedAsync(tasks, end.Reason, end.Status).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops a job the runner no longer watches (so it stops billing), then ends its undelivered items.</summary>
+    private async Task GiveUpAsync(ChunkTasks tasks, string reason)
+    {
+        await openJobs.CancelAsync(client, tasks.JobId).ConfigureAwait(false);
+        await delivery.FailUnclaimedAsync(tasks, reason, OutcomeStatus.Failed).ConfigureAwait(false);
     }
 
     /// <summary>Claims and hands on each task the snapshot shows newly finished; returns how many it took.</summary>
@@ -109,5 +181,32 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         }
 
         return taken;
+    }
+
+    private async Task FetchLeftoversAsync(ChunkTasks tasks, List<Task> fetches)
+    {
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            if (tasks.TryClaim(i))
+            {
+                fetches.Add(await fetcher.StartAsync(tasks, i).ConfigureAwait(false));
+            }
+        }
+    }
+
+    /// <summary>What one poll came to: a snapshot, nothing yet (wait, floored by Retry-After), or the end of the watch.</summary>
+    private readonly record struct PollResult(JobDetails? Job, WatchEnd? Ended, TimeSpan? RetryAfter);
+
+    /// <summary>How a watch ends early: the outcome its undelivered items get, and whether the job may still be running.</summary>
+    private readonly record struct WatchEnd(OutcomeStatus Status, string Reason, bool CancelOnServer);
+
+    /// <summary>The two time limits of one watch, both counted from its start.</summary>
+    private readonly struct WatchClock(TimeProvider time, RunOptions options)
+    {
+        private readonly long _start = time.GetTimestamp();
+
+        public bool PastDeadline => options.JobDeadline != Timeout.InfiniteTimeSpan && time.GetElapsedTime(_start) >= options.JobDeadline;
+
+        public bool InNotFoundGrace => time.GetElapsedTime(_start) < options.NotFoundGrace;
     }
 }

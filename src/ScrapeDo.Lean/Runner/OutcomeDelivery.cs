@@ -110,13 +110,14 @@ internal sealed class OutcomeDelivery
         new() { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Canceled, JobId = jobId, TaskId = taskId, Reason = "The task was canceled." };
 
     /// <summary>Emits <c>failed</c> for every task of <paramref name="tasks"/> no other path has claimed.</summary>
-    public async Task FailUnclaimedAsync(ChunkTasks tasks, string reason)
+    public async Task FailUnclaimedAsync(ChunkTasks tasks, string reason, OutcomeStatus status = OutcomeStatus.Failed)
     {
         for (int i = 0; i < tasks.Count; i++)
         {
             if (tasks.TryClaim(i))
             {
-                await EmitAsync(Failed(tasks.Item(i), reason, tasks.JobId)).ConfigureAwait(false);
+                RunItem item = tasks.Item(i);
+                await EmitAsync(new TaskOutcome { InputIndex = item.Index, Target = item.Target, Status = status, JobId = tasks.JobId, TaskId = tasks.TaskId(i), Reason = reason }).ConfigureAwait(false);
             }
         }
     }

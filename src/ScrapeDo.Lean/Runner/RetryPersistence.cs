@@ -20,6 +20,12 @@ internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, 
         _ => false,
     };
 
+    /// <summary>
+    /// <see cref="IsTransient"/>, plus a 2xx whose body is not the expected JSON: a GET changes nothing on the server,
+    /// and such a body is most often a proxy's or load balancer's page, so reading again is safe and likely to pass.
+    /// </summary>
+    public static bool IsTransientRead(ScrapeDoException ex) => IsTransient(ex) || ex is ScrapeDoApiException { IsMalformedResponse: true };
+
     public void Reset()
     {
         _since = time.GetTimestamp();

@@ -74,6 +74,21 @@ public sealed class RunOptions
     public TimeSpan ReconcileWindow { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// The longest the runner watches one job (default 6 h; <see cref="Timeout.InfiniteTimeSpan"/> for no limit). A job
+    /// still unfinished then is canceled on the server and its undelivered targets end <c>failed</c>, so a server that
+    /// never finishes a job cannot make a run poll forever. The default is far above what a 1,000-task job needs even on
+    /// the smallest plan; lower it when targets have a deadline of their own.
+    /// </summary>
+    public TimeSpan JobDeadline { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// How long a 404 on reading a job is taken as read-after-write lag rather than as "no such job", counted from the
+    /// start of the job's watch (default 30 s). A job that was just created may not yet be readable by id on every
+    /// replica; giving up on it at once would leave it running and billing while its targets are reported failed.
+    /// </summary>
+    public TimeSpan NotFoundGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Tasks pushed by webhooks (for example <see cref="ScrapeDoWebhookReceiver.Deliveries"/>), used as a fast path:
     /// a terminal task that arrives here is delivered without a fetch. Polling goes on as the safety net, and each
     /// task is delivered once, whichever way reaches it first. Deliveries for tasks this run does not own, or for a
@@ -104,6 +119,16 @@ public sealed class RunOptions
         if (ReconcileWindow < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ReconcileWindow), ReconcileWindow, "ReconcileWindow must not be negative.");
+        }
+
+        if (JobDeadline <= TimeSpan.Zero && JobDeadline != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JobDeadline), JobDeadline, "JobDeadline must be positive, or Timeout.InfiniteTimeSpan for no limit.");
+        }
+
+        if (NotFoundGrace < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NotFoundGrace), NotFoundGrace, "NotFoundGrace must not be negative.");
         }
 
         if (GiveUpAfter < TimeSpan.Zero)

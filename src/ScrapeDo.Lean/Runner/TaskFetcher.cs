@@ -120,7 +120,7 @@ internal sealed class TaskFetcher : IDisposable
             {
                 throw;
             }
-            catch (ScrapeDoException ex) when (RetryPersistence.IsTransient(ex) && persistence.KeepTrying)
+            catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && persistence.KeepTrying)
             {
                 await persistence.WaitAsync(ex).ConfigureAwait(false);
             }

@@ -43,12 +43,18 @@ public sealed class ScrapeDoWebhookReceiver
 
     private readonly byte[] _secret;
     private readonly Channel<TaskDetails> _deliveries;
+    private long _dropped;
+
+    /// <summary>Default capacity of <see cref="Deliveries"/>.</summary>
+    public const int DefaultMaxQueuedDeliveries = 256;
 
     /// <summary>Creates a receiver.</summary>
     /// <param name="secret">The shared secret (at least 16 characters; generate one with <see cref="NewSecret"/>).</param>
     /// <param name="secretHeader">The header that carries it.</param>
     /// <param name="maxBodyBytes">Largest body accepted (default 256 MiB: a task can carry a large page).</param>
-    public ScrapeDoWebhookReceiver(string secret, string secretHeader = DefaultSecretHeader, long maxBodyBytes = 256L * 1024 * 1024)
+    /// <param name="maxQueuedDeliveries">Accepted tasks held for the reader of <see cref="Deliveries"/> (default 256);
+    /// see <see cref="Deliveries"/> for what happens when it is full.</param>
+    public ScrapeDoWebhookReceiver(string secret, string secretHeader = DefaultSecretHeader, long maxBodyBytes = 256L * 1024 * 1024, int maxQueuedDeliveries = DefaultMaxQueuedDeliveries)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(secret);
         ArgumentException.ThrowIfNullOrWhiteSpace(secretHeader);
@@ -63,10 +69,16 @@ public sealed class ScrapeDoWebhookReceiver
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBodyBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQueuedDeliveries, 1);
         _secret = Encoding.UTF8.GetBytes(secret);
         SecretHeader = secretHeader;
         MaxBodyBytes = maxBodyBytes;
-        _deliveries = Channel.CreateUnbounded<TaskDetails>(new UnboundedChannelOptions { SingleReader = true });
+        // Bounded so that a reader that stalls (or never comes) cannot make memory grow with every delivery: each one
+        // may hold a whole page. While full, new deliveries are dropped and counted; the sender still gets 200,
+        // because polling, not the webhook, is what guarantees the task's outcome.
+        _deliveries = Channel.CreateBounded<TaskDetails>(
+            new BoundedChannelOptions(maxQueuedDeliveries) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite },
+            _ => Interlocked.Increment(ref _dropped));
         WebhookHeaders = new Dictionary<string, string> { [secretHeader] = secret };
     }
 
@@ -79,8 +91,17 @@ public sealed class ScrapeDoWebhookReceiver
     /// <summary>The <c>WebhookHeaders</c> to put in the job, so Scrape.do sends the secret back.</summary>
     public IReadOnlyDictionary<string, string> WebhookHeaders { get; }
 
-    /// <summary>Accepted tasks, in arrival order (duplicates included: Scrape.do may deliver a task twice).</summary>
+    /// <summary>
+    /// Accepted tasks, in arrival order (duplicates included: Scrape.do may deliver a task twice). The channel holds at
+    /// most the capacity given at construction; while it is full, newly accepted deliveries are dropped (the ones
+    /// already queued keep their order) and counted in <see cref="DroppedDeliveries"/>. A runner loses nothing by a
+    /// drop: it still polls every job, and the webhook is only its fast path. A reader that relies on webhooks alone
+    /// must keep up, or raise the capacity.
+    /// </summary>
     public ChannelReader<TaskDetails> Deliveries => _deliveries.Reader;
+
+    /// <summary>Accepted deliveries dropped because <see cref="Deliveries"/> was full.</summary>
+    public long DroppedDeliveries => Interlocked.Read(ref _dropped);
 
     /// <summary>A random 256-bit secret, URL-safe base64.</summary>
     public static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
