@@ -42,6 +42,8 @@ internal sealed class Engine
 
     public IReadOnlyCollection<JobState> AllJobs => (IReadOnlyCollection<JobState>)_jobs.Values;
 
+    public int MaxFetchesOfAnyTask => _jobs.Values.SelectMany(j => j.Tasks).Select(t => t.Fetches).DefaultIfEmpty(0).Max();
+
     /// <summary>Creates a job; the caller answers the create before calling <see cref="Enqueue"/>.</summary>
     public JobState? Create(AccountState account, JobRequest request, out string? error)
     {
