@@ -26,6 +26,12 @@ public sealed class EmulatorCounters
     internal long WebhookAttempts;
     internal long WebhookDelivered;
     internal long WebhookFailed;
+    internal long ForeignJobsCreated;
+    internal long InjectedCommitThenErrors;
+    internal long InjectedCommitThenSlows;
+    internal long InjectedNotFound;
+    internal long InjectedGone;
+    internal long InjectedNonJsons;
 
     /// <summary>API requests of every kind, answered or faulted.</summary>
     public long TotalRequests => CreateRequests + GetJobRequests + GetTaskRequests + ListRequests + CancelRequests + MeRequests;
@@ -92,6 +98,24 @@ public sealed class EmulatorCounters
 
     /// <summary>Tasks whose webhook delivery failed for good.</summary>
     public long WebhookFailedCount => Interlocked.Read(ref WebhookFailed);
+
+    /// <summary>Look-alike jobs created by the emulated foreign client (not counted in <see cref="Jobs"/>).</summary>
+    public long ForeignJobs => Interlocked.Read(ref ForeignJobsCreated);
+
+    /// <summary>Creates that created their job and then answered an error.</summary>
+    public long CommitThenErrorCount => Interlocked.Read(ref InjectedCommitThenErrors);
+
+    /// <summary>Creates that created their job and then answered late.</summary>
+    public long CommitThenSlowCount => Interlocked.Read(ref InjectedCommitThenSlows);
+
+    /// <summary>Reads of a just-created job or task answered 404.</summary>
+    public long NotFoundAfterCreateCount => Interlocked.Read(ref InjectedNotFound);
+
+    /// <summary>Reads of a job answered 410 by <see cref="FaultOptions.JobGoneAfter"/>.</summary>
+    public long JobGoneCount => Interlocked.Read(ref InjectedGone);
+
+    /// <summary>GETs answered 200 with a body that is not JSON.</summary>
+    public long NonJsonCount => Interlocked.Read(ref InjectedNonJsons);
 
     internal static void RaiseMax(ref long max, long value)
     {

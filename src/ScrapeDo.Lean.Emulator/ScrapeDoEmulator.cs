@@ -45,6 +45,9 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
     /// <summary>The address to give a client, e.g. <c>http://127.0.0.1:43123/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>True when the job was created by the emulated foreign client (<see cref="FaultOptions.ForeignTwinShare"/>).</summary>
+    public bool IsForeignJob(string jobId) => _engine.IsForeign(jobId);
+
     /// <summary>How many times a task's details were fetched (0 for an unknown task).</summary>
     public int TaskFetchCount(string jobId, string taskId) => _engine.TaskFetchCount(jobId, taskId);
 

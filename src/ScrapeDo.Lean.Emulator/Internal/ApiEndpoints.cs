@@ -16,6 +16,7 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
     private readonly FaultInjector _faults = faults;
     private readonly EmulatorCounters _counters = engine.Counters;
     private readonly ResponseSender _send = new(engine.Counters);
+    private readonly ForeignClient _foreign = new(engine, options.Faults, options.TimeProvider);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -95,6 +96,12 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
                 break;
         }
 
+        if (method == "GET" && _faults.NextNonJson(GetKind(segments)))
+        {
+            await _send.NonJsonAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         switch (segments.Length, method)
         {
             case (1, "GET") when segments[0] == "me":
@@ -153,6 +160,12 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
             return;
         }
 
+        (CreateFault createFault, int errorStatus) = _faults.NextCreate();
+        if (_faults.ShapeNewJob(job))
+        {
+            _foreign.CreateTwinLater(job);
+        }
+
         ResponseWriter writer = ResponseWriter.Rent();
         try
         {
@@ -160,6 +173,27 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
             writer.Flush();
             // Tasks start only after the answer is built, as the real service answers with queuing tasks.
             _engine.Enqueue(job);
+            if (createFault == CreateFault.CommitThenError)
+            {
+                // The job is committed and running; only its answer is lost.
+                Interlocked.Increment(ref _counters.InjectedCommitThenErrors);
+                await _send.ErrorAsync(context, errorStatus, "Internal error after the job was created (emulated).", fault).ConfigureAwait(false);
+                return;
+            }
+
+            if (createFault == CreateFault.CommitThenSlow)
+            {
+                Interlocked.Increment(ref _counters.InjectedCommitThenSlows);
+                try
+                {
+                    await Task.Delay(_options.Faults.CommitThenSlowDelay, _options.TimeProvider, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
             await _send.SendAsync(context, 200, writer.Written, fault).ConfigureAwait(false);
         }
         finally
@@ -207,8 +241,10 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
         }
 
         string? wantedStatus = status is { } ws ? TaskPhaseNames.Wire(ws) : null;
+        // A lagging listing shows a job only once it is ListLag old.
+        DateTimeOffset listedBefore = _engine.Now - _options.Faults.ListLag;
         List<JobState> matching = _engine.Jobs(account)
-            .Where(j => (from is null || j.Created >= from) && (to is null || j.Created <= to) && (wantedStatus is null || j.Status(_options.JobStatusRule) == wantedStatus))
+            .Where(j => j.Created <= listedBefore && (from is null || j.Created >= from) && (to is null || j.Created <= to) && (wantedStatus is null || j.Status(_options.JobStatusRule) == wantedStatus))
             .ToList();
         matching.Sort((a, b) => sort == "start_time_asc" ? a.Created.CompareTo(b.Created) : b.Created.CompareTo(a.Created));
         List<JobState> pageJobs = matching.Skip((int)Math.Min(int.MaxValue, (long)(page - 1) * size)).Take(size).ToList();
@@ -224,9 +260,16 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
         }
 
         JobState? job = _engine.FindJob(account, jobId);
-        if (job is null)
+        if (job is null || (!cancel && NotYetReadable(job)))
         {
             await _send.ErrorAsync(context, 404, "Job not found.", fault).ConfigureAwait(false);
+            return;
+        }
+
+        if (!cancel && _options.Faults.JobGoneAfter is { } goneAfter && _engine.Now - job.Created >= goneAfter)
+        {
+            Interlocked.Increment(ref _counters.InjectedGone);
+            await _send.ErrorAsync(context, 410, "Job is no longer available.", fault).ConfigureAwait(false);
             return;
         }
 
@@ -236,7 +279,7 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
             return;
         }
 
-        await _send.WriteAsync(context, 200, w => w.Job(job, _options.JobStatusRule), fault).ConfigureAwait(false);
+        await _send.WriteAsync(context, 200, w => w.Job(job, _options.JobStatusRule, snapshotFaults: !cancel), fault).ConfigureAwait(false);
     }
 
     private async Task TaskAsync(HttpContext context, AccountState account, string jobId, string taskId, Fault fault)
@@ -248,7 +291,7 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
         }
 
         JobState? job = _engine.FindJob(account, jobId);
-        if (job is null || !job.TasksById.TryGetValue(taskId, out TaskState? task))
+        if (job is null || NotYetReadable(job) || !job.TasksById.TryGetValue(taskId, out TaskState? task))
         {
             await _send.ErrorAsync(context, 404, job is null ? "Job not found." : "Task not found.", fault).ConfigureAwait(false);
             return;
@@ -263,6 +306,26 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
 
         await _send.WriteAsync(context, 200, w => w.Task(task, _engine.Content), fault).ConfigureAwait(false);
     }
+
+    /// <summary>Read-after-write lag: reads by id 404 until the job is <see cref="FaultOptions.NotFoundAfterCreate"/> old.</summary>
+    private bool NotYetReadable(JobState job)
+    {
+        if (_engine.Now - job.Created >= _options.Faults.NotFoundAfterCreate)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _counters.InjectedNotFound);
+        return true;
+    }
+
+    private static EmulatorGets GetKind(string[] segments) => segments switch
+    {
+        ["me"] => EmulatorGets.Account,
+        [_] => EmulatorGets.ListJobs,
+        [_, _] => EmulatorGets.GetJob,
+        _ => EmulatorGets.GetTask,
+    };
 
     private ref long EndpointCounter(string[] segments, string method)
     {

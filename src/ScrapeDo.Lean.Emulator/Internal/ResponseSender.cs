@@ -8,6 +8,8 @@ namespace ScrapeDo.Lean.Emulator.Internal;
 /// </summary>
 internal sealed class ResponseSender(EmulatorCounters counters)
 {
+    private static readonly byte[] HtmlPage = "<html><body><h1>Service temporarily unavailable</h1></body></html>"u8.ToArray();
+
     public Task BadRequestAsync(HttpContext context, string message, Fault fault)
     {
         Interlocked.Increment(ref counters.BadRequests);
@@ -55,5 +57,16 @@ internal sealed class ResponseSender(EmulatorCounters counters)
         }
 
         await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A 200 whose body is an HTML page, as a proxy or a misrouted load balancer sends it.</summary>
+    public Task NonJsonAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref counters.InjectedNonJsons);
+        HttpResponse response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "text/html; charset=utf-8";
+        response.ContentLength = HtmlPage.Length;
+        return response.Body.WriteAsync(HtmlPage, context.RequestAborted).AsTask();
     }
 }

@@ -48,7 +48,7 @@ internal sealed class ResponseWriter
         _json.WriteString("JobID"u8, job.JobId);
         _json.WriteString("Message"u8, "Job created successfully");
         _json.WriteStartArray("TaskIDs"u8);
-        foreach (TaskState t in job.Tasks)
+        foreach (TaskState t in job.TasksInIdOrder)
         {
             _json.WriteStringValue(t.TaskId);
         }
@@ -57,12 +57,13 @@ internal sealed class ResponseWriter
         _json.WriteEndObject();
     }
 
-    public void Job(JobState job, JobStatusRule rule, bool canceledResponse = false)
+    // snapshotFaults: a get-job answer, where an omitted task or an unknown status is injected.
+    public void Job(JobState job, JobStatusRule rule, bool canceledResponse = false, bool snapshotFaults = false)
     {
         _json.WriteStartObject();
         _json.WriteString("JobID"u8, job.JobId);
         _json.WriteStartArray("TaskIDs"u8);
-        foreach (TaskState t in job.Tasks)
+        foreach (TaskState t in job.TasksInIdOrder)
         {
             _json.WriteStringValue(t.TaskId);
         }
@@ -81,10 +82,15 @@ internal sealed class ResponseWriter
         _json.WriteStartArray("Tasks"u8);
         foreach (TaskState t in job.Tasks)
         {
+            if (snapshotFaults && t.Index == job.OmittedTask)
+            {
+                continue;
+            }
+
             _json.WriteStartObject();
             _json.WriteString("TaskID"u8, t.TaskId);
             _json.WriteString("URL"u8, t.Url);
-            _json.WriteString("Status"u8, TaskPhaseNames.Wire(t.Phase));
+            _json.WriteString("Status"u8, snapshotFaults && t.Index == job.UnknownStatusTask ? job.UnknownStatus! : TaskPhaseNames.Wire(t.Phase));
             _json.WriteEndObject();
         }
 
