@@ -285,4 +285,29 @@ public class ServerFaultTests
         Assert.NotEqual(targets, urlsByTaskIdOrder);
         Assert.Equal(targets.Order(), urlsByTaskIdOrder.Order());
     }
+
+    [Fact]
+    public async Task Finding2_a_500_after_commit_is_reconciled_into_its_one_job_by_the_runner_not_replayed()
+    {
+        // Runner level (issue 10, finding 2): before the fix the client replayed the 500 and every replay made a job.
+        await using var emulator = await StartAsync(new FaultOptions { CommitThenErrorShare = 1, CommitThenErrorStatuses = [500] });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, new RunOptions
+        {
+            MaxJobsInFlight = 2,
+            FirstPollDelay = TimeSpan.FromMilliseconds(20),
+            MinPollInterval = TimeSpan.FromMilliseconds(20),
+            MaxPollInterval = TimeSpan.FromMilliseconds(200),
+        });
+        var outcomes = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in runner.RunAsync(Support.Urls(10), cancellationToken: Support.Timeout(15)))
+        {
+            outcomes.Add(o);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), outcomes.Select(o => o.InputIndex).Order());
+        Assert.All(outcomes, o => Assert.True(o.Kind == OutcomeKind.Success, $"{o}: {o.Reason}"));
+        Assert.Equal(1, emulator.Counters.Creates);
+        Assert.Equal(1, emulator.Counters.Jobs);
+    }
 }
