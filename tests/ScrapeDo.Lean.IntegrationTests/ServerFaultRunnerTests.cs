@@ -110,6 +110,49 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Finding3_a_plugin_reconcile_on_resume_never_adopts_another_chunks_journaled_job()
+    {
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-journal-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await using var emulator = await StartAsync(new FaultOptions());
+            using var client = Support.Client(emulator);
+            var queries = Enumerable.Range(0, 10).Select(i => GoogleSearchPlugin.Query($"coffee {i}")).ToList();
+            string[] texts = queries.Select(q => q.ToString()).ToArray();
+            // Chunk 1's job exists and is journaled. Chunk 0 was journaled as sent but never reached the server, so
+            // its reconcile finds exactly one job with the same plugin and task count: chunk 1's, which is not its own.
+            var chunk1 = await client.CreateJobAsync(new CreateJobRequest { Plugin = new PluginRequest(PluginKeys.GoogleSearch, queries[5..]) }, Support.Timeout());
+            DateTimeOffset at = DateTimeOffset.UtcNow;
+            string taskIds = string.Join(",", chunk1.TaskIds.Select(t => $"\"{t}\""));
+            await File.WriteAllLinesAsync(journal,
+            [
+                """{"t":"run","n":5}""",
+                $$"""{"t":"submit","c":0,"x":0,"n":5,"at":"{{at:O}}","h":"{{ScrapeDo.Lean.Internal.Runner.RunJournal.HashTargets(texts[..5])}}"}""",
+                $$"""{"t":"submit","c":1,"x":5,"n":5,"at":"{{at:O}}","h":"{{ScrapeDo.Lean.Internal.Runner.RunJournal.HashTargets(texts[5..])}}"}""",
+                $$"""{"t":"created","c":1,"job":"{{chunk1.JobId}}","tasks":[{{taskIds}}]}""",
+            ]);
+            RunOptions options = Options(chunk: 5, jobs: 1, reconcileWindow: TimeSpan.FromSeconds(1));
+            var runner = new ScrapeDoRunner(client, new RunOptions
+            {
+                MaxTargetsPerJob = options.MaxTargetsPerJob, MaxJobsInFlight = options.MaxJobsInFlight, FirstPollDelay = options.FirstPollDelay,
+                MinPollInterval = options.MinPollInterval, MaxPollInterval = options.MaxPollInterval, ReconcileWindow = options.ReconcileWindow,
+                JournalPath = journal, Resume = true,
+            });
+
+            var outcomes = await RunBoundedAsync(ct => runner.RunPluginAsync(PluginKeys.GoogleSearch, queries, null, ct), 20);
+
+            AssertExactlyOnce(outcomes, 10);
+            Assert.All(outcomes, o => Assert.Contains($"coffee {o.InputIndex}", o.Details!.GetContentText()));
+            Assert.All(outcomes, o => Assert.Equal(o.InputIndex >= 5, o.JobId == chunk1.JobId));
+            Assert.Equal(2, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
     public async Task Finding4_a_task_missing_from_every_snapshot_does_not_stall_the_run()
     {
         await using var emulator = await StartAsync(new FaultOptions { SnapshotOmitTaskShare = 1 });
