@@ -270,6 +270,37 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Finding9_a_second_run_on_a_journal_in_use_fails_fast_and_the_first_goes_on()
+    {
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-journal-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await using var emulator = await StartAsync(new FaultOptions(), TimeSpan.FromSeconds(2));
+            using var client = Support.Client(emulator);
+            RunOptions Journaled() => new()
+            {
+                MaxJobsInFlight = 1, FirstPollDelay = TimeSpan.FromMilliseconds(20), MinPollInterval = TimeSpan.FromMilliseconds(20),
+                MaxPollInterval = TimeSpan.FromMilliseconds(200), JournalPath = journal, Resume = true,
+            };
+            Task<List<TaskOutcome>> first = RunBoundedAsync(ct => new ScrapeDoRunner(client, Journaled()).RunAsync(Support.Urls(5), cancellationToken: ct), 15);
+            await EmulatorWebhookAndFaultTests.WaitUntil(() => emulator.Counters.Jobs == 1, Support.Timeout(10));
+
+            var clock = Stopwatch.StartNew();
+            Exception second = await Assert.ThrowsAnyAsync<Exception>(() => RunBoundedAsync(ct => new ScrapeDoRunner(client, Journaled()).RunAsync(Support.Urls(5), cancellationToken: ct), 10));
+
+            Assert.IsNotAssignableFrom<OperationCanceledException>(second);
+            Assert.Contains("journal", second.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"the second run failed only after {clock.Elapsed}");
+            AssertExactlyOnce(await first, 5);
+            Assert.Equal(1, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
     public async Task Finding11_results_are_matched_to_targets_by_url_not_by_position()
     {
         await using var emulator = await StartAsync(new FaultOptions { ShuffledTaskIdsShare = 1 });
