@@ -48,14 +48,15 @@ internal sealed class ForeignClient(Engine engine, FaultOptions options, TimePro
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (JsonElement p in parameters)
+            for (int i = 0; i < parameters.Count; i++)
             {
                 json.WriteStartObject();
-                foreach (JsonProperty property in p.EnumerateObject())
+                foreach (JsonProperty property in parameters[i].EnumerateObject())
                 {
                     if (property.Value.ValueKind == JsonValueKind.String)
                     {
-                        json.WriteString(property.Name, property.Value.GetString() + "-foreign");
+                        // Replaced, not suffixed: no value of ours is contained in a value of the twin.
+                        json.WriteString(property.Name, $"foreign-{i}");
                     }
                     else
                     {
