@@ -38,7 +38,7 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
         string path = request.Path.Value ?? "/";
         if (path == "/_emulator/stats" && HttpMethods.IsGet(request.Method))
         {
-            await _send.WriteAsync(context, 200, w => WriteStats(w.Json), Fault.None).ConfigureAwait(false);
+            await _send.WriteAsync(context, 200, w => _counters.WriteJson(w.Json, _engine.MaxFetchesOfAnyTask), Fault.None).ConfigureAwait(false);
             return;
         }
 
@@ -152,7 +152,8 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
             return;
         }
 
-        JobState? job = _engine.Create(account, parsed, out error);
+        bool twin = false;
+        JobState? job = _engine.Create(account, parsed, out error, shape: j => twin = _faults.ShapeNewJob(j));
         if (job is null)
         {
             document.Dispose();
@@ -161,7 +162,7 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
         }
 
         (CreateFault createFault, int errorStatus) = _faults.NextCreate();
-        if (_faults.ShapeNewJob(job))
+        if (twin)
         {
             _foreign.CreateTwinLater(job);
         }
@@ -366,35 +367,6 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
 
             return ++account.RateWindowCount > limit;
         }
-    }
-
-    private void WriteStats(Utf8JsonWriter w)
-    {
-        EmulatorCounters c = _counters;
-        w.WriteStartObject();
-        w.WriteNumber("Creates", c.Creates);
-        w.WriteNumber("JobPolls", c.JobPolls);
-        w.WriteNumber("TaskFetches", c.TaskFetches);
-        w.WriteNumber("Lists", c.Lists);
-        w.WriteNumber("Cancels", c.Cancels);
-        w.WriteNumber("AccountRequests", c.AccountRequests);
-        w.WriteNumber("Unauthorized", c.Unauthorized);
-        w.WriteNumber("Rejected", c.Rejected);
-        w.WriteNumber("Jobs", c.Jobs);
-        w.WriteNumber("Tasks", c.Tasks);
-        w.WriteNumber("CompletedTasks", c.CompletedTasks);
-        w.WriteNumber("Injected429", c.Injected429);
-        w.WriteNumber("Injected5xx", c.Injected5xx);
-        w.WriteNumber("InjectedDrops", c.InjectedDropCount);
-        w.WriteNumber("InjectedTruncations", c.InjectedTruncationCount);
-        w.WriteNumber("InjectedSlow", c.InjectedSlowCount);
-        w.WriteNumber("MaxConcurrentRequests", c.MaxConcurrentRequests);
-        w.WriteNumber("MaxConcurrentTasks", c.MaxConcurrentTasks);
-        w.WriteNumber("MaxFetchesOfAnyTask", _engine.MaxFetchesOfAnyTask);
-        w.WriteNumber("WebhookAttempts", c.WebhookAttemptCount);
-        w.WriteNumber("WebhookDelivered", c.WebhookDeliveredCount);
-        w.WriteNumber("WebhookFailed", c.WebhookFailedCount);
-        w.WriteEndObject();
     }
 
     private static bool TryTime(string text, out DateTimeOffset? value)

@@ -47,8 +47,9 @@ internal sealed class Engine
     public int MaxFetchesOfAnyTask => _jobs.Values.SelectMany(j => j.Tasks).Select(t => t.Fetches).DefaultIfEmpty(0).Max();
 
     /// <summary>Creates a job; the caller answers the create before calling <see cref="Enqueue"/>. A
-    /// <paramref name="foreign"/> job is another client's and is counted apart from the API's creates.</summary>
-    public JobState? Create(AccountState account, JobRequest request, out string? error, bool foreign = false)
+    /// <paramref name="foreign"/> job is another client's and is counted apart from the API's creates;
+    /// <paramref name="shape"/> sees the job before anyone else can (to inject its faults).</summary>
+    public JobState? Create(AccountState account, JobRequest request, out string? error, bool foreign = false, Action<JobState>? shape = null)
     {
         long cost = (long)request.TaskCount * request.CostPerTask;
         lock (account.Lock)
@@ -72,6 +73,7 @@ internal sealed class Engine
         }
 
         job.Tasks = tasks;
+        shape?.Invoke(job);
         _jobs[job.JobId] = job;
         lock (account.Lock)
         {

@@ -47,13 +47,7 @@ internal sealed class ResponseWriter
         _json.WriteStartObject();
         _json.WriteString("JobID"u8, job.JobId);
         _json.WriteString("Message"u8, "Job created successfully");
-        _json.WriteStartArray("TaskIDs"u8);
-        foreach (TaskState t in job.TasksInIdOrder)
-        {
-            _json.WriteStringValue(t.TaskId);
-        }
-
-        _json.WriteEndArray();
+        TaskIds(job);
         _json.WriteEndObject();
     }
 
@@ -62,13 +56,7 @@ internal sealed class ResponseWriter
     {
         _json.WriteStartObject();
         _json.WriteString("JobID"u8, job.JobId);
-        _json.WriteStartArray("TaskIDs"u8);
-        foreach (TaskState t in job.TasksInIdOrder)
-        {
-            _json.WriteStringValue(t.TaskId);
-        }
-
-        _json.WriteEndArray();
+        TaskIds(job);
         _json.WriteString("Status"u8, job.Status(rule));
         Time("StartTime"u8, job.Created);
         if (job.EndTime is { } end)
@@ -206,6 +194,28 @@ internal sealed class ResponseWriter
         _json.WriteNumber("FreeConcurrency"u8, free);
         _json.WriteNumber("TotalConcurrency"u8, total);
         _json.WriteEndObject();
+    }
+
+    /// <summary>The job's task ids, in the targets' order unless a fault shuffled them.</summary>
+    private void TaskIds(JobState job)
+    {
+        _json.WriteStartArray("TaskIDs"u8);
+        if (job.TaskIdOrder is { } order)
+        {
+            foreach (int i in order)
+            {
+                _json.WriteStringValue(job.Tasks[i].TaskId);
+            }
+        }
+        else
+        {
+            foreach (TaskState t in job.Tasks)
+            {
+                _json.WriteStringValue(t.TaskId);
+            }
+        }
+
+        _json.WriteEndArray();
     }
 
     private void Time(ReadOnlySpan<byte> name, DateTimeOffset value)

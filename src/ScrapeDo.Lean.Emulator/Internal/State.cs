@@ -108,9 +108,6 @@ internal sealed class JobState
     public string? UnknownStatus { get; set; }
     public int[]? TaskIdOrder { get; set; }
 
-    /// <summary>The task ids in the order the server lists them (the targets' order unless shuffled).</summary>
-    public IEnumerable<TaskState> TasksInIdOrder => TaskIdOrder is { } order ? order.Select(i => Tasks[i]) : Tasks;
-
     // Maintained under the account lock.
     public int Started;
     public int Running;
