@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace ScrapeDo.Lean.Emulator;
 
 /// <summary>What the emulator has seen, for tests and benchmarks. Read at any time; values only grow (except in-flight).</summary>
@@ -26,6 +28,12 @@ public sealed class EmulatorCounters
     internal long WebhookAttempts;
     internal long WebhookDelivered;
     internal long WebhookFailed;
+    internal long ForeignJobsCreated;
+    internal long InjectedCommitThenErrors;
+    internal long InjectedCommitThenSlows;
+    internal long InjectedNotFound;
+    internal long InjectedGone;
+    internal long InjectedNonJsons;
 
     /// <summary>API requests of every kind, answered or faulted.</summary>
     public long TotalRequests => CreateRequests + GetJobRequests + GetTaskRequests + ListRequests + CancelRequests + MeRequests;
@@ -92,6 +100,60 @@ public sealed class EmulatorCounters
 
     /// <summary>Tasks whose webhook delivery failed for good.</summary>
     public long WebhookFailedCount => Interlocked.Read(ref WebhookFailed);
+
+    /// <summary>Look-alike jobs created by the emulated foreign client (not counted in <see cref="Jobs"/>).</summary>
+    public long ForeignJobs => Interlocked.Read(ref ForeignJobsCreated);
+
+    /// <summary>Creates that created their job and then answered an error.</summary>
+    public long CommitThenErrorCount => Interlocked.Read(ref InjectedCommitThenErrors);
+
+    /// <summary>Creates that created their job and then answered late.</summary>
+    public long CommitThenSlowCount => Interlocked.Read(ref InjectedCommitThenSlows);
+
+    /// <summary>Reads of a just-created job or task answered 404.</summary>
+    public long NotFoundAfterCreateCount => Interlocked.Read(ref InjectedNotFound);
+
+    /// <summary>Reads of a job answered 410 by <see cref="FaultOptions.JobGoneAfter"/>.</summary>
+    public long JobGoneCount => Interlocked.Read(ref InjectedGone);
+
+    /// <summary>GETs answered 200 with a body that is not JSON.</summary>
+    public long NonJsonCount => Interlocked.Read(ref InjectedNonJsons);
+
+    /// <summary>Writes the counters for <c>GET /_emulator/stats</c>.</summary>
+    internal void WriteJson(Utf8JsonWriter w, int maxFetchesOfAnyTask)
+    {
+        EmulatorCounters c = this;
+        w.WriteStartObject();
+        w.WriteNumber("Creates", c.Creates);
+        w.WriteNumber("JobPolls", c.JobPolls);
+        w.WriteNumber("TaskFetches", c.TaskFetches);
+        w.WriteNumber("Lists", c.Lists);
+        w.WriteNumber("Cancels", c.Cancels);
+        w.WriteNumber("AccountRequests", c.AccountRequests);
+        w.WriteNumber("Unauthorized", c.Unauthorized);
+        w.WriteNumber("Rejected", c.Rejected);
+        w.WriteNumber("Jobs", c.Jobs);
+        w.WriteNumber("Tasks", c.Tasks);
+        w.WriteNumber("CompletedTasks", c.CompletedTasks);
+        w.WriteNumber("Injected429", c.Injected429);
+        w.WriteNumber("Injected5xx", c.Injected5xx);
+        w.WriteNumber("InjectedDrops", c.InjectedDropCount);
+        w.WriteNumber("InjectedTruncations", c.InjectedTruncationCount);
+        w.WriteNumber("InjectedSlow", c.InjectedSlowCount);
+        w.WriteNumber("MaxConcurrentRequests", c.MaxConcurrentRequests);
+        w.WriteNumber("MaxConcurrentTasks", c.MaxConcurrentTasks);
+        w.WriteNumber("MaxFetchesOfAnyTask", maxFetchesOfAnyTask);
+        w.WriteNumber("WebhookAttempts", c.WebhookAttemptCount);
+        w.WriteNumber("WebhookDelivered", c.WebhookDeliveredCount);
+        w.WriteNumber("WebhookFailed", c.WebhookFailedCount);
+        w.WriteNumber("ForeignJobs", c.ForeignJobs);
+        w.WriteNumber("CommitThenErrors", c.CommitThenErrorCount);
+        w.WriteNumber("CommitThenSlows", c.CommitThenSlowCount);
+        w.WriteNumber("NotFoundAfterCreate", c.NotFoundAfterCreateCount);
+        w.WriteNumber("JobGone", c.JobGoneCount);
+        w.WriteNumber("NonJson", c.NonJsonCount);
+        w.WriteEndObject();
+    }
 
     internal static void RaiseMax(ref long max, long value)
     {

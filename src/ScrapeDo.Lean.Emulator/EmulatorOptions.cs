@@ -141,9 +141,10 @@ public enum JobStatusRule
 /// Failures injected into API responses, each a share (0–1) of requests drawn from a seeded generator.
 /// 429 and 5xx answers are decided before a request is processed, so a create answered that way created no job.
 /// Dropped connections and truncated bodies happen after processing: a create that fails that way did create
-/// its job, which is exactly the ambiguity a client must reconcile.
+/// its job, which is exactly the ambiguity a client must reconcile. The faults of a server that is late, slow or
+/// inconsistent (commit then fail, list lag, ...) are in FaultOptions.Server.cs.
 /// </summary>
-public sealed class FaultOptions
+public sealed partial class FaultOptions
 {
     /// <summary>Share answered 429 with <c>Retry-After</c>.</summary>
     public double RateLimitShare { get; init; }
@@ -173,7 +174,10 @@ public sealed class FaultOptions
     public int? Seed { get; init; }
 
     /// <summary>True when any fault is on.</summary>
-    public bool Any => RateLimitShare + ServerErrorShare + DropShare + TruncateShare + SlowShare > 0 || RequestsPerSecondPerToken > 0;
+    public bool Any => AnyPerRequest || AnyServerFault;
+
+    // The faults drawn for every request, before it is processed.
+    internal bool AnyPerRequest => RateLimitShare + ServerErrorShare + DropShare + TruncateShare + SlowShare > 0 || RequestsPerSecondPerToken > 0;
 
     internal void Validate()
     {
@@ -189,6 +193,7 @@ public sealed class FaultOptions
 
         ArgumentOutOfRangeException.ThrowIfNegative(RequestsPerSecondPerToken);
         ArgumentOutOfRangeException.ThrowIfNegative(RetryAfterSeconds);
+        ValidateServerFaults();
     }
 }
 

@@ -7,9 +7,10 @@ namespace ScrapeDo.Lean;
 /// <remarks>
 /// GET and DELETE are retried on transport errors, attempt timeouts and HTTP 408, 429, 500, 502, 503 and 504.
 /// <c>POST /api/v1/jobs</c> is retried only where the server provably did not create the job: the connection
-/// was refused, or the API itself answered 408, 429, 500 or 503. A 502/504 (a gateway speaking for an upstream
-/// that may have acted), a dropped connection or a timeout leave it unknown whether a billed job exists, so the
-/// create fails with <see cref="ScrapeDoException.CreateOutcomeUnknown"/> set and is never replayed blindly.
+/// was refused, or the API itself answered 408, 429 or 503. A 500 (which can follow a committed job), a 502/504
+/// (a gateway speaking for an upstream that may have acted), a dropped connection or a timeout leave it unknown
+/// whether a billed job exists, so the create fails with <see cref="ScrapeDoException.CreateOutcomeUnknown"/> set
+/// and is never replayed blindly.
 /// </remarks>
 public sealed class ScrapeDoRetryOptions
 {

@@ -180,7 +180,6 @@ public class ErrorAndRetryTests
 
     [Theory]
     [InlineData(HttpStatusCode.TooManyRequests)]
-    [InlineData(HttpStatusCode.InternalServerError)]
     [InlineData(HttpStatusCode.ServiceUnavailable)]
     public async Task Create_is_retried_when_the_api_answered_that_it_did_not_create(HttpStatusCode status)
     {
@@ -206,7 +205,7 @@ public class ErrorAndRetryTests
         Assert.Equal("j", created.JobId);
     }
 
-    public static TheoryData<string> AmbiguousCreateFailures => new() { "dropped", "504", "502", "truncated200" };
+    public static TheoryData<string> AmbiguousCreateFailures => new() { "dropped", "500", "504", "502", "truncated200" };
 
     [Theory]
     [MemberData(nameof(AmbiguousCreateFailures))]
@@ -216,6 +215,7 @@ public class ErrorAndRetryTests
         var create = mock.When(HttpMethod.Post, CreateUrl).Respond(_ => failure switch
         {
             "dropped" => throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely."),
+            "500" => Error(HttpStatusCode.InternalServerError),
             "504" => Error(HttpStatusCode.GatewayTimeout),
             "502" => Error(HttpStatusCode.BadGateway),
             _ => new HttpResponseMessage(HttpStatusCode.OK) { Content = TestSupport.Json("""{"JobID":"j","TaskI""") },
@@ -226,6 +226,30 @@ public class ErrorAndRetryTests
 
         Assert.True(ex.CreateOutcomeUnknown);
         Assert.Equal(1, mock.GetMatchCount(create));
+    }
+
+    [Fact]
+    public async Task A_500_leaves_a_create_unknown_but_a_get_is_still_retried()
+    {
+        // A 500 can follow a committed job (issue 10, finding 2): the create is not replayed, the idempotent GET is.
+        var mock = new MockHttpMessageHandler();
+        var create = mock.When(HttpMethod.Post, CreateUrl).Respond(_ => Error(HttpStatusCode.InternalServerError));
+        int gets = 0;
+        var get = mock.When(JobUrl).Respond(_ => Interlocked.Increment(ref gets) == 1
+            ? Error(HttpStatusCode.InternalServerError)
+            : new HttpResponseMessage(HttpStatusCode.OK) { Content = TestSupport.Json(JobJson) });
+        using var client = TestSupport.Client(mock, retry: new ScrapeDoRetryOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero });
+        var ct = TestSupport.Timeout();
+
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.CreateJobAsync(new CreateJobRequest { Targets = ["https://a.example/"] }, ct));
+        JobDetails job = await client.GetJobAsync("j1", ct);
+
+        Assert.True(ex.CreateOutcomeUnknown);
+        Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
+        Assert.Equal(1, ex.Attempts);
+        Assert.Equal(1, mock.GetMatchCount(create));
+        Assert.Equal("j1", job.JobId);
+        Assert.Equal(2, mock.GetMatchCount(get));
     }
 
     [Fact]

@@ -37,13 +37,19 @@ internal sealed class Engine
     public JobState? FindJob(AccountState account, string jobId) =>
         _jobs.TryGetValue(jobId, out JobState? job) && ReferenceEquals(job.Account, account) ? job : null;
 
+    public bool IsForeign(string jobId) => _jobs.TryGetValue(jobId, out JobState? job) && job.Foreign;
+
     public int TaskFetchCount(string jobId, string taskId) =>
         _jobs.TryGetValue(jobId, out JobState? job) && job.TasksById.TryGetValue(taskId, out TaskState? t) ? t.Fetches : 0;
 
     public IReadOnlyCollection<JobState> AllJobs => (IReadOnlyCollection<JobState>)_jobs.Values;
 
-    /// <summary>Creates a job; the caller answers the create before calling <see cref="Enqueue"/>.</summary>
-    public JobState? Create(AccountState account, JobRequest request, out string? error)
+    public int MaxFetchesOfAnyTask => _jobs.Values.SelectMany(j => j.Tasks).Select(t => t.Fetches).DefaultIfEmpty(0).Max();
+
+    /// <summary>Creates a job; the caller answers the create before calling <see cref="Enqueue"/>. A
+    /// <paramref name="foreign"/> job is another client's and is counted apart from the API's creates;
+    /// <paramref name="shape"/> sees the job before anyone else can (to inject its faults).</summary>
+    public JobState? Create(AccountState account, JobRequest request, out string? error, bool foreign = false, Action<JobState>? shape = null)
     {
         long cost = (long)request.TaskCount * request.CostPerTask;
         lock (account.Lock)
@@ -56,7 +62,7 @@ internal sealed class Engine
         }
 
         DateTimeOffset now = Now;
-        var job = new JobState(account, Guid.NewGuid().ToString(), now, now + _options.Retention, request);
+        var job = new JobState(account, Guid.NewGuid().ToString(), now, now + _options.Retention, request) { Foreign = foreign };
         var tasks = new TaskState[request.TaskCount];
         for (int i = 0; i < tasks.Length; i++)
         {
@@ -67,13 +73,14 @@ internal sealed class Engine
         }
 
         job.Tasks = tasks;
+        shape?.Invoke(job);
         _jobs[job.JobId] = job;
         lock (account.Lock)
         {
             account.Jobs.Add(job);
         }
 
-        Interlocked.Increment(ref Counters.JobsCreated);
+        Interlocked.Increment(ref foreign ? ref Counters.ForeignJobsCreated : ref Counters.JobsCreated);
         Interlocked.Add(ref Counters.TasksCreated, tasks.Length);
         error = null;
         return job;

@@ -47,27 +47,16 @@ internal sealed class ResponseWriter
         _json.WriteStartObject();
         _json.WriteString("JobID"u8, job.JobId);
         _json.WriteString("Message"u8, "Job created successfully");
-        _json.WriteStartArray("TaskIDs"u8);
-        foreach (TaskState t in job.Tasks)
-        {
-            _json.WriteStringValue(t.TaskId);
-        }
-
-        _json.WriteEndArray();
+        TaskIds(job);
         _json.WriteEndObject();
     }
 
-    public void Job(JobState job, JobStatusRule rule, bool canceledResponse = false)
+    // snapshotFaults: a get-job answer, where an omitted task or an unknown status is injected.
+    public void Job(JobState job, JobStatusRule rule, bool canceledResponse = false, bool snapshotFaults = false)
     {
         _json.WriteStartObject();
         _json.WriteString("JobID"u8, job.JobId);
-        _json.WriteStartArray("TaskIDs"u8);
-        foreach (TaskState t in job.Tasks)
-        {
-            _json.WriteStringValue(t.TaskId);
-        }
-
-        _json.WriteEndArray();
+        TaskIds(job);
         _json.WriteString("Status"u8, job.Status(rule));
         Time("StartTime"u8, job.Created);
         if (job.EndTime is { } end)
@@ -81,10 +70,15 @@ internal sealed class ResponseWriter
         _json.WriteStartArray("Tasks"u8);
         foreach (TaskState t in job.Tasks)
         {
+            if (snapshotFaults && t.Index == job.OmittedTask)
+            {
+                continue;
+            }
+
             _json.WriteStartObject();
             _json.WriteString("TaskID"u8, t.TaskId);
             _json.WriteString("URL"u8, t.Url);
-            _json.WriteString("Status"u8, TaskPhaseNames.Wire(t.Phase));
+            _json.WriteString("Status"u8, snapshotFaults && t.Index == job.UnknownStatusTask ? job.UnknownStatus! : TaskPhaseNames.Wire(t.Phase));
             _json.WriteEndObject();
         }
 
@@ -200,6 +194,28 @@ internal sealed class ResponseWriter
         _json.WriteNumber("FreeConcurrency"u8, free);
         _json.WriteNumber("TotalConcurrency"u8, total);
         _json.WriteEndObject();
+    }
+
+    /// <summary>The job's task ids, in the targets' order unless a fault shuffled them.</summary>
+    private void TaskIds(JobState job)
+    {
+        _json.WriteStartArray("TaskIDs"u8);
+        if (job.TaskIdOrder is { } order)
+        {
+            foreach (int i in order)
+            {
+                _json.WriteStringValue(job.Tasks[i].TaskId);
+            }
+        }
+        else
+        {
+            foreach (TaskState t in job.Tasks)
+            {
+                _json.WriteStringValue(t.TaskId);
+            }
+        }
+
+        _json.WriteEndArray();
     }
 
     private void Time(ReadOnlySpan<byte> name, DateTimeOffset value)

@@ -101,6 +101,13 @@ internal sealed class JobState
     public bool Canceled { get; set; }
     public DateTimeOffset? EndTime { get; set; }
 
+    // Injected by FaultInjector.ShapeNewJob: created by another client, and how this job's snapshots misbehave.
+    public bool Foreign { get; init; }
+    public int OmittedTask { get; set; } = -1;
+    public int UnknownStatusTask { get; set; } = -1;
+    public string? UnknownStatus { get; set; }
+    public int[]? TaskIdOrder { get; set; }
+
     // Maintained under the account lock.
     public int Started;
     public int Running;

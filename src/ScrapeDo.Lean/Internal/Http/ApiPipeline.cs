@@ -194,9 +194,10 @@ internal sealed class ApiPipeline : IDisposable
 
     internal static bool IsRetryableStatus(HttpStatusCode status, bool isCreate) => (int)status switch
     {
-        408 or 429 or 500 or 503 => true,
-        // A gateway error speaks for an upstream that may already have created the job.
-        502 or 504 => !isCreate,
+        408 or 429 or 503 => true,
+        // A 500 can come after the job was committed, and a gateway error speaks for an upstream that may already
+        // have created it: neither proves the server did nothing, so a create is never replayed on them.
+        500 or 502 or 504 => !isCreate,
         _ => false,
     };
 
@@ -347,7 +348,7 @@ internal sealed class ApiPipeline : IDisposable
             string message = $"{Describe(call)} failed with HTTP {(int)status} {status}: {detail}{(code is int c ? $" (Code {c})" : string.Empty)} after {attempt} attempt(s).";
             return new ScrapeDoApiException(message, call.Operation, status, code, errorText, retryAfter, excerpt, call.JobId, call.TaskId, attempt)
             {
-                CreateOutcomeUnknown = call.IsCreate && (int)status is 502 or 504,
+                CreateOutcomeUnknown = call.IsCreate && (int)status is 500 or 502 or 504,
             };
         }
         finally

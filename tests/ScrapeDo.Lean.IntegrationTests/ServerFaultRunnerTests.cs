@@ -1,0 +1,339 @@
+using System.Diagnostics;
+using ScrapeDo.Lean.Emulator;
+using Xunit.Abstractions;
+
+namespace ScrapeDo.Lean.IntegrationTests;
+
+/// <summary>
+/// Issue 10's findings about the runner, each reproduced against the real emulator over loopback with the fault
+/// that triggers it. Every test here failed on the runner of c503391 (see docs/reliability.md for how); they use
+/// <see cref="RunOptions.ReconcileWindow"/>, <see cref="RunOptions.JobDeadline"/> and <see cref="RunOptions.NotFoundGrace"/>
+/// so that windows stay short and the suite fast.
+/// </summary>
+public class ServerFaultRunnerTests(ITestOutputHelper output)
+{
+    private static RunOptions Options(int chunk = 1000, int jobs = 4, TimeSpan? reconcileWindow = null, TimeSpan? jobDeadline = null) => new()
+    {
+        MaxTargetsPerJob = chunk,
+        MaxJobsInFlight = jobs,
+        FirstPollDelay = TimeSpan.FromMilliseconds(20),
+        MinPollInterval = TimeSpan.FromMilliseconds(20),
+        MaxPollInterval = TimeSpan.FromMilliseconds(200),
+        ReconcileWindow = reconcileWindow ?? TimeSpan.FromSeconds(1.5),
+        JobDeadline = jobDeadline ?? TimeSpan.FromSeconds(30),
+        NotFoundGrace = TimeSpan.FromSeconds(3),
+    };
+
+    private static Task<ScrapeDoEmulator> StartAsync(FaultOptions faults, TimeSpan? taskLatency = null, string plan = "pro") =>
+        ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Seed = 7,
+            Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, plan)],
+            TaskLatencyMin = taskLatency ?? TimeSpan.Zero,
+            TaskLatencyMax = taskLatency ?? TimeSpan.Zero,
+            Faults = faults,
+        });
+
+    /// <summary>Runs to the end, or fails the test (instead of hanging) when the run outlives <paramref name="seconds"/>.</summary>
+    private static async Task<List<TaskOutcome>> RunBoundedAsync(Func<CancellationToken, IAsyncEnumerable<TaskOutcome>> run, int seconds)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var list = new List<TaskOutcome>();
+        try
+        {
+            await foreach (TaskOutcome o in run(bound.Token))
+            {
+                list.Add(o);
+            }
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            Assert.Fail($"The run did not end within {seconds} s ({list.Count} outcomes so far).");
+        }
+
+        return list;
+    }
+
+    private static void AssertExactlyOnce(IReadOnlyCollection<TaskOutcome> outcomes, int inputs)
+    {
+        Assert.Equal(inputs, outcomes.Count);
+        Assert.Equal(Enumerable.Range(0, inputs).Select(i => (long)i), outcomes.Select(o => o.InputIndex).Order());
+    }
+
+    private static void AssertAllSucceededWithTheirOwnTarget(IEnumerable<TaskOutcome> outcomes)
+    {
+        Assert.All(outcomes, o =>
+        {
+            Assert.True(o.Kind == OutcomeKind.Success, $"{o}: {o.Reason}");
+            Assert.Equal(o.Target, o.Details!.Url);
+        });
+    }
+
+    [Fact]
+    public async Task Finding1_a_create_that_commits_but_lists_late_is_adopted_not_resubmitted()
+    {
+        // The answer comes after the client's 1 s timeout, and the job lists only 2 s after it was created: "not
+        // listed yet" is not "not created".
+        await using var emulator = await StartAsync(new FaultOptions
+        {
+            CommitThenSlowShare = 1,
+            CommitThenSlowDelay = TimeSpan.FromSeconds(1.5),
+            ListLag = TimeSpan.FromSeconds(2),
+        });
+        using var client = Support.Client(emulator, attemptTimeout: TimeSpan.FromSeconds(1));
+        var runner = new ScrapeDoRunner(client, Options(reconcileWindow: TimeSpan.FromSeconds(3.5)));
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(10), cancellationToken: ct), 20);
+
+        AssertExactlyOnce(outcomes, 10);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+        Assert.Equal(1, emulator.Counters.Jobs);
+    }
+
+    [Fact]
+    public async Task Finding3_a_plugin_reconcile_never_adopts_a_foreign_job_with_the_same_task_count()
+    {
+        // Every create commits then answers 502; 20 ms later another client on the token creates a job with the
+        // same plugin and task count (other params). Only the task URLs tell the two apart.
+        await using var emulator = await StartAsync(new FaultOptions { CommitThenErrorShare = 1, CommitThenErrorStatuses = [502], ForeignTwinShare = 1 });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options(chunk: 5, reconcileWindow: TimeSpan.FromSeconds(1)));
+        var queries = Enumerable.Range(0, 5).Select(i => GoogleSearchPlugin.Query($"coffee {i}")).ToList();
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunPluginAsync(PluginKeys.GoogleSearch, queries, null, ct), 20);
+
+        AssertExactlyOnce(outcomes, 5);
+        Assert.All(outcomes, o => Assert.False(emulator.IsForeignJob(o.JobId!), $"{o} was taken from a foreign job"));
+        Assert.All(outcomes, o => Assert.Contains($"coffee {o.InputIndex}", o.Details!.GetContentText()));
+        Assert.Equal(1, emulator.Counters.Jobs);
+        Assert.Equal(1, emulator.Counters.ForeignJobs);
+    }
+
+    [Fact]
+    public async Task Finding3_a_plugin_reconcile_on_resume_never_adopts_another_chunks_journaled_job()
+    {
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-journal-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await using var emulator = await StartAsync(new FaultOptions());
+            using var client = Support.Client(emulator);
+            var queries = Enumerable.Range(0, 10).Select(i => GoogleSearchPlugin.Query($"coffee {i}")).ToList();
+            string[] texts = queries.Select(q => q.ToString()).ToArray();
+            // Chunk 1's job exists and is journaled. Chunk 0 was journaled as sent but never reached the server, so
+            // its reconcile finds exactly one job with the same plugin and task count: chunk 1's, which is not its own.
+            var chunk1 = await client.CreateJobAsync(new CreateJobRequest { Plugin = new PluginRequest(PluginKeys.GoogleSearch, queries[5..]) }, Support.Timeout());
+            DateTimeOffset at = DateTimeOffset.UtcNow;
+            string taskIds = string.Join(",", chunk1.TaskIds.Select(t => $"\"{t}\""));
+            await File.WriteAllLinesAsync(journal,
+            [
+                """{"t":"run","n":5}""",
+                $$"""{"t":"submit","c":0,"x":0,"n":5,"at":"{{at:O}}","h":"{{ScrapeDo.Lean.Internal.Runner.RunJournal.HashTargets(texts[..5])}}"}""",
+                $$"""{"t":"submit","c":1,"x":5,"n":5,"at":"{{at:O}}","h":"{{ScrapeDo.Lean.Internal.Runner.RunJournal.HashTargets(texts[5..])}}"}""",
+                $$"""{"t":"created","c":1,"job":"{{chunk1.JobId}}","tasks":[{{taskIds}}]}""",
+            ]);
+            RunOptions options = Options(chunk: 5, jobs: 1, reconcileWindow: TimeSpan.FromSeconds(1));
+            var runner = new ScrapeDoRunner(client, new RunOptions
+            {
+                MaxTargetsPerJob = options.MaxTargetsPerJob, MaxJobsInFlight = options.MaxJobsInFlight, FirstPollDelay = options.FirstPollDelay,
+                MinPollInterval = options.MinPollInterval, MaxPollInterval = options.MaxPollInterval, ReconcileWindow = options.ReconcileWindow,
+                JournalPath = journal, Resume = true,
+            });
+
+            var outcomes = await RunBoundedAsync(ct => runner.RunPluginAsync(PluginKeys.GoogleSearch, queries, null, ct), 20);
+
+            AssertExactlyOnce(outcomes, 10);
+            Assert.All(outcomes, o => Assert.Contains($"coffee {o.InputIndex}", o.Details!.GetContentText()));
+            Assert.All(outcomes, o => Assert.Equal(o.InputIndex >= 5, o.JobId == chunk1.JobId));
+            Assert.Equal(2, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
+    public async Task Finding4_a_task_missing_from_every_snapshot_does_not_stall_the_run()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { SnapshotOmitTaskShare = 1 });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options());
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 5);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+    }
+
+    [Fact]
+    public async Task Finding4_a_task_with_an_unknown_status_in_every_snapshot_does_not_stall_the_run()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { SnapshotUnknownStatusShare = 1, SnapshotUnknownStatus = "suspended" });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options());
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 5);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+    }
+
+    [Fact]
+    public async Task Finding4_a_job_that_never_finishes_ends_at_the_job_deadline_and_is_canceled_on_the_server()
+    {
+        await using var emulator = await StartAsync(new FaultOptions());
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options(jobDeadline: TimeSpan.FromSeconds(1.5)));
+        string[] targets = Support.Urls(3, "https://slow.example/p").Select(u => u + "?emulate-latency=600000").ToArray();
+        var clock = Stopwatch.StartNew();
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(targets, cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 3);
+        Assert.All(outcomes, o => Assert.NotEqual(OutcomeKind.Success, o.Kind));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        var page = await client.ListJobsAsync(null, Support.Timeout());
+        Assert.Equal(ScrapeDoStatus.Canceled, Assert.Single(page.Jobs).Status);
+    }
+
+    [Fact]
+    public async Task Finding5_an_html_200_to_one_poll_does_not_abort_the_run()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { NonJsonShare = 1, NonJsonOn = EmulatorGets.GetJob, NonJsonLimit = 1 }, TimeSpan.FromMilliseconds(100));
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options(chunk: 5, jobs: 3));
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(15), cancellationToken: ct), 20);
+
+        AssertExactlyOnce(outcomes, 15);
+        Assert.Equal(1, emulator.Counters.NonJsonCount);
+        // A bad answer may cost its own chunk at most; the other chunks are untouched.
+        var hurt = outcomes.Where(o => o.Kind != OutcomeKind.Success).ToList();
+        Assert.True(hurt.Select(o => o.JobId).Distinct().Count() <= 1, string.Join("; ", hurt.Select(o => $"{o}: {o.Reason}")));
+        Assert.True(outcomes.Count(o => o.Kind == OutcomeKind.Success) >= 10);
+        Assert.Equal(3, emulator.Counters.Jobs);
+    }
+
+    [Fact]
+    public async Task Finding5_a_410_on_get_job_becomes_expired_outcomes_not_an_aborted_run()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { JobGoneAfter = TimeSpan.FromMilliseconds(300) }, TimeSpan.FromSeconds(1.5));
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options());
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 5);
+        Assert.All(outcomes, o => Assert.Equal(OutcomeKind.Expired, o.Kind));
+    }
+
+    [Fact]
+    public async Task Finding6_a_404_right_after_the_create_is_waited_out()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { NotFoundAfterCreate = TimeSpan.FromMilliseconds(800) });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options());
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 5);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+        Assert.True(emulator.Counters.NotFoundAfterCreateCount > 0, "the fault fired");
+        Assert.Equal(1, emulator.Counters.Jobs);
+    }
+
+    [Fact]
+    public async Task Finding7_cancelling_while_a_create_is_in_flight_still_cancels_the_job_it_made()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { CommitThenSlowShare = 1, CommitThenSlowDelay = TimeSpan.FromSeconds(1) }, TimeSpan.FromSeconds(30));
+        using var client = Support.Client(emulator, attemptTimeout: TimeSpan.FromSeconds(10));
+        var runner = new ScrapeDoRunner(client, Options());
+        using var cts = new CancellationTokenSource();
+        var ct = Support.Timeout(20);
+
+        Task<List<TaskOutcome>> run = RunBoundedAsync(_ => runner.RunAsync(Support.Urls(5), cancellationToken: cts.Token), 20);
+        await EmulatorWebhookAndFaultTests.WaitUntil(() => emulator.Counters.Jobs == 1, ct);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+
+        // The job was made by a create whose answer was still on its way: it must not be left running and billing.
+        var deadline = Stopwatch.StartNew();
+        ScrapeDoStatus status;
+        do
+        {
+            await Task.Delay(100, ct);
+            status = Assert.Single((await client.ListJobsAsync(null, ct)).Jobs).Status;
+        }
+        while (status != ScrapeDoStatus.Canceled && deadline.Elapsed < TimeSpan.FromSeconds(5));
+
+        Assert.Equal(ScrapeDoStatus.Canceled, status);
+    }
+
+    [Fact]
+    public async Task Finding9_a_second_run_on_a_journal_in_use_fails_fast_and_the_first_goes_on()
+    {
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-journal-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await using var emulator = await StartAsync(new FaultOptions(), TimeSpan.FromSeconds(2));
+            using var client = Support.Client(emulator);
+            RunOptions Journaled() => new()
+            {
+                MaxJobsInFlight = 1, FirstPollDelay = TimeSpan.FromMilliseconds(20), MinPollInterval = TimeSpan.FromMilliseconds(20),
+                MaxPollInterval = TimeSpan.FromMilliseconds(200), JournalPath = journal, Resume = true,
+            };
+            Task<List<TaskOutcome>> first = RunBoundedAsync(ct => new ScrapeDoRunner(client, Journaled()).RunAsync(Support.Urls(5), cancellationToken: ct), 15);
+            await EmulatorWebhookAndFaultTests.WaitUntil(() => emulator.Counters.Jobs == 1, Support.Timeout(10));
+
+            var clock = Stopwatch.StartNew();
+            Exception second = await Assert.ThrowsAnyAsync<Exception>(() => RunBoundedAsync(ct => new ScrapeDoRunner(client, Journaled()).RunAsync(Support.Urls(5), cancellationToken: ct), 10));
+
+            Assert.IsNotAssignableFrom<OperationCanceledException>(second);
+            Assert.Contains("journal", second.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"the second run failed only after {clock.Elapsed}");
+            AssertExactlyOnce(await first, 5);
+            Assert.Equal(1, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
+    public async Task Finding11_results_are_matched_to_targets_by_url_not_by_position()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { ShuffledTaskIdsShare = 1 });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options());
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(10), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 10);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+    }
+
+    [Fact]
+    public async Task Headline_5000_targets_under_commit_then_error_list_lag_and_foreign_twins_make_exactly_5_jobs_of_our_own()
+    {
+        await using var emulator = await StartAsync(new FaultOptions
+        {
+            CommitThenErrorShare = 1,
+            ListLag = TimeSpan.FromMilliseconds(300),
+            ForeignTwinShare = 1,
+        }, plan: "advanced");
+        using var client = Support.Client(emulator, attemptTimeout: TimeSpan.FromSeconds(5));
+        var runner = new ScrapeDoRunner(client, Options(jobs: 5, reconcileWindow: TimeSpan.FromSeconds(1.5)));
+        var clock = Stopwatch.StartNew();
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5000), cancellationToken: ct), 60);
+
+        output.WriteLine($"5000 targets: {clock.Elapsed.TotalSeconds:0.0} s, {emulator.Counters.Creates} creates, {emulator.Counters.CommitThenErrorCount} commit-then-error, " +
+            $"{emulator.Counters.Jobs} own jobs, {emulator.Counters.ForeignJobs} foreign, {emulator.Counters.Lists} lists, {emulator.Counters.TotalRequests} requests");
+        AssertExactlyOnce(outcomes, 5000);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+        Assert.All(outcomes, o => Assert.False(emulator.IsForeignJob(o.JobId!), $"{o} was taken from a foreign job"));
+        Assert.Equal(5, emulator.Counters.Jobs);
+        Assert.Equal(emulator.Counters.Creates, emulator.Counters.CommitThenErrorCount);
+    }
+}
