@@ -64,7 +64,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     {
         Assert.All(outcomes, o =>
         {
-            Assert.True(o.Kind == OutcomeKind.Success, $"{o}: {o.Reason}");
+            Assert.True(o.Status == OutcomeStatus.Success, $"{o}: {o.Reason}");
             Assert.Equal(o.Target, o.Details!.Url);
         });
     }
@@ -190,7 +190,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
         var outcomes = await RunBoundedAsync(ct => runner.RunAsync(targets, cancellationToken: ct), 10);
 
         AssertExactlyOnce(outcomes, 3);
-        Assert.All(outcomes, o => Assert.NotEqual(OutcomeKind.Success, o.Kind));
+        Assert.All(outcomes, o => Assert.NotEqual(OutcomeStatus.Success, o.Status));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
         var page = await client.ListJobsAsync(null, Support.Timeout());
         Assert.Equal(ScrapeDoStatus.Canceled, Assert.Single(page.Jobs).Status);
@@ -208,9 +208,9 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
         AssertExactlyOnce(outcomes, 15);
         Assert.Equal(1, emulator.Counters.NonJsonCount);
         // A bad answer may cost its own chunk at most; the other chunks are untouched.
-        var hurt = outcomes.Where(o => o.Kind != OutcomeKind.Success).ToList();
+        var hurt = outcomes.Where(o => o.Status != OutcomeStatus.Success).ToList();
         Assert.True(hurt.Select(o => o.JobId).Distinct().Count() <= 1, string.Join("; ", hurt.Select(o => $"{o}: {o.Reason}")));
-        Assert.True(outcomes.Count(o => o.Kind == OutcomeKind.Success) >= 10);
+        Assert.True(outcomes.Count(o => o.Status == OutcomeStatus.Success) >= 10);
         Assert.Equal(3, emulator.Counters.Jobs);
     }
 
@@ -224,7 +224,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
         var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5), cancellationToken: ct), 10);
 
         AssertExactlyOnce(outcomes, 5);
-        Assert.All(outcomes, o => Assert.Equal(OutcomeKind.Expired, o.Kind));
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Expired, o.Status));
     }
 
     [Fact]

@@ -306,7 +306,7 @@ public class ServerFaultTests
         }
 
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), outcomes.Select(o => o.InputIndex).Order());
-        Assert.All(outcomes, o => Assert.True(o.Kind == OutcomeKind.Success, $"{o}: {o.Reason}"));
+        Assert.All(outcomes, o => Assert.True(o.Status == OutcomeStatus.Success, $"{o}: {o.Reason}"));
         Assert.Equal(1, emulator.Counters.Creates);
         Assert.Equal(1, emulator.Counters.Jobs);
     }

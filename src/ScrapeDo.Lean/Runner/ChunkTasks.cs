@@ -8,7 +8,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// </summary>
 internal sealed class ChunkTasks
 {
-    private readonly IReadOnlyList<string> _taskIds;
+    private IReadOnlyList<string> _taskIds;
     private readonly List<RunItem> _items;
     private readonly int[] _claimed;
     private int _remaining;
@@ -36,6 +36,21 @@ internal sealed class ChunkTasks
     public RunItem Item(int index) => _items[index];
 
     public string TaskId(int index) => _taskIds[index];
+
+    /// <summary>
+    /// Replaces which task stands for which item, once the job's own view (its tasks' URLs) shows the create's
+    /// TaskIDs were not in target order. Claims are per item, so ones already taken (delivered before a resume) stay.
+    /// Only the watcher calls this, before it hands any task on and before webhooks can reach the table.
+    /// </summary>
+    public void Realign(IReadOnlyList<string> taskIds)
+    {
+        if (taskIds.Count != _items.Count)
+        {
+            throw new ArgumentException("A realignment must keep one task per item.", nameof(taskIds));
+        }
+
+        _taskIds = taskIds;
+    }
 
     public bool IsClaimed(int index) => Volatile.Read(ref _claimed[index]) != 0;
 
