@@ -56,7 +56,8 @@ public class ResponseParsingTests
     [InlineData("error", true)]
     [InlineData("canceled", true)]
     [InlineData("cancelled", false)]
-    [InlineData("SUCCESS", false)]
+    // Issue 10: statuses compare ignoring case (kept as sent), so a server that shouts cannot make a run poll forever.
+    [InlineData("SUCCESS", true)]
     public void Status_terminal_set_is_exactly_success_error_canceled(string wire, bool terminal)
     {
         var job = Parse($$"""{"JobID":"j","Status":"{{wire}}"}""", ScrapeDoJsonContext.Default.JobDetails);

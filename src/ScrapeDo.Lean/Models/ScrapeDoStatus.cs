@@ -68,7 +68,7 @@ public readonly struct ScrapeDoStatus : IEquatable<ScrapeDoStatus>, IStringValue
     /// <summary>The wire value, or an empty string for <c>default</c>.</summary>
     public override string ToString() => _value ?? string.Empty;
 
-    /// <summary>Returns the cached instance for a known value (in any case), otherwise wraps the value.</summary>
+    /// <summary>Returns the cached instance for a known value, otherwise wraps the value as sent (it still compares equal to a known value in another casing).</summary>
     public static ScrapeDoStatus FromString(string value) => value switch
     {
             "queuing" => Queuing,
@@ -78,31 +78,19 @@ public readonly struct ScrapeDoStatus : IEquatable<ScrapeDoStatus>, IStringValue
             "success" => Success,
             "error" => Error,
             "canceled" => Canceled,
-            _ => FromOtherCasing(value),
+            _ => new ScrapeDoStatus(value),
     };
 
-    private static ScrapeDoStatus FromOtherCasing(string value)
-    {
-        foreach (ScrapeDoStatus known in (ReadOnlySpan<ScrapeDoStatus>)[Queuing, Queued, Pending, Rotating, Success, Error, Canceled])
-        {
-            if (string.Equals(value, known._value, StringComparison.OrdinalIgnoreCase))
-            {
-                return known;
-            }
-        }
-
-        return new ScrapeDoStatus(value);
-    }
 
     static bool IStringValue<ScrapeDoStatus>.TryGetKnown(ReadOnlySpan<byte> utf8, out ScrapeDoStatus value)
     {
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "queuing"u8)) { value = Queuing; return true; }
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "queued"u8)) { value = Queued; return true; }
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "pending"u8)) { value = Pending; return true; }
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "rotating"u8)) { value = Rotating; return true; }
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "success"u8)) { value = Success; return true; }
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "error"u8)) { value = Error; return true; }
-        if (System.Text.Ascii.EqualsIgnoreCase(utf8, "canceled"u8)) { value = Canceled; return true; }
+        if (utf8.SequenceEqual("queuing"u8)) { value = Queuing; return true; }
+        if (utf8.SequenceEqual("queued"u8)) { value = Queued; return true; }
+        if (utf8.SequenceEqual("pending"u8)) { value = Pending; return true; }
+        if (utf8.SequenceEqual("rotating"u8)) { value = Rotating; return true; }
+        if (utf8.SequenceEqual("success"u8)) { value = Success; return true; }
+        if (utf8.SequenceEqual("error"u8)) { value = Error; return true; }
+        if (utf8.SequenceEqual("canceled"u8)) { value = Canceled; return true; }
         value = default;
         return false;
     }
