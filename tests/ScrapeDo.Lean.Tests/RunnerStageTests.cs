@@ -56,6 +56,30 @@ public class RunnerStageTests
         Assert.Equal(0, tasks.Remaining);
     }
 
+    [Fact]
+    public void The_task_table_re_pairs_tasks_with_targets_by_the_url_each_task_reports()
+    {
+        ChunkTasks tasks = Table(3);
+        // The job listed its tasks (and TaskIDs) in another order than the targets.
+        TaskSummary[] snapshot = [Summary("t0", "queued", "https://site.example/2"), Summary("t1", "queued", "https://site.example/0"), Summary("t2", "queued", "https://site.example/1")];
+
+        Assert.True(tasks.TryAlignByUrl(snapshot));
+
+        Assert.Equal(["t1", "t2", "t0"], tasks.TaskIds);
+        Assert.Equal(2, tasks.IndexOf("t0"));
+        Assert.False(tasks.TryAlignByUrl(snapshot)); // already paired
+    }
+
+    [Fact]
+    public void The_task_table_keeps_its_pairing_when_the_snapshot_cannot_prove_another()
+    {
+        ChunkTasks tasks = Table(3);
+        Assert.False(tasks.TryAlignByUrl([Summary("t0", "queued", "https://site.example/2"), Summary("t1", "queued", "https://site.example/0")])); // a task left out
+        Assert.False(tasks.TryAlignByUrl([Summary("t0", "queued", "https://site.example/2"), Summary("x", "queued", "https://site.example/0"), Summary("t2", "queued", "https://site.example/1")])); // not this job's tasks
+        Assert.False(tasks.TryAlignByUrl([Summary("t0", "queued", "https://site.example/2"), Summary("t1", "queued", "https://other.example/"), Summary("t2", "queued", "https://site.example/1")])); // another URL
+        Assert.Equal(["t0", "t1", "t2"], tasks.TaskIds);
+    }
+
     private static readonly DateTimeOffset Sent = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
 
     private static JobDetails Job(string id, double startedSecondsAfterSend, params string?[] urls) => new()

@@ -31,11 +31,58 @@ internal sealed class ChunkTasks
     /// <summary>Tasks not yet claimed by any path.</summary>
     public int Remaining => Volatile.Read(ref _remaining);
 
-    public IReadOnlyList<string> TaskIds => _taskIds;
+    public IReadOnlyList<string> TaskIds => Volatile.Read(ref _taskIds);
 
     public RunItem Item(int index) => _items[index];
 
-    public string TaskId(int index) => _taskIds[index];
+    public string TaskId(int index) => Volatile.Read(ref _taskIds)[index];
+
+    /// <summary>The position of <paramref name="taskId"/> in the table, or -1.</summary>
+    public int IndexOf(string taskId)
+    {
+        IReadOnlyList<string> ids = Volatile.Read(ref _taskIds);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (string.Equals(ids[i], taskId, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Re-pairs the job's task ids with this chunk's targets by the URL each task reports in <paramref name="snapshot"/>,
+    /// since <c>TaskIDs[i] ↔ Targets[i]</c> is only inferred. For URL targets only, and only when the snapshot lists
+    /// exactly this job's tasks with exactly these URLs; otherwise the pairing by position stays (and a task that then
+    /// reports another URL is turned into a failed outcome by <see cref="OutcomeDelivery"/>). Call it with the first
+    /// snapshot, before any task is handed on: it changes which task each position stands for.
+    /// </summary>
+    /// <returns>True when the pairing changed.</returns>
+    public bool TryAlignByUrl(IReadOnlyList<TaskSummary> snapshot)
+    {
+        if (_items.Count == 0 || _items[0].Params is not null)
+        {
+            return false;
+        }
+
+        var targets = new string[_items.Count];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            targets[i] = _items[i].Target;
+        }
+
+        IReadOnlyList<string> current = Volatile.Read(ref _taskIds);
+        if (TargetUrls.Align(snapshot, targets) is not { } aligned || aligned.AsSpan().SequenceEqual(current.ToArray())
+            || !new HashSet<string>(aligned, StringComparer.Ordinal).SetEquals(current))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _taskIds, aligned);
+        return true;
+    }
 
     /// <summary>
     /// Replaces which task stands for which item, once the job's own view (its tasks' URLs) shows the create's

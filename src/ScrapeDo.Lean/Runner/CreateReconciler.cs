@@ -142,7 +142,7 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
                 // Nothing tells this job apart from ours (a plugin URL we cannot predict, or a listing without task URLs).
                 (lookAlikes ??= []).Add(job.JobId);
             }
-            else if (TargetUrls.Align(job, expected!) is { } ids && (best is null || Distance(job, submittedAt) < Distance(best, submittedAt)))
+            else if (TargetUrls.Align(job.Tasks, expected!) is { } ids && (best is null || Distance(job, submittedAt) < Distance(best, submittedAt)))
             {
                 (best, bestIds) = (job, ids);
             }

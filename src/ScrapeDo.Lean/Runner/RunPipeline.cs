@@ -176,6 +176,8 @@ internal sealed class RunPipeline : IAsyncDisposable
             }
 
             await _work.WhenAllAsync().ConfigureAwait(false);
+            // Chunks end quietly when the run is canceled; the consumer must still learn the run did not finish.
+            Token.ThrowIfCancellationRequested();
             _delivery.Complete();
         }
         catch (OperationCanceledException) when (Token.IsCancellationRequested)

@@ -50,12 +50,11 @@ internal static class TargetUrls
     }
 
     /// <summary>
-    /// The job's task ids in the order of <paramref name="expected"/> (one URL per target), matched by URL whatever
-    /// the order of the job's tasks; null when the job's task URLs are not exactly the expected ones.
+    /// A job's task ids in the order of <paramref name="expected"/> (one URL per target), matched by URL whatever
+    /// the order of the job's <paramref name="tasks"/>; null when their URLs are not exactly the expected ones.
     /// </summary>
-    public static string[]? Align(JobDetails job, IReadOnlyList<string> expected)
+    public static string[]? Align(IReadOnlyList<TaskSummary> tasks, IReadOnlyList<string> expected)
     {
-        IReadOnlyList<TaskSummary> tasks = job.Tasks;
         if (tasks.Count != expected.Count)
         {
             return null;
