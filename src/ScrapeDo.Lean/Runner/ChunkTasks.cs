@@ -67,13 +67,18 @@ internal sealed class ChunkTasks
             return false;
         }
 
+        IReadOnlyList<string> current = Volatile.Read(ref _taskIds);
+        if (InTargetOrder(snapshot, current))
+        {
+            return false;
+        }
+
         var targets = new string[_items.Count];
         for (int i = 0; i < targets.Length; i++)
         {
             targets[i] = _items[i].Target;
         }
 
-        IReadOnlyList<string> current = Volatile.Read(ref _taskIds);
         if (TargetUrls.Align(snapshot, targets) is not { } aligned || aligned.AsSpan().SequenceEqual(current.ToArray())
             || !new HashSet<string>(aligned, StringComparer.Ordinal).SetEquals(current))
         {
@@ -84,19 +89,24 @@ internal sealed class ChunkTasks
         return true;
     }
 
-    /// <summary>
-    /// Replaces which task stands for which item, once the job's own view (its tasks' URLs) shows the create's
-    /// TaskIDs were not in target order. Claims are per item, so ones already taken (delivered before a resume) stay.
-    /// Only the watcher calls this, before it hands any task on and before webhooks can reach the table.
-    /// </summary>
-    public void Realign(IReadOnlyList<string> taskIds)
+    /// <summary>The common case, checked without allocating: the snapshot lists the tasks in order, each at its own target's URL.</summary>
+    private bool InTargetOrder(IReadOnlyList<TaskSummary> snapshot, IReadOnlyList<string> taskIds)
     {
-        if (taskIds.Count != _items.Count)
+        if (snapshot.Count != taskIds.Count)
         {
-            throw new ArgumentException("A realignment must keep one task per item.", nameof(taskIds));
+            return false;
         }
 
-        _taskIds = taskIds;
+        for (int i = 0; i < snapshot.Count; i++)
+        {
+            TaskSummary task = snapshot[i];
+            if (!string.Equals(task.TaskId, taskIds[i], StringComparison.Ordinal) || task.Url is null || !TargetUrls.Same(_items[i].Target, task.Url))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public bool IsClaimed(int index) => Volatile.Read(ref _claimed[index]) != 0;

@@ -15,7 +15,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// stops billing.
 /// </remarks>
 internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, OutcomeDelivery delivery, TaskFetcher fetcher,
-    WebhookIntake? webhooks, OpenJobs openJobs, bool alignByUrl, CancellationToken cancellationToken)
+    WebhookIntake? webhooks, OpenJobs openJobs, CancellationToken cancellationToken)
 {
     private readonly TimeProvider _time = client.TimeProvider;
 
@@ -75,7 +75,7 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
             {
                 // The first snapshot settles which task is which target; webhooks can reach the table only after it.
                 seenSnapshot = true;
-                AlignByUrl(job, tasks);
+                tasks.TryAlignByUrl(job.Tasks);
                 webhooks?.Register(tasks);
             }
 
@@ -96,61 +96,6 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         }
 
         await Task.WhenAll(fetches).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// That <c>TaskIDs[i]</c> is the task of <c>Targets[i]</c> is only inferred (async-api.md §4.1). Where the
-    /// snapshot reports each task's URL and they are the chunk's targets in another order, the table follows the
-    /// URLs; where they cannot be matched at all, positions stay and the delivery stage refuses any task whose
-    /// reported URL is not its target's, so no result is ever labelled with the wrong target.
-    /// </summary>
-    private void AlignByUrl(JobDetails job, ChunkTasks tasks)
-    {
-        if (!alignByUrl || InTargetOrder(job.Tasks, tasks))
-        {
-            return;
-        }
-
-        var targets = new string[tasks.Count];
-        for (int i = 0; i < targets.Length; i++)
-        {
-            targets[i] = tasks.Item(i).Target;
-        }
-
-        if (TargetUrls.Align(job, targets) is { } aligned && SameTaskSet(aligned, tasks.TaskIds))
-        {
-            tasks.Realign(aligned);
-        }
-    }
-
-    private static bool InTargetOrder(IReadOnlyList<TaskSummary> snapshot, ChunkTasks tasks)
-    {
-        if (snapshot.Count != tasks.Count)
-        {
-            return true; // Nothing to align against: an incomplete snapshot keeps the positions.
-        }
-
-        for (int i = 0; i < snapshot.Count; i++)
-        {
-            TaskSummary task = snapshot[i];
-            if (task.Url is null)
-            {
-                return true;
-            }
-
-            if (!string.Equals(task.TaskId, tasks.TaskId(i), StringComparison.Ordinal) || !TargetUrls.Same(tasks.Item(i).Target, task.Url))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool SameTaskSet(string[] aligned, IReadOnlyList<string> created)
-    {
-        var ids = new HashSet<string>(created, StringComparer.Ordinal);
-        return aligned.Length == ids.Count && Array.TrueForAll(aligned, ids.Remove);
     }
 
     /// <summary>One GET of the job, classified: a snapshot, a wait-and-retry, or the end of this watch.</summary>

@@ -65,7 +65,7 @@ internal sealed class RunPipeline : IAsyncDisposable
             _webhookReader = Task.Run(() => webhooks.ReadAsync(deliveries));
         }
 
-        _watcher = new JobWatcher(_client, _options, _delivery, _fetcher, webhooks, _openJobs, alignByUrl: _pluginKey is null, Token);
+        _watcher = new JobWatcher(_client, _options, _delivery, _fetcher, webhooks, _openJobs, Token);
         _producer = Task.Run(() => ProduceAsync(items));
     }
 
