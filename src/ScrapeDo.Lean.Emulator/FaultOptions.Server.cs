@@ -65,6 +65,9 @@ public sealed partial class FaultOptions
     /// <summary>The status string of <see cref="SnapshotUnknownStatusShare"/> (default <c>suspended</c>, which no client knows).</summary>
     public string SnapshotUnknownStatus { get; init; } = "suspended";
 
+    /// <summary>Share of jobs whose snapshot writes the job's and every task's status in upper case (<c>SUCCESS</c>).</summary>
+    public double SnapshotUpperCaseShare { get; init; }
+
     /// <summary>Share of GETs (on <see cref="NonJsonOn"/>) answered 200 with an HTML body.</summary>
     public double NonJsonShare { get; init; }
 
@@ -92,7 +95,7 @@ public sealed partial class FaultOptions
 
     /// <summary>True when any fault of a late, slow or inconsistent server is on.</summary>
     internal bool AnyServerFault =>
-        CommitThenErrorShare + CommitThenSlowShare + SnapshotOmitTaskShare + SnapshotUnknownStatusShare + NonJsonShare + ForeignTwinShare + ShuffledTaskIdsShare > 0
+        CommitThenErrorShare + CommitThenSlowShare + SnapshotOmitTaskShare + SnapshotUnknownStatusShare + SnapshotUpperCaseShare + NonJsonShare + ForeignTwinShare + ShuffledTaskIdsShare > 0
         || ListLag > TimeSpan.Zero || NotFoundAfterCreate > TimeSpan.Zero || JobGoneAfter is not null;
 
     private void ValidateServerFaults()
@@ -101,6 +104,7 @@ public sealed partial class FaultOptions
         EmulatorOptions.CheckShare(CommitThenSlowShare, nameof(CommitThenSlowShare));
         EmulatorOptions.CheckShare(SnapshotOmitTaskShare, nameof(SnapshotOmitTaskShare));
         EmulatorOptions.CheckShare(SnapshotUnknownStatusShare, nameof(SnapshotUnknownStatusShare));
+        EmulatorOptions.CheckShare(SnapshotUpperCaseShare, nameof(SnapshotUpperCaseShare));
         EmulatorOptions.CheckShare(NonJsonShare, nameof(NonJsonShare));
         EmulatorOptions.CheckShare(ForeignTwinShare, nameof(ForeignTwinShare));
         EmulatorOptions.CheckShare(ShuffledTaskIdsShare, nameof(ShuffledTaskIdsShare));

@@ -179,6 +179,19 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Finding4_statuses_in_another_case_are_still_terminal()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { SnapshotUpperCaseShare = 1 });
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options());
+
+        var outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(5), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 5);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+    }
+
+    [Fact]
     public async Task Finding4_a_job_that_never_finishes_ends_at_the_job_deadline_and_is_canceled_on_the_server()
     {
         await using var emulator = await StartAsync(new FaultOptions());

@@ -193,6 +193,21 @@ public class ServerFaultTests
     }
 
     [Fact]
+    public async Task A_snapshot_can_write_statuses_in_upper_case()
+    {
+        await using var emulator = await StartAsync(new FaultOptions { SnapshotUpperCaseShare = 1 });
+        using var client = Support.Client(emulator);
+        var ct = Support.Timeout();
+        var created = await client.CreateJobAsync(Urls(3), ct);
+        await EmulatorWebhookAndFaultTests.WaitUntil(() => emulator.Counters.CompletedTasks == 3, ct);
+
+        JobDetails job = await client.GetJobAsync(created.JobId, ct);
+        Assert.Equal("SUCCESS", job.Status.Value);
+        Assert.All(job.Tasks, t => Assert.Equal("SUCCESS", t.Status.Value));
+        Assert.Equal(ScrapeDoStatus.Success, (await client.GetTaskAsync(created.JobId, created.TaskIds[0], ct)).Status);
+    }
+
+    [Fact]
     public async Task A_200_with_an_html_body_hits_only_the_configured_gets_up_to_the_limit()
     {
         await using var emulator = await StartAsync(new FaultOptions { NonJsonShare = 1, NonJsonOn = EmulatorGets.GetJob, NonJsonLimit = 2 });

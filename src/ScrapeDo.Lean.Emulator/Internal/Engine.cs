@@ -42,8 +42,6 @@ internal sealed class Engine
     public int TaskFetchCount(string jobId, string taskId) =>
         _jobs.TryGetValue(jobId, out JobState? job) && job.TasksById.TryGetValue(taskId, out TaskState? t) ? t.Fetches : 0;
 
-    public IReadOnlyCollection<JobState> AllJobs => (IReadOnlyCollection<JobState>)_jobs.Values;
-
     public int MaxFetchesOfAnyTask => _jobs.Values.SelectMany(j => j.Tasks).Select(t => t.Fetches).DefaultIfEmpty(0).Max();
 
     /// <summary>Creates a job; the caller answers the create before calling <see cref="Enqueue"/>. A

@@ -109,6 +109,7 @@ internal sealed class FaultInjector(FaultOptions options, int seed)
                 job.UnknownStatus = options.SnapshotUnknownStatus;
             }
 
+            job.UpperCaseStatuses = Draw(options.SnapshotUpperCaseShare);
             if (count > 1 && Draw(options.ShuffledTaskIdsShare))
             {
                 int[] order = Enumerable.Range(0, count).ToArray();

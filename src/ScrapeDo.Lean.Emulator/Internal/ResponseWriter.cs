@@ -57,7 +57,8 @@ internal sealed class ResponseWriter
         _json.WriteStartObject();
         _json.WriteString("JobID"u8, job.JobId);
         TaskIds(job);
-        _json.WriteString("Status"u8, job.Status(rule));
+        bool upper = snapshotFaults && job.UpperCaseStatuses;
+        _json.WriteString("Status"u8, upper ? job.Status(rule).ToUpperInvariant() : job.Status(rule));
         Time("StartTime"u8, job.Created);
         if (job.EndTime is { } end)
         {
@@ -78,7 +79,8 @@ internal sealed class ResponseWriter
             _json.WriteStartObject();
             _json.WriteString("TaskID"u8, t.TaskId);
             _json.WriteString("URL"u8, t.Url);
-            _json.WriteString("Status"u8, snapshotFaults && t.Index == job.UnknownStatusTask ? job.UnknownStatus! : TaskPhaseNames.Wire(t.Phase));
+            string status = snapshotFaults && t.Index == job.UnknownStatusTask ? job.UnknownStatus! : TaskPhaseNames.Wire(t.Phase);
+            _json.WriteString("Status"u8, upper ? status.ToUpperInvariant() : status);
             _json.WriteEndObject();
         }
 

@@ -106,6 +106,7 @@ internal sealed class JobState
     public int OmittedTask { get; set; } = -1;
     public int UnknownStatusTask { get; set; } = -1;
     public string? UnknownStatus { get; set; }
+    public bool UpperCaseStatuses { get; set; }
     public int[]? TaskIdOrder { get; set; }
 
     // Maintained under the account lock.
