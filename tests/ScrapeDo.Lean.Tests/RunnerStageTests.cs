@@ -1,3 +1,4 @@
+using RichardSzalay.MockHttp;
 using System.Text.Json;
 using ScrapeDo.Lean.Internal.Runner;
 
@@ -183,6 +184,50 @@ public class RunnerStageTests
         Assert.Null(outcomes[0].Details);
         Assert.Contains("https://site.example/7", outcomes[0].Reason);
         Assert.Equal(OutcomeStatus.Success, outcomes[1].Status);
+    }
+
+    /// <summary>Runs one reconcile against a scripted listing on fake time; returns the decision and when each listing was read.</summary>
+    private static async Task<(ReconcileDecision Decision, List<TimeSpan> Looks)> ReconcileOnFakeTimeAsync(Func<int, string> listingForLook)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Sent);
+        var looks = new List<TimeSpan>();
+        var mock = new RichardSzalay.MockHttp.MockHttpMessageHandler();
+        mock.When(TestSupport.Base + "api/v1/jobs").Respond(_ =>
+        {
+            looks.Add(time.GetUtcNow() - Sent);
+            return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(listingForLook(looks.Count), System.Text.Encoding.UTF8, "application/json") };
+        });
+        using var client = TestSupport.Client(mock, time);
+        var options = new RunOptions { ReconcileWindow = TimeSpan.FromSeconds(10) };
+        var reconciler = new CreateReconciler(client, options, pluginKey: null, TestSupport.Timeout());
+        List<RunItem> items = Items(1);
+        var chunk = new TargetChunk(0, items, [items[0].Target], "");
+
+        ReconcileDecision decision = await TestSupport.DriveAsync(time, reconciler.ReconcileAsync(chunk, Sent), TimeSpan.FromMilliseconds(100));
+        return (decision, looks);
+    }
+
+    private const string EmptyListing = """{"Jobs":[],"TotalCount":0,"PageSize":100,"PageNumber":1,"TotalPages":0}""";
+
+    [Fact]
+    public async Task Reconcile_looks_at_growing_intervals_and_calls_a_create_absent_only_after_the_window()
+    {
+        (ReconcileDecision decision, List<TimeSpan> looks) = await ReconcileOnFakeTimeAsync(_ => EmptyListing);
+
+        Assert.Equal(ReconcileVerdict.Absent, decision.Verdict);
+        Assert.Equal([0.5, 1.5, 3.5, 7.5, 10.0], looks.Select(t => Math.Round(t.TotalSeconds, 1)));
+    }
+
+    [Fact]
+    public async Task Reconcile_adopts_a_job_that_lists_late_at_the_first_look_that_shows_it()
+    {
+        string job = $$"""{"Jobs":[{"JobID":"late","TaskIDs":["a"],"Status":"queued","StartTime":"{{Sent.AddSeconds(2.5):O}}","Tasks":[{"TaskID":"a","URL":"https://site.example/0","Status":"queued"}]}],"TotalCount":1,"PageSize":100,"PageNumber":1,"TotalPages":1}""";
+        (ReconcileDecision decision, List<TimeSpan> looks) = await ReconcileOnFakeTimeAsync(look => look >= 3 ? job : EmptyListing);
+
+        Assert.Equal(ReconcileVerdict.Adopt, decision.Verdict);
+        Assert.Equal("late", decision.JobId);
+        Assert.Equal(["a"], decision.TaskIds);
+        Assert.Equal(3, looks.Count);
     }
 
     [Fact]

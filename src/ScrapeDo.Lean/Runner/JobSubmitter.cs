@@ -137,7 +137,18 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
     /// <summary>Reconciles a create whose answer was lost; null when the window proved no job was made.</summary>
     private async Task<JobAssignment?> SettleAsync(TargetChunk chunk, JournalChunk entry)
     {
-        ReconcileDecision decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt).ConfigureAwait(false);
+        ReconcileDecision decision;
+        try
+        {
+            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt).ConfigureAwait(false);
+        }
+        catch (ScrapeDoException ex) when (ex is not ScrapeDoApiException { IsUnauthorized: true })
+        {
+            // The listing kept failing for GiveUpAfter: the job may or may not exist, so neither adopt nor resend.
+            // This chunk fails (not the run), and nothing is journaled, so a resume looks again.
+            return JobAssignment.Failed($"Whether the job was created could not be confirmed; the job listing kept failing: {ex.Message}");
+        }
+
         return decision.Verdict switch
         {
             ReconcileVerdict.Adopt => await RecordCreatedAsync(entry, decision.JobId!, decision.TaskIds!).ConfigureAwait(false),
