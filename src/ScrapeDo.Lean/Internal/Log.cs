@@ -5,7 +5,7 @@ namespace ScrapeDo.Lean.Internal;
 /// <summary>
 /// Every log line of the library, source-generated so a disabled level costs one <c>IsEnabled</c> check and no
 /// allocation. Event ids are stable (dashboards and alerts key on them): 1000–1099 the HTTP client, 1100–1199 the
-/// runner, 1200–1299 webhooks. Nothing here is logged per successful call at Information or above, and no message
+/// runner, 1200–1299 webhooks (logged by the ASP.NET Core endpoint). Nothing here is logged per successful call at Information or above, and no message
 /// carries the token (exception messages are scrubbed by the pipeline before they get here).
 /// </summary>
 internal static partial class Log
@@ -55,10 +55,4 @@ internal static partial class Log
     [LoggerMessage(EventId = 1106, EventName = "RunCompleted", Level = LogLevel.Debug,
         Message = "Run completed: {Delivered} outcome(s), {Failed} failed, {HttpRequests} HTTP request(s)")]
     public static partial void RunCompleted(ILogger logger, long delivered, long failed, long httpRequests);
-
-    // ---- Webhooks (core receiver; the ASP.NET Core endpoint logs through its own copy with the same id) ----
-
-    [LoggerMessage(EventId = 1201, EventName = "WebhookRefused", Level = LogLevel.Warning,
-        Message = "Refused a webhook delivery: {Verdict} ({Problem})")]
-    public static partial void WebhookRefused(ILogger logger, WebhookVerdict verdict, string problem);
 }
