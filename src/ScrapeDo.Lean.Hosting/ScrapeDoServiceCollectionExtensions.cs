@@ -65,6 +65,9 @@ public static class ScrapeDoServiceCollectionExtensions
         services.TryAddSingleton(sp => new ScrapeDoRunner(sp.GetRequiredService<ScrapeDoClient>(), sp.GetService<RunOptions>()));
 
         return services.AddHttpClient(HttpClientName)
+            // The factory's default handlers log every request at Information; the client logs only what needs
+            // attention (retries, 429s, ambiguous creates). AddDefaultLogger() on the returned builder restores them.
+            .RemoveAllLoggers()
             // The client enforces its own per-attempt timeout; the factory's 100 s default would cut long reads.
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(sp.GetRequiredService<IOptions<ScrapeDoClientOptions>>().Value.MaxConnectionsPerServer))
