@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +20,7 @@ internal sealed partial class ScrapeWorker(
     HealthCheckService health,
     IConfiguration configuration,
     IHostApplicationLifetime lifetime,
+    IServer server,
     ILogger<ScrapeWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,8 +32,21 @@ internal sealed partial class ScrapeWorker(
         bool stopWhenDone = configuration.GetValue("Worker:StopWhenDone", false);
         _ = Task.Run(() => FeedAsync(file, stopWhenDone, stoppingToken), stoppingToken);
 
-        // The webhook URL must be reachable by Scrape.do (here: the emulator on loopback); empty means polling only.
+        // The webhook URL must be reachable by Scrape.do; empty means polling only, "self" this app's own address (for
+        // the emulator on loopback), known once the server listens.
         string? webhookUrl = configuration["Worker:WebhookUrl"];
+        if (webhookUrl == "self")
+        {
+            var started = new TaskCompletionSource();
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+
+            string address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            webhookUrl = address.TrimEnd('/') + "/scrapedo/webhook";
+        }
+
         var template = string.IsNullOrEmpty(webhookUrl)
             ? new CreateJobRequest()
             : new CreateJobRequest { WebhookUrl = webhookUrl, WebhookHeaders = receiver.WebhookHeaders };
