@@ -52,7 +52,7 @@ public sealed class AddScrapeDoTests
         ScrapeDoClient client = provider.GetRequiredService<ScrapeDoClient>();
         Assert.Same(client, provider.GetRequiredService<ScrapeDoClient>());
         Assert.NotNull(provider.GetRequiredService<ScrapeDoRunner>());
-        AccountInfo account = await client.GetAccountAsync();
+        AccountInfo account = await client.GetAccountAsync(TestTimeout.Token());
         Assert.True(account.TotalConcurrency > 0);
         Assert.Equal(1, emulator.Counters.AccountRequests);
     }
@@ -70,8 +70,8 @@ public sealed class AddScrapeDoTests
         }).AddHttpMessageHandler(() => counter);
         await using ServiceProvider provider = services.BuildServiceProvider();
 
-        await provider.GetRequiredService<ScrapeDoClient>().GetAccountAsync();
-        await provider.GetRequiredService<ScrapeDoClient>().GetAccountAsync();
+        await provider.GetRequiredService<ScrapeDoClient>().GetAccountAsync(TestTimeout.Token());
+        await provider.GetRequiredService<ScrapeDoClient>().GetAccountAsync(TestTimeout.Token());
 
         Assert.Equal(2, counter.Count);
         Assert.Equal(2, emulator.Counters.AccountRequests);
@@ -101,7 +101,7 @@ public sealed class AddScrapeDoTests
         builder.Services.AddScrapeDo(Section(new() { ["ScrapeDo:Token"] = token, ["ScrapeDo:BaseAddress"] = baseAddress }));
         using IHost host = builder.Build();
 
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestTimeout.Token()));
 
         Assert.Contains(expected, ex.Message);
         Assert.DoesNotContain("secret-token-value", ex.Message);
@@ -162,7 +162,7 @@ public sealed class AddScrapeDoTests
         var runner = provider.GetRequiredService<ScrapeDoRunner>();
 
         int count = 0;
-        await foreach (TaskOutcome outcome in runner.RunAsync(["https://site.example/1", "https://site.example/2", "https://site.example/3"]))
+        await foreach (TaskOutcome outcome in runner.RunAsync(["https://site.example/1", "https://site.example/2", "https://site.example/3"], cancellationToken: TestTimeout.Token()))
         {
             Assert.Equal(OutcomeKind.Success, outcome.Kind);
             count++;
@@ -187,7 +187,7 @@ public sealed class AddScrapeDoTests
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() =>
-            provider.GetRequiredService<ScrapeDoClient>().CreateJobAsync(new CreateJobRequest { Targets = ["https://site.example/x"] }));
+            provider.GetRequiredService<ScrapeDoClient>().CreateJobAsync(new CreateJobRequest { Targets = ["https://site.example/x"] }, TestTimeout.Token()));
 
         Assert.True(ex.CreateOutcomeUnknown);
         CapturingLoggerProvider.LogEntry entry = Assert.Single(capture.Entries, e => e.EventId.Id == 1003);

@@ -42,8 +42,9 @@ public sealed class ScraperTests(ScrapeDoEmulatorFixture fixture) : IClassFixtur
         long creates = fixture.Emulator.Counters.Creates;
         long fetches = fixture.Emulator.Counters.TaskFetches;
 
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var outcomes = new List<TaskOutcome>();
-        await foreach (TaskOutcome outcome in runner.RunAsync(["https://shop.example/a", "https://shop.example/b"]))
+        await foreach (TaskOutcome outcome in runner.RunAsync(["https://shop.example/a", "https://shop.example/b"], cancellationToken: timeout.Token))
         {
             outcomes.Add(outcome);
         }
@@ -60,8 +61,9 @@ public sealed class ScraperTests(ScrapeDoEmulatorFixture fixture) : IClassFixtur
         await using ServiceProvider services = fixture.BuildServices();
         var runner = services.GetRequiredService<ScrapeDoRunner>();
 
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var outcomes = new List<TaskOutcome>();
-        await foreach (TaskOutcome outcome in runner.RunAsync(["https://shop.example/broken?emulate=error"]))
+        await foreach (TaskOutcome outcome in runner.RunAsync(["https://shop.example/broken?emulate=error"], cancellationToken: timeout.Token))
         {
             outcomes.Add(outcome);
         }

@@ -2,13 +2,14 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
 using ScrapeDo.Lean.Emulator;
 
 namespace ScrapeDo.Lean.Hosting.Tests;
 
 public sealed class HealthCheckTests
 {
-    private static ServiceProvider Services(Uri baseAddress, string token, Action<ScrapeDoHealthCheckOptions>? configure = null)
+    private static ServiceProvider Services(Uri baseAddress, string token, Action<ScrapeDoHealthCheckOptions>? configure = null, TimeProvider? clock = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -16,7 +17,8 @@ public sealed class HealthCheckTests
         {
             o.Token = token;
             o.BaseAddress = baseAddress;
-            o.AttemptTimeout = TimeSpan.FromSeconds(5);
+            o.AttemptTimeout = clock is null ? TimeSpan.FromSeconds(5) : Timeout.InfiniteTimeSpan;
+            o.TimeProvider = clock ?? TimeProvider.System;
             o.Retry = new ScrapeDoRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(10) };
         });
         services.AddHealthChecks().AddScrapeDo(configure: configure);
@@ -25,7 +27,7 @@ public sealed class HealthCheckTests
 
     private static async Task<HealthReportEntry> CheckAsync(ServiceProvider provider)
     {
-        HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(TestTimeout.Token());
         return report.Entries["scrapedo"];
     }
 
@@ -90,22 +92,26 @@ public sealed class HealthCheckTests
         await using ScrapeDoEmulator emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
         {
             Accounts = [new EmulatorAccount("t", ConcurrencyOverride: 1)],
-            TaskLatencyMin = TimeSpan.FromSeconds(30),
-            TaskLatencyMax = TimeSpan.FromSeconds(30),
+            TaskLatencyMin = TimeSpan.FromSeconds(60),
+            TaskLatencyMax = TimeSpan.FromSeconds(60),
         });
-        await using ServiceProvider provider = Services(emulator.BaseAddress, "t", o => o.NoFreeSlotTolerance = TimeSpan.FromMilliseconds(300));
+        // The check's clock is the client's: a fake one moves "5 minutes full" forward without waiting.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using ServiceProvider provider = Services(emulator.BaseAddress, "t", clock: clock);
         var client = provider.GetRequiredService<ScrapeDoClient>();
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
 
         // One long task takes the only slot.
-        await client.CreateJobAsync(new CreateJobRequest { Targets = ["https://site.example/slow"] });
-        Assert.Equal(0, (await client.GetAccountAsync()).FreeConcurrency);
+        await client.CreateJobAsync(new CreateJobRequest { Targets = ["https://site.example/slow"] }, TestTimeout.Token());
+        Assert.Equal(0, (await client.GetAccountAsync(TestTimeout.Token())).FreeConcurrency);
 
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
-        await Task.Delay(400);
+        clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
+        clock.Advance(TimeSpan.FromMinutes(1));
         HealthReportEntry entry = await CheckAsync(provider);
 
         Assert.Equal(HealthStatus.Degraded, entry.Status);
-        Assert.Contains("No async slot has been free", entry.Description);
+        Assert.Contains("No async slot has been free for 300 s", entry.Description);
     }
 }

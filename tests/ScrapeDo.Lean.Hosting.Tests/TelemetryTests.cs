@@ -36,7 +36,7 @@ public sealed class TelemetryTests
         using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = EmulatorOptions.DefaultToken, BaseAddress = emulator.BaseAddress });
         int outcomes = 0;
         // Other tests run in parallel and publish too: assert lower bounds only.
-        await foreach (TaskOutcome outcome in new ScrapeDoRunner(client).RunAsync(["https://site.example/t1", "https://site.example/t2"]))
+        await foreach (TaskOutcome outcome in new ScrapeDoRunner(client).RunAsync(["https://site.example/t1", "https://site.example/t2"], cancellationToken: TestTimeout.Token()))
         {
             outcomes++;
         }

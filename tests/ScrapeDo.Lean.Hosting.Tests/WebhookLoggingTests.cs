@@ -22,13 +22,13 @@ public sealed class WebhookLoggingTests
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         await using WebApplication app = builder.Build();
         app.MapScrapeDoWebhook("/hook", receiver);
-        await app.StartAsync();
+        await app.StartAsync(TestTimeout.Token());
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         using var forged = new HttpRequestMessage(HttpMethod.Post, address + "/hook") { Content = new StringContent("{}") };
         forged.Headers.Add(ScrapeDoWebhookReceiver.DefaultSecretHeader, "not-" + secret);
-        using HttpResponseMessage response = await http.SendAsync(forged);
+        using HttpResponseMessage response = await http.SendAsync(forged, TestTimeout.Token());
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         CapturingLoggerProvider.LogEntry entry = Assert.Single(capture.Entries, e => e.EventId.Id == 1201);
@@ -36,6 +36,6 @@ public sealed class WebhookLoggingTests
         Assert.Contains("Unauthorized", entry.Message);
         Assert.Contains("/hook", entry.Message);
         Assert.DoesNotContain(capture.Entries, e => e.Message.Contains(secret));
-        await app.StopAsync();
+        await app.StopAsync(TestTimeout.Token());
     }
 }
