@@ -1,10 +1,13 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ScrapeDo.Lean.AspNetCore;
 
 /// <summary>Maps a Scrape.do webhook endpoint onto an ASP.NET Core app.</summary>
+/// <remarks>Refused deliveries are logged as event 1201 <c>WebhookRefused</c> (Warning), never with the secret.</remarks>
 public static class ScrapeDoWebhookEndpoints
 {
     /// <summary>
@@ -28,6 +31,21 @@ public static class ScrapeDoWebhookEndpoints
                 context.Request.Body,
                 context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = receipt.StatusCode;
+            if (receipt.Verdict != WebhookVerdict.Accepted && context.RequestServices.GetService<ILoggerFactory>() is { } loggers)
+            {
+                // Only refusals are logged: an accepted delivery is the normal path.
+                WebhookLog.Refused(loggers.CreateLogger(WebhookLog.Category), receipt.Verdict, receipt.Problem ?? "no detail", pattern);
+            }
         });
     }
+}
+
+/// <summary>Log events of the webhook endpoint; the id continues ScrapeDo.Lean's numbering (1200–1299: webhooks).</summary>
+internal static partial class WebhookLog
+{
+    public const string Category = "ScrapeDo.Lean.AspNetCore.Webhook";
+
+    [LoggerMessage(EventId = 1201, EventName = "WebhookRefused", Level = LogLevel.Warning,
+        Message = "Refused a Scrape.do webhook delivery at {Route}: {Verdict} ({Problem})")]
+    public static partial void Refused(ILogger logger, WebhookVerdict verdict, string problem, string route);
 }

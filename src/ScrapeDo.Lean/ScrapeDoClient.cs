@@ -37,6 +37,7 @@ public sealed class ScrapeDoClient : IDisposable
         _meUri = new Uri(_apiPrefix + "me");
         BaseAddress = new Uri(_apiPrefix[..^"api/v1/".Length]);
         TimeProvider = options.TimeProvider;
+        LoggerFactory = options.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         _pipeline = new ApiPipeline(options, random);
     }
 
@@ -45,6 +46,9 @@ public sealed class ScrapeDoClient : IDisposable
 
     /// <summary>The clock the client uses for timeouts and delays.</summary>
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>The logger factory from the options (a null factory when none was given); the runner logs through it too.</summary>
+    internal Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; }
 
     /// <summary>HTTP attempts sent so far by this client, retries included.</summary>
     public long RequestsSent => _pipeline.AttemptsSent;

@@ -3,8 +3,8 @@ using System.Net;
 namespace ScrapeDo.Lean;
 
 /// <summary>
-/// Settings for a <see cref="ScrapeDoClient"/>. Frozen once the client is built: the client copies what it
-/// needs at construction, so changing nothing here later can affect a running client.
+/// Settings for a <see cref="ScrapeDoClient"/>. The client reads them once, at construction; settable (not init-only)
+/// so that <c>services.AddScrapeDo(o =&gt; ...)</c> and configuration binding can fill them.
 /// </summary>
 /// <remarks><see cref="ToString"/> never includes the token.</remarks>
 public sealed class ScrapeDoClientOptions
@@ -13,62 +13,73 @@ public sealed class ScrapeDoClientOptions
     public static readonly Uri DefaultBaseAddress = new("https://q.scrape.do/");
 
     /// <summary>The API token sent as the <c>X-Token</c> header on every request. Required.</summary>
-    public string? Token { get; init; }
+    public string? Token { get; set; }
 
     /// <summary>
     /// Base address of the API (default <c>https://q.scrape.do</c>). Plain <c>http://</c> is accepted only for
     /// loopback hosts, so a token is never sent in clear text over a network.
     /// </summary>
-    public Uri BaseAddress { get; init; } = DefaultBaseAddress;
+    public Uri BaseAddress { get; set; } = DefaultBaseAddress;
 
     /// <summary>
     /// Time allowed for one attempt, from sending the request to reading the last byte of the response body.
     /// Default 30 seconds. Exceeding it raises <see cref="ScrapeDoTimeoutException"/> (after retries, where allowed).
     /// </summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Retry behaviour for failed attempts.</summary>
-    public ScrapeDoRetryOptions Retry { get; init; } = new();
+    public ScrapeDoRetryOptions Retry { get; set; } = new();
 
     /// <summary>
     /// Maximum TCP connections the built-in handler opens to the API host (default 256). Ignored when
     /// <see cref="HttpClient"/> or <see cref="HttpMessageHandler"/> is supplied.
     /// </summary>
-    public int MaxConnectionsPerServer { get; init; } = 256;
+    public int MaxConnectionsPerServer { get; set; } = 256;
 
     /// <summary>
     /// Largest response body, in bytes after decompression, the client will read (default 256 MiB).
     /// A larger body fails with <see cref="ScrapeDoApiException"/> instead of exhausting memory.
     /// </summary>
-    public long MaxResponseBytes { get; init; } = 256L * 1024 * 1024;
+    public long MaxResponseBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Clock used for timeouts and retry delays. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
     /// An existing <see cref="System.Net.Http.HttpClient"/> to send requests with (for <c>IHttpClientFactory</c>
     /// users). The client does not dispose it. Its <c>BaseAddress</c> and default headers are not used; set its
     /// <c>Timeout</c> to infinite, since <see cref="AttemptTimeout"/> is enforced here.
     /// </summary>
-    public HttpClient? HttpClient { get; init; }
+    public HttpClient? HttpClient { get; set; }
 
     /// <summary>
     /// A handler to send requests through (tests, custom transports). The client does not dispose it.
     /// Ignored when <see cref="HttpClient"/> is set.
     /// </summary>
-    public HttpMessageHandler? HttpMessageHandler { get; init; }
+    public HttpMessageHandler? HttpMessageHandler { get; set; }
 
     /// <summary>HTTP version requested from the API (default HTTP/1.1, which fans out best over many connections).</summary>
-    public Version HttpVersion { get; init; } = System.Net.HttpVersion.Version11;
+    public Version HttpVersion { get; set; } = System.Net.HttpVersion.Version11;
 
     /// <summary>How <see cref="HttpVersion"/> is negotiated (default: that version or lower).</summary>
-    public HttpVersionPolicy HttpVersionPolicy { get; init; } = HttpVersionPolicy.RequestVersionOrLower;
+    public HttpVersionPolicy HttpVersionPolicy { get; set; } = HttpVersionPolicy.RequestVersionOrLower;
+
+    /// <summary>
+    /// Where the client logs retries, rate limiting and ambiguous creates (null: nowhere). Nothing is logged per
+    /// successful call at Information or above, and a disabled level costs no allocation. The token is never logged.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Returns a description without the token.</summary>
     public override string ToString() =>
         $"ScrapeDoClientOptions {{ BaseAddress = {BaseAddress}, Token = {(string.IsNullOrEmpty(Token) ? "(none)" : "(set)")}, AttemptTimeout = {AttemptTimeout}, MaxConnectionsPerServer = {MaxConnectionsPerServer} }}";
 
-    internal void Validate()
+    /// <summary>
+    /// Checks every setting, as the <see cref="ScrapeDoClient"/> constructor does (also used for start-up validation
+    /// in a host).
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it and never contains the token.</exception>
+    public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Token))
         {

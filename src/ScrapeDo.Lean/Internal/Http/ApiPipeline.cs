@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using ScrapeDo.Lean.Internal.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.ObjectPool;
 
 namespace ScrapeDo.Lean.Internal.Http;
@@ -41,6 +43,7 @@ internal sealed class ApiPipeline : IDisposable
     private readonly HttpVersionPolicy _versionPolicy;
     private readonly Func<double> _random;
     private readonly ObjectPool<CancellationTokenSource>? _attemptSources;
+    private readonly ILogger _logger;
     private int _disposed;
 
     public ApiPipeline(ScrapeDoClientOptions options, Func<double>? random = null)
@@ -54,6 +57,7 @@ internal sealed class ApiPipeline : IDisposable
         _version = options.HttpVersion;
         _versionPolicy = options.HttpVersionPolicy;
         _random = random ?? Random.Shared.NextDouble;
+        _logger = options.LoggerFactory?.CreateLogger(Log.ClientCategory) ?? NullLogger.Instance;
         if (_attemptTimeout != Timeout.InfiniteTimeSpan)
         {
             // Per-attempt scratch state: a timeout source (with its timer) is reset and reused instead of allocated per call.
@@ -127,6 +131,7 @@ internal sealed class ApiPipeline : IDisposable
                     if (response.StatusCode == HttpStatusCode.TooManyRequests)
                     {
                         Telemetry.RateLimited.Add(1);
+                        Log.RateLimited(_logger, call.Operation, attempt, retryAfter is { } hint ? (long)hint.TotalMilliseconds : -1);
                     }
 
                     failure = await CreateStatusExceptionAsync(call, response, retryAfter, attempt, attemptCts.Token).ConfigureAwait(false);
@@ -173,8 +178,15 @@ internal sealed class ApiPipeline : IDisposable
 
             if (!retryable || attempt >= _retry.MaxAttempts || !TryGetDelay(attempt, retryAfter, out TimeSpan delay) || !_budget.TryWithdraw())
             {
+                if (failure.CreateOutcomeUnknown)
+                {
+                    Log.CreateOutcomeUnknown(_logger, attempt, failure);
+                }
+
                 throw failure;
             }
+
+            Log.RetryScheduled(_logger, call.Operation, attempt, RetryReason(failure), (long)delay.TotalMilliseconds);
 
             // The timer is registered before the count moves, so an observer of the count can advance a fake clock safely.
             Task wait = Task.Delay(delay, _time, cancellationToken);
@@ -191,6 +203,24 @@ internal sealed class ApiPipeline : IDisposable
             _http.Dispose();
         }
     }
+
+    /// <summary>Why an attempt is retried, as a constant string: a log argument that costs nothing when the level is off.</summary>
+    private static string RetryReason(ScrapeDoException failure) => failure switch
+    {
+        ScrapeDoTimeoutException => "attempt timeout",
+        ScrapeDoTransportException => "network error",
+        ScrapeDoApiException { StatusCode: var status } => (int)status switch
+        {
+            408 => "HTTP 408",
+            429 => "HTTP 429",
+            500 => "HTTP 500",
+            502 => "HTTP 502",
+            503 => "HTTP 503",
+            504 => "HTTP 504",
+            _ => "HTTP error",
+        },
+        _ => "error",
+    };
 
     internal static bool IsRetryableStatus(HttpStatusCode status, bool isCreate) => (int)status switch
     {

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ScrapeDo.Lean;
+using ScrapeDo.Lean.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the Scrape.do health check.</summary>
+public static class ScrapeDoHealthChecksBuilderExtensions
+{
+    /// <summary>
+    /// Adds a check of the Scrape.do account through the registered <see cref="ScrapeDoClient"/> (see
+    /// <c>AddScrapeDo</c>): Unhealthy (or <paramref name="failureStatus"/>) when the token is refused or the API is
+    /// unreachable; Degraded when no async slot has been free for <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/>
+    /// or credits are under <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>; Healthy otherwise.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="name">The check's name (default <c>scrapedo</c>).</param>
+    /// <param name="configure">Sets the thresholds.</param>
+    /// <param name="failureStatus">Status reported on failure (default Unhealthy).</param>
+    /// <param name="tags">Tags to filter checks by.</param>
+    /// <param name="timeout">Time allowed for the check (default: the host's).</param>
+    /// <returns>The builder.</returns>
+    public static IHealthChecksBuilder AddScrapeDo(
+        this IHealthChecksBuilder builder,
+        string name = "scrapedo",
+        Action<ScrapeDoHealthCheckOptions>? configure = null,
+        HealthStatus? failureStatus = null,
+        IEnumerable<string>? tags = null,
+        TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var options = new ScrapeDoHealthCheckOptions();
+        configure?.Invoke(options);
+        // One tracker per registration: "no free slot for N minutes" spans several checks.
+        var tracker = new NoFreeSlotTracker();
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            sp => new ScrapeDoHealthCheck(sp.GetRequiredService<ScrapeDoClient>(), options, tracker),
+            failureStatus,
+            tags,
+            timeout));
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ScrapeDo.Lean;
+using ScrapeDo.Lean.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers ScrapeDo.Lean in a service collection.</summary>
+public static class ScrapeDoServiceCollectionExtensions
+{
+    /// <summary>Name of the <see cref="IHttpClientFactory"/> client the <see cref="ScrapeDoClient"/> sends through.</summary>
+    public const string HttpClientName = "ScrapeDo.Lean";
+
+    /// <summary>
+    /// Registers a singleton <see cref="ScrapeDoClient"/> and <see cref="ScrapeDoRunner"/> configured from
+    /// <paramref name="configuration"/> (typically <c>builder.Configuration.GetSection("ScrapeDo")</c>), keys:
+    /// <c>Token</c>, <c>BaseAddress</c>, <c>AttemptTimeout</c>, <c>MaxConnectionsPerServer</c>, <c>MaxResponseBytes</c>,
+    /// <c>HttpVersion</c>, <c>Retry:MaxAttempts</c>, <c>Retry:BaseDelay</c>, <c>Retry:MaxDelay</c>,
+    /// <c>Retry:MaxRetryAfter</c>, <c>Retry:BudgetTokens</c>, <c>Retry:BudgetRefillPerSuccess</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section; bound without reflection (AOT-safe).</param>
+    /// <returns>The builder of the named HTTP client, to add handlers.</returns>
+    /// <remarks>
+    /// Options are validated when the host starts, with the messages of <see cref="ScrapeDoClientOptions.Validate"/>.
+    /// The token is read like any other secret (for example from the environment variable <c>ScrapeDo__Token</c>) and
+    /// is never logged. Register a <see cref="RunOptions"/> singleton to configure the runner.
+    /// </remarks>
+    public static IHttpClientBuilder AddScrapeDo(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ScrapeDoClientOptions>().Configure(options => ScrapeDoConfigurationSection.Apply(configuration, options));
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Registers a singleton <see cref="ScrapeDoClient"/> and <see cref="ScrapeDoRunner"/> configured in code.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options (at least <see cref="ScrapeDoClientOptions.Token"/>).</param>
+    /// <returns>The builder of the named HTTP client, to add handlers.</returns>
+    /// <remarks>
+    /// Options are validated when the host starts. Unless <see cref="ScrapeDoClientOptions.HttpClient"/> or
+    /// <see cref="ScrapeDoClientOptions.HttpMessageHandler"/> is set, requests go through the named client
+    /// <see cref="HttpClientName"/>; unless <see cref="ScrapeDoClientOptions.LoggerFactory"/> is set, the container's
+    /// <see cref="ILoggerFactory"/> is used. Register a <see cref="RunOptions"/> singleton to configure the runner.
+    /// </remarks>
+    public static IHttpClientBuilder AddScrapeDo(this IServiceCollection services, Action<ScrapeDoClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<ScrapeDoClientOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    private static IHttpClientBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<ScrapeDoClientOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ScrapeDoClientOptions>, ScrapeDoOptionsValidator>());
+        services.TryAddSingleton(CreateClient);
+        services.TryAddSingleton(sp => new ScrapeDoRunner(sp.GetRequiredService<ScrapeDoClient>(), sp.GetService<RunOptions>()));
+
+        return services.AddHttpClient(HttpClientName)
+            // The factory's default handlers log every request at Information; the client logs only what needs
+            // attention (retries, 429s, ambiguous creates). AddDefaultLogger() on the returned builder restores them.
+            .RemoveAllLoggers()
+            // The client enforces its own per-attempt timeout; the factory's 100 s default would cut long reads.
+            .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(sp.GetRequiredService<IOptions<ScrapeDoClientOptions>>().Value.MaxConnectionsPerServer))
+            // The handler recycles its own connections (PooledConnectionLifetime), so the factory need not rotate it:
+            // rotation would drop warm connections of a client that polls continuously.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+    }
+
+    private static ScrapeDoClient CreateClient(IServiceProvider services)
+    {
+        // Validated here at the latest (ValidateOnStart covers hosts); a bad setting throws OptionsValidationException.
+        ScrapeDoClientOptions options = services.GetRequiredService<IOptions<ScrapeDoClientOptions>>().Value;
+        if (options.HttpClient is null && options.HttpMessageHandler is null)
+        {
+            options.HttpClient = services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
+        }
+
+        options.LoggerFactory ??= services.GetService<ILoggerFactory>();
+        return new ScrapeDoClient(options);
+    }
+
+    private static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
+    {
+        // The same transport settings as the client's own handler (see ScrapeDoClientOptions.MaxConnectionsPerServer).
+        MaxConnectionsPerServer = maxConnectionsPerServer,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        AutomaticDecompression = DecompressionMethods.All,
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+    };
+}
