@@ -56,7 +56,7 @@ internal sealed partial class ScrapeWorker(
         {
             await foreach (TaskOutcome outcome in runner.RunAsync(urls.Reader.ReadAllAsync(stoppingToken), template, stoppingToken))
             {
-                if (outcome.Kind == OutcomeKind.Success)
+                if (outcome.Status == OutcomeStatus.Success)
                 {
                     succeeded++;
                 }
@@ -65,7 +65,7 @@ internal sealed partial class ScrapeWorker(
                     failed++;
                 }
 
-                LogOutcome(logger, outcome.Status, outcome.Target, outcome.Details?.Content.Length ?? 0);
+                LogOutcome(logger, outcome.StatusText, outcome.Target, outcome.Details?.Content.Length ?? 0);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -164,7 +164,7 @@ public sealed class AddScrapeDoTests
         int count = 0;
         await foreach (TaskOutcome outcome in runner.RunAsync(["https://site.example/1", "https://site.example/2", "https://site.example/3"], cancellationToken: TestTimeout.Token()))
         {
-            Assert.Equal(OutcomeKind.Success, outcome.Kind);
+            Assert.Equal(OutcomeStatus.Success, outcome.Status);
             count++;
         }
 

@@ -49,7 +49,7 @@ public sealed class ScraperTests(ScrapeDoEmulatorFixture fixture) : IClassFixtur
             outcomes.Add(outcome);
         }
 
-        Assert.All(outcomes, outcome => Assert.Equal(OutcomeKind.Success, outcome.Kind));
+        Assert.All(outcomes, outcome => Assert.Equal(OutcomeStatus.Success, outcome.Status));
         Assert.Equal(2, outcomes.Count);
         Assert.Equal(creates + 1, fixture.Emulator.Counters.Creates);
         Assert.Equal(fetches + 2, fixture.Emulator.Counters.TaskFetches);
@@ -68,7 +68,7 @@ public sealed class ScraperTests(ScrapeDoEmulatorFixture fixture) : IClassFixtur
             outcomes.Add(outcome);
         }
 
-        Assert.Equal(OutcomeKind.Error, Assert.Single(outcomes).Kind);
+        Assert.Equal(OutcomeStatus.Error, Assert.Single(outcomes).Status);
     }
 }
 // </emulator-fixture>

@@ -15,7 +15,7 @@ internal readonly record struct JobAssignment(string? JobId, IReadOnlyList<strin
 /// <see cref="OpenJobs"/> the moment its id is known.
 /// </summary>
 internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey,
-    RunJournal? journal, CreateReconciler reconciler, OpenJobs openJobs, CancellationToken cancellationToken)
+    RunJournal? journal, CreateReconciler reconciler, OpenJobs openJobs, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken)
 {
     private readonly TimeProvider _time = client.TimeProvider;
 
@@ -147,6 +147,15 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             // The listing kept failing for GiveUpAfter: the job may or may not exist, so neither adopt nor resend.
             // This chunk fails (not the run), and nothing is journaled, so a resume looks again.
             return JobAssignment.Failed($"Whether the job was created could not be confirmed; the job listing kept failing: {ex.Message}");
+        }
+
+        if (decision.Verdict == ReconcileVerdict.Adopt)
+        {
+            Log.ReconcileFound(log, chunk.Index, decision.JobId!, decision.TaskIds!.Count);
+        }
+        else if (decision.Verdict != ReconcileVerdict.Unresolvable)
+        {
+            Log.ReconcileResubmitted(log, chunk.Index, entry.SubmittedAt);
         }
 
         return decision.Verdict switch

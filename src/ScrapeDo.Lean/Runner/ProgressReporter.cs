@@ -31,8 +31,13 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
         Report(force: false, delivered);
     }
 
-    /// <summary>The last report of a run, never throttled.</summary>
-    public void ReportFinal() => Report(force: true, Interlocked.Read(ref _delivered));
+    /// <summary>The last report of a run, never throttled, and its one summary log line (Debug).</summary>
+    public void ReportFinal(Microsoft.Extensions.Logging.ILogger log)
+    {
+        long delivered = Interlocked.Read(ref _delivered);
+        Report(force: true, delivered);
+        Log.RunCompleted(log, delivered, Interlocked.Read(ref _failed), client.RequestsSent - _requestsAtStart);
+    }
 
     private void Report(bool force, long delivered)
     {

@@ -22,6 +22,7 @@ internal sealed class RunPipeline : IAsyncDisposable
     private readonly ConcurrentTaskSet _work = new();
     private readonly OpenJobs _openJobs = new();
     private readonly ProgressReporter _progress;
+    private readonly Microsoft.Extensions.Logging.ILogger _log;
     private RunJournal? _journal;
     private OutcomeDelivery _delivery = null!;
     private JobSubmitter _submitter = null!;
@@ -40,6 +41,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _pluginKey = pluginKey;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _progress = new ProgressReporter(client, options.Progress);
+        _log = client.LoggerFactory.CreateLogger(Log.RunnerCategory);
     }
 
     private CancellationToken Token => _cts.Token;
@@ -56,12 +58,12 @@ internal sealed class RunPipeline : IAsyncDisposable
         _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, checkTaskUrls: _pluginKey is null, Token);
         var reconciler = new CreateReconciler(_client, _options, _pluginKey, Token);
         ClaimJournaledJobs(reconciler);
-        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, _openJobs, Token);
+        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, _openJobs, _log, Token);
         _fetcher = new TaskFetcher(_client, _options, _delivery, Token);
         WebhookIntake? webhooks = null;
         if (_options.WebhookDeliveries is { } deliveries)
         {
-            webhooks = new WebhookIntake(_delivery, _client.TimeProvider, Token);
+            webhooks = new WebhookIntake(_delivery, _client.TimeProvider, _log, Token);
             _webhookReader = Task.Run(() => webhooks.ReadAsync(deliveries));
         }
 
@@ -101,7 +103,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
 
         _completed = true;
-        _progress.ReportFinal();
+        _progress.ReportFinal(_log);
     }
 
     public async ValueTask DisposeAsync()

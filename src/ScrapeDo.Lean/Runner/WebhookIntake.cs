@@ -7,7 +7,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// The webhook fast path: a terminal task pushed by a webhook is delivered without a fetch, if this run owns it and
 /// no other path claimed it first. Polling stays the safety net, so a delivery lost or refused here costs nothing.
 /// </summary>
-internal sealed class WebhookIntake(OutcomeDelivery delivery, TimeProvider time, CancellationToken cancellationToken)
+internal sealed class WebhookIntake(OutcomeDelivery delivery, TimeProvider time, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken)
 {
     private readonly ConcurrentDictionary<string, (ChunkTasks Tasks, int Index)> _byTaskId = new(StringComparer.Ordinal);
 
@@ -47,6 +47,7 @@ internal sealed class WebhookIntake(OutcomeDelivery delivery, TimeProvider time,
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The deliveries source failed: webhooks are only a fast path, polling still delivers every task.
+            Log.WebhookSourceFailed(log, ex);
         }
     }
 
