@@ -82,7 +82,7 @@ internal sealed class ApiPipeline : IDisposable
 
     private long _retriesScheduled;
 
-    internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
+    internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => FeatureSwitches.WithAutomaticDecompression(new()
     {
         MaxConnectionsPerServer = maxConnectionsPerServer,
         // Recycled so DNS changes are picked up on a process that polls for days.
@@ -90,11 +90,10 @@ internal sealed class ApiPipeline : IDisposable
         // Longer than the slowest poll interval, so a poll cycle reuses its connections instead of reconnecting.
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
         ConnectTimeout = TimeSpan.FromSeconds(10),
-        AutomaticDecompression = DecompressionMethods.All,
         AllowAutoRedirect = false,
         UseCookies = false,
         EnableMultipleHttp2Connections = true,
-    };
+    }, FeatureSwitches.IsAutomaticDecompressionSupported);
 
     public async Task<T> SendAsync<T>(ApiCall call, ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
