@@ -38,6 +38,45 @@ public class DecompressionTests
         Assert.Contains("Accept-Encoding: gzip, deflate, br\r\n", Assert.Single(server.Heads), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("raw-deflate")]
+    [InlineData("br")]
+    public async Task Large_compressed_answers_decode_completely(string encoding)
+    {
+        // About 400 KB decoded: many reads, refills and full output buffers in every decoder.
+        var json = new StringBuilder("""{"JobID":"j1","Status":"pending","Tasks":[""");
+        for (int i = 0; i < 4000; i++)
+        {
+            json.Append(i == 0 ? "" : ",").Append($$"""{"TaskID":"t{{i}}","URL":"https://site.example/products/{{i * 7919 % 100003}}","Status":"pending"}""");
+        }
+
+        byte[] body = Compress(encoding, Encoding.UTF8.GetBytes(json.Append("]}").ToString()));
+        await using var server = ScriptedServer.Always(ScriptedServer.Http("200 OK", body, extraHeaders: $"Content-Encoding: {(encoding == "raw-deflate" ? "deflate" : encoding)}\r\n"));
+        using var client = Client(server);
+
+        JobDetails job = await client.GetJobAsync("j1", Support.Timeout());
+
+        Assert.Equal(4000, job.Tasks.Count);
+        Assert.Equal($"https://site.example/products/{3999 * 7919 % 100003}", job.Tasks[3999].Url);
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    public async Task A_corrupt_compressed_answer_is_a_malformed_response(string encoding)
+    {
+        byte[] body = Compress(encoding, Encoding.UTF8.GetBytes(JobBody));
+        body = body[..(body.Length / 2)];
+        await using var server = ScriptedServer.Always(ScriptedServer.Http("200 OK", body, extraHeaders: $"Content-Encoding: {encoding}\r\n"));
+        using var client = Client(server);
+
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetJobAsync("j1", Support.Timeout()));
+
+        Assert.True(ex.IsMalformedResponse);
+    }
+
     [Fact]
     public async Task A_compressed_error_body_is_decoded_for_the_exception()
     {

@@ -167,7 +167,7 @@ internal sealed class ApiPipeline : IDisposable
                     failure = Malformed(call, HttpStatusCode.OK, ex.Message, attempt, ex);
                     retryable = false;
                 }
-                catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+                catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or InvalidDataException)
                 {
                     failure = Malformed(call, HttpStatusCode.OK, $"the response body is not the expected JSON ({Scrub(ex.Message)})", attempt, ex);
                     retryable = false;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 
@@ -46,7 +47,7 @@ internal static class ResponseDecoding
 
         if (encoding.Equals("br", StringComparison.OrdinalIgnoreCase))
         {
-            return new BrotliStream(body, CompressionMode.Decompress);
+            return new BrotliDecodingStream(body);
         }
 
         return body;
@@ -125,6 +126,136 @@ internal static class ResponseDecoding
             bool zlib = head.Length == 2 && (head.Span[0] & 0x0F) == 8 && head.Span[0] >> 4 <= 7 && ((head.Span[0] << 8) | head.Span[1]) % 31 == 0;
             Stream replay = new PrefixedStream(head, inner);
             return zlib ? new ZLibStream(replay, CompressionMode.Decompress) : new DeflateStream(replay, CompressionMode.Decompress);
+        }
+    }
+
+    /// <summary>
+    /// Brotli decoding through <see cref="BrotliDecoder"/> rather than <see cref="BrotliStream"/>: the stream type also
+    /// writes, which links Brotli's native encoder into a native AOT app for nothing.
+    /// </summary>
+    private sealed class BrotliDecodingStream(Stream inner) : Stream
+    {
+        private const int InputSize = 16 * 1024;
+        private BrotliDecoder _decoder;
+        private byte[]? _input = ArrayPool<byte>.Shared.Rent(InputSize);
+        private int _start;
+        private int _end;
+        private bool _finished;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            while (true)
+            {
+                if (TryDecode(buffer, out int written))
+                {
+                    return written;
+                }
+
+                Refill(inner.Read(FreeSpace()));
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (true)
+            {
+                if (TryDecode(buffer.Span, out int written))
+                {
+                    return written;
+                }
+
+                FreeSpace();
+                Refill(await inner.ReadAsync(Input.AsMemory(_end), cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _decoder.Dispose();
+                inner.Dispose();
+                if (_input is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(_input);
+                    _input = null;
+                }
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private byte[] Input => _input ?? throw new ObjectDisposedException(nameof(BrotliDecodingStream));
+
+        /// <summary>Decodes what is buffered; false when more input is needed before anything can be returned.</summary>
+        private bool TryDecode(Span<byte> buffer, out int written)
+        {
+            written = 0;
+            if (_finished || buffer.IsEmpty)
+            {
+                return true;
+            }
+
+            OperationStatus status = _decoder.Decompress(Input.AsSpan(_start, _end - _start), buffer, out int consumed, out written);
+            _start += consumed;
+            if (status == OperationStatus.InvalidData)
+            {
+                throw new InvalidDataException("The Brotli-encoded response body is invalid.");
+            }
+
+            _finished = status == OperationStatus.Done;
+            return written > 0 || _finished;
+        }
+
+        /// <summary>Room for the next read: the decoder takes all the input it is given, so there always is some.</summary>
+        private Span<byte> FreeSpace()
+        {
+            if (_start == _end)
+            {
+                (_start, _end) = (0, 0);
+            }
+            else if (_end == Input.Length)
+            {
+                Input.AsSpan(_start, _end - _start).CopyTo(Input);
+                (_start, _end) = (0, _end - _start);
+            }
+
+            return Input.AsSpan(_end);
+        }
+
+        private void Refill(int read)
+        {
+            if (read == 0)
+            {
+                throw new InvalidDataException("The Brotli-encoded response body ended early.");
+            }
+
+            _end += read;
         }
     }
 
