@@ -80,3 +80,218 @@ public class LeanAllocationBenchmarks
 
     [Benchmark, BenchmarkCategory("ParseJob1000")] public JobDetails Reader_ParseJob1000() => System.Text.Json.JsonSerializer.Deserialize(_job1000, JobDetailsReader.TypeInfo)!;
 }
+
+/// <summary>
+/// Issue 14, target 2: the 10 MB JSON-escaped HTML content (every tag written as \u003C…\u003E, as the API and
+/// System.Text.Json escape it). Unescape rows: one reader Read() over the string token, then the decode, so every row
+/// pays the reader's own validation scan. End-to-end rows: the whole task parsed buffered (span) and streamed (the path
+/// of a response without Content-Length and of the webhook receiver), client against the reflection serializer
+/// decoding Content to a string.
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class EscapedHtmlBenchmarks
+{
+    private byte[] _task = null!;
+    private byte[] _quoted = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _task = CannedServer.TaskBody(10 * 1024 * 1024, base64: false);
+        var reader = new System.Text.Json.Utf8JsonReader(_task);
+        while (reader.Read() && !(reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals("Content"u8)))
+        {
+        }
+
+        reader.Read();
+        _quoted = [(byte)'"', .. reader.ValueSpan, (byte)'"'];
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Unescape10MB")]
+    public int Stj_GetString()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_quoted);
+        reader.Read();
+        return reader.GetString()!.Length;
+    }
+
+    [Benchmark, BenchmarkCategory("Unescape10MB")]
+    public int Stj_CopyString()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_quoted);
+        reader.Read();
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
+        try
+        {
+            int written = reader.CopyString(scratch);
+            return scratch.AsSpan(0, written).ToArray().Length;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    [Benchmark, BenchmarkCategory("Unescape10MB")]
+    public int Lean_TwoPass_Before()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_quoted);
+        reader.Read();
+        return TwoPassUnescaper.Unescape(reader.ValueSpan).Length;
+    }
+
+    [Benchmark, BenchmarkCategory("Unescape10MB")]
+    public int Lean_OnePass()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_quoted);
+        reader.Read();
+        return JsonUnescaper.Unescape(reader.ValueSpan).Length;
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Task10MBBuffered")]
+    public int Stj_Buffered() => System.Text.Json.JsonSerializer.Deserialize<PeerTask>(_task)!.Content!.Length;
+
+    [Benchmark, BenchmarkCategory("Task10MBBuffered")]
+    public int Lean_Buffered() => System.Text.Json.JsonSerializer.Deserialize(_task, ScrapeDoJsonContext.Default.TaskDetails)!.Content.Length;
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Task10MBStreamed")]
+    public async Task<int> Stj_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync<PeerTask>(new MemoryStream(_task, writable: false)))!.Content!.Length;
+
+    [Benchmark, BenchmarkCategory("Task10MBStreamed")]
+    public async Task<int> Lean_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync(new MemoryStream(_task, writable: false), ScrapeDoJsonContext.Default.TaskDetails))!.Content.Length;
+}
+
+/// <summary>The unescaper as it was before issue 14 (length pass, then decode pass), kept here as the comparison row.</summary>
+internal static class TwoPassUnescaper
+{
+    public static byte[] Unescape(ReadOnlySpan<byte> source)
+    {
+        byte[] destination = new byte[UnescapedLength(source)];
+        int written = 0;
+        int i = 0;
+        while (i < source.Length)
+        {
+            int backslash = source[i..].IndexOf((byte)'\\');
+            if (backslash < 0)
+            {
+                source[i..].CopyTo(destination.AsSpan(written));
+                written += source.Length - i;
+                break;
+            }
+
+            source.Slice(i, backslash).CopyTo(destination.AsSpan(written));
+            written += backslash;
+            i += backslash;
+            written += DecodeEscape(source, ref i, destination.AsSpan(written));
+        }
+
+        return destination;
+    }
+
+    private static int UnescapedLength(ReadOnlySpan<byte> source)
+    {
+        int length = 0;
+        int i = 0;
+        while (i < source.Length)
+        {
+            int backslash = source[i..].IndexOf((byte)'\\');
+            if (backslash < 0)
+            {
+                return length + source.Length - i;
+            }
+
+            length += backslash;
+            i += backslash;
+            if (source[i + 1] != (byte)'u')
+            {
+                length++;
+                i += 2;
+                continue;
+            }
+
+            int codePoint = Hex4(source.Slice(i + 2, 4));
+            i += 6;
+            if (codePoint < 0x80)
+            {
+                length++;
+            }
+            else if (codePoint < 0x800)
+            {
+                length += 2;
+            }
+            else if (codePoint is >= 0xD800 and <= 0xDBFF && i + 6 <= source.Length && source[i] == (byte)'\\' && source[i + 1] == (byte)'u'
+                && Hex4(source.Slice(i + 2, 4)) is >= 0xDC00 and <= 0xDFFF)
+            {
+                length += 4;
+                i += 6;
+            }
+            else
+            {
+                // Other BMP characters, and lone surrogates (written as U+FFFD), take three bytes.
+                length += 3;
+            }
+        }
+
+        return length;
+    }
+
+    /// <summary>Decodes the escape at <paramref name="i"/> (a backslash) into <paramref name="into"/>; returns bytes written.</summary>
+    private static int DecodeEscape(ReadOnlySpan<byte> source, ref int i, Span<byte> into)
+    {
+        byte kind = source[i + 1];
+        if (kind != (byte)'u')
+        {
+            into[0] = kind switch
+            {
+                (byte)'n' => (byte)'\n',
+                (byte)'r' => (byte)'\r',
+                (byte)'t' => (byte)'\t',
+                (byte)'b' => (byte)'\b',
+                (byte)'f' => (byte)'\f',
+                _ => kind, // \" \\ \/
+            };
+            i += 2;
+            return 1;
+        }
+
+        int codePoint = Hex4(source.Slice(i + 2, 4));
+        i += 6;
+        if (codePoint < 0x80)
+        {
+            // The common case in page contents: \u003C, \u003E, \u0026, \u0027.
+            into[0] = (byte)codePoint;
+            return 1;
+        }
+
+        if (codePoint is >= 0xD800 and <= 0xDBFF && i + 6 <= source.Length && source[i] == (byte)'\\' && source[i + 1] == (byte)'u')
+        {
+            int low = Hex4(source.Slice(i + 2, 4));
+            if (low is >= 0xDC00 and <= 0xDFFF)
+            {
+                codePoint = 0x10000 + ((codePoint - 0xD800) << 10) + (low - 0xDC00);
+                i += 6;
+            }
+        }
+
+        if (codePoint is >= 0xD800 and <= 0xDFFF)
+        {
+            // A lone surrogate has no UTF-8 form: U+FFFD, as the framework's own decoder does.
+            codePoint = 0xFFFD;
+        }
+
+        return new System.Text.Rune(codePoint).EncodeToUtf8(into);
+    }
+
+    private static int Hex4(ReadOnlySpan<byte> hex)
+    {
+        int value = 0;
+        foreach (byte b in hex)
+        {
+            value = (value << 4) | (b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10);
+        }
+
+        return value;
+    }
+}

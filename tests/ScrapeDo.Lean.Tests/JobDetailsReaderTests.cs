@@ -169,3 +169,28 @@ public class JobDetailsReaderTests
             base.ReadAsync(buffer[..Math.Min(buffer.Length, 1)], cancellationToken);
     }
 }
+
+public class UnescaperEdgeTests
+{
+    [Theory]
+    [InlineData(@"\u003Cp\u003E")]
+    [InlineData(@"\u003cp\u003e")]
+    [InlineData(@"\u0000\u007F\u007f\u0080\u00ff\u00E9")]
+    [InlineData(@"\u0041\u0042\u0043")]
+    [InlineData(@"a\nb\tc\""d\\e\/f\b\f\r")]
+    [InlineData(@"\uD83D\uDE00 \ud83d\ude00")]
+    [InlineData(@"\u20AC\u0800\u07FF")]
+    [InlineData(@"plain")]
+    [InlineData(@"")]
+    public void Matches_the_framework_decoder_on_hand_written_escapes(string escaped)
+    {
+        // Lower- and upper-case hex, the ASCII shortcut's bounds (7F/80), two- to four-byte forms (the framework refuses lone surrogates).
+        byte[] json = Encoding.UTF8.GetBytes("\"" + escaped + "\"");
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        string expected = reader.GetString()!;
+        byte[] ours = JsonUnescaper.Unescape(reader.ValueSpan);
+        Assert.Equal(Encoding.UTF8.GetBytes(expected), ours);
+    }
+}
+
