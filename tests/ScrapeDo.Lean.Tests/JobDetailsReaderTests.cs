@@ -172,6 +172,25 @@ public class JobDetailsReaderTests
 
 public class UnescaperEdgeTests
 {
+    [Fact]
+    public void Content_with_an_escaped_lone_surrogate_still_parses_with_a_replacement_character()
+    {
+        // The reader's own unescaping refuses this; the client keeps decoding it as U+FFFD, as it always has.
+        var task = JsonSerializer.Deserialize("""{"TaskID":"t","JobID":"j","Content":"a\uD83D b \u003Cp\u003E \uDE00"}""", ScrapeDoJsonContext.Default.TaskDetails)!;
+        Assert.Equal("a\uFFFD b <p> \uFFFD", task.GetContentText());
+    }
+
+    [Fact]
+    public async Task Escaped_content_read_from_a_stream_matches_the_buffered_read()
+    {
+        string html = string.Concat(Enumerable.Repeat("<p class='x'>caf\u00e9 & \"tea\"</p>\n", 20_000));
+        byte[] json = Encoding.UTF8.GetBytes("{\"TaskID\":\"t\",\"JobID\":\"j\",\"Content\":" + JsonSerializer.Serialize(html, ScrapeDoTestJsonContext.Default.String) + "}");
+        var buffered = JsonSerializer.Deserialize(json, ScrapeDoJsonContext.Default.TaskDetails)!;
+        var streamed = (await JsonSerializer.DeserializeAsync(new MemoryStream(json), ScrapeDoJsonContext.Default.TaskDetails))!;
+        Assert.Equal(html, buffered.GetContentText());
+        Assert.Equal(html, streamed.GetContentText());
+    }
+
     [Theory]
     [InlineData(@"\u003Cp\u003E")]
     [InlineData(@"\u003cp\u003e")]
