@@ -16,8 +16,9 @@ using var client = new ScrapeDoClient(new ScrapeDoClientOptions
 int failed = 0;
 await foreach (TaskOutcome outcome in new ScrapeDoRunner(client).RunAsync(args[1..]))
 {
-    failed += outcome.Kind == OutcomeKind.Success ? 0 : 1;
-    Console.WriteLine($"{outcome.Status} {outcome.Target} {outcome.Details?.Content.Length ?? 0}");
+    // Only members that outlive the runner's outcome-type rework (ToString, Details), so the probe builds on either side.
+    failed += outcome.Details is { } task && task.Status == ScrapeDoStatus.Success ? 0 : 1;
+    Console.WriteLine($"{outcome} {outcome.Details?.Content.Length ?? 0}");
 }
 
 return failed == 0 ? 0 : 1;
