@@ -86,7 +86,7 @@ public sealed class ScrapeDoClient : IDisposable
     public Task<JobDetails> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         var call = new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
-        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.JobDetails, cancellationToken);
+        return _pipeline.SendAsync(call, default, JobDetailsReader.TypeInfo, cancellationToken);
     }
 
     /// <summary>Gets a task with its content (<c>GET /api/v1/jobs/{jobID}/{taskID}</c>).</summary>

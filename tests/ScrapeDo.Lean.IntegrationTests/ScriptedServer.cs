@@ -27,6 +27,9 @@ internal sealed class ScriptedServer : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The head (request line and headers) of every request received, in arrival order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Heads { get; } = new();
+
     public static ScriptedServer Always(byte[] response) => new((_, s, ct) => s.WriteAsync(response, ct).AsTask());
 
     public static byte[] Http(string status, string body, string contentType = "application/json", string? extraHeaders = null) =>
@@ -65,7 +68,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
                     try
                     {
                         NetworkStream stream = client.GetStream();
-                        await ReadHeadAsync(stream, _stop.Token);
+                        Heads.Enqueue(await ReadHeadAsync(stream, _stop.Token));
                         int n = Interlocked.Increment(ref _requests);
                         await _respond(n, stream, _stop.Token);
                         await stream.FlushAsync(_stop.Token);
@@ -79,13 +82,15 @@ internal sealed class ScriptedServer : IAsyncDisposable
         }
     }
 
-    private static async Task ReadHeadAsync(Stream stream, CancellationToken ct)
+    private static async Task<string> ReadHeadAsync(Stream stream, CancellationToken ct)
     {
         // Read until the blank line that ends the request head; request bodies in these tests are small and ignored.
         var window = new Queue<byte>(4);
+        var head = new List<byte>();
         byte[] one = new byte[1];
         while (await stream.ReadAsync(one, ct) == 1)
         {
+            head.Add(one[0]);
             window.Enqueue(one[0]);
             if (window.Count > 4)
             {
@@ -94,8 +99,10 @@ internal sealed class ScriptedServer : IAsyncDisposable
 
             if (window.Count == 4 && window.SequenceEqual("\r\n\r\n"u8.ToArray()))
             {
-                return;
+                break;
             }
         }
+
+        return Encoding.ASCII.GetString(head.ToArray());
     }
 }

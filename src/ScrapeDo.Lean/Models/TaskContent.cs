@@ -139,8 +139,7 @@ internal sealed class TaskContentJsonConverter : JsonConverter<TaskContent>
             return new TaskContent(reader.ValueSequence.ToArray());
         }
 
-        ReadOnlySpan<byte> raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan;
-        return new TaskContent(Internal.Json.JsonUnescaper.Unescape(raw));
+        return new TaskContent(Internal.Json.JsonUnescaper.Unescape(ref reader));
     }
 
     public override void Write(Utf8JsonWriter writer, TaskContent value, JsonSerializerOptions options) =>

@@ -16,7 +16,10 @@ internal interface IStringValue<TSelf> where TSelf : struct, IStringValue<TSelf>
 
 internal sealed class StringValueJsonConverter<T> : JsonConverter<T> where T : struct, IStringValue<T>
 {
-    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadValue(ref reader);
+
+    /// <summary>The converter's whole reading rule, shared with hand-written readers (<see cref="JobDetailsReader"/>).</summary>
+    public static T ReadValue(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
