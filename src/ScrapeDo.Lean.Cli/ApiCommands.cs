@@ -75,7 +75,9 @@ internal static class ApiCommands
                     await details.CopyContentToAsync(file, ct).ConfigureAwait(false);
                 }
 
-                details = details.WithoutContent();
+                // The help promises the content is left out of the JSON, not printed as an empty string.
+                CliApp.PrintJsonWithout(console, details.WithoutContent(), ScrapeDoJsonContext.Default.TaskDetails, "Content");
+                return;
             }
 
             CliApp.PrintJson(console, details, ScrapeDoJsonContext.Default.TaskDetails);

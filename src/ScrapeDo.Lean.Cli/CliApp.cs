@@ -9,24 +9,41 @@ internal static class CliApp
 {
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
+        if (args is ["help", .. var rest])
+        {
+            // `scrapedo help [command…]` is what many users type first: the same as `scrapedo [command…] --help`.
+            args = [.. rest, "--help"];
+        }
+
         var root = new RootCommand("""
             scrapedo: the Scrape.do Async API from the shell, with a built-in local emulator.
 
             Configuration: --token or SCRAPEDO_TOKEN; --base-url or SCRAPEDO_BASE_URL (default https://q.scrape.do).
             --emulate (any command) runs against an in-process emulator; `run` does so by itself when no token is set.
             """);
-        root.Add(GlobalOptions.Token);
-        root.Add(GlobalOptions.BaseUrl);
-        root.Add(GlobalOptions.Emulate);
-        root.Add(new RunCommand(console).Build());
-        root.Add(ApiCommands.Job(console));
-        root.Add(ApiCommands.Task(console));
-        root.Add(ApiCommands.Account(console));
+        // The client options belong to the commands that talk to the API, not to the root: the emulator command has
+        // a --token of its own with another meaning, and its help must not list the client's.
+        foreach (Command client in new[] { new RunCommand(console).Build(), ApiCommands.Job(console), ApiCommands.Task(console), ApiCommands.Account(console) })
+        {
+            client.Add(GlobalOptions.Token);
+            client.Add(GlobalOptions.BaseUrl);
+            client.Add(GlobalOptions.Emulate);
+            root.Add(client);
+        }
+
 #if !NO_EMULATOR
         root.Add(EmulatorCommand.Build(console));
 #endif
 
         ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !IsHelpRequest(args))
+        {
+            // The parser's own report prints the whole help and can name .NET types; a usage error is one line.
+            console.Error.WriteLine($"scrapedo: error: {UsageMessage(parse.Errors[0].Message)}");
+            console.Error.WriteLine($"Run 'scrapedo {CommandPath(parse)}--help' for the options.");
+            return ExitCodes.Fatal;
+        }
+
         var invocation = new InvocationConfiguration
         {
             Output = console.Out,
@@ -45,6 +62,36 @@ internal static class CliApp
             console.Error.WriteLine($"scrapedo: error: {ex.Message}");
             return ExitCodes.Fatal;
         }
+    }
+
+    private static bool IsHelpRequest(string[] args) => Array.Exists(args, a => a is "--help" or "-h" or "-?");
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = parse.CommandResult; r is System.CommandLine.Parsing.CommandResult c && c.Parent is not null; r = r.Parent)
+        {
+            names.Insert(0, c.Command.Name);
+        }
+
+        return names.Count == 0 ? string.Empty : string.Join(' ', names) + " ";
+    }
+
+    /// <summary>The parser's messages, with any wording that names a .NET type replaced by the user's terms.</summary>
+    internal static string UsageMessage(string message)
+    {
+        // "Cannot parse argument 'X' for option '--y' as expected type 'System.…'." (no Regex: it would grow the AOT binary)
+        const string Head = "Cannot parse argument '", Middle = "' for option '", Tail = "' as expected type";
+        int middle = message.IndexOf(Middle, StringComparison.Ordinal);
+        int tail = message.IndexOf(Tail, StringComparison.Ordinal);
+        if (!message.StartsWith(Head, StringComparison.Ordinal) || middle < Head.Length || tail < middle)
+        {
+            return message;
+        }
+
+        string value = message[Head.Length..middle];
+        string name = message[(middle + Middle.Length)..tail];
+        return $"{name}: '{CliValidation.Excerpt(value)}' is not a valid value.";
     }
 
     /// <summary>Runs a command body and maps every failure to one line and an exit code.</summary>
@@ -95,13 +142,37 @@ internal static class CliApp
         }
     }
 
+    private static readonly JsonWriterOptions PrintOptions = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Prints an API object as indented JSON, through the source-generated contract.</summary>
     public static void PrintJson<T>(CliConsole console, T value, JsonTypeInfo<T> typeInfo)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(stream, PrintOptions))
         {
             JsonSerializer.Serialize(writer, value, typeInfo);
+        }
+
+        console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
+    }
+
+    /// <summary>Prints an API object like <see cref="PrintJson{T}"/> but without one top-level property (e.g. a content written elsewhere).</summary>
+    public static void PrintJsonWithout<T>(CliConsole console, T value, JsonTypeInfo<T> typeInfo, string leftOut)
+    {
+        using JsonDocument document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, PrintOptions))
+        {
+            writer.WriteStartObject();
+            foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            {
+                if (!property.NameEquals(leftOut))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
         }
 
         console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));

@@ -18,4 +18,19 @@ internal static class ExitCodes
     public const int Fatal = 1;
     public const int SomeFailed = 2;
     public const int Interrupted = 130;
+
+    /// <summary>128 + SIGTERM: how a process stopped by a service manager reports it.</summary>
+    public const int Terminated = 143;
+
+    private static int s_terminated;
+
+    /// <summary>
+    /// The process's exit code for a command's <paramref name="code"/>: an interrupt is 143 when SIGTERM caused it,
+    /// 130 for Ctrl-C. Decided when the process exits, because the parser's own SIGTERM handler may cancel the
+    /// command before ours has noted the signal.
+    /// </summary>
+    public static int ForProcess(int code) => code == Interrupted && Volatile.Read(ref s_terminated) != 0 ? Terminated : code;
+
+    /// <summary>Records that the interrupt came from SIGTERM (the cancellation itself is the parser's).</summary>
+    public static void MarkTerminated() => Volatile.Write(ref s_terminated, 1);
 }

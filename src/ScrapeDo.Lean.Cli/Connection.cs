@@ -51,17 +51,17 @@ internal sealed class Connection : IAsyncDisposable
     /// </summary>
     public static async Task<Connection> OpenAsync(ParseResult parse, CliConsole console, bool emulateWhenNoToken, CancellationToken cancellationToken)
     {
-        string? token = parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN"));
-        string? baseUrl = parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL"));
-        bool emulate = parse.GetValue(GlobalOptions.Emulate);
+        (string? token, string? baseUrl) = Resolve(parse);
+        bool emulate = WillEmulate(parse, emulateWhenNoToken);
         if (!emulate && token is null)
         {
-            if (!emulateWhenNoToken)
-            {
-                throw new CliException("no API token: pass --token or set SCRAPEDO_TOKEN (or add --emulate to use the local emulator).");
-            }
+            throw new CliException(baseUrl is null
+                ? "no API token: pass --token or set SCRAPEDO_TOKEN (or add --emulate to use the local emulator)."
+                : $"no API token for {baseUrl}: pass --token or set SCRAPEDO_TOKEN. An explicit --base-url (or SCRAPEDO_BASE_URL) is never replaced by the local emulator.");
+        }
 
-            emulate = true;
+        if (emulate && !parse.GetValue(GlobalOptions.Emulate))
+        {
             console.Error.WriteLine("scrapedo: no token configured (--token / SCRAPEDO_TOKEN): running against the local emulator.");
         }
 
@@ -103,6 +103,20 @@ internal sealed class Connection : IAsyncDisposable
             throw new CliException(ex.Message);
         }
     }
+
+    /// <summary>
+    /// Whether the command will run against the in-process emulator: --emulate, or (for <c>run</c>) neither a token nor
+    /// a base URL. A base URL without a token is a configuration error, never a silent switch to the emulator.
+    /// </summary>
+    public static bool WillEmulate(ParseResult parse, bool emulateWhenNoToken)
+    {
+        (string? token, string? baseUrl) = Resolve(parse);
+        return parse.GetValue(GlobalOptions.Emulate) || (emulateWhenNoToken && token is null && baseUrl is null);
+    }
+
+    private static (string? Token, string? BaseUrl) Resolve(ParseResult parse) =>
+        (parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN")),
+         parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL")));
 
     public async ValueTask DisposeAsync()
     {

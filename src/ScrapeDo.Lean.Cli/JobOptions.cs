@@ -10,23 +10,23 @@ internal sealed class JobOptions
     private readonly Option<bool> _super = new("--super") { Description = "Use residential/mobile proxies (Super)." };
     private readonly Option<string?> _geoCode = new("--geo-code") { Description = "Exit country, e.g. us (GeoCode)." };
     private readonly Option<string?> _regionalGeoCode = new("--regional-geo-code") { Description = "Exit region, e.g. europe (RegionalGeoCode)." };
-    private readonly Option<string?> _device = new("--device") { Description = "desktop, mobile or tablet (Device)." };
-    private readonly Option<string?> _method = new("--method") { Description = "GET, POST, PUT, PATCH, HEAD or DELETE (Method)." };
+    private readonly Option<string?> _device = CliValidation.OneOf("--device", "desktop, mobile or tablet (Device).", "desktop", "mobile", "tablet");
+    private readonly Option<string?> _method = CliValidation.OneOf("--method", "GET, POST, PUT, PATCH, HEAD or DELETE (Method).", "GET", "POST", "PUT", "PATCH", "HEAD", "DELETE");
     private readonly Option<string?> _body = new("--body") { Description = "Request body sent to targets (Body)." };
     private readonly Option<string[]> _header = new("--header") { Description = "Header for the targets, K:V; repeatable (Headers).", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> _forwardHeaders = new("--forward-headers") { Description = "Send only the given headers (ForwardHeaders)." };
     private readonly Option<string?> _sessionId = new("--session-id") { Description = "Sticky proxy session (SessionID)." };
     private readonly Option<string?> _setCookies = new("--set-cookies") { Description = "Cookies, 'a=1; b=2' (SetCookies)." };
-    private readonly Option<int?> _timeout = new("--timeout-ms") { Description = "Task timeout in ms (Timeout)." };
-    private readonly Option<int?> _retryTimeout = new("--retry-timeout-ms") { Description = "Per-attempt wait in ms (RetryTimeout)." };
+    private readonly Option<int?> _timeout = CliValidation.Int("--timeout-ms", "Task timeout in ms (Timeout).", min: 0);
+    private readonly Option<int?> _retryTimeout = CliValidation.Int("--retry-timeout-ms", "Per-attempt wait in ms (RetryTimeout).", min: 0);
     private readonly Option<bool> _disableRetry = new("--disable-retry") { Description = "Single attempt per target (DisableRetry)." };
     private readonly Option<bool> _transparent = new("--transparent-response") { Description = "Target's status and body as-is (TransparentResponse)." };
     private readonly Option<bool> _disableRedirection = new("--disable-redirection") { Description = "Do not follow redirects (DisableRedirection)." };
-    private readonly Option<string?> _outputFormat = new("--output-format") { Description = "raw or markdown (Output)." };
+    private readonly Option<string?> _outputFormat = CliValidation.OneOf("--output-format", "raw or markdown (Output).", "raw", "markdown");
     private readonly Option<bool> _render = new("--render") { Description = "Render with a headless browser (Render)." };
     private readonly Option<bool> _blockResources = new("--block-resources") { Description = "Render.BlockResources." };
-    private readonly Option<string?> _waitUntil = new("--wait-until") { Description = "domcontentloaded, networkidle0 or networkidle2 (Render.WaitUntil)." };
-    private readonly Option<int?> _customWait = new("--custom-wait-ms") { Description = "Render.CustomWait in ms." };
+    private readonly Option<string?> _waitUntil = CliValidation.OneOf("--wait-until", "domcontentloaded, networkidle0 or networkidle2 (Render.WaitUntil).", "domcontentloaded", "networkidle0", "networkidle2");
+    private readonly Option<int?> _customWait = CliValidation.Int("--custom-wait-ms", "Render.CustomWait in ms.", min: 0);
     private readonly Option<string?> _waitSelector = new("--wait-selector") { Description = "Render.WaitSelector." };
     private readonly Option<string?> _play = new("--play-with-browser") { Description = "Render.PlayWithBrowser as a JSON array, e.g. '[{\"Action\":\"Click\",\"Selector\":\"#b\"}]'." };
     private readonly Option<bool> _returnJson = new("--return-json") { Description = "Render.ReturnJSON." };
@@ -82,7 +82,7 @@ internal sealed class JobOptions
             GeoCode = r.GetValue(_geoCode),
             RegionalGeoCode = r.GetValue(_regionalGeoCode),
             Device = r.GetValue(_device) is { } d ? (DeviceType?)DeviceType.FromString(d) : null,
-            Method = r.GetValue(_method) is { } m ? (TargetMethod?)TargetMethod.FromString(m.ToUpperInvariant()) : null,
+            Method = r.GetValue(_method) is { } m ? (TargetMethod?)TargetMethod.FromString(m) : null,
             Body = r.GetValue(_body),
             Headers = Pairs(r.GetValue(_header), "--header"),
             ForwardHeaders = Flag(r, _forwardHeaders),

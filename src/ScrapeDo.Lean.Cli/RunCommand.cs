@@ -16,10 +16,11 @@ internal sealed class RunCommand
     private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
     private readonly Option<string?> _journal = new("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --journal, appending the missing records to --output. Never creates a job twice." };
-    private readonly Option<int?> _maxJobs = new("--max-in-flight-jobs") { Description = "Jobs open at once (default: from the account's concurrency, 2-16)." };
-    private readonly Option<int?> _chunk = new("--targets-per-job") { Description = "Targets per job, 1-1000 (default 1000)." };
+    private readonly Option<int?> _maxJobs = CliValidation.Int("--max-in-flight-jobs", "Jobs open at once (default: from the account's concurrency, 2-16).", min: 1, max: 1000);
+    private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
+    private const int MaxEchoedTarget = 200;
     private readonly JobOptions _jobOptions = new();
     private readonly CliConsole _console;
 
@@ -63,6 +64,12 @@ internal sealed class RunCommand
             throw new CliException("--resume needs the --journal and --output of the interrupted run.");
         }
 
+        if (resume && Connection.WillEmulate(parse, emulateWhenNoToken: true))
+        {
+            throw new CliException("--resume cannot continue a run of the in-process emulator: its jobs ended with the process that ran them. " +
+                "For resumable local runs start 'scrapedo emulator' and point the run at it with --base-url and --token.");
+        }
+
         if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
         {
             throw new CliException($"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
@@ -85,9 +92,9 @@ internal sealed class RunCommand
             throw new CliException("--max-in-flight-jobs must be at least 1.");
         }
 
+        long? total = input == "-" ? null : CountTargets(input);
         await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
-        long? total = input == "-" ? null : CountTargets(input);
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
         await using RecordWriter writer = await RecordWriter.OpenAsync(output, resume, parse.GetValue(_contentDir), textExtension, _console, cancellationToken).ConfigureAwait(false);
 
@@ -113,11 +120,18 @@ internal sealed class RunCommand
                 : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected), template, cancellationToken);
             try
             {
-                await foreach (TaskOutcome outcome in outcomes.ConfigureAwait(false))
+                await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
                 {
+                    TaskOutcome outcome = taken;
                     await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
                     lines.TryRemove(outcome.InputIndex, out InputLine line);
                     string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {outcome.Reason}" : outcome.Reason;
+                    if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
+                    {
+                        // A line refused for its length is named by its line number and an excerpt, not echoed whole.
+                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
+                    }
+
                     if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
                     {
                         stats.Count(outcome.Status);
@@ -190,6 +204,7 @@ internal sealed class RunCommand
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
             number++;
+            ThrowIfNotText(raw, number);
             string text = raw.Trim();
             if (text.Length == 0 || text[0] == '#')
             {
@@ -200,11 +215,36 @@ internal sealed class RunCommand
         }
     }
 
+    /// <summary>
+    /// Stops at a line that cannot be text: a NUL, or mostly bytes that are not UTF-8 (decoded as U+FFFD). A binary
+    /// file given by mistake is then one clear error before anything is sent, not thousands of failed records.
+    /// </summary>
+    private static void ThrowIfNotText(string line, int number)
+    {
+        int replaced = 0;
+        foreach (char c in line)
+        {
+            if (c == '\0')
+            {
+                throw new CliException($"input is not text (line {number} contains a NUL byte); give a file with one URL per line.");
+            }
+
+            replaced += c == '\uFFFD' ? 1 : 0;
+        }
+
+        if (replaced >= 4 && replaced * 4 >= line.Length)
+        {
+            throw new CliException($"input is not text (line {number} is mostly not UTF-8); give a file with one URL per line.");
+        }
+    }
+
     private static long CountTargets(string path)
     {
         long count = 0;
+        int number = 0;
         foreach (string line in File.ReadLines(path))
         {
+            ThrowIfNotText(line, ++number);
             ReadOnlySpan<char> t = line.AsSpan().Trim();
             if (t.Length > 0 && t[0] != '#')
             {
@@ -248,6 +288,7 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 
     public void Report(RunProgress value)
     {
+        Volatile.Write(ref _submitted, value.Submitted);
         if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
         {
             return;
@@ -255,10 +296,20 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 
         Interlocked.Exchange(ref _lastDraw, _clock.ElapsedMilliseconds);
         long done = stats.Written + stats.PreviouslyWritten;
-        string eta = stats.Total is long total && value.Rate > 0 ? $", ETA {TimeSpan.FromSeconds(Math.Max(0, (total - done) / value.Rate)):hh\\:mm\\:ss}" : string.Empty;
+        // A rate, a request ratio and an ETA from the first handful of outcomes are noise (the first tick once showed
+        // "72.000 req/target … ETA 03:48:23"): they appear once enough has finished for them to mean something.
+        bool meaningful = value.Delivered >= MeaningfulAfterOutcomes && value.Elapsed >= MeaningfulAfter;
+        string rates = meaningful ? string.Create(CultureInfo.InvariantCulture, $", {value.Rate:0.0}/s, {value.RequestsPerTarget:0.000} req/target") : string.Empty;
+        string eta = meaningful && stats.Total is long total && value.Rate > 0 ? $", ETA {TimeSpan.FromSeconds(Math.Max(0, (total - done) / value.Rate)):hh\\:mm\\:ss}" : string.Empty;
         console.Error.Write(string.Create(CultureInfo.InvariantCulture,
-            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded} not succeeded, {value.Rate:0.0}/s, {value.RequestsPerTarget:0.000} req/target, {value.JobsInFlight} jobs open{eta}   "));
+            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded} not succeeded{rates}, {value.JobsInFlight} jobs open{eta}   "));
     }
+
+    private const int MeaningfulAfterOutcomes = 20;
+    private static readonly TimeSpan MeaningfulAfter = TimeSpan.FromSeconds(2);
+    private long _submitted;
+
+    private static string Records(long n) => n == 1 ? "1 record" : string.Create(CultureInfo.InvariantCulture, $"{n} records");
 
     public void Finish(bool interrupted, long requests)
     {
@@ -274,8 +325,12 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 
         double seconds = _clock.Elapsed.TotalSeconds;
         long written = stats.Written;
+        long sent = Volatile.Read(ref _submitted);
         string resumed = stats.PreviouslyWritten > 0 ? $" (+{stats.PreviouslyWritten} from before the resume)" : string.Empty;
+        // Requests per target only over targets that were sent: lines refused before sending cost no request.
+        string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
+            : interrupted ? string.Empty : ", no target was sent";
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {written} records{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s, {(written > 0 ? (double)requests / written : 0):0.000} requests/target)."));
+            $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {Records(written)}{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s{perTarget})."));
     }
 }

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>
+/// Options whose values are checked while the command line is parsed, so a typo is a usage error (exit 1, one line
+/// naming the flag and what it accepts) before anything is sent, never a value the server refuses for every target
+/// and never the parser's own wording, which names .NET types.
+/// </summary>
+internal static class CliValidation
+{
+    /// <summary>A whole-number option within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Option<int?> Int(string name, string description, int min, int max = int.MaxValue)
+    {
+        var option = new Option<int?>(name) { Description = description };
+        option.CustomParser = result =>
+        {
+            string text = LastToken(result);
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
+            {
+                return value;
+            }
+
+            result.AddError(max == int.MaxValue
+                ? $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."
+                : $"{name} must be a whole number from {min} to {max}, not '{Excerpt(text)}'.");
+            return null;
+        };
+        return option;
+    }
+
+    /// <summary>An option that takes one of <paramref name="allowed"/> (any casing); the value is returned as listed.</summary>
+    public static Option<string?> OneOf(string name, string description, params string[] allowed)
+    {
+        var option = new Option<string?>(name) { Description = description };
+        option.CustomParser = result =>
+        {
+            string text = LastToken(result);
+            foreach (string candidate in allowed)
+            {
+                if (string.Equals(candidate, text, StringComparison.OrdinalIgnoreCase))
+                {
+                    return candidate;
+                }
+            }
+
+            result.AddError($"{name} must be one of {string.Join(", ", allowed)}, not '{Excerpt(text)}'.");
+            return null;
+        };
+        return option;
+    }
+
+    /// <summary>A user's value echoed in a message, cut short so a pasted megabyte does not flood the terminal.</summary>
+    public static string Excerpt(string text, int max = 80) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
+
+    private static string LastToken(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+}

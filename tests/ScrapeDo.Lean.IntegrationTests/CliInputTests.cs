@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using ScrapeDo.Lean.Cli;
+using ScrapeDo.Lean.Emulator;
+
+namespace ScrapeDo.Lean.IntegrationTests;
+
+/// <summary>Issue 11, findings 2 (SIGTERM), 3 (--resume with --emulate), 4–7: a typo is a usage error, never a run.</summary>
+public sealed class CliInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("scrapedo-cli-input-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed record CliResult(int ExitCode, string Out, string Error);
+
+    private static async Task<CliResult> RunCliAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
+        int code = await CliApp.RunAsync(args, console, Support.Timeout(60));
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string Write(string name, string content)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    /// <summary>No message may show .NET plumbing: type names, generic arity, parameter names.</summary>
+    private static void AssertNoPlumbing(string text)
+    {
+        foreach (string leak in new[] { "System.", "`1", "(Parameter", "Nullable", "IReadOnlyList", "ScrapeDo.Lean.", "   at " })
+        {
+            Assert.DoesNotContain(leak, text);
+        }
+    }
+
+    [Theory]
+    [InlineData("--device", "toaster", "desktop, mobile, tablet")]
+    [InlineData("--method", "FETCH", "GET, POST, PUT, PATCH, HEAD, DELETE")]
+    [InlineData("--wait-until", "never", "domcontentloaded, networkidle0, networkidle2")]
+    [InlineData("--output-format", "pdf", "raw, markdown")]
+    [InlineData("--timeout-ms", "-5", "at least 0")]
+    [InlineData("--retry-timeout-ms", "soon", "at least 0")]
+    [InlineData("--custom-wait-ms", "1e3", "at least 0")]
+    [InlineData("--targets-per-job", "abc", "from 1 to 1000")]
+    [InlineData("--targets-per-job", "1001", "from 1 to 1000")]
+    [InlineData("--max-in-flight-jobs", "0", "from 1 to 1000")]
+    public async Task A_bad_option_value_is_one_usage_line_naming_the_flag_and_nothing_is_sent(string flag, string value, string allowed)
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, flag, value, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        string first = result.Error.Split('\n')[0];
+        Assert.StartsWith("scrapedo: error: ", first);
+        Assert.Contains(flag, first);
+        Assert.Contains(allowed, first);
+        AssertNoPlumbing(result.Error);
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Job_create_validates_its_options_the_same_way()
+    {
+        CliResult result = await RunCliAsync("job", "create", "https://a.example/1", "--device", "toaster", "--emulate");
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("--device must be one of desktop, mobile, tablet", result.Error);
+        AssertNoPlumbing(result.Error);
+    }
+
+    [Fact]
+    public async Task A_bad_browser_action_list_names_the_flag_without_type_names()
+    {
+        string input = Write("urls.txt", "https://a.example/1\n");
+        CliResult result = await RunCliAsync("run", input, "--emulate", "-o", Path.Combine(_dir, "o.jsonl"), "--play-with-browser", "[1]");
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("--play-with-browser", result.Error);
+        AssertNoPlumbing(result.Error);
+    }
+
+    [Fact]
+    public async Task Binary_input_is_not_text_exit_1_and_nothing_is_sent()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Path.Combine(_dir, "data.bin");
+        var bytes = new byte[4096];
+        new Random(3).NextBytes(bytes);
+        bytes[100] = 0;
+        File.WriteAllBytes(input, bytes);
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("input is not text", result.Error);
+        Assert.Equal(0, emulator.Counters.Creates);
+        Assert.True(!File.Exists(output) || new FileInfo(output).Length == 0);
+    }
+
+    [Fact]
+    public async Task Mostly_invalid_utf8_without_nul_bytes_is_not_text_either()
+    {
+        string input = Path.Combine(_dir, "latin.bin");
+        File.WriteAllBytes(input, Enumerable.Repeat((byte)0xC3, 10).Concat(Enumerable.Repeat((byte)0xFF, 40)).Append((byte)'\n').ToArray());
+        CliResult result = await RunCliAsync("run", input, "--emulate", "-o", Path.Combine(_dir, "o.jsonl"));
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("input is not text", result.Error);
+    }
+
+    [Fact]
+    public async Task An_over_long_line_gets_its_own_failed_record_with_a_short_excerpt()
+    {
+        string longUrl = "https://a.example/" + new string('x', 1_000_000);
+        string input = Write("urls.txt", $"https://a.example/ok\n{longUrl}\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "--emulate", "-o", output, "-q");
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        string[] lines = File.ReadAllLines(output);
+        Assert.Equal(2, lines.Length);
+        JsonElement failed = lines.Select(l => JsonDocument.Parse(l).RootElement).Single(r => r.GetProperty("status").GetString() == "failed");
+        Assert.True(failed.GetProperty("target").GetString()!.Length <= 201);
+        Assert.StartsWith("line 2: ", failed.GetProperty("error").GetString());
+        Assert.True(new FileInfo(output).Length < 10_000, "the megabyte is not echoed");
+    }
+
+    [Fact]
+    public async Task An_explicit_base_url_without_a_token_is_exit_1_not_the_emulator()
+    {
+        string input = Write("urls.txt", "https://a.example/1\n");
+        CliResult result = await RunCliAsync("run", input, "--base-url", "https://q.example.test", "-o", Path.Combine(_dir, "o.jsonl"));
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("no API token", result.Error);
+        Assert.DoesNotContain("emulator", result.Error.Split('\n')[0].Replace("never replaced by the local emulator", string.Empty, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Resume_with_the_in_process_emulator_is_refused_with_a_pointer_to_the_standalone_one()
+    {
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string output = Write("out.jsonl", string.Empty);
+        string journal = Write("run.journal", string.Empty);
+        CliResult result = await RunCliAsync("run", input, "--emulate", "-o", output, "--journal", journal, "--resume");
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("--resume", result.Error);
+        Assert.Contains("scrapedo emulator", result.Error);
+    }
+
+    [Fact]
+    public async Task Help_as_a_command_works_like_the_flag()
+    {
+        CliResult help = await RunCliAsync("help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("scrapedo", help.Out);
+        CliResult runHelp = await RunCliAsync("help", "run");
+        Assert.Equal(0, runHelp.ExitCode);
+        Assert.Contains("--targets-per-job", runHelp.Out);
+    }
+
+    [Fact]
+    public async Task Emulator_help_lists_only_its_own_options()
+    {
+        CliResult help = await RunCliAsync("emulator", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.DoesNotContain("--base-url", help.Out);
+        Assert.DoesNotContain("--emulate ", help.Out);
+        Assert.DoesNotContain("Never printed", help.Out);
+        Assert.Contains("--token", help.Out);
+    }
+
+    [Fact]
+    public async Task A_single_record_is_one_record_and_a_run_that_sent_nothing_reports_no_request_ratio()
+    {
+        string one = Write("one.txt", "https://a.example/1\n");
+        CliResult single = await RunCliAsync("run", one, "--emulate", "-o", Path.Combine(_dir, "one.jsonl"));
+        Assert.Contains("done: 1 record:", single.Error);
+
+        string invalid = Write("bad.txt", "not a url\nftp://x.example/\n");
+        CliResult none = await RunCliAsync("run", invalid, "--emulate", "-o", Path.Combine(_dir, "bad.jsonl"));
+        Assert.Equal(ExitCodes.SomeFailed, none.ExitCode);
+        Assert.Contains("done: 2 records:", none.Error);
+        Assert.Contains("no target was sent", none.Error);
+        Assert.DoesNotContain("requests/target", none.Error);
+    }
+
+    [Fact]
+    public async Task Task_get_with_content_out_leaves_content_out_of_the_json()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 500 });
+        using var client = Support.Client(emulator);
+        CreateJobResponse created = await client.CreateJobAsync(new CreateJobRequest { Targets = ["https://a.example/page"] }, Support.Timeout());
+        for (int i = 0; i < 500 && !(await client.GetJobAsync(created.JobId, Support.Timeout())).Status.IsTerminal; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        string page = Path.Combine(_dir, "page.html");
+
+        CliResult result = await RunCliAsync("task", "get", created.JobId, created.TaskIds[0], "--content-out", page, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(500, new FileInfo(page).Length);
+        using JsonDocument printed = JsonDocument.Parse(result.Out);
+        Assert.False(printed.RootElement.TryGetProperty("Content", out _), result.Out);
+        Assert.Equal(created.TaskIds[0], printed.RootElement.GetProperty("TaskID").GetString());
+    }
+
+    [Fact]
+    public async Task Sigterm_exits_143()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            TaskLatencyMin = TimeSpan.FromSeconds(30),
+            TaskLatencyMax = TimeSpan.FromSeconds(30),
+        });
+        string input = Write("urls.txt", string.Join('\n', Support.Urls(5, "https://term.example/p")) + "\n");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
+        foreach (string a in new[] { "run", input, "-o", Path.Combine(_dir, "o.jsonl"), "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process child = Process.Start(start)!;
+        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        var ct = Support.Timeout(60);
+        while (emulator.Counters.JobPolls < 1 && !child.HasExited)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        Assert.False(child.HasExited, "the run ended before it could be stopped");
+        using (Process kill = Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync(ct);
+        }
+
+        await child.WaitForExitAsync(ct);
+        Assert.True(child.ExitCode == ExitCodes.Terminated, $"exit {child.ExitCode}: {await stderr}");
+    }
+}
