@@ -49,7 +49,7 @@ internal sealed class OutcomeDelivery
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(_cancellationToken);
 
     /// <summary>Whether an earlier process already delivered this input index.</summary>
-    public bool WasDelivered(long inputIndex) => _journal is not null && _journal.Delivered.Contains(inputIndex);
+    public bool WasDelivered(long inputIndex) => _journal is not null && _journal.IsDelivered(inputIndex);
 
     /// <summary>Hands one outcome to the consumer (waits while the channel is full).</summary>
     public async Task EmitAsync(TaskOutcome outcome)

@@ -80,12 +80,9 @@ internal sealed class RunPipeline : IAsyncDisposable
             return;
         }
 
-        foreach (JournalChunk chunk in _journal.Chunks.Values)
+        foreach (string jobId in _journal.State.JobIds())
         {
-            if (chunk.JobId is { } jobId)
-            {
-                reconciler.Claim(jobId);
-            }
+            reconciler.Claim(jobId);
         }
     }
 
