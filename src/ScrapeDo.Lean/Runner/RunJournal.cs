@@ -63,6 +63,7 @@ internal sealed class RunJournal : IAsyncDisposable
     private readonly string _path;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly JournalState _state = new();
+    private Stream _writer = null!;
     private Exception? _failed;
 
     private RunJournal(FileStream file, FileStream lockFile, string path)
@@ -72,10 +73,8 @@ internal sealed class RunJournal : IAsyncDisposable
         _path = path;
     }
 
-    /// <summary>For tests: wraps the journal file's stream (e.g. one that fails like a full disk).</summary>
-    internal static Func<Stream, Stream>? TestStreamWrapper { get; set; }
-
-    private Stream _writer = null!;
+    /// <summary>For tests: wraps the write stream of the journal at a given full path (e.g. one that fails like a full disk).</summary>
+    internal static Func<string, Stream, Stream>? TestStreamWrapper { get; set; }
 
     public int? ChunkSize => _state.ChunkSize;
 
@@ -138,7 +137,7 @@ internal sealed class RunJournal : IAsyncDisposable
                 file.Seek(validLength, SeekOrigin.Begin);
             }
 
-            journal._writer = TestStreamWrapper?.Invoke(file) ?? file;
+            journal._writer = TestStreamWrapper?.Invoke(full, file) ?? file;
             if (journal.ChunkSize is null)
             {
                 await journal.AppendAsync([new JournalEntry { T = "run", Count = chunkSize }], durable: true, cancellationToken).ConfigureAwait(false);

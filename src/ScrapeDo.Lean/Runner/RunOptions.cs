@@ -43,6 +43,20 @@ public sealed class RunOptions
     /// </summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Makes the consumer's sink durable (flushes its file, stdout, content files). When set, an outcome is journaled
+    /// as delivered only after this returns for a point after the consumer handled it: the runner gathers the outcomes
+    /// the consumer took, calls this, then journals them together (group commit; at most
+    /// <see cref="MaxUnflushedOutcomes"/> are pending). If it throws, nothing pending is journaled, the exception ends
+    /// the enumeration, and a resume delivers those outcomes again. Null (default): an outcome counts as delivered
+    /// once the consumer asks for the next one.
+    /// </summary>
+    public Func<CancellationToken, ValueTask>? FlushSink { get; init; }
+
+    /// <summary>With <see cref="FlushSink"/>: outcomes taken but not yet flushed and journaled (default 256); fewer
+    /// when the run is idle (pending outcomes are flushed whenever no further outcome is ready).</summary>
+    public int MaxUnflushedOutcomes { get; init; } = 256;
+
     /// <summary>On cancellation, cancel the server jobs that still run (default true).</summary>
     public bool CancelJobsOnCancellation { get; init; } = true;
 

@@ -90,6 +90,9 @@ internal sealed class RunPipeline : IAsyncDisposable
 
     public Task AcknowledgeAsync(TaskOutcome outcome) => _delivery.AcknowledgeAsync(outcome);
 
+    /// <summary>The delivery stage, for the runner's group acknowledgement.</summary>
+    public OutcomeDelivery Delivery => _delivery;
+
     public async Task CompleteAsync()
     {
         if (_producer is not null)
