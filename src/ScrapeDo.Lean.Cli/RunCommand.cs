@@ -90,6 +90,20 @@ internal sealed class RunCommand
         long? total = input == "-" ? null : CountTargets(input);
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
         await using RecordWriter writer = await RecordWriter.OpenAsync(output, resume, parse.GetValue(_contentDir), textExtension, _console, cancellationToken).ConfigureAwait(false);
+        // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
+        // stdin as its lines are read).
+        RecordWriter? countAsRead = null;
+        if (writer.Deduplicates)
+        {
+            if (input == "-")
+            {
+                countAsRead = writer;
+            }
+            else
+            {
+                CountInputLines(input, plugin is not null, writer);
+            }
+        }
 
         var lines = new ConcurrentDictionary<long, InputLine>();
         var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
@@ -103,14 +117,16 @@ internal sealed class RunCommand
             Resume = resume,
             CancelJobsOnCancellation = !parse.GetValue(_noCancel),
             Progress = progress,
+            // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
+            FlushSink = writer.FlushAsync,
         });
 
         Stream source = input == "-" ? _console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         await using (source.ConfigureAwait(false))
         {
             IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
-                ? runner.RunAsync(UrlLines(source, lines), template, cancellationToken)
-                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected), template, cancellationToken);
+                ? runner.RunAsync(UrlLines(source, lines, countAsRead), template, cancellationToken)
+                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
             try
             {
                 await foreach (TaskOutcome outcome in outcomes.ConfigureAwait(false))
@@ -152,21 +168,23 @@ internal sealed class RunCommand
         }
     }
 
-    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, RecordWriter? counter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
+            counter?.CountInputLine(line.Text);
             lines[index++] = line;
             yield return line.Text;
         }
     }
 
-    private static async IAsyncEnumerable<PluginParams> PluginLines(Stream source, ConcurrentDictionary<long, InputLine> lines, ConcurrentQueue<(InputLine, string)> rejected, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<PluginParams> PluginLines(Stream source, ConcurrentDictionary<long, InputLine> lines, ConcurrentQueue<(InputLine, string)> rejected, RecordWriter? counter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
+            counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
             PluginParams parameters;
             try
             {
@@ -197,6 +215,18 @@ internal sealed class RunCommand
             }
 
             yield return new InputLine(number, text);
+        }
+    }
+
+    private static void CountInputLines(string path, bool plugin, RecordWriter writer)
+    {
+        foreach (string line in File.ReadLines(path))
+        {
+            string text = line.Trim();
+            if (text.Length > 0 && text[0] != '#')
+            {
+                writer.CountInputLine(RecordWriter.InputKey(text, plugin));
+            }
         }
     }
 

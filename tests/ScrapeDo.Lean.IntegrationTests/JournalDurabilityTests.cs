@@ -213,6 +213,23 @@ internal sealed class FailingStream(Stream inner, long failAfterBytes) : Stream
         return Task.CompletedTask;
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // The stream it wraps still holds what was written before the failure (a torn line included).
+            try
+            {
+                inner.Dispose();
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
