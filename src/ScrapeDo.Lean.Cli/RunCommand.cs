@@ -275,9 +275,11 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw;
+    private long _resubmitted;
 
     public void Report(RunProgress value)
     {
+        Interlocked.Exchange(ref _resubmitted, value.Resubmitted);
         if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
         {
             return;
@@ -305,6 +307,12 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         double seconds = _clock.Elapsed.TotalSeconds;
         long written = stats.Written;
         string resumed = stats.PreviouslyWritten > 0 ? $" (+{stats.PreviouslyWritten} from before the resume)" : string.Empty;
+        long resubmitted = Interlocked.Read(ref _resubmitted);
+        if (resubmitted > 0)
+        {
+            resumed += string.Create(CultureInfo.InvariantCulture, $" ({resubmitted} targets resubmitted after the earlier interrupt canceled them)");
+        }
+
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {written} records{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s, {(written > 0 ? (double)requests / written : 0):0.000} requests/target)."));
     }

@@ -36,6 +36,8 @@ internal sealed class JournalState
     private readonly Lock _lock = new();
     private readonly Dictionary<int, JournalChunk> _chunks = [];
     private readonly Dictionary<long, ulong[]> _partialBlocks = [];
+    private readonly HashSet<string> _canceledByUs = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, IReadOnlyList<long>> _retries = [];
     private ulong[] _fullBlocks = new ulong[4];
     private int _maxChunk = -1;
 
@@ -83,7 +85,7 @@ internal sealed class JournalState
 
             _chunks[chunk.Chunk] = record;
             _maxChunk = Math.Max(_maxChunk, chunk.Chunk);
-            if (_chunks.TryGetValue(chunk.Chunk - 1, out JournalChunk? previous))
+            if (chunk.Chunk > 0 && _chunks.TryGetValue(chunk.Chunk - 1, out JournalChunk? previous))
             {
                 TryRetire(previous, record);
             }
@@ -100,6 +102,39 @@ internal sealed class JournalState
                 record.TaskIds = taskIds;
                 record.FailureReason = reason;
             }
+        }
+    }
+
+    /// <summary>Records that this run (or an earlier process of it) canceled the job on its own interrupt.</summary>
+    public void CanceledByUs(string jobId)
+    {
+        lock (_lock)
+        {
+            _canceledByUs.Add(jobId);
+        }
+    }
+
+    public bool WasCanceledByUs(string jobId)
+    {
+        lock (_lock)
+        {
+            return _canceledByUs.Contains(jobId);
+        }
+    }
+
+    public void Retry(int chunk, IReadOnlyList<long> indices)
+    {
+        lock (_lock)
+        {
+            _retries[chunk] = indices;
+        }
+    }
+
+    public IReadOnlyList<long>? RetryOf(int chunk)
+    {
+        lock (_lock)
+        {
+            return _retries.GetValueOrDefault(chunk);
         }
     }
 

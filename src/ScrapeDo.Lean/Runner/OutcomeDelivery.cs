@@ -34,6 +34,7 @@ internal sealed class OutcomeDelivery
     /// <param name="cancellationToken">The run's token.</param>
     public OutcomeDelivery(int capacity, RunJournal? journal, ProgressReporter progress, bool checkTaskUrls, CancellationToken cancellationToken)
     {
+        Retry = new InterruptRetry(journal);
         _checkTaskUrls = checkTaskUrls;
         _outcomes = Channel.CreateBounded<TaskOutcome>(new BoundedChannelOptions(capacity)
         {
@@ -46,6 +47,9 @@ internal sealed class OutcomeDelivery
         _cancellationToken = cancellationToken;
     }
 
+    /// <summary>Holds back tasks an earlier interrupt of this run canceled, for resubmission.</summary>
+    public InterruptRetry Retry { get; }
+
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(_cancellationToken);
 
     /// <summary>Whether an earlier process already delivered this input index.</summary>
@@ -54,7 +58,7 @@ internal sealed class OutcomeDelivery
     /// <summary>Hands one outcome to the consumer (waits while the channel is full).</summary>
     public async Task EmitAsync(TaskOutcome outcome)
     {
-        if (WasDelivered(outcome.InputIndex))
+        if (WasDelivered(outcome.InputIndex) || Retry.TryHold(outcome))
         {
             return;
         }

@@ -4,7 +4,11 @@ using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Internal.Runner;
 
-/// <summary>One line of the journal. <c>T</c> is the kind: run, submit, created, done.</summary>
+/// <summary>
+/// One line of the journal. <c>T</c> is the kind: run, submit, created, done; and since the interrupt resubmission,
+/// cancel (this run canceled job <c>job</c> on its own interrupt) and retry (chunk <c>c</c> resubmits the inputs
+/// <c>xs</c> whose tasks that cancel stopped). Journals without the newer kinds read as before.
+/// </summary>
 internal sealed class JournalEntry
 {
     [JsonPropertyName("t")]
@@ -35,6 +39,10 @@ internal sealed class JournalEntry
 
     [JsonPropertyName("tasks")]
     public IReadOnlyList<string>? TaskIds { get; init; }
+
+    /// <summary>Input indices a retry chunk resubmits (retry).</summary>
+    [JsonPropertyName("xs")]
+    public IReadOnlyList<long>? Indices { get; init; }
 
     /// <summary>Why a chunk could not be created (created with no job).</summary>
     [JsonPropertyName("reason")]
@@ -163,6 +171,28 @@ internal sealed class RunJournal : IAsyncDisposable
     {
         _state.Created(chunk.Chunk, chunk.JobId, chunk.TaskIds, chunk.FailureReason);
         return AppendAsync([new JournalEntry { T = "created", Chunk = chunk.Chunk, JobId = chunk.JobId, TaskIds = chunk.TaskIds, Reason = chunk.FailureReason }], durable: true, cancellationToken);
+    }
+
+    /// <summary>Journals, durably and before any cancel is sent, that this run cancels these jobs on its own interrupt.</summary>
+    public async Task RecordCanceledByUsAsync(IReadOnlyList<string> jobIds)
+    {
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        await AppendAsync([.. jobIds.Select(id => new JournalEntry { T = "cancel", JobId = id })], durable: true, CancellationToken.None).ConfigureAwait(false);
+        foreach (string id in jobIds)
+        {
+            _state.CanceledByUs(id);
+        }
+    }
+
+    /// <summary>Journals, durably, which inputs retry chunk <paramref name="chunk"/> resubmits, so a crash resumes the same retry.</summary>
+    public async Task RecordRetryAsync(int chunk, IReadOnlyList<long> indices)
+    {
+        await AppendAsync([new JournalEntry { T = "retry", Chunk = chunk, Indices = indices }], durable: true, CancellationToken.None).ConfigureAwait(false);
+        _state.Retry(chunk, indices);
     }
 
     public Task RecordDeliveredAsync(long inputIndex, CancellationToken cancellationToken) => RecordDeliveredAsync([inputIndex], cancellationToken);
@@ -308,6 +338,12 @@ internal sealed class RunJournal : IAsyncDisposable
                 break;
             case "done" when entry.Index is long x:
                 _state.Delivered(x);
+                break;
+            case "cancel" when entry.JobId is { } job:
+                _state.CanceledByUs(job);
+                break;
+            case "retry" when entry.Chunk is int c && entry.Indices is { } xs:
+                _state.Retry(c, xs);
                 break;
             default:
                 throw new InvalidDataException($"The journal '{_path}' has an entry it does not understand at line {line}.");

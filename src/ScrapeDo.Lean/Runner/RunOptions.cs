@@ -141,6 +141,12 @@ public sealed class RunOptions
 /// <param name="HttpRequests">HTTP requests the client sent during the run.</param>
 public readonly record struct RunProgress(long Submitted, long Delivered, long Failed, int JobsInFlight, TimeSpan Elapsed, long HttpRequests)
 {
+    /// <summary>
+    /// Targets this process submitted again because an earlier interrupt of the same run (journaled) canceled their
+    /// tasks; tasks canceled by the user or the server are not resubmitted.
+    /// </summary>
+    public long Resubmitted { get; init; }
+
     /// <summary>Outcomes per second so far.</summary>
     public double Rate => Elapsed > TimeSpan.Zero ? Delivered / Elapsed.TotalSeconds : 0;
 
