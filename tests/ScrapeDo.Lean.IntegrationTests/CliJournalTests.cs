@@ -96,4 +96,57 @@ public sealed class CliJournalTests : IDisposable
         Assert.Equal(Count, targets.Count);
         Assert.Equal(Count, targets.Distinct().Count());
     }
+
+    [Fact]
+    public async Task Ctrl_C_then_resume_continues_the_canceled_targets_and_the_summary_counts_them()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount("again-token", "hobby")],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(300),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(1500),
+        });
+        const int Count = 40;
+        string input = Input(Count, "https://again.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "20", "--base-url", emulator.BaseAddress.ToString(), "--token", "again-token"];
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using (var child = System.Diagnostics.Process.Start(start)!)
+        {
+            Task<string> stderr = child.StandardError.ReadToEndAsync();
+            var ct = Support.Timeout(60);
+            while (emulator.Counters.JobPolls < 2 && !child.HasExited)
+            {
+                await Task.Delay(10, ct);
+            }
+
+            Assert.False(child.HasExited, "the run ended before it could be interrupted");
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+                await kill.WaitForExitAsync(ct);
+            }
+
+            await child.WaitForExitAsync(ct);
+            Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
+            Assert.Contains("--resume", await stderr, StringComparison.Ordinal);
+        }
+
+        Assert.True(emulator.Counters.Cancels >= 1, "the interrupt canceled the server jobs");
+        var resumed = await RunCliAsync([.. args, "--resume"]);
+
+        // The resume continued: every line has one record and none is the interrupt's cancel.
+        Assert.Equal(ExitCodes.Success, resumed.Code);
+        var records = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        Assert.Equal(Count, records.Count);
+        Assert.Equal(Count, records.Select(r => r.GetProperty("target").GetString()).Distinct().Count());
+        Assert.All(records, r => Assert.Equal("success", r.GetProperty("status").GetString()));
+        Assert.Matches(@"\d+ targets resubmitted after the earlier interrupt", resumed.Error);
+    }
 }

@@ -108,9 +108,10 @@ internal sealed class RunJournal : IAsyncDisposable
             // FileShare.None takes an exclusive flock on Unix (LockFileEx on Windows): a second process fails here.
             lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
         }
-        catch (IOException)
+        catch (IOException ex) when (ex.GetType() == typeof(IOException))
         {
-            throw new InvalidOperationException($"The journal '{path}' is in use by another run; only one process may use a journal at a time.");
+            // The plain IOException of a sharing violation (subclasses are path problems, reported as they are).
+            throw new InvalidOperationException($"The journal '{path}' is in use by another run; only one process may use a journal at a time.", ex);
         }
 
         FileStream file;
