@@ -7,6 +7,9 @@ namespace ScrapeDo.Lean.Cli;
 /// <summary>The command tree and the error policy: one clear line on stderr, never a stack trace.</summary>
 internal static class CliApp
 {
+    /// <summary>How long an interrupted command may take to cancel server jobs and flush before the process ends anyway.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
+
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
         if (args is ["help", .. var rest])
@@ -49,8 +52,9 @@ internal static class CliApp
             Output = console.Out,
             Error = console.Error,
             EnableDefaultExceptionHandler = false,
-            // Ctrl-C cancels the action's token; the action then has this long to cancel server jobs and flush.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
+            // Ctrl-C and SIGTERM are handled by Program (to tell them apart for the exit code) and arrive as the
+            // cancellation of the token passed in; the command then has StopGrace to cancel server jobs and flush.
+            ProcessTerminationTimeout = null,
         };
         try
         {

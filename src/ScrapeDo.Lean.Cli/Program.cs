@@ -1,7 +1,29 @@
 using System.Runtime.InteropServices;
 using ScrapeDo.Lean.Cli;
 
-// The parser turns SIGTERM and Ctrl-C alike into cancellation; this only notes which it was, for the exit code.
-using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => ExitCodes.MarkTerminated());
+// Ctrl-C and SIGTERM both stop the command cleanly (server jobs canceled, records flushed, journal closed) through one
+// token. They are handled here rather than by the parser so that which signal it was is known before anything reacts
+// to the cancellation: SIGTERM exits 143, Ctrl-C 130. A second signal, or a command that takes longer than the grace
+// period to stop, ends the process the default way.
+using var interrupt = new CancellationTokenSource();
+using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => OnSignal(context, terminate: false));
+using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => OnSignal(context, terminate: true));
 
-return ExitCodes.ForProcess(await CliApp.RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, Console.OpenStandardOutput, !Console.IsErrorRedirected)));
+return ExitCodes.ForProcess(await CliApp.RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, Console.OpenStandardOutput, !Console.IsErrorRedirected), interrupt.Token));
+
+void OnSignal(PosixSignalContext context, bool terminate)
+{
+    if (interrupt.IsCancellationRequested)
+    {
+        return;
+    }
+
+    if (terminate)
+    {
+        ExitCodes.MarkTerminated();
+    }
+
+    context.Cancel = true;
+    _ = Task.Delay(CliApp.StopGrace).ContinueWith(_ => Environment.Exit(ExitCodes.ForProcess(ExitCodes.Interrupted)), TaskScheduler.Default);
+    interrupt.Cancel();
+}

@@ -5,10 +5,16 @@ using System.Text.Json;
 namespace ScrapeDo.Lean.Cli;
 
 /// <summary>
-/// Writes one JSONL record per outcome (design.md contract), flushed per record so a killed run leaves whole lines.
-/// On resume it first cuts a torn last line, then remembers the records already there so the one outcome a crash
-/// can hand out twice is not written twice.
+/// Writes one JSONL record per outcome (design.md contract). The runner flushes it (<see cref="FlushAsync"/>) before
+/// it journals a batch of outcomes as delivered, so a record is acknowledged only once it is in the sink.
 /// </summary>
+/// <remarks>
+/// On resume it first cuts a torn last line, then counts the records already there per target. Records carry no
+/// input line number, so the dedupe is by count: a target that already has as many records as the input has lines
+/// for it gets no more, whatever the new outcome says (an outcome written before a crash but never acknowledged is
+/// delivered again, possibly with another status). The input's line counts are taken only for targets that already
+/// have a record, so memory grows with the existing file, not the input.
+/// </remarks>
 internal sealed class RecordWriter : IAsyncDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -17,10 +23,11 @@ internal sealed class RecordWriter : IAsyncDisposable
     private readonly bool _ownsStream;
     private readonly string? _contentDir;
     private readonly string _textExtension;
-    private readonly Dictionary<string, int> _alreadyWritten;
+    private readonly Dictionary<string, TargetCount> _alreadyWritten;
     private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+    private Exception? _failed;
 
-    private RecordWriter(Stream stream, bool ownsStream, string? contentDir, string textExtension, Dictionary<string, int> alreadyWritten)
+    private RecordWriter(Stream stream, bool ownsStream, string? contentDir, string textExtension, Dictionary<string, TargetCount> alreadyWritten)
     {
         _stream = stream;
         _ownsStream = ownsStream;
@@ -30,6 +37,9 @@ internal sealed class RecordWriter : IAsyncDisposable
     }
 
     public int PreviouslyWritten { get; private init; }
+
+    /// <summary>For tests: wraps the --output file's stream at a given full path (e.g. one that fails like a full disk).</summary>
+    internal static Func<string, Stream, Stream>? TestStreamWrapper { get; set; }
 
     public static async Task<RecordWriter> OpenAsync(string? path, bool resume, string? contentDir, string textExtension, CliConsole console, CancellationToken cancellationToken)
     {
@@ -52,7 +62,7 @@ internal sealed class RecordWriter : IAsyncDisposable
 
         try
         {
-            var previous = new Dictionary<string, int>(StringComparer.Ordinal);
+            var previous = new Dictionary<string, TargetCount>(StringComparer.Ordinal);
             int count = 0;
             FileStream file;
             if (resume && File.Exists(path))
@@ -64,7 +74,8 @@ internal sealed class RecordWriter : IAsyncDisposable
                 foreach (ReadOnlyMemory<byte> line in Lines(existing.AsMemory(0, end)))
                 {
                     string key = KeyOf(line.Span);
-                    previous[key] = previous.GetValueOrDefault(key) + 1;
+                    TargetCount seen = previous.GetValueOrDefault(key) ?? (previous[key] = new TargetCount());
+                    seen.Records++;
                     count++;
                 }
 
@@ -77,7 +88,8 @@ internal sealed class RecordWriter : IAsyncDisposable
                 file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
             }
 
-            return new RecordWriter(file, ownsStream: true, contentDir, textExtension, previous) { PreviouslyWritten = count };
+            Stream sink = TestStreamWrapper?.Invoke(Path.GetFullPath(path), file) ?? file;
+            return new RecordWriter(sink, ownsStream: true, contentDir, textExtension, previous) { PreviouslyWritten = count };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -89,16 +101,85 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the record unless an earlier, interrupted run already wrote it. Returns false when skipped.</summary>
-    public async Task<bool> WriteAsync(TaskOutcome outcome, string? rawPluginTarget, string? error, CancellationToken cancellationToken)
+    /// <summary>True when the records already in the file are counted against the input (a resume).</summary>
+    public bool Deduplicates => _alreadyWritten.Count > 0;
+
+    /// <summary>Counts one input line whose record key is <paramref name="key"/> (only keys with a record matter).</summary>
+    public void CountInputLine(string key)
     {
-        string key = Key(outcome.TaskId, outcome.Target, error);
-        if (_alreadyWritten.TryGetValue(key, out int seen) && seen > 0)
+        if (_alreadyWritten.TryGetValue(key, out TargetCount? count))
         {
-            _alreadyWritten[key] = seen - 1;
-            return false;
+            count.InputLines++;
+        }
+    }
+
+    /// <summary>The record key of an input line: the URL, or for plugin runs the parsed params (raw text if invalid).</summary>
+    public static string InputKey(string text, bool plugin)
+    {
+        if (!plugin)
+        {
+            return text;
         }
 
+        try
+        {
+            return PluginParams.FromJson(text).ToString();
+        }
+        catch (ArgumentException)
+        {
+            return text;
+        }
+    }
+
+    /// <summary>
+    /// Writes the record unless its target already has a record for each of its input lines (from before a resume).
+    /// Returns false when skipped. A write that fails leaves the writer failed: <see cref="FlushAsync"/> then throws,
+    /// so nothing after it is acknowledged.
+    /// </summary>
+    public async Task<bool> WriteAsync(TaskOutcome outcome, string? rawPluginTarget, string? error, CancellationToken cancellationToken)
+    {
+        if (_alreadyWritten.TryGetValue(outcome.Target, out TargetCount? count))
+        {
+            if (count.Records >= count.InputLines)
+            {
+                return false;
+            }
+
+            count.Records++;
+        }
+
+        try
+        {
+            return await WriteRecordAsync(outcome, rawPluginTarget, error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _failed = ex;
+            throw;
+        }
+    }
+
+    /// <summary>Pushes every record written so far to the OS (the runner calls this before acknowledging them).</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_failed is not null)
+        {
+            throw new IOException($"an earlier record could not be written: {_failed.Message}", _failed);
+        }
+
+        try
+        {
+            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            _failed = ex;
+            throw;
+        }
+    }
+
+    private async Task<bool> WriteRecordAsync(TaskOutcome outcome, string? rawPluginTarget, string? error, CancellationToken cancellationToken)
+    {
         string? contentFile = null;
         TaskDetails? details = outcome.Details;
         if (_contentDir is not null && details is not null && !details.Content.IsEmpty)
@@ -151,17 +232,37 @@ internal sealed class RecordWriter : IAsyncDisposable
 
         _buffer.GetSpan(1)[0] = (byte)'\n';
         _buffer.Advance(1);
-        await _stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Not the run's token: a record half written because of a cancel would tear the line.
+        await _stream.WriteAsync(_buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
         return true;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stream.FlushAsync().ConfigureAwait(false);
-        if (_ownsStream)
+        try
         {
-            await _stream.DisposeAsync().ConfigureAwait(false);
+            if (_failed is null)
+            {
+                await _stream.FlushAsync().ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The run already failed or stops on this write; its error is the one reported.
+        }
+        finally
+        {
+            if (_ownsStream)
+            {
+                try
+                {
+                    await _stream.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // A full disk can fail the final flush inside dispose too; nothing unflushed was acknowledged.
+                }
+            }
         }
     }
 
@@ -177,17 +278,18 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
-    private static string Key(string? taskId, string target, string? error) => taskId ?? string.Concat(target, "\u0001", error);
-
     private static string KeyOf(ReadOnlySpan<byte> line)
     {
         using JsonDocument doc = JsonDocument.Parse(line.ToArray());
-        JsonElement root = doc.RootElement;
-        string? taskId = root.TryGetProperty("taskId", out JsonElement t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        JsonElement target = root.GetProperty("target");
-        string targetText = target.ValueKind == JsonValueKind.String ? target.GetString()! : PluginParams.FromJson(target.GetRawText()).ToString();
-        string? error = root.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-        return Key(taskId, targetText, error);
+        JsonElement target = doc.RootElement.GetProperty("target");
+        return target.ValueKind == JsonValueKind.String ? target.GetString()! : PluginParams.FromJson(target.GetRawText()).ToString();
+    }
+
+    /// <summary>Records already in the file for one target, and the input lines that target has.</summary>
+    private sealed class TargetCount
+    {
+        public int Records;
+        public int InputLines;
     }
 
     private static IEnumerable<ReadOnlyMemory<byte>> Lines(ReadOnlyMemory<byte> all)

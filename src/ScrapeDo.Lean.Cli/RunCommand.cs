@@ -97,6 +97,20 @@ internal sealed class RunCommand
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
         await using RecordWriter writer = await RecordWriter.OpenAsync(output, resume, parse.GetValue(_contentDir), textExtension, _console, cancellationToken).ConfigureAwait(false);
+        // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
+        // stdin as its lines are read).
+        RecordWriter? countAsRead = null;
+        if (writer.Deduplicates)
+        {
+            if (input == "-")
+            {
+                countAsRead = writer;
+            }
+            else
+            {
+                CountInputLines(input, plugin is not null, writer);
+            }
+        }
 
         var lines = new ConcurrentDictionary<long, InputLine>();
         var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
@@ -110,14 +124,16 @@ internal sealed class RunCommand
             Resume = resume,
             CancelJobsOnCancellation = !parse.GetValue(_noCancel),
             Progress = progress,
+            // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
+            FlushSink = writer.FlushAsync,
         });
 
         Stream source = input == "-" ? _console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         await using (source.ConfigureAwait(false))
         {
             IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
-                ? runner.RunAsync(UrlLines(source, lines), template, cancellationToken)
-                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected), template, cancellationToken);
+                ? runner.RunAsync(UrlLines(source, lines, countAsRead), template, cancellationToken)
+                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
             try
             {
                 await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
@@ -166,21 +182,23 @@ internal sealed class RunCommand
         }
     }
 
-    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, RecordWriter? counter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
+            counter?.CountInputLine(line.Text);
             lines[index++] = line;
             yield return line.Text;
         }
     }
 
-    private static async IAsyncEnumerable<PluginParams> PluginLines(Stream source, ConcurrentDictionary<long, InputLine> lines, ConcurrentQueue<(InputLine, string)> rejected, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<PluginParams> PluginLines(Stream source, ConcurrentDictionary<long, InputLine> lines, ConcurrentQueue<(InputLine, string)> rejected, RecordWriter? counter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
+            counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
             PluginParams parameters;
             try
             {
@@ -238,6 +256,18 @@ internal sealed class RunCommand
         }
     }
 
+    private static void CountInputLines(string path, bool plugin, RecordWriter writer)
+    {
+        foreach (string line in File.ReadLines(path))
+        {
+            string text = line.Trim();
+            if (text.Length > 0 && text[0] != '#')
+            {
+                writer.CountInputLine(RecordWriter.InputKey(text, plugin));
+            }
+        }
+    }
+
     private static long CountTargets(string path)
     {
         long count = 0;
@@ -285,10 +315,12 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw;
+    private long _resubmitted;
 
     public void Report(RunProgress value)
     {
         Volatile.Write(ref _submitted, value.Submitted);
+        Interlocked.Exchange(ref _resubmitted, value.Resubmitted);
         if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
         {
             return;
@@ -330,6 +362,12 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         // Requests per target only over targets that were sent: lines refused before sending cost no request.
         string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
             : interrupted ? string.Empty : ", no target was sent";
+        long resubmitted = Interlocked.Read(ref _resubmitted);
+        if (resubmitted > 0)
+        {
+            resumed += string.Create(CultureInfo.InvariantCulture, $" ({resubmitted} targets resubmitted after the earlier interrupt canceled them)");
+        }
+
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {Records(written)}{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s{perTarget})."));
     }

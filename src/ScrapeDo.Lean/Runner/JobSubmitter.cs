@@ -25,24 +25,24 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
     /// </summary>
     public bool IsAlreadyDone(TargetChunk chunk)
     {
-        if (journal is null || !journal.Chunks.TryGetValue(chunk.Index, out JournalChunk? recorded))
+        if (journal is null || !journal.TryGetChunk(chunk.Index, out JournalChunk? recorded))
         {
             return false;
         }
 
-        if (recorded.Hash != chunk.Hash || recorded.FirstIndex != chunk.FirstIndex || recorded.Count != chunk.Items.Count)
+        if (recorded!.Hash != chunk.Hash || recorded.FirstIndex != chunk.FirstIndex || recorded.Count != chunk.Items.Count)
         {
             throw new InvalidOperationException($"The input differs from the journal at job {chunk.Index} (targets {chunk.FirstIndex}..{chunk.LastIndex}); resume with the same input and settings.");
         }
 
-        return chunk.Items.TrueForAll(i => journal.Delivered.Contains(i.Index));
+        return chunk.Items.TrueForAll(i => journal.IsDelivered(i.Index));
     }
 
     public async Task<JobAssignment> EnsureJobAsync(TargetChunk chunk)
     {
-        if (journal is not null && journal.Chunks.TryGetValue(chunk.Index, out JournalChunk? recorded))
+        if (journal is not null && journal.TryGetChunk(chunk.Index, out JournalChunk? recorded))
         {
-            if (recorded.JobId is not null)
+            if (recorded!.JobId is not null)
             {
                 reconciler.Claim(recorded.JobId);
                 openJobs.Add(recorded.JobId);

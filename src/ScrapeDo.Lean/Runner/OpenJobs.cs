@@ -27,6 +27,15 @@ internal sealed class OpenJobs
         }
     }
 
+    /// <summary>The jobs open right now.</summary>
+    public string[] Snapshot()
+    {
+        lock (_open)
+        {
+            return [.. _open];
+        }
+    }
+
     /// <summary>Tracks a create that registers its job (<see cref="Add"/>) when it answers.</summary>
     public void TrackCreate(Task create) => _creates.Track(create);
 

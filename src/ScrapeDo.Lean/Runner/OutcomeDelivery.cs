@@ -17,7 +17,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// </list>
 /// On resume, indices the journal records as delivered are claimed up front and filtered here again, so a path that
 /// still produces one (a chunk that fails as a whole) does not hand it out twice. An outcome is journaled
-/// <c>done</c> only in <see cref="AcknowledgeAsync"/>, after the consumer took it.
+/// <c>done</c> only in <see cref="AcknowledgeAsync(TaskOutcome)"/>, after the consumer took it (or, with a sink flush, in <see cref="AcknowledgeAsync(IReadOnlyList{TaskOutcome})"/> after the sink was flushed).
 /// </remarks>
 internal sealed class OutcomeDelivery
 {
@@ -34,6 +34,7 @@ internal sealed class OutcomeDelivery
     /// <param name="cancellationToken">The run's token.</param>
     public OutcomeDelivery(int capacity, RunJournal? journal, ProgressReporter progress, bool checkTaskUrls, CancellationToken cancellationToken)
     {
+        Retry = new InterruptRetry(journal);
         _checkTaskUrls = checkTaskUrls;
         _outcomes = Channel.CreateBounded<TaskOutcome>(new BoundedChannelOptions(capacity)
         {
@@ -46,15 +47,18 @@ internal sealed class OutcomeDelivery
         _cancellationToken = cancellationToken;
     }
 
+    /// <summary>Holds back tasks an earlier interrupt of this run canceled, for resubmission.</summary>
+    public InterruptRetry Retry { get; }
+
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(_cancellationToken);
 
     /// <summary>Whether an earlier process already delivered this input index.</summary>
-    public bool WasDelivered(long inputIndex) => _journal is not null && _journal.Delivered.Contains(inputIndex);
+    public bool WasDelivered(long inputIndex) => _journal is not null && _journal.IsDelivered(inputIndex);
 
     /// <summary>Hands one outcome to the consumer (waits while the channel is full).</summary>
     public async Task EmitAsync(TaskOutcome outcome)
     {
-        if (WasDelivered(outcome.InputIndex))
+        if (WasDelivered(outcome.InputIndex) || Retry.TryHold(outcome))
         {
             return;
         }
@@ -98,6 +102,38 @@ internal sealed class OutcomeDelivery
         }
 
         _progress.Delivered(outcome);
+    }
+
+    /// <summary>True when an outcome is ready for the consumer right now.</summary>
+    public bool HasReady => _outcomes.Reader.TryPeek(out _);
+
+    /// <summary>
+    /// Records that the consumer's sink durably holds <paramref name="outcomes"/>: journaled <c>done</c> with one
+    /// write, then counted. Called only after the sink was flushed.
+    /// </summary>
+    public async Task AcknowledgeAsync(IReadOnlyList<TaskOutcome> outcomes)
+    {
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
+        if (_journal is not null)
+        {
+            var indices = new long[outcomes.Count];
+            for (int i = 0; i < indices.Length; i++)
+            {
+                indices[i] = outcomes[i].InputIndex;
+            }
+
+            await _journal.RecordDeliveredAsync(indices, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        foreach (TaskOutcome outcome in outcomes)
+        {
+            Telemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("outcome", outcome.StatusText));
+            _progress.Delivered(outcome);
+        }
     }
 
     /// <summary>No more outcomes: the consumer's enumeration ends, with <paramref name="error"/> if one is given.</summary>

@@ -10,6 +10,7 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
     private long _submitted;
     private long _delivered;
     private long _failed;
+    private long _resubmitted;
     private int _jobsInFlight;
     private long _lastReport;
 
@@ -18,6 +19,9 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
     public void JobEnded() => Interlocked.Decrement(ref _jobsInFlight);
 
     public void Submitted(int targets) => Interlocked.Add(ref _submitted, targets);
+
+    /// <summary>Counts targets submitted again because an earlier interrupt of the run canceled their tasks.</summary>
+    public void Resubmitted(int targets) => Interlocked.Add(ref _resubmitted, targets);
 
     /// <summary>Counts an outcome the consumer took and reports (throttled).</summary>
     public void Delivered(TaskOutcome outcome)
@@ -55,6 +59,6 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
 
         Interlocked.Exchange(ref _lastReport, now);
         progress.Report(new RunProgress(Interlocked.Read(ref _submitted), delivered, Interlocked.Read(ref _failed), Volatile.Read(ref _jobsInFlight),
-            _time.GetElapsedTime(_startTimestamp), client.RequestsSent - _requestsAtStart));
+            _time.GetElapsedTime(_startTimestamp), client.RequestsSent - _requestsAtStart) { Resubmitted = Interlocked.Read(ref _resubmitted) });
     }
 }

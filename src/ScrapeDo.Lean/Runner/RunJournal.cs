@@ -4,7 +4,11 @@ using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Internal.Runner;
 
-/// <summary>One line of the journal. <c>T</c> is the kind: run, submit, created, done.</summary>
+/// <summary>
+/// One line of the journal. <c>T</c> is the kind: run, submit, created, done; and since the interrupt resubmission,
+/// cancel (this run canceled job <c>job</c> on its own interrupt) and retry (chunk <c>c</c> resubmits the inputs
+/// <c>xs</c> whose tasks that cancel stopped). Journals without the newer kinds read as before.
+/// </summary>
 internal sealed class JournalEntry
 {
     [JsonPropertyName("t")]
@@ -36,52 +40,95 @@ internal sealed class JournalEntry
     [JsonPropertyName("tasks")]
     public IReadOnlyList<string>? TaskIds { get; init; }
 
+    /// <summary>Input indices a retry chunk resubmits (retry).</summary>
+    [JsonPropertyName("xs")]
+    public IReadOnlyList<long>? Indices { get; init; }
+
     /// <summary>Why a chunk could not be created (created with no job).</summary>
     [JsonPropertyName("reason")]
     public string? Reason { get; init; }
 }
 
-/// <summary>What a journal says about one chunk.</summary>
-internal sealed class JournalChunk
-{
-    public int Chunk;
-    public long FirstIndex;
-    public int Count;
-    public DateTimeOffset SubmittedAt;
-    public string Hash = "";
-    public string? JobId;
-    public IReadOnlyList<string>? TaskIds;
-    public string? FailureReason;
-}
-
 /// <summary>
 /// Append-only JSON-lines journal of a run: chunk → submitted → JobID and TaskIDs, and each delivered input index.
 /// Submits and creates are flushed to disk before the run acts on them (a crash can never lose the fact that a
-/// create was sent); delivery marks are flushed to the OS, which survives kill -9. A torn last line is ignored.
+/// create was sent); delivery marks are written to the OS, which survives kill -9. A torn last line is ignored.
 /// </summary>
+/// <remarks>
+/// <para>One process at a time: the journal is held with an exclusive OS lock (a sibling <c>.lock</c> file opened
+/// without sharing, which .NET maps to <c>flock</c> on Unix), so a second process fails at once; the lock dies with
+/// its process, so a crash never leaves it held.</para>
+/// <para>Writes are unbuffered (one <c>write</c> per batch of whole lines). A write that fails poisons the journal:
+/// nothing more is appended after a possibly torn line, so a resume cuts that line and reads every earlier one.</para>
+/// <para>State lives in <see cref="JournalState"/>, which owns it and bounds its memory; resume reads the file as a
+/// stream, line by line.</para>
+/// </remarks>
 internal sealed class RunJournal : IAsyncDisposable
 {
+    private const int ReadBufferSize = 64 * 1024;
     private readonly FileStream _file;
+    private readonly FileStream _lockFile;
+    private readonly string _path;
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly JournalState _state = new();
+    private Stream _writer = null!;
+    private Exception? _failed;
 
-    private RunJournal(FileStream file) => _file = file;
+    /// <summary>Where a failed write is logged (event 1104) before it stops the run.</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    public Dictionary<int, JournalChunk> Chunks { get; } = [];
+    private RunJournal(FileStream file, FileStream lockFile, string path)
+    {
+        _file = file;
+        _lockFile = lockFile;
+        _path = path;
+    }
 
-    public HashSet<long> Delivered { get; } = [];
+    /// <summary>For tests: wraps the write stream of the journal at a given full path (e.g. one that fails like a full disk).</summary>
+    internal static Func<string, Stream, Stream>? TestStreamWrapper { get; set; }
 
-    public int? ChunkSize { get; private set; }
+    public int? ChunkSize => _state.ChunkSize;
+
+    /// <summary>The journal's state, for lookups.</summary>
+    public JournalState State => _state;
+
+    public bool TryGetChunk(int chunk, out JournalChunk? copy) => _state.TryGetChunk(chunk, out copy);
+
+    public bool IsDelivered(long inputIndex) => _state.IsDelivered(inputIndex);
 
     public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken)
     {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        string full = Path.GetFullPath(path);
+        string? dir = Path.GetDirectoryName(full);
         if (dir is not null)
         {
             Directory.CreateDirectory(dir);
         }
 
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.Asynchronous);
-        var journal = new RunJournal(file);
+        FileStream lockFile;
+        try
+        {
+            // FileShare.None takes an exclusive flock on Unix (LockFileEx on Windows): a second process fails here.
+            lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException ex) when (ex.GetType() == typeof(IOException))
+        {
+            // The plain IOException of a sharing violation (subclasses are path problems, reported as they are).
+            throw new InvalidOperationException($"The journal '{path}' is in use by another run; only one process may use a journal at a time.", ex);
+        }
+
+        FileStream file;
+        try
+        {
+            file = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
+        }
+        catch
+        {
+            await lockFile.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var journal = new RunJournal(file, lockFile, path);
         try
         {
             if (file.Length > 0)
@@ -91,7 +138,7 @@ internal sealed class RunJournal : IAsyncDisposable
                     throw new InvalidOperationException($"The journal '{path}' already records a run. Resume it, or remove the file to start a new run.");
                 }
 
-                long validLength = await journal.LoadAsync(path, cancellationToken).ConfigureAwait(false);
+                long validLength = await journal.LoadAsync(cancellationToken).ConfigureAwait(false);
                 if (journal.ChunkSize is int recorded && recorded != chunkSize)
                 {
                     throw new InvalidOperationException($"The journal '{path}' was written with {recorded} targets per job, not {chunkSize}; resume with the same settings.");
@@ -102,60 +149,123 @@ internal sealed class RunJournal : IAsyncDisposable
                 file.Seek(validLength, SeekOrigin.Begin);
             }
 
+            journal._writer = TestStreamWrapper?.Invoke(full, file) ?? file;
             if (journal.ChunkSize is null)
             {
-                await journal.AppendAsync(new JournalEntry { T = "run", Count = chunkSize }, durable: true, cancellationToken).ConfigureAwait(false);
-                journal.ChunkSize = chunkSize;
+                await journal.AppendAsync([new JournalEntry { T = "run", Count = chunkSize }], durable: true, cancellationToken).ConfigureAwait(false);
+                journal._state.ChunkSize = chunkSize;
             }
 
             return journal;
         }
         catch
         {
-            await file.DisposeAsync().ConfigureAwait(false);
+            await journal.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     public Task RecordSubmitAsync(JournalChunk chunk, CancellationToken cancellationToken)
     {
-        Chunks[chunk.Chunk] = chunk;
-        return AppendAsync(new JournalEntry { T = "submit", Chunk = chunk.Chunk, Index = chunk.FirstIndex, Count = chunk.Count, At = chunk.SubmittedAt, Hash = chunk.Hash }, durable: true, cancellationToken);
+        _state.Submitted(chunk);
+        return AppendAsync([new JournalEntry { T = "submit", Chunk = chunk.Chunk, Index = chunk.FirstIndex, Count = chunk.Count, At = chunk.SubmittedAt, Hash = chunk.Hash }], durable: true, cancellationToken);
     }
 
-    public Task RecordCreatedAsync(JournalChunk chunk, CancellationToken cancellationToken) =>
-        AppendAsync(new JournalEntry { T = "created", Chunk = chunk.Chunk, JobId = chunk.JobId, TaskIds = chunk.TaskIds, Reason = chunk.FailureReason }, durable: true, cancellationToken);
-
-    public Task RecordDeliveredAsync(long inputIndex, CancellationToken cancellationToken)
+    public Task RecordCreatedAsync(JournalChunk chunk, CancellationToken cancellationToken)
     {
-        Delivered.Add(inputIndex);
-        return AppendAsync(new JournalEntry { T = "done", Index = inputIndex }, durable: false, cancellationToken);
+        _state.Created(chunk.Chunk, chunk.JobId, chunk.TaskIds, chunk.FailureReason);
+        return AppendAsync([new JournalEntry { T = "created", Chunk = chunk.Chunk, JobId = chunk.JobId, TaskIds = chunk.TaskIds, Reason = chunk.FailureReason }], durable: true, cancellationToken);
+    }
+
+    /// <summary>Journals, durably and before any cancel is sent, that this run cancels these jobs on its own interrupt.</summary>
+    public async Task RecordCanceledByUsAsync(IReadOnlyList<string> jobIds)
+    {
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        await AppendAsync([.. jobIds.Select(id => new JournalEntry { T = "cancel", JobId = id })], durable: true, CancellationToken.None).ConfigureAwait(false);
+        foreach (string id in jobIds)
+        {
+            _state.CanceledByUs(id);
+        }
+    }
+
+    /// <summary>Journals, durably, which inputs retry chunk <paramref name="chunk"/> resubmits, so a crash resumes the same retry.</summary>
+    public async Task RecordRetryAsync(int chunk, IReadOnlyList<long> indices)
+    {
+        await AppendAsync([new JournalEntry { T = "retry", Chunk = chunk, Indices = indices }], durable: true, CancellationToken.None).ConfigureAwait(false);
+        _state.Retry(chunk, indices);
+    }
+
+    public Task RecordDeliveredAsync(long inputIndex, CancellationToken cancellationToken) => RecordDeliveredAsync([inputIndex], cancellationToken);
+
+    /// <summary>Journals a batch of delivery marks with one write (group commit).</summary>
+    public async Task RecordDeliveredAsync(IReadOnlyList<long> inputIndices, CancellationToken cancellationToken)
+    {
+        var entries = new JournalEntry[inputIndices.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new JournalEntry { T = "done", Index = inputIndices[i] };
+        }
+
+        // The marks count only once written: a failed write must not make this process skip them either.
+        await AppendAsync(entries, durable: false, cancellationToken).ConfigureAwait(false);
+        foreach (long index in inputIndices)
+        {
+            _state.Delivered(index);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _file.DisposeAsync().ConfigureAwait(false);
+        await _lockFile.DisposeAsync().ConfigureAwait(false);
         _lock.Dispose();
     }
 
-    private async Task AppendAsync(JournalEntry entry, bool durable, CancellationToken cancellationToken)
+    private async Task AppendAsync(JournalEntry[] entries, bool durable, CancellationToken cancellationToken)
     {
-        byte[] line = JsonSerializer.SerializeToUtf8Bytes(entry, ScrapeDoJsonContext.Default.JournalEntry);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(entries.Length * 32);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            foreach (JournalEntry entry in entries)
+            {
+                JsonSerializer.Serialize(json, entry, ScrapeDoJsonContext.Default.JournalEntry);
+                json.Flush();
+                json.Reset();
+                buffer.GetSpan(1)[0] = (byte)'\n';
+                buffer.Advance(1);
+            }
+        }
+
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // One write per entry, line and newline together, so a crash leaves at most one torn line.
-            byte[] withNewline = new byte[line.Length + 1];
-            line.CopyTo(withNewline, 0);
-            withNewline[^1] = (byte)'\n';
-            await _file.WriteAsync(withNewline, CancellationToken.None).ConfigureAwait(false);
-            if (durable)
+            if (_failed is not null)
             {
-                _file.Flush(flushToDisk: true);
+                throw new IOException($"The journal '{_path}' could not be written earlier ({_failed.Message}); the run stopped.", _failed);
             }
-            else
+
+            try
             {
-                await _file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                // One write for whole lines, so a crash leaves at most one torn line.
+                await _writer.WriteAsync(buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                if (durable)
+                {
+                    _file.Flush(flushToDisk: true);
+                }
+                else
+                {
+                    await _writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                _failed = ex;
+                Log.JournalFailed(Logger, "write", ex);
+                throw new IOException($"The journal '{_path}' could not be written: {ex.Message}", ex);
             }
         }
         finally
@@ -164,62 +274,84 @@ internal sealed class RunJournal : IAsyncDisposable
         }
     }
 
-    private async Task<long> LoadAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Reads the journal line by line through one reusable buffer; returns the length of its whole lines.</summary>
+    private async Task<long> LoadAsync(CancellationToken cancellationToken)
     {
         _file.Seek(0, SeekOrigin.Begin);
-        byte[] all = new byte[_file.Length];
-        await _file.ReadExactlyAsync(all, cancellationToken).ConfigureAwait(false);
-        long valid = 0;
+        byte[] buffer = new byte[ReadBufferSize];
+        int filled = 0;
+        long consumed = 0;
         int lineNumber = 0;
-        int start = 0;
-        while (start < all.Length)
+        while (true)
         {
-            int newline = Array.IndexOf(all, (byte)'\n', start);
-            lineNumber++;
-            if (newline < 0)
+            if (filled == buffer.Length)
             {
-                // No newline: the last write was torn by a crash. It never took effect.
-                break;
+                // A line longer than the buffer (a created entry of a big job): grow to hold it.
+                Array.Resize(ref buffer, buffer.Length * 2);
             }
 
-            JournalEntry? entry;
-            try
+            int read = await _file.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
             {
-                entry = JsonSerializer.Deserialize(all.AsSpan(start, newline - start), ScrapeDoJsonContext.Default.JournalEntry);
-            }
-            catch (JsonException ex)
-            {
-                throw new InvalidDataException($"The journal '{path}' is damaged at line {lineNumber} ({ex.Message}); it cannot be resumed safely.", ex);
+                // Anything left has no newline: the last write was torn by a crash. It never took effect.
+                return consumed;
             }
 
-            Apply(entry!, path, lineNumber);
-            start = newline + 1;
-            valid = start;
+            filled += read;
+            int start = 0;
+            while (true)
+            {
+                int newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                if (newline < 0)
+                {
+                    break;
+                }
+
+                lineNumber++;
+                JournalEntry? entry;
+                try
+                {
+                    entry = JsonSerializer.Deserialize(buffer.AsSpan(start, newline), ScrapeDoJsonContext.Default.JournalEntry);
+                }
+                catch (JsonException ex)
+                {
+                    throw new InvalidDataException($"The journal '{_path}' is damaged at line {lineNumber} ({ex.Message}); it cannot be resumed safely.", ex);
+                }
+
+                Apply(entry!, lineNumber);
+                start += newline + 1;
+                consumed += newline + 1;
+            }
+
+            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+            filled -= start;
         }
-
-        return valid;
     }
 
-    private void Apply(JournalEntry entry, string path, int line)
+    private void Apply(JournalEntry entry, int line)
     {
         switch (entry.T)
         {
             case "run":
-                ChunkSize = entry.Count;
+                _state.ChunkSize = entry.Count;
                 break;
             case "submit" when entry.Chunk is int c && entry.Index is long first && entry.Count is int n && entry.At is { } at:
-                Chunks[c] = new JournalChunk { Chunk = c, FirstIndex = first, Count = n, SubmittedAt = at, Hash = entry.Hash ?? "" };
+                _state.Submitted(new JournalChunk { Chunk = c, FirstIndex = first, Count = n, SubmittedAt = at, Hash = entry.Hash ?? "" });
                 break;
-            case "created" when entry.Chunk is int c && Chunks.TryGetValue(c, out JournalChunk? chunk):
-                chunk.JobId = entry.JobId;
-                chunk.TaskIds = entry.TaskIds;
-                chunk.FailureReason = entry.Reason;
+            case "created" when entry.Chunk is int c && _state.IsKnownChunk(c):
+                _state.Created(c, entry.JobId, entry.TaskIds, entry.Reason);
                 break;
             case "done" when entry.Index is long x:
-                Delivered.Add(x);
+                _state.Delivered(x);
+                break;
+            case "cancel" when entry.JobId is { } job:
+                _state.CanceledByUs(job);
+                break;
+            case "retry" when entry.Chunk is int c && entry.Indices is { } xs:
+                _state.Retry(c, xs);
                 break;
             default:
-                throw new InvalidDataException($"The journal '{path}' has an entry it does not understand at line {line}.");
+                throw new InvalidDataException($"The journal '{_path}' has an entry it does not understand at line {line}.");
         }
     }
 

@@ -43,6 +43,20 @@ public sealed class RunOptions
     /// </summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Makes the consumer's sink durable (flushes its file, stdout, content files). When set, an outcome is journaled
+    /// as delivered only after this returns for a point after the consumer handled it: the runner gathers the outcomes
+    /// the consumer took, calls this, then journals them together (group commit; at most
+    /// <see cref="MaxUnflushedOutcomes"/> are pending). If it throws, nothing pending is journaled, the exception ends
+    /// the enumeration, and a resume delivers those outcomes again. Null (default): an outcome counts as delivered
+    /// once the consumer asks for the next one.
+    /// </summary>
+    public Func<CancellationToken, ValueTask>? FlushSink { get; init; }
+
+    /// <summary>With <see cref="FlushSink"/>: outcomes taken but not yet flushed and journaled (default 256); fewer
+    /// when the run is idle (pending outcomes are flushed whenever no further outcome is ready).</summary>
+    public int MaxUnflushedOutcomes { get; init; } = 256;
+
     /// <summary>On cancellation, cancel the server jobs that still run (default true).</summary>
     public bool CancelJobsOnCancellation { get; init; } = true;
 
@@ -152,6 +166,12 @@ public sealed class RunOptions
 /// <param name="HttpRequests">HTTP requests the client sent during the run.</param>
 public readonly record struct RunProgress(long Submitted, long Delivered, long Failed, int JobsInFlight, TimeSpan Elapsed, long HttpRequests)
 {
+    /// <summary>
+    /// Targets this process submitted again because an earlier interrupt of the same run (journaled) canceled their
+    /// tasks; tasks canceled by the user or the server are not resubmitted.
+    /// </summary>
+    public long Resubmitted { get; init; }
+
     /// <summary>Outcomes per second so far.</summary>
     public double Rate => Elapsed > TimeSpan.Zero ? Delivered / Elapsed.TotalSeconds : 0;
 

@@ -53,6 +53,12 @@ internal sealed class RunPipeline : IAsyncDisposable
         if (_options.JournalPath is { } path)
         {
             _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
+            _journal.Logger = _log;
+            var recorded = _journal.State.Summary();
+            if (recorded.Chunks > 0)
+            {
+                Log.ResumeSummary(_log, recorded.Chunks, recorded.WithJob, recorded.Failed, recorded.Unanswered, (int)Math.Min(recorded.Delivered, int.MaxValue));
+            }
         }
 
         _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, checkTaskUrls: _pluginKey is null, Token);
@@ -82,18 +88,18 @@ internal sealed class RunPipeline : IAsyncDisposable
             return;
         }
 
-        foreach (JournalChunk chunk in _journal.Chunks.Values)
+        foreach (string jobId in _journal.State.JobIds())
         {
-            if (chunk.JobId is { } jobId)
-            {
-                reconciler.Claim(jobId);
-            }
+            reconciler.Claim(jobId);
         }
     }
 
     public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _delivery.ReadAllAsync();
 
     public Task AcknowledgeAsync(TaskOutcome outcome) => _delivery.AcknowledgeAsync(outcome);
+
+    /// <summary>The delivery stage, for the runner's group acknowledgement.</summary>
+    public OutcomeDelivery Delivery => _delivery;
 
     public async Task CompleteAsync()
     {
@@ -132,7 +138,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         {
             // A create in flight at cancel registers (and journals) its job when it answers; give it a moment to.
             await _openJobs.WhenCreatesAnsweredAsync(CreateAnswerGrace).ConfigureAwait(false);
-            if (_options.CancelJobsOnCancellation)
+            if (_options.CancelJobsOnCancellation && await JournalOwnCancelsAsync().ConfigureAwait(false))
             {
                 await _openJobs.CancelAllAsync(_client).ConfigureAwait(false);
             }
@@ -146,6 +152,28 @@ internal sealed class RunPipeline : IAsyncDisposable
         _cts.Dispose();
         _fetcher?.Dispose();
         _jobSlots?.Dispose();
+    }
+
+    /// <summary>
+    /// Journals the cancels this interrupt is about to send as ours, so a resume resubmits what they stop
+    /// (<see cref="InterruptRetry"/>). If that cannot be journaled the jobs are left running: a resume collects them.
+    /// </summary>
+    private async Task<bool> JournalOwnCancelsAsync()
+    {
+        if (_journal is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            await _journal.RecordCanceledByUsAsync(_openJobs.Snapshot()).ConfigureAwait(false);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private async Task<int> DefaultJobsInFlightAsync()
@@ -245,6 +273,12 @@ internal sealed class RunPipeline : IAsyncDisposable
         _progress.Submitted(chunk.Items.Count);
         await _watcher.WatchAsync(jobId, taskIds, chunk.Items).ConfigureAwait(false);
         _openJobs.Remove(jobId);
+        if (await _delivery.Retry.TakeRetryAsync(chunk, jobId).ConfigureAwait(false) is { } retry)
+        {
+            // Tasks an earlier interrupt of this run canceled: their inputs get a job of their own.
+            _progress.Resubmitted(retry.Items.Count(i => !_delivery.WasDelivered(i.Index)));
+            await ChunkLifecycleAsync(retry).ConfigureAwait(false);
+        }
     }
 
     private async Task FailAllAsync(TargetChunk chunk, string reason, string? jobId)

@@ -12,7 +12,8 @@ namespace ScrapeDo.Lean;
 /// <remarks>
 /// An outcome counts as delivered (and is journaled so) once the consumer asks for the next one or stops the
 /// enumeration; a process killed between taking an outcome and asking for the next sees that one outcome again on
-/// resume, never none. Memory stays flat whatever the input size: the input is read lazily, at most
+/// resume, never none. With <see cref="RunOptions.FlushSink"/> an outcome counts as delivered only once the sink was
+/// flushed after the consumer handled it (group commit), so a sink that fails (a full disk) never loses one. Memory stays flat whatever the input size: the input is read lazily, at most
 /// <see cref="RunOptions.MaxJobsInFlight"/> jobs are open, and at most <see cref="RunOptions.MaxConcurrentTaskFetches"/>
 /// + <see cref="RunOptions.MaxBufferedOutcomes"/> task contents are held; a slow consumer slows the run down.
 /// </remarks>
@@ -87,7 +88,10 @@ public sealed class ScrapeDoRunner
 
         await using var session = new RunPipeline(_client, _options, template, pluginKey, cancellationToken);
         await session.StartAsync(items).ConfigureAwait(false);
+        Func<CancellationToken, ValueTask>? flushSink = _options.FlushSink;
+        var unflushed = new List<TaskOutcome>();
         TaskOutcome? handedOut = null;
+        bool flushFailed = false;
         try
         {
             await foreach (TaskOutcome outcome in session.ReadAllAsync().ConfigureAwait(false))
@@ -96,7 +100,26 @@ public sealed class ScrapeDoRunner
                 yield return outcome;
                 // Reached only when the consumer asks for the next outcome, i.e. after it handled this one.
                 handedOut = null;
-                await session.AcknowledgeAsync(outcome).ConfigureAwait(false);
+                if (flushSink is null)
+                {
+                    await session.AcknowledgeAsync(outcome).ConfigureAwait(false);
+                    continue;
+                }
+
+                unflushed.Add(outcome);
+                if (unflushed.Count >= _options.MaxUnflushedOutcomes || !session.Delivery.HasReady)
+                {
+                    flushFailed = true;
+                    await CommitAsync(session, flushSink, unflushed, cancellationToken).ConfigureAwait(false);
+                    flushFailed = false;
+                }
+            }
+
+            if (flushSink is not null)
+            {
+                flushFailed = true;
+                await CommitAsync(session, flushSink, unflushed, cancellationToken).ConfigureAwait(false);
+                flushFailed = false;
             }
 
             await session.CompleteAsync().ConfigureAwait(false);
@@ -105,11 +128,61 @@ public sealed class ScrapeDoRunner
         {
             // A consumer that stops (break, dispose) after an outcome has taken that outcome. Only a process that dies
             // between taking an outcome and asking for the next gets that one outcome again on resume.
-            if (handedOut is not null)
+            if (flushSink is null)
             {
-                await session.AcknowledgeAsync(handedOut).ConfigureAwait(false);
+                if (handedOut is not null)
+                {
+                    await session.AcknowledgeAsync(handedOut).ConfigureAwait(false);
+                }
+            }
+            else if (!flushFailed)
+            {
+                if (handedOut is not null)
+                {
+                    unflushed.Add(handedOut);
+                }
+
+                await CommitOnExitAsync(session, flushSink, unflushed).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Group commit: the sink is flushed first, then its outcomes are journaled <c>done</c> in one write.</summary>
+    private static async Task CommitAsync(RunPipeline session, Func<CancellationToken, ValueTask> flushSink, List<TaskOutcome> unflushed, CancellationToken cancellationToken)
+    {
+        if (unflushed.Count == 0)
+        {
+            return;
+        }
+
+        await flushSink(cancellationToken).ConfigureAwait(false);
+        await session.Delivery.AcknowledgeAsync(unflushed).ConfigureAwait(false);
+        unflushed.Clear();
+    }
+
+    /// <summary>
+    /// The enumeration ends early (the consumer stopped, or its handling threw): what the sink can still flush is
+    /// journaled; if the flush fails (the consumer's own write failed, say), nothing pending is, and a resume delivers
+    /// those outcomes again. Never throws over the exception that ended the enumeration.
+    /// </summary>
+    private static async Task CommitOnExitAsync(RunPipeline session, Func<CancellationToken, ValueTask> flushSink, List<TaskOutcome> unflushed)
+    {
+        if (unflushed.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await flushSink(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            return;
+        }
+
+        await session.Delivery.AcknowledgeAsync(unflushed).ConfigureAwait(false);
+        unflushed.Clear();
     }
 
     private static async IAsyncEnumerable<RunItem> Items(IAsyncEnumerable<string> targets, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -1,0 +1,310 @@
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>What a journal says about one chunk. A copy: the journal's own record is never shared.</summary>
+internal sealed class JournalChunk
+{
+    public int Chunk;
+    public long FirstIndex;
+    public int Count;
+    public DateTimeOffset SubmittedAt;
+    public string Hash = "";
+    public string? JobId;
+    public IReadOnlyList<string>? TaskIds;
+    public string? FailureReason;
+
+    /// <summary>Delivered indices counted against this chunk's input range (the journal's bookkeeping).</summary>
+    public int DeliveredInRange;
+
+    public JournalChunk Copy() => (JournalChunk)MemberwiseClone();
+}
+
+/// <summary>
+/// The journal's in-memory state, with one owner: every read and write goes through this class under one lock, so
+/// the stages that submit, watch and acknowledge from many tasks never touch a shared collection directly.
+/// </summary>
+/// <remarks>
+/// Memory stays flat with the size of the run: delivered input indices are a bitmap in blocks of 4096 (512 bytes a
+/// block), and a block whose every bit is set is retired to one bit. A chunk whose input range is fully delivered is
+/// retired too: its task ids (the bulk of a chunk's record) are dropped, and only what a resume checks (the hash,
+/// range and job id) stays. A chunk's input range is [its first index, the next chunk's first index): targets the
+/// chunker rejected in between are delivered too, so the range fills exactly when the chunk is done.
+/// </remarks>
+internal sealed class JournalState
+{
+    private const int BlockBits = 12;
+    private const int BlockSize = 1 << BlockBits;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, JournalChunk> _chunks = [];
+    private readonly Dictionary<long, ulong[]> _partialBlocks = [];
+    private readonly HashSet<string> _canceledByUs = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, IReadOnlyList<long>> _retries = [];
+    private ulong[] _fullBlocks = new ulong[4];
+    private int _maxChunk = -1;
+
+    public int? ChunkSize { get; set; }
+
+    /// <summary>Chunks whose task ids were dropped because every input of their range was delivered.</summary>
+    public int RetiredChunks { get; private set; }
+
+    public bool TryGetChunk(int chunk, out JournalChunk? copy)
+    {
+        lock (_lock)
+        {
+            copy = _chunks.TryGetValue(chunk, out JournalChunk? found) ? found.Copy() : null;
+            return copy is not null;
+        }
+    }
+
+    /// <summary>What a resume starts from, for its one log line: chunks by state, and input indices already delivered.</summary>
+    public (int Chunks, int WithJob, int Failed, int Unanswered, long Delivered) Summary()
+    {
+        lock (_lock)
+        {
+            int withJob = 0, failed = 0;
+            foreach (JournalChunk chunk in _chunks.Values)
+            {
+                withJob += chunk.JobId is not null ? 1 : 0;
+                failed += chunk.JobId is null && chunk.FailureReason is not null ? 1 : 0;
+            }
+
+            long delivered = 0;
+            foreach (ulong word in _fullBlocks)
+            {
+                delivered += (long)System.Numerics.BitOperations.PopCount(word) * BlockSize;
+            }
+
+            foreach (ulong[] bits in _partialBlocks.Values)
+            {
+                foreach (ulong word in bits)
+                {
+                    delivered += System.Numerics.BitOperations.PopCount(word);
+                }
+            }
+
+            return (_chunks.Count, withJob, failed, _chunks.Count - withJob - failed, delivered);
+        }
+    }
+
+    /// <summary>Every job id the journal names, retired chunks included.</summary>
+    public List<string> JobIds()
+    {
+        lock (_lock)
+        {
+            var ids = new List<string>(_chunks.Count);
+            foreach (JournalChunk chunk in _chunks.Values)
+            {
+                if (chunk.JobId is { } id)
+                {
+                    ids.Add(id);
+                }
+            }
+
+            return ids;
+        }
+    }
+
+    public void Submitted(JournalChunk chunk)
+    {
+        lock (_lock)
+        {
+            JournalChunk record = chunk.Copy();
+            if (_chunks.TryGetValue(chunk.Chunk, out JournalChunk? earlier))
+            {
+                record.DeliveredInRange = earlier.DeliveredInRange;
+            }
+
+            _chunks[chunk.Chunk] = record;
+            _maxChunk = Math.Max(_maxChunk, chunk.Chunk);
+            if (chunk.Chunk > 0 && _chunks.TryGetValue(chunk.Chunk - 1, out JournalChunk? previous))
+            {
+                TryRetire(previous, record);
+            }
+        }
+    }
+
+    public void Created(int chunk, string? jobId, IReadOnlyList<string>? taskIds, string? reason)
+    {
+        lock (_lock)
+        {
+            if (_chunks.TryGetValue(chunk, out JournalChunk? record))
+            {
+                record.JobId = jobId;
+                record.TaskIds = taskIds;
+                record.FailureReason = reason;
+            }
+        }
+    }
+
+    /// <summary>Records that this run (or an earlier process of it) canceled the job on its own interrupt.</summary>
+    public void CanceledByUs(string jobId)
+    {
+        lock (_lock)
+        {
+            _canceledByUs.Add(jobId);
+        }
+    }
+
+    public bool WasCanceledByUs(string jobId)
+    {
+        lock (_lock)
+        {
+            return _canceledByUs.Contains(jobId);
+        }
+    }
+
+    public void Retry(int chunk, IReadOnlyList<long> indices)
+    {
+        lock (_lock)
+        {
+            _retries[chunk] = indices;
+        }
+    }
+
+    public IReadOnlyList<long>? RetryOf(int chunk)
+    {
+        lock (_lock)
+        {
+            return _retries.GetValueOrDefault(chunk);
+        }
+    }
+
+    public bool IsKnownChunk(int chunk)
+    {
+        lock (_lock)
+        {
+            return _chunks.ContainsKey(chunk);
+        }
+    }
+
+    public bool IsDelivered(long index)
+    {
+        lock (_lock)
+        {
+            return IsSet(index);
+        }
+    }
+
+    public void Delivered(long index)
+    {
+        lock (_lock)
+        {
+            if (Set(index))
+            {
+                RetireChunkOf(index);
+            }
+        }
+    }
+
+    private bool IsSet(long index)
+    {
+        long block = index >> BlockBits;
+        if (IsFull(block))
+        {
+            return true;
+        }
+
+        return _partialBlocks.TryGetValue(block, out ulong[]? bits) && (bits[(index & (BlockSize - 1)) >> 6] & (1UL << (int)(index & 63))) != 0;
+    }
+
+    /// <summary>Sets the bit; false when it was already set.</summary>
+    private bool Set(long index)
+    {
+        long block = index >> BlockBits;
+        if (index < 0 || IsFull(block))
+        {
+            return false;
+        }
+
+        if (!_partialBlocks.TryGetValue(block, out ulong[]? bits))
+        {
+            bits = new ulong[BlockSize / 64];
+            _partialBlocks[block] = bits;
+        }
+
+        ref ulong slot = ref bits[(index & (BlockSize - 1)) >> 6];
+        ulong mask = 1UL << (int)(index & 63);
+        if ((slot & mask) != 0)
+        {
+            return false;
+        }
+
+        slot |= mask;
+        foreach (ulong word in bits)
+        {
+            if (word != ulong.MaxValue)
+            {
+                return true;
+            }
+        }
+
+        _partialBlocks.Remove(block);
+        if ((block >> 6) >= _fullBlocks.Length)
+        {
+            Array.Resize(ref _fullBlocks, (int)Math.Max(_fullBlocks.Length * 2, (block >> 6) + 1));
+        }
+
+        _fullBlocks[block >> 6] |= 1UL << (int)(block & 63);
+        return true;
+    }
+
+    private bool IsFull(long block) => (block >> 6) < _fullBlocks.Length && (_fullBlocks[block >> 6] & (1UL << (int)(block & 63))) != 0;
+
+    /// <summary>Drops the task ids of the chunk holding <paramref name="index"/> once its whole input range is delivered.</summary>
+    private void RetireChunkOf(long index)
+    {
+        // A chunk's first index is at least chunk × size (rejected targets only push it later), so the owner is at
+        // or below that estimate; rejected targets are rare, so the walk down is short.
+        int size = ChunkSize ?? 0;
+        if (size <= 0 || _maxChunk < 0)
+        {
+            return;
+        }
+
+        int c = (int)Math.Min(index / size, _maxChunk);
+        JournalChunk? owner = null;
+        for (; c >= 0; c--)
+        {
+            if (_chunks.TryGetValue(c, out owner) && owner.FirstIndex <= index)
+            {
+                break;
+            }
+
+            owner = null;
+        }
+
+        if (owner is null)
+        {
+            return;
+        }
+
+        owner.DeliveredInRange++;
+        if (_chunks.TryGetValue(c + 1, out JournalChunk? next))
+        {
+            TryRetire(owner, next);
+        }
+    }
+
+    /// <summary>
+    /// Retires <paramref name="owner"/> when its range up to <paramref name="next"/> is delivered. The count is only a
+    /// trigger (an index delivered before its own chunk was journaled is counted against the one before); the bitmap
+    /// decides.
+    /// </summary>
+    private void TryRetire(JournalChunk owner, JournalChunk next)
+    {
+        if (owner.TaskIds is null || owner.DeliveredInRange < next.FirstIndex - owner.FirstIndex)
+        {
+            return;
+        }
+
+        for (long i = owner.FirstIndex; i < next.FirstIndex; i++)
+        {
+            if (!IsSet(i))
+            {
+                return;
+            }
+        }
+
+        owner.TaskIds = null;
+        RetiredChunks++;
+    }
+}

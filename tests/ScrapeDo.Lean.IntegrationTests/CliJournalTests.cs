@@ -1,0 +1,152 @@
+using System.Text;
+using System.Text.Json;
+using ScrapeDo.Lean.Cli;
+using ScrapeDo.Lean.Emulator;
+
+namespace ScrapeDo.Lean.IntegrationTests;
+
+/// <summary>Issue 11 #1 and #3 through the CLI: a full disk loses no record, and a resume writes none twice.</summary>
+public sealed class CliJournalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("scrapedo-clij-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Error)> RunCliAsync(params string[] args)
+    {
+        var stderr = new StringWriter();
+        var console = new CliConsole(new StringWriter(), stderr, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
+        int code = await CliApp.RunAsync(args, console, Support.Timeout(120));
+        return (code, stderr.ToString());
+    }
+
+    private static List<string> Targets(string output) =>
+        File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("target").GetString()!).ToList();
+
+    private string Input(int count, string prefix)
+    {
+        string path = Path.Combine(_dir, "urls.txt");
+        File.WriteAllText(path, string.Join('\n', Support.Urls(count, prefix)) + "\n");
+        return path;
+    }
+
+    [Fact]
+    public async Task A_full_disk_on_the_output_stops_with_one_line_and_the_resume_gives_exactly_one_record_per_target()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 512 });
+        const int Count = 300;
+        string input = Input(Count, "https://full.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "100", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        string full = Path.GetFullPath(output);
+        // About 100 records fit; the one that crosses the limit is torn, as on a full disk.
+        RecordWriter.TestStreamWrapper = (path, s) => path == full ? new FailingStream(s, 100 * 1000) : s;
+        (int Code, string Error) first;
+        try
+        {
+            first = await RunCliAsync(args);
+        }
+        finally
+        {
+            RecordWriter.TestStreamWrapper = null;
+        }
+
+        Assert.Equal(ExitCodes.Fatal, first.Code);
+        Assert.Contains("No space left on device", first.Error, StringComparison.Ordinal);
+        Assert.Single(first.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(File.ReadAllText(output).EndsWith('\n'), "the failing write should have torn the last record");
+
+        var resumed = await RunCliAsync([.. args, "--resume"]);
+
+        Assert.Equal(ExitCodes.Success, resumed.Code);
+        List<string> targets = Targets(output);
+        Assert.Equal(Count, targets.Count);
+        Assert.Equal(Count, targets.Distinct().Count());
+        Assert.Equal(3, emulator.Counters.Jobs);
+    }
+
+    [Fact]
+    public async Task Records_written_but_not_acknowledged_are_not_written_again_when_the_resumed_outcome_differs()
+    {
+        const int Count = 50;
+        string input = Input(Count, "https://dedupe.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] Args(ScrapeDoEmulator e) => ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "10", "--quiet", "--base-url", e.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        await using (var emulator = await ScrapeDoEmulator.StartAsync())
+        {
+            Assert.Equal(ExitCodes.Success, (await RunCliAsync(Args(emulator))).Code);
+        }
+
+        // A crash between flushing the sink and journaling its batch: the last 15 records are written, not acknowledged.
+        string[] lines = File.ReadAllLines(journal);
+        var doneLines = lines.Select((l, i) => (l, i)).Where(p => p.l.Contains("\"t\":\"done\"", StringComparison.Ordinal)).Select(p => p.i).ToList();
+        var dropped = doneLines.TakeLast(15).ToHashSet();
+        File.WriteAllLines(journal, lines.Where((_, i) => !dropped.Contains(i)));
+
+        // Its jobs are gone (another server, as with the in-process emulator): the resumed outcomes differ.
+        await using (var other = await ScrapeDoEmulator.StartAsync())
+        {
+            var resumed = await RunCliAsync([.. Args(other), "--resume"]);
+            Assert.True(resumed.Code is ExitCodes.Success or ExitCodes.SomeFailed, resumed.Error);
+        }
+
+        List<string> targets = Targets(output);
+        Assert.Equal(Count, targets.Count);
+        Assert.Equal(Count, targets.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Ctrl_C_then_resume_continues_the_canceled_targets_and_the_summary_counts_them()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount("again-token", "hobby")],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(300),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(1500),
+        });
+        const int Count = 40;
+        string input = Input(Count, "https://again.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "20", "--base-url", emulator.BaseAddress.ToString(), "--token", "again-token"];
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using (var child = System.Diagnostics.Process.Start(start)!)
+        {
+            Task<string> stderr = child.StandardError.ReadToEndAsync();
+            var ct = Support.Timeout(60);
+            while (emulator.Counters.JobPolls < 2 && !child.HasExited)
+            {
+                await Task.Delay(10, ct);
+            }
+
+            Assert.False(child.HasExited, "the run ended before it could be interrupted");
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+                await kill.WaitForExitAsync(ct);
+            }
+
+            await child.WaitForExitAsync(ct);
+            Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
+            Assert.Contains("--resume", await stderr, StringComparison.Ordinal);
+        }
+
+        Assert.True(emulator.Counters.Cancels >= 1, "the interrupt canceled the server jobs");
+        var resumed = await RunCliAsync([.. args, "--resume"]);
+
+        // The resume continued: every line has one record and none is the interrupt's cancel.
+        Assert.Equal(ExitCodes.Success, resumed.Code);
+        var records = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        Assert.Equal(Count, records.Count);
+        Assert.Equal(Count, records.Select(r => r.GetProperty("target").GetString()).Distinct().Count());
+        Assert.All(records, r => Assert.Equal("success", r.GetProperty("status").GetString()));
+        Assert.Matches(@"\d+ targets resubmitted after the earlier interrupt", resumed.Error);
+    }
+}
