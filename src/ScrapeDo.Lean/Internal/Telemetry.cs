@@ -18,5 +18,6 @@ internal static class Telemetry
     public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>("scrapedo.http.rate_limited", description: "HTTP 429 answers.");
     public static readonly Counter<long> JobsCreated = Meter.CreateCounter<long>("scrapedo.jobs.created", description: "Jobs created by runs.");
     public static readonly Counter<long> Outcomes = Meter.CreateCounter<long>("scrapedo.tasks.outcomes", description: "Task outcomes delivered, by outcome.");
+    public static readonly Counter<long> CreditsSpent = Meter.CreateCounter<long>("scrapedo.credits.spent", description: "Estimated credits of the jobs runs created (by the credit table).");
     public static readonly Counter<long> ContentBytes = Meter.CreateCounter<long>("scrapedo.tasks.content_bytes", unit: "By", description: "Task content bytes fetched.");
 }

@@ -39,6 +39,10 @@ internal sealed class JournalEntry
     /// <summary>Why a chunk could not be created (created with no job).</summary>
     [JsonPropertyName("reason")]
     public string? Reason { get; init; }
+
+    /// <summary>Estimated credits of a chunk's created job (spend).</summary>
+    [JsonPropertyName("cr")]
+    public long? Credits { get; init; }
 }
 
 /// <summary>What a journal says about one chunk.</summary>
@@ -71,6 +75,9 @@ internal sealed class RunJournal : IAsyncDisposable
     public HashSet<long> Delivered { get; } = [];
 
     public int? ChunkSize { get; private set; }
+
+    /// <summary>Estimated credits per chunk whose job was created (spend entries; issue 16).</summary>
+    public Dictionary<int, long> Spent { get; } = [];
 
     public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken)
     {
@@ -125,6 +132,20 @@ internal sealed class RunJournal : IAsyncDisposable
 
     public Task RecordCreatedAsync(JournalChunk chunk, CancellationToken cancellationToken) =>
         AppendAsync(new JournalEntry { T = "created", Chunk = chunk.Chunk, JobId = chunk.JobId, TaskIds = chunk.TaskIds, Reason = chunk.FailureReason }, durable: true, cancellationToken);
+
+    /// <summary>Records the estimated credits of a chunk's created job, so a resumed run counts them.</summary>
+    public Task RecordSpendAsync(int chunk, long credits)
+    {
+        Spent[chunk] = credits;
+        return AppendAsync(new JournalEntry { T = "spend", Chunk = chunk, Credits = credits }, durable: true, CancellationToken.None);
+    }
+
+    /// <summary>Records that a submitted chunk was refused for credits and made no job: a resume treats it as never sent.</summary>
+    public Task RecordUnsentAsync(int chunk)
+    {
+        Chunks.Remove(chunk);
+        return AppendAsync(new JournalEntry { T = "unsent", Chunk = chunk }, durable: true, CancellationToken.None);
+    }
 
     public Task RecordDeliveredAsync(long inputIndex, CancellationToken cancellationToken)
     {
@@ -214,6 +235,12 @@ internal sealed class RunJournal : IAsyncDisposable
                 chunk.JobId = entry.JobId;
                 chunk.TaskIds = entry.TaskIds;
                 chunk.FailureReason = entry.Reason;
+                break;
+            case "spend" when entry.Chunk is int c && entry.Credits is long credits:
+                Spent[c] = credits;
+                break;
+            case "unsent" when entry.Chunk is int c:
+                Chunks.Remove(c);
                 break;
             case "done" when entry.Index is long x:
                 Delivered.Add(x);
