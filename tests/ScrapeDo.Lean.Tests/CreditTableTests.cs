@@ -1,3 +1,4 @@
+using RichardSzalay.MockHttp;
 using System.Net;
 using ScrapeDo.Lean.Credits;
 using ScrapeDo.Lean.Internal.Runner;
@@ -92,5 +93,34 @@ public class CreditTableTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task A_plain_429_on_create_with_an_account_that_cannot_pay_stops_the_run_instead_of_retrying()
+    {
+        var mock = new RichardSzalay.MockHttp.MockHttpMessageHandler();
+        int creates = 0;
+        mock.When(HttpMethod.Post, TestSupport.Base + "api/v1/jobs").Respond(_ =>
+        {
+            Interlocked.Increment(ref creates);
+            return new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Content = TestSupport.Json("""{"Error":"Too many requests","Code":429}""") };
+        });
+        mock.When(HttpMethod.Get, TestSupport.Base + "api/v1/me")
+            .Respond(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = TestSupport.Json("""{"ActiveJobs":0,"AvaliableCredits":1,"FreeConcurrency":5,"TotalConcurrency":5}""") });
+        using ScrapeDoClient client = TestSupport.Client(mock, retry: new ScrapeDoRetryOptions { MaxAttempts = 1 });
+        var usage = new CreditUsage();
+        var runner = new ScrapeDoRunner(client, new RunOptions { MaxJobsInFlight = 1, MaxTargetsPerJob = 2, Credits = usage });
+
+        var outcomes = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in runner.RunAsync(["https://a.example/1", "https://a.example/2", "https://a.example/3", "https://a.example/4"], cancellationToken: TestSupport.Timeout()))
+        {
+            outcomes.Add(o);
+        }
+
+        Assert.Empty(outcomes);
+        Assert.Equal(CreditStop.OutOfCredits, usage.StopReason);
+        Assert.Equal(4, usage.TargetsRemaining);
+        Assert.Equal(1, creates);
+        Assert.Equal(1, usage.AccountCreditsBefore);
     }
 }
