@@ -25,6 +25,7 @@ internal static class EmulatorCommand
         var fSlow = new Option<double>("--fault-slow") { Description = "Share answered slowly." };
         var slowMs = new Option<int>("--slow-ms") { Description = "Delay of slow answers (default 5000).", DefaultValueFactory = _ => 5000 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per second per token before 429 (0 = none)." };
+        var credits = new Option<long>("--credits") { Description = "The account's starting credits (default 10000000); tasks are billed by the credit table.", DefaultValueFactory = _ => 10_000_000 };
         var command = new Command("emulator", """
             Run the local Scrape.do Async API emulator on 127.0.0.1 until Ctrl-C.
 
@@ -37,7 +38,7 @@ internal static class EmulatorCommand
             target status, emulate-latency=MS its latency; paths ending .png/.jpg/.pdf/.zip/.bin come back base64.
             """)
         {
-            port, token, plan, latency, seed, errorShare, rotateShare, contentBytes, retention, f429, f5xx, fDrop, fTruncate, fSlow, slowMs, rate,
+            port, token, plan, latency, seed, errorShare, rotateShare, contentBytes, retention, f429, f5xx, fDrop, fTruncate, fSlow, slowMs, rate, credits,
         };
         command.SetAction((parse, ct) => CliApp.Guard(console, async () =>
         {
@@ -50,7 +51,7 @@ internal static class EmulatorCommand
                 options = new EmulatorOptions
                 {
                     Port = parse.GetValue(port),
-                    Accounts = [new EmulatorAccount(acceptedToken, planName)],
+                    Accounts = [new EmulatorAccount(acceptedToken, planName, parse.GetValue(credits))],
                     Seed = parse.GetValue(seed),
                     TaskLatencyMin = min,
                     TaskLatencyMax = max,

@@ -56,9 +56,9 @@ internal sealed class JobOptions
     public CreateJobRequest Template(ParseResult r)
     {
         RenderOptions? render = null;
-        if (Flag(r, _render) == true || r.GetResult(_blockResources) is not null || r.GetResult(_waitUntil) is not null || r.GetResult(_customWait) is not null
-            || r.GetResult(_waitSelector) is not null || r.GetResult(_play) is not null || r.GetResult(_returnJson) is not null || r.GetResult(_showWebsocket) is not null
-            || r.GetResult(_showFrames) is not null || r.GetResult(_screenshot) is not null || r.GetResult(_fullScreenshot) is not null || r.GetResult(_particularScreenshot) is not null)
+        if (Flag(r, _render) == true || Given(r, _blockResources) || Given(r, _waitUntil) || Given(r, _customWait)
+            || Given(r, _waitSelector) || Given(r, _play) || Given(r, _returnJson) || Given(r, _showWebsocket)
+            || Given(r, _showFrames) || Given(r, _screenshot) || Given(r, _fullScreenshot) || Given(r, _particularScreenshot))
         {
             render = new RenderOptions
             {
@@ -100,7 +100,10 @@ internal sealed class JobOptions
         };
     }
 
-    private static bool? Flag(ParseResult r, Option<bool> option) => r.GetResult(option) is null ? null : r.GetValue(option);
+    private static bool? Flag(ParseResult r, Option<bool> option) => Given(r, option) ? r.GetValue(option) : null;
+
+    // A bool option always has an implicit result (its default false): only one typed on the command line counts.
+    private static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 
     private static Dictionary<string, string>? Pairs(string[]? values, string flag)
     {

@@ -22,6 +22,7 @@ internal sealed class RunCommand
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
     private const int MaxEchoedTarget = 200;
     private readonly JobOptions _jobOptions = new();
+    private readonly CostOptions _cost = new();
     private readonly CliConsole _console;
 
     public RunCommand(CliConsole console) => _console = console;
@@ -38,7 +39,7 @@ internal sealed class RunCommand
               scrapedo run asins.jsonl --plugin amazon/pdp --geo-code us -o products.jsonl
               cat urls.txt | scrapedo run - --render --content-dir pages/
 
-            Exit codes: 0 all succeeded, 2 some did not, 1 usage/configuration/fatal error, 130 interrupted.
+            Exit codes: 0 all succeeded, 2 some did not, 1 usage/configuration/fatal error, 3 stopped at the credit budget or out of credits (resumable), 130 interrupted.
             """);
         command.Add(_input);
         foreach (Option option in new Option[] { _plugin, _output, _contentDir, _journal, _resume, _maxJobs, _chunk, _quiet, _noCancel })
@@ -47,6 +48,7 @@ internal sealed class RunCommand
         }
 
         _jobOptions.AddTo(command);
+        _cost.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(_console, () => ExecuteAsync(parse, ct), ct));
         return command;
     }
@@ -95,6 +97,11 @@ internal sealed class RunCommand
         long? total = input == "-" ? null : CountTargets(input);
         await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (_cost.IsEstimate(parse))
+        {
+            return await _cost.EstimateAsync(connection.Client, parse, _console, input, plugin, template, cancellationToken).ConfigureAwait(false);
+        }
+
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
         await using RecordWriter writer = await RecordWriter.OpenAsync(output, resume, parse.GetValue(_contentDir), textExtension, _console, cancellationToken).ConfigureAwait(false);
         // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
@@ -126,6 +133,9 @@ internal sealed class RunCommand
             Progress = progress,
             // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
             FlushSink = writer.FlushAsync,
+            MaxCredits = _cost.MaxCredits(parse),
+            CreditTable = _cost.Table(parse),
+            Credits = _cost.Usage,
         });
 
         Stream source = input == "-" ? _console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
@@ -167,6 +177,11 @@ internal sealed class RunCommand
         }
 
         progress.Finish(interrupted: false, connection.Client.RequestsSent);
+        if (_cost.Report(_console, quiet, journal is not null, _cost.MaxCredits(parse)) is int creditStop)
+        {
+            return creditStop;
+        }
+
         return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
     }
 

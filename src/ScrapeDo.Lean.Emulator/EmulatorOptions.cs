@@ -37,6 +37,9 @@ public sealed class EmulatorOptions
     /// <summary>The token accepted when no account is configured.</summary>
     public const string DefaultToken = "emulator-token";
 
+    /// <summary>Prices tasks are billed by (null: <see cref="ScrapeDo.Lean.Credits.CreditTable.Default"/>, the same table the runner estimates with).</summary>
+    public ScrapeDo.Lean.Credits.CreditTable? CreditTable { get; init; }
+
     /// <summary>Loopback port to listen on; 0 picks a free port.</summary>
     public int Port { get; init; }
 

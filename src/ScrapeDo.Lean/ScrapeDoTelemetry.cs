@@ -29,6 +29,9 @@ public static class ScrapeDoTelemetry
     /// <summary>Counter of task outcomes delivered by runs, tagged <c>outcome</c>.</summary>
     public const string OutcomesInstrument = "scrapedo.tasks.outcomes";
 
+    /// <summary>Counter: estimated credits of the jobs runs created, by the credit table.</summary>
+    public const string CreditsSpentInstrument = "scrapedo.credits.spent";
+
     /// <summary>Counter of task content bytes fetched (unit <c>By</c>).</summary>
     public const string ContentBytesInstrument = "scrapedo.tasks.content_bytes";
 }

@@ -137,6 +137,7 @@ internal static class CreateJobParser
             request.WebhookUrl = hook.GetString();
         }
 
+        request.CostPerTask = Billing.CostPerTask(options, request);
         return request;
     }
 

@@ -52,9 +52,9 @@ internal sealed class Engine
         long cost = (long)request.TaskCount * request.CostPerTask;
         lock (account.Lock)
         {
-            if (Interlocked.Read(ref account.Credits) < cost)
+            if (Billing.Refusal(account, cost) is { } refusal)
             {
-                error = $"Insufficient credits: the job needs up to {cost}, the account has {Interlocked.Read(ref account.Credits)}.";
+                error = refusal;
                 return null;
             }
         }
@@ -278,8 +278,9 @@ internal sealed class Engine
         if (!plan.Error)
         {
             job.Succeeded++;
-            Interlocked.Add(ref account.Credits, -job.Request.CostPerTask);
         }
+
+        Billing.Charge(account, job.Request, succeeded: !plan.Error);
 
         if (job.Terminal >= job.Tasks.Length)
         {

@@ -30,7 +30,7 @@ internal sealed class ForeignClient(Engine engine, FaultOptions options, TimePro
 
     private static JobRequest TwinOf(JobRequest original)
     {
-        var twin = new JobRequest { PluginKey = original.PluginKey, Super = original.Super, Render = original.Render, Output = original.Output };
+        var twin = new JobRequest { PluginKey = original.PluginKey, Super = original.Super, Render = original.Render, Output = original.Output, CostPerTask = original.CostPerTask };
         twin.Targets.AddRange(original.Targets);
         if (original.PluginKey is not null)
         {

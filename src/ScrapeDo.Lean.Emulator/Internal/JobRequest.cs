@@ -19,6 +19,6 @@ internal sealed class JobRequest
 
     public int TaskCount => PluginKey is null ? Targets.Count : PluginParams.Count;
 
-    /// <summary>Credits a successful task costs (sync pricing: Render ×5, Super ×10, Trends 10).</summary>
-    public int CostPerTask => PluginKey == "google/trends" ? 10 : (Super ? 10 : 1) * (Render ? 5 : 1);
+    /// <summary>Credits a successful task costs, by the credit table (set by the parser; see <see cref="Billing"/>).</summary>
+    public int CostPerTask { get; set; } = 1;
 }

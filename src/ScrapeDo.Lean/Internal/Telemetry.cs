@@ -18,5 +18,6 @@ internal static class Telemetry
     public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(ScrapeDoTelemetry.RateLimitedInstrument, description: "HTTP 429 answers.");
     public static readonly Counter<long> JobsCreated = Meter.CreateCounter<long>(ScrapeDoTelemetry.JobsCreatedInstrument, description: "Jobs created by runs.");
     public static readonly Counter<long> Outcomes = Meter.CreateCounter<long>(ScrapeDoTelemetry.OutcomesInstrument, description: "Task outcomes delivered, by outcome.");
+    public static readonly Counter<long> CreditsSpent = Meter.CreateCounter<long>(ScrapeDoTelemetry.CreditsSpentInstrument, description: "Estimated credits of the jobs runs created (by the credit table).");
     public static readonly Counter<long> ContentBytes = Meter.CreateCounter<long>(ScrapeDoTelemetry.ContentBytesInstrument, unit: "By", description: "Task content bytes fetched.");
 }

@@ -1,8 +1,11 @@
 namespace ScrapeDo.Lean.Internal.Runner;
 
 /// <summary>The job a chunk ended up with, or why it has none.</summary>
-internal readonly record struct JobAssignment(string? JobId, IReadOnlyList<string>? TaskIds, string? Failure)
+internal readonly record struct JobAssignment(string? JobId, IReadOnlyList<string>? TaskIds, string? Failure, bool NotSent = false)
 {
+    /// <summary>Refused for credits before any job was made: the chunk gets no outcome and a resume sends it.</summary>
+    public static JobAssignment Unsent(string reason) => new(null, null, reason, NotSent: true);
+
     public static JobAssignment Of(string jobId, IReadOnlyList<string> taskIds) => new(jobId, taskIds, null);
 
     public static JobAssignment Failed(string reason) => new(null, null, reason);
@@ -15,7 +18,7 @@ internal readonly record struct JobAssignment(string? JobId, IReadOnlyList<strin
 /// <see cref="OpenJobs"/> the moment its id is known.
 /// </summary>
 internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey,
-    RunJournal? journal, CreateReconciler reconciler, OpenJobs openJobs, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken)
+    RunJournal? journal, CreateReconciler reconciler, OpenJobs openJobs, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken, CreditBudget? budget = null)
 {
     private readonly TimeProvider _time = client.TimeProvider;
 
@@ -73,6 +76,11 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
         var persistence = new RetryPersistence(_time, options.GiveUpAfter, cancellationToken);
         while (true)
         {
+            if (budget is { IsOutOfCredits: true })
+            {
+                return await UnsentAsync(chunk).ConfigureAwait(false);
+            }
+
             var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), Hash = chunk.Hash };
             if (journal is not null)
             {
@@ -101,8 +109,21 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             {
                 throw;
             }
+            catch (ScrapeDoApiException ex) when (budget is not null && Credits.OutOfCredits.Matches(ex))
+            {
+                budget.MarkOutOfCredits();
+                return await UnsentAsync(chunk).ConfigureAwait(false);
+            }
             catch (ScrapeDoException ex) when (RetryPersistence.IsTransient(ex) && persistence.KeepTrying)
             {
+                // A 429 whose text does not name credits may still be exhausted credits: ask once, never retry a storm.
+                if (budget is not null && ex is ScrapeDoApiException { IsRateLimited: true }
+                    && await budget.AccountCannotAffordAsync(chunk.Items.Count, cancellationToken).ConfigureAwait(false))
+                {
+                    budget.MarkOutOfCredits();
+                    return await UnsentAsync(chunk).ConfigureAwait(false);
+                }
+
                 await persistence.WaitAsync(ex).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
@@ -164,6 +185,17 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             ReconcileVerdict.Unresolvable => await RecordFailedAsync(entry, decision.Reason!).ConfigureAwait(false),
             _ => null,
         };
+    }
+
+    /// <summary>The API refused the create for credits, so no job exists: the journal forgets the submit.</summary>
+    private async Task<JobAssignment> UnsentAsync(TargetChunk chunk)
+    {
+        if (journal is not null && journal.TryGetChunk(chunk.Index, out _))
+        {
+            await journal.RecordUnsentAsync(chunk.Index).ConfigureAwait(false);
+        }
+
+        return JobAssignment.Unsent("The account's credits are exhausted.");
     }
 
     private async Task<JobAssignment> RecordFailedAsync(JournalChunk entry, string reason)

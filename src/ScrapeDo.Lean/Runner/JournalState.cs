@@ -38,6 +38,7 @@ internal sealed class JournalState
     private readonly Dictionary<long, ulong[]> _partialBlocks = [];
     private readonly HashSet<string> _canceledByUs = new(StringComparer.Ordinal);
     private readonly Dictionary<int, IReadOnlyList<long>> _retries = [];
+    private readonly Dictionary<int, long> _spent = [];
     private ulong[] _fullBlocks = new ulong[4];
     private int _maxChunk = -1;
 
@@ -52,6 +53,45 @@ internal sealed class JournalState
         {
             copy = _chunks.TryGetValue(chunk, out JournalChunk? found) ? found.Copy() : null;
             return copy is not null;
+        }
+    }
+
+    /// <summary>The estimated credits a chunk's created job spent (a <c>spend</c> entry).</summary>
+    public void Spent(int chunk, long credits)
+    {
+        lock (_lock)
+        {
+            _spent[chunk] = credits;
+        }
+    }
+
+    /// <summary>A submitted chunk that was refused for credits made no job: it reads as never sent.</summary>
+    public void Unsent(int chunk)
+    {
+        lock (_lock)
+        {
+            _chunks.Remove(chunk);
+        }
+    }
+
+    /// <summary>
+    /// What the jobs the journal records as created spent: their <c>spend</c> entries, or, for a job whose spend line a
+    /// crash cut off, its estimate at <paramref name="costPerTask"/>.
+    /// </summary>
+    public long SpentSoFar(long costPerTask)
+    {
+        lock (_lock)
+        {
+            long total = 0;
+            foreach (JournalChunk chunk in _chunks.Values)
+            {
+                if (chunk.JobId is not null)
+                {
+                    total += _spent.TryGetValue(chunk.Chunk, out long spent) ? spent : chunk.Count * costPerTask;
+                }
+            }
+
+            return total;
         }
     }
 

@@ -14,6 +14,9 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
     private int _jobsInFlight;
     private long _lastReport;
 
+    /// <summary>The run's credits, for the spend in each report.</summary>
+    public CreditBudget? Budget { get; set; }
+
     public void JobStarted() => Interlocked.Increment(ref _jobsInFlight);
 
     public void JobEnded() => Interlocked.Decrement(ref _jobsInFlight);
@@ -26,6 +29,7 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
     /// <summary>Counts an outcome the consumer took and reports (throttled).</summary>
     public void Delivered(TaskOutcome outcome)
     {
+        Budget?.CountDelivered(outcome);
         long delivered = Interlocked.Increment(ref _delivered);
         if (outcome.Status != OutcomeStatus.Success)
         {
@@ -59,6 +63,10 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
 
         Interlocked.Exchange(ref _lastReport, now);
         progress.Report(new RunProgress(Interlocked.Read(ref _submitted), delivered, Interlocked.Read(ref _failed), Volatile.Read(ref _jobsInFlight),
-            _time.GetElapsedTime(_startTimestamp), client.RequestsSent - _requestsAtStart) { Resubmitted = Interlocked.Read(ref _resubmitted) });
+            _time.GetElapsedTime(_startTimestamp), client.RequestsSent - _requestsAtStart)
+        {
+            Resubmitted = Interlocked.Read(ref _resubmitted),
+            EstimatedCreditsSpent = Budget?.Usage.EstimatedSpent ?? 0,
+        });
     }
 }

@@ -47,6 +47,10 @@ internal sealed class JournalEntry
     /// <summary>Why a chunk could not be created (created with no job).</summary>
     [JsonPropertyName("reason")]
     public string? Reason { get; init; }
+
+    /// <summary>Estimated credits of a chunk's created job (spend).</summary>
+    [JsonPropertyName("cr")]
+    public long? Credits { get; init; }
 }
 
 /// <summary>
@@ -95,6 +99,9 @@ internal sealed class RunJournal : IAsyncDisposable
     public bool TryGetChunk(int chunk, out JournalChunk? copy) => _state.TryGetChunk(chunk, out copy);
 
     public bool IsDelivered(long inputIndex) => _state.IsDelivered(inputIndex);
+
+    /// <summary>Estimated credits per chunk whose job was created (spend entries; issue 16).</summary>
+    public Dictionary<int, long> Spent { get; } = [];
 
     public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken)
     {
@@ -169,6 +176,20 @@ internal sealed class RunJournal : IAsyncDisposable
     {
         _state.Submitted(chunk);
         return AppendAsync([new JournalEntry { T = "submit", Chunk = chunk.Chunk, Index = chunk.FirstIndex, Count = chunk.Count, At = chunk.SubmittedAt, Hash = chunk.Hash }], durable: true, cancellationToken);
+    }
+
+    /// <summary>Records the estimated credits of a chunk's created job, so a resumed run counts them.</summary>
+    public Task RecordSpendAsync(int chunk, long credits)
+    {
+        _state.Spent(chunk, credits);
+        return AppendAsync([new JournalEntry { T = "spend", Chunk = chunk, Credits = credits }], durable: true, CancellationToken.None);
+    }
+
+    /// <summary>Records that a submitted chunk was refused for credits and made no job: a resume treats it as never sent.</summary>
+    public Task RecordUnsentAsync(int chunk)
+    {
+        _state.Unsent(chunk);
+        return AppendAsync([new JournalEntry { T = "unsent", Chunk = chunk }], durable: true, CancellationToken.None);
     }
 
     public Task RecordCreatedAsync(JournalChunk chunk, CancellationToken cancellationToken)
@@ -340,6 +361,12 @@ internal sealed class RunJournal : IAsyncDisposable
                 break;
             case "created" when entry.Chunk is int c && _state.IsKnownChunk(c):
                 _state.Created(c, entry.JobId, entry.TaskIds, entry.Reason);
+                break;
+            case "spend" when entry.Chunk is int c && entry.Credits is long credits:
+                _state.Spent(c, credits);
+                break;
+            case "unsent" when entry.Chunk is int c:
+                _state.Unsent(c);
                 break;
             case "done" when entry.Index is long x:
                 _state.Delivered(x);

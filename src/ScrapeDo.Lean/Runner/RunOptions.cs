@@ -1,3 +1,5 @@
+using ScrapeDo.Lean.Credits;
+
 namespace ScrapeDo.Lean;
 
 /// <summary>Settings of a <see cref="ScrapeDoRunner"/> run. Defaults suit a large list on a paid plan.</summary>
@@ -113,8 +115,30 @@ public sealed class RunOptions
     /// <summary>Receives a snapshot after every outcome (throttled to one per 100 ms, plus the last).</summary>
     public IProgress<RunProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// The most credits the run may spend, by the <see cref="CreditTable"/> estimate (null: no limit). A job whose
+    /// estimated cost would take the run past it is not created: submitting stops there, jobs already running finish
+    /// and are delivered, the remaining targets get no outcome and <see cref="Credits"/> reports
+    /// <see cref="CreditStop.Budget"/>. With a journal, a resumed run counts what the run already spent.
+    /// The budget is checked per job, so a smaller <see cref="MaxTargetsPerJob"/> stops closer to it.
+    /// </summary>
+    public long? MaxCredits { get; init; }
+
+    /// <summary>Prices for the estimate and the budget (null: <see cref="ScrapeDo.Lean.Credits.CreditTable.Default"/>).</summary>
+    public CreditTable? CreditTable { get; init; }
+
+    /// <summary>Receives the run's credit report (spend, account credits before and after, why it stopped); optional.</summary>
+    public CreditUsage? Credits { get; init; }
+
     internal void Validate()
     {
+        if (MaxCredits is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxCredits), MaxCredits, "MaxCredits must not be negative.");
+        }
+
+        CreditTable?.Validate();
+
         if (MaxTargetsPerJob is < 1 or > CreateJobRequest.MaxTargetsPerJob)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxTargetsPerJob), MaxTargetsPerJob, "MaxTargetsPerJob must be 1 to 1000.");
@@ -171,6 +195,9 @@ public readonly record struct RunProgress(long Submitted, long Delivered, long F
     /// tasks; tasks canceled by the user or the server are not resubmitted.
     /// </summary>
     public long Resubmitted { get; init; }
+
+    /// <summary>Estimated credits of the jobs created so far (a resumed run's earlier jobs included).</summary>
+    public long EstimatedCreditsSpent { get; init; }
 
     /// <summary>Outcomes per second so far.</summary>
     public double Rate => Elapsed > TimeSpan.Zero ? Delivered / Elapsed.TotalSeconds : 0;

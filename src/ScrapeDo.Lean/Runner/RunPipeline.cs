@@ -29,6 +29,7 @@ internal sealed class RunPipeline : IAsyncDisposable
     private TaskFetcher? _fetcher;
     private JobWatcher _watcher = null!;
     private SemaphoreSlim? _jobSlots;
+    private CreditBudget _budget = null!;
     private Task? _webhookReader;
     private Task? _producer;
     private bool _completed;
@@ -61,10 +62,17 @@ internal sealed class RunPipeline : IAsyncDisposable
             }
         }
 
+        _budget = new CreditBudget(_client, _options, _template, _pluginKey, _journal);
+        _progress.Budget = _budget;
+        if (_options.Credits is not null)
+        {
+            await _budget.ReadAccountAsync(before: true, Token).ConfigureAwait(false);
+        }
+
         _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, checkTaskUrls: _pluginKey is null, Token);
         var reconciler = new CreateReconciler(_client, _options, _pluginKey, Token);
         ClaimJournaledJobs(reconciler);
-        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, _openJobs, _log, Token);
+        _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, _openJobs, _log, Token, _budget);
         _fetcher = new TaskFetcher(_client, _options, _delivery, Token);
         WebhookIntake? webhooks = null;
         if (_options.WebhookDeliveries is { } deliveries)
@@ -109,6 +117,11 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
 
         _completed = true;
+        if (_options.Credits is not null)
+        {
+            await _budget.ReadAccountAsync(before: false, Token).ConfigureAwait(false);
+        }
+
         _progress.ReportFinal(_log);
     }
 
@@ -199,7 +212,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         {
             await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, _options.MaxTargetsPerJob, hashed: _journal is not null, _delivery.EmitAsync, Token).ConfigureAwait(false))
             {
-                if (!_submitter.IsAlreadyDone(chunk))
+                if (!_submitter.IsAlreadyDone(chunk) && _budget.TryReserve(chunk))
                 {
                     await StartChunkAsync(chunk).ConfigureAwait(false);
                 }
@@ -255,6 +268,22 @@ internal sealed class RunPipeline : IAsyncDisposable
         activity?.SetTag("scrapedo.chunk", chunk.Index);
         activity?.SetTag("scrapedo.targets", chunk.Items.Count);
         JobAssignment job = await _submitter.EnsureJobAsync(chunk).ConfigureAwait(false);
+        if (job.JobId is null)
+        {
+            _budget.Release(chunk.Index);
+        }
+        else
+        {
+            await _budget.ConfirmAsync(chunk.Index).ConfigureAwait(false);
+        }
+
+        if (job.NotSent)
+        {
+            // Out of credits: no record for these targets; the run ends resumable.
+            _budget.CountRemaining(chunk);
+            return;
+        }
+
         if (job.JobId is not { } jobId || job.TaskIds is not { } taskIds)
         {
             await FailAllAsync(chunk, job.Failure ?? "The job could not be created.", null).ConfigureAwait(false);

@@ -17,7 +17,7 @@ namespace ScrapeDo.Lean;
 /// <see cref="RunOptions.MaxJobsInFlight"/> jobs are open, and at most <see cref="RunOptions.MaxConcurrentTaskFetches"/>
 /// + <see cref="RunOptions.MaxBufferedOutcomes"/> task contents are held; a slow consumer slows the run down.
 /// </remarks>
-public sealed class ScrapeDoRunner
+public sealed partial class ScrapeDoRunner
 {
     private readonly ScrapeDoClient _client;
     private readonly RunOptions _options;

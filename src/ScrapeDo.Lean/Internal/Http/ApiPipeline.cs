@@ -142,7 +142,8 @@ internal sealed class ApiPipeline : IDisposable
                     }
 
                     failure = await CreateStatusExceptionAsync(call, response, retryAfter, attempt, attemptCts.Token).ConfigureAwait(false);
-                    retryable = IsRetryableStatus(response.StatusCode, call.IsCreate);
+                    // Credits exhausted is final: retrying only repeats the refusal (issue 16).
+                    retryable = IsRetryableStatus(response.StatusCode, call.IsCreate) && !Credits.OutOfCredits.Matches(failure);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {

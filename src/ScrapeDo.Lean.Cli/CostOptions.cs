@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using ScrapeDo.Lean.Credits;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>The cost side of <c>scrapedo run</c>: <c>--estimate</c>, <c>--max-credits</c>, <c>--credit-table</c>, exit code 3.</summary>
+internal sealed class CostOptions
+{
+    /// <summary>Stopped at the credit budget or because credits ran out; resumable.</summary>
+    public const int ExitCreditStop = 3;
+
+    private readonly Option<bool> _estimate = new("--estimate") { Description = "Print the targets, estimated credits, the account's credits and free async slots, and a rough duration; submit nothing." };
+    private readonly Option<long?> _maxCredits = new("--max-credits") { Description = "Never create a job that would take the run's estimated spend past N credits; stops there with exit 3 (resumable)." };
+    private readonly Option<string?> _creditTable = new("--credit-table") { Description = "JSON file with credit prices, e.g. {\"plain\":1,\"render\":5,\"super\":10,\"superRender\":25,\"plugins\":{\"google/trends\":10}}." };
+
+    public CreditUsage Usage { get; } = new();
+
+    public void AddTo(Command command)
+    {
+        command.Add(_estimate);
+        command.Add(_maxCredits);
+        command.Add(_creditTable);
+    }
+
+    public bool IsEstimate(ParseResult parse) => parse.GetValue(_estimate);
+
+    public long? MaxCredits(ParseResult parse) =>
+        parse.GetValue(_maxCredits) is long max && max < 0 ? throw new CliException("--max-credits must be 0 or more.") : parse.GetValue(_maxCredits);
+
+    /// <summary>The table from <c>--credit-table</c>, or null for the default.</summary>
+    public CreditTable? Table(ParseResult parse)
+    {
+        if (parse.GetValue(_creditTable) is not { } path)
+        {
+            return null;
+        }
+
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--credit-table: cannot read '{path}': {ex.Message}");
+        }
+
+        try
+        {
+            return CreditTable.FromJson(json);
+        }
+        catch (FormatException ex)
+        {
+            throw new CliException($"--credit-table '{path}': {ex.Message}");
+        }
+    }
+
+    /// <summary>Runs <c>--estimate</c>: reads the input, asks <c>/api/v1/me</c>, prints, creates nothing.</summary>
+    public async Task<int> EstimateAsync(ScrapeDoClient client, ParseResult parse, CliConsole console, string input, string? plugin, CreateJobRequest template, CancellationToken cancellationToken)
+    {
+        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1 });
+        Stream source = input == "-" ? console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        RunEstimate estimate;
+        long rejected = 0;
+        await using (source.ConfigureAwait(false))
+        {
+            List<string> lines = await ReadLinesAsync(source, cancellationToken).ConfigureAwait(false);
+            if (plugin is null)
+            {
+                estimate = await runner.EstimateAsync(lines, template, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var parameters = new List<PluginParams>();
+                foreach (string line in lines)
+                {
+                    try
+                    {
+                        parameters.Add(PluginParams.FromJson(line));
+                    }
+                    catch (ArgumentException)
+                    {
+                        rejected++;
+                    }
+                }
+
+                estimate = await runner.EstimatePluginAsync(plugin, parameters.ToAsyncEnumerable(), template, cancellationToken).ConfigureAwait(false);
+            }
+
+            rejected += plugin is null ? lines.Count - estimate.Targets : 0;
+        }
+
+        TextWriter o = console.Out;
+        o.WriteLine(Invariant($"targets: {estimate.Targets}{(rejected > 0 ? $" ({rejected} invalid lines not sent)" : string.Empty)}"));
+        o.WriteLine(Invariant($"estimated credits: {estimate.EstimatedCredits} ({estimate.CreditsPerTask} per task; failed tasks are not charged)"));
+        o.WriteLine(Invariant($"available credits: {Known(estimate.AvailableCredits)}"));
+        o.WriteLine(Invariant($"free async slots: {Known(estimate.FreeSlots)} of {Known(estimate.TotalSlots)}"));
+        o.WriteLine(Invariant($"rough duration: {estimate.RoughDuration:d\\.hh\\:mm\\:ss} (assumes {RunEstimate.AssumedTaskTime(template.Render is not null).TotalSeconds:0} s per task)"));
+        if (estimate.ExceedsAvailable)
+        {
+            console.Error.WriteLine("scrapedo: warning: the estimate is above the account's available credits; use --max-credits to stop in time.");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Prints the credit lines of the summary; returns exit code 3 when the run stopped for credits, else null.</summary>
+    public int? Report(CliConsole console, bool quiet, bool journaled, long? maxCredits)
+    {
+        CreditUsage u = Usage;
+        if (!quiet)
+        {
+            string actual = u.ActualSpent is long a ? Invariant($", {a} reported by tasks") : string.Empty;
+            string account = u.AccountCreditsBefore is long before
+                ? Invariant($"; account {before} before, {Known(u.AccountCreditsAfter)} after")
+                : string.Empty;
+            console.Error.WriteLine(Invariant($"scrapedo: credits: {u.EstimatedSpent} estimated spent{actual}{account}."));
+        }
+
+        if (!u.Stopped)
+        {
+            return null;
+        }
+
+        string how = journaled
+            ? u.StopReason == CreditStop.Budget ? "the same command with --resume and a higher --max-credits continues." : "add credits, then the same command with --resume continues."
+            : "add --journal to make such a run resumable.";
+        string why = u.StopReason == CreditStop.Budget
+            ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")
+            : "stopped: the account's credits ran out";
+        console.Error.WriteLine(Invariant($"scrapedo: {why}; {u.TargetsRemaining} targets remain; {how}"));
+        return ExitCreditStop;
+    }
+
+    private static string Known(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static async Task<List<string>> ReadLinesAsync(Stream source, CancellationToken cancellationToken)
+    {
+        var lines = new List<string>();
+        using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
+        {
+            string text = raw.Trim();
+            if (text.Length > 0 && text[0] != '#')
+            {
+                lines.Add(text);
+            }
+        }
+
+        return lines;
+    }
+}

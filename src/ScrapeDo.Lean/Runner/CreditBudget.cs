@@ -1,0 +1,171 @@
+using System.Globalization;
+using ScrapeDo.Lean.Credits;
+
+namespace ScrapeDo.Lean.Internal.Runner;
+
+/// <summary>
+/// The run's credits: prices each chunk by the <see cref="CreditTable"/>, reserves a chunk's estimated cost before its
+/// create and refuses the chunk when that would pass <see cref="RunOptions.MaxCredits"/>, confirms the cost (journaled
+/// as <c>spend</c>) once the job exists and releases it when none was made, and stops all further creates when the API
+/// says the credits are exhausted. A resumed run starts from the spend its journal records.
+/// </summary>
+internal sealed class CreditBudget
+{
+    private const string RequestCostKey = "Scrape.do-Request-Cost";
+    private readonly ScrapeDoClient _client;
+    private readonly RunJournal? _journal;
+    private readonly long? _max;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, long> _reserved = [];
+    private long _committed;
+
+    public CreditBudget(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey, RunJournal? journal)
+    {
+        _client = client;
+        _journal = journal;
+        _max = options.MaxCredits;
+        Usage = options.Credits ?? new CreditUsage();
+        CostPerTask = (options.CreditTable ?? CreditTable.Default).CostPerTask(template, pluginKey);
+        if (journal is not null)
+        {
+            long before = journal.State.SpentSoFar(CostPerTask);
+            _committed = before;
+            Usage.AddEstimated(before);
+        }
+    }
+
+    public CreditUsage Usage { get; }
+
+    public int CostPerTask { get; }
+
+    public bool IsOutOfCredits => Usage.StopReason == CreditStop.OutOfCredits;
+
+    /// <summary>
+    /// Called in input order before a chunk starts: true to go on. A chunk that needs a create reserves its estimated
+    /// cost; once one chunk is refused (budget or credits), every later chunk is too, and its targets count as remaining.
+    /// </summary>
+    public bool TryReserve(TargetChunk chunk)
+    {
+        if (_journal is not null && _journal.TryGetChunk(chunk.Index, out JournalChunk? recorded) && recorded is not null && (recorded.JobId is not null || recorded.FailureReason is not null))
+        {
+            // Its job exists (already counted) or it failed for good: no create, no cost.
+            return true;
+        }
+
+        long cost = (long)chunk.Items.Count * CostPerTask;
+        lock (_lock)
+        {
+            if (!Usage.Stopped && !(_max is long max && _committed + cost > max))
+            {
+                _committed += cost;
+                _reserved[chunk.Index] = cost;
+                return true;
+            }
+        }
+
+        Usage.Stop(CreditStop.Budget);
+        CountRemaining(chunk);
+        return false;
+    }
+
+    /// <summary>The chunk's job exists: its reservation becomes spend, journaled so a resume counts it.</summary>
+    public async Task ConfirmAsync(int chunk)
+    {
+        long cost;
+        lock (_lock)
+        {
+            if (!_reserved.Remove(chunk, out cost))
+            {
+                return;
+            }
+        }
+
+        Usage.AddEstimated(cost);
+        Telemetry.CreditsSpent.Add(cost);
+        if (_journal is not null)
+        {
+            await _journal.RecordSpendAsync(chunk, cost).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The chunk made no job: its reservation is free again.</summary>
+    public void Release(int chunk)
+    {
+        lock (_lock)
+        {
+            if (_reserved.Remove(chunk, out long cost))
+            {
+                _committed -= cost;
+            }
+        }
+    }
+
+    public void MarkOutOfCredits() => Usage.Stop(CreditStop.OutOfCredits);
+
+    /// <summary>Targets of a chunk that got no outcome because submitting stopped.</summary>
+    public void CountRemaining(TargetChunk chunk)
+    {
+        long remaining = 0;
+        foreach (RunItem item in chunk.Items)
+        {
+            if (_journal is null || !_journal.IsDelivered(item.Index))
+            {
+                remaining++;
+            }
+        }
+
+        Usage.AddRemaining(remaining);
+    }
+
+    /// <summary>
+    /// After a 429 on create whose text does not name credits: true when <c>/api/v1/me</c> shows the account cannot
+    /// pay for the job, so the refusal is taken as "out of credits" rather than retried for minutes.
+    /// </summary>
+    public async Task<bool> AccountCannotAffordAsync(int targets, CancellationToken cancellationToken)
+    {
+        try
+        {
+            AccountInfo me = await _client.GetAccountAsync(cancellationToken).ConfigureAwait(false);
+            return me.AvailableCredits < (long)targets * CostPerTask;
+        }
+        catch (ScrapeDoException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Adds a delivered task's reported cost, when its metadata carries one.</summary>
+    public void CountDelivered(TaskOutcome outcome)
+    {
+        if (outcome.Details?.ScrapeDoMetadata is { } metadata
+            && metadata.TryGetValue(RequestCostKey, out string? text)
+            && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long cost))
+        {
+            Usage.AddActual(cost);
+        }
+    }
+
+    /// <summary>Reads the account's credits for the report; a failure leaves the figure unknown.</summary>
+    public async Task ReadAccountAsync(bool before, CancellationToken cancellationToken)
+    {
+        try
+        {
+            long credits = (await _client.GetAccountAsync(cancellationToken).ConfigureAwait(false)).AvailableCredits;
+            if (before)
+            {
+                Usage.AccountCreditsBefore = credits;
+            }
+            else
+            {
+                Usage.AccountCreditsAfter = credits;
+            }
+        }
+        catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+        {
+            throw;
+        }
+        catch (ScrapeDoException)
+        {
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ScrapeDo.Lean.Cli;
+using ScrapeDo.Lean.Credits;
+using ScrapeDo.Lean.Emulator;
+
+namespace ScrapeDo.Lean.IntegrationTests;
+
+/// <summary>Issue 16 against the emulator over loopback: estimate = spend, the budget, resume past it, out of credits.</summary>
+public sealed partial class CreditTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("scrapedo-credits-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed record CliResult(int ExitCode, string Out, string Error);
+
+    private static async Task<CliResult> RunCliAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var stdoutStream = new MemoryStream();
+        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => stdoutStream, ErrorIsTerminal: false);
+        int code = await CliApp.RunAsync(args, console, Support.Timeout(120));
+        return new CliResult(code, stdout + Encoding.UTF8.GetString(stdoutStream.ToArray()), stderr.ToString());
+    }
+
+    private static Task<ScrapeDoEmulator> EmulatorWith(long credits) =>
+        ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", credits)], ContentBytes = 100 });
+
+    private static string[] Connect(ScrapeDoEmulator emulator) => ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+
+    private string Input(int count)
+    {
+        string path = Path.Combine(_dir, "urls.txt");
+        File.WriteAllLines(path, Support.Urls(count));
+        return path;
+    }
+
+    private static async Task<long> BalanceAsync(ScrapeDoEmulator emulator)
+    {
+        using ScrapeDoClient client = Support.Client(emulator);
+        return (await client.GetAccountAsync(Support.Timeout())).AvailableCredits;
+    }
+
+    private static List<string> Targets(string output) =>
+        File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("target").GetString()!).ToList();
+
+    [GeneratedRegex(@"^estimated credits: (\d+)", RegexOptions.Multiline)]
+    private static partial Regex EstimatedLine();
+
+    [Fact]
+    public async Task Estimate_submits_nothing_and_equals_what_the_full_run_then_spends()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        string input = Path.Combine(_dir, "urls.txt");
+        File.WriteAllLines(input, [.. Support.Urls(12), "not a url"]);
+
+        CliResult estimate = await RunCliAsync(["run", input, "--render", "--estimate", .. Connect(emulator)]);
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.Equal(0, emulator.Counters.Creates);
+        Assert.True(estimate.Out.Contains("targets: 12", StringComparison.Ordinal), estimate.Out);
+        Assert.True(estimate.Out.Contains("available credits: 1000", StringComparison.Ordinal), estimate.Out);
+        Assert.True(estimate.Out.Contains("free async slots: 12 of 12", StringComparison.Ordinal), estimate.Out);
+        Assert.True(estimate.Out.Contains("rough duration: ", StringComparison.Ordinal), estimate.Out);
+        long estimated = long.Parse(EstimatedLine().Match(estimate.Out).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(12 * CreditTable.Default.Render, estimated);
+
+        string output = Path.Combine(_dir, "out.jsonl");
+        CliResult run = await RunCliAsync(["run", input, "--render", "-o", output, "--targets-per-job", "5", .. Connect(emulator)]);
+        Assert.Equal(2, run.ExitCode); // the invalid line is a failed record
+        Assert.Equal(1_000 - estimated, await BalanceAsync(emulator));
+        Assert.True(run.Error.Contains($"credits: {estimated} estimated spent, {estimated} reported by tasks; account 1000 before, {1_000 - estimated} after.", StringComparison.Ordinal), run.Error);
+    }
+
+    [Fact]
+    public async Task Max_credits_stops_under_the_budget_with_exit_3_and_resume_with_a_larger_budget_finishes_once_per_target()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        string input = Input(10);
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] common = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", .. Connect(emulator)];
+
+        CliResult first = await RunCliAsync([.. common, "--max-credits", "5"]);
+        Assert.Equal(CostOptions.ExitCreditStop, first.ExitCode);
+        Assert.True(first.Error.Contains("stopped at the credit budget (--max-credits 5); 6 targets remain", StringComparison.Ordinal), first.Error);
+        long spent = 1_000 - await BalanceAsync(emulator);
+        Assert.True(spent <= 5, $"spent {spent}");
+        Assert.Equal(4, spent);
+        Assert.Equal(2, emulator.Counters.Jobs);
+        Assert.Equal(4, Targets(output).Count);
+
+        // The same budget again creates nothing: the journal's spend counts.
+        CliResult same = await RunCliAsync([.. common, "--resume", "--max-credits", "5"]);
+        Assert.True(same.ExitCode == CostOptions.ExitCreditStop, same.Error);
+        Assert.Equal(2, emulator.Counters.Jobs);
+
+        CliResult resumed = await RunCliAsync([.. common, "--resume", "--max-credits", "100"]);
+        Assert.Equal(0, resumed.ExitCode);
+        Assert.True(resumed.Error.Contains("credits: 10 estimated spent", StringComparison.Ordinal), resumed.Error);
+        List<string> targets = Targets(output);
+        Assert.Equal(Support.Urls(10).Order(StringComparer.Ordinal), targets.Order(StringComparer.Ordinal));
+        Assert.Equal(5, emulator.Counters.Jobs); // 10 targets in jobs of 2: none created twice
+        Assert.Equal(10, 1_000 - await BalanceAsync(emulator));
+    }
+
+    [Fact]
+    public async Task Running_out_of_credits_mid_run_ends_resumable_after_few_create_attempts()
+    {
+        // 7 credits pay for three jobs of two plain targets; the fourth create is refused.
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 7);
+        string input = Input(10);
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        CliResult run = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", "--max-in-flight-jobs", "1", .. Connect(emulator)]);
+
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        Assert.True(run.Error.Contains("the account's credits ran out; 4 targets remain; add credits, then the same command with --resume continues.", StringComparison.Ordinal), run.Error);
+        Assert.Equal(3, emulator.Counters.Jobs);
+        Assert.Equal(6, Targets(output).Count);
+        long attemptsAfterFirstRefusal = emulator.Counters.Creates - emulator.Counters.Jobs - 1;
+        // The refusal names credits, so it is final: not retried by the client, not by the runner (one create, no storm).
+        Assert.Equal(0, attemptsAfterFirstRefusal);
+        Assert.Equal(1, await BalanceAsync(emulator));
+
+        // Resumable: the refused chunk is not journaled as sent, so a resume (still out of credits) sends it once more and stops again.
+        CliResult again = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", "--max-in-flight-jobs", "1", "--resume", .. Connect(emulator)]);
+        Assert.Equal(CostOptions.ExitCreditStop, again.ExitCode);
+        Assert.Equal(3, emulator.Counters.Jobs);
+        Assert.Equal(6, Targets(output).Count);
+    }
+
+    [Fact]
+    public async Task Credit_table_file_prices_the_estimate_and_the_budget_and_a_bad_one_is_one_line_exit_1()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        string input = Input(6);
+        string table = Path.Combine(_dir, "prices.json");
+        File.WriteAllText(table, """{ "plain": 3 }""");
+
+        CliResult estimate = await RunCliAsync(["run", input, "--estimate", "--credit-table", table, .. Connect(emulator)]);
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.True(estimate.Out.Contains("estimated credits: 18 (3 per task", StringComparison.Ordinal), estimate.Out);
+
+        // Jobs of 2 at 3 each cost 6: a budget of 7 allows one job.
+        string output = Path.Combine(_dir, "out.jsonl");
+        CliResult run = await RunCliAsync(["run", input, "-o", output, "--targets-per-job", "2", "--credit-table", table, "--max-credits", "7", .. Connect(emulator)]);
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        Assert.Equal(1, emulator.Counters.Jobs);
+        Assert.True(run.Error.Contains("credits: 6 estimated spent, 2 reported by tasks", StringComparison.Ordinal), run.Error);
+
+        File.WriteAllText(table, """{ "plain": "x" }""");
+        CliResult bad = await RunCliAsync(["run", input, "--estimate", "--credit-table", table, .. Connect(emulator)]);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Single(bad.Error.Trim().Split('\n'));
+        Assert.Contains("--credit-table", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Library_run_reports_budget_stop_and_spend_in_progress()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        using ScrapeDoClient client = Support.Client(emulator);
+        var usage = new CreditUsage();
+        RunProgress last = default;
+        var runner = new ScrapeDoRunner(client, new RunOptions
+        {
+            MaxTargetsPerJob = 3,
+            MaxCredits = 60,
+            Credits = usage,
+            CreditTable = new CreditTable { Super = 7 },
+            Progress = new SyncProgress(p => last = p),
+        });
+
+        var outcomes = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in runner.RunAsync(Support.Urls(10), new CreateJobRequest { Super = true }, Support.Timeout()))
+        {
+            outcomes.Add(o);
+        }
+
+        // 3 jobs of 3 super targets at 7 = 63 > 60, so two jobs (42) and 4 targets remain.
+        Assert.Equal(CreditStop.Budget, usage.StopReason);
+        Assert.Equal(42, usage.EstimatedSpent);
+        Assert.Equal(4, usage.TargetsRemaining);
+        Assert.Equal(6, outcomes.Count);
+        Assert.Equal(42, last.EstimatedCreditsSpent);
+        // The emulator bills by the default table (10 per super task): the reported spend says so.
+        Assert.Equal(60, usage.ActualSpent);
+        Assert.Equal(1_000, usage.AccountCreditsBefore);
+        Assert.Equal(940, usage.AccountCreditsAfter);
+    }
+
+    private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value) => report(value);
+    }
+}
