@@ -13,16 +13,8 @@ public sealed class CliInputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed record CliResult(int ExitCode, string Out, string Error);
 
-    private static async Task<CliResult> RunCliAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
-        int code = await CliApp.RunAsync(args, console, Support.Timeout(60));
-        return new CliResult(code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<CliResult> RunCliAsync(params string[] args) => CliHarness.RunAsync(args);
 
     private string Write(string name, string content)
     {

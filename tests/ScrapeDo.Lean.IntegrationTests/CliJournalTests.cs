@@ -14,10 +14,8 @@ public sealed class CliJournalTests : IDisposable
 
     private static async Task<(int Code, string Error)> RunCliAsync(params string[] args)
     {
-        var stderr = new StringWriter();
-        var console = new CliConsole(new StringWriter(), stderr, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
-        int code = await CliApp.RunAsync(args, console, Support.Timeout(120));
-        return (code, stderr.ToString());
+        CliResult result = await CliHarness.RunAsync(args);
+        return (result.ExitCode, result.Error);
     }
 
     private static List<string> Targets(string output) =>

@@ -15,17 +15,8 @@ public sealed partial class CreditTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed record CliResult(int ExitCode, string Out, string Error);
 
-    private static async Task<CliResult> RunCliAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var stdoutStream = new MemoryStream();
-        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => stdoutStream, ErrorIsTerminal: false);
-        int code = await CliApp.RunAsync(args, console, Support.Timeout(120));
-        return new CliResult(code, stdout + Encoding.UTF8.GetString(stdoutStream.ToArray()), stderr.ToString());
-    }
+    private static Task<CliResult> RunCliAsync(params string[] args) => CliHarness.RunAsync(args);
 
     private static Task<ScrapeDoEmulator> EmulatorWith(long credits) =>
         ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", credits)], ContentBytes = 100 });
