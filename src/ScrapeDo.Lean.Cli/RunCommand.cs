@@ -39,7 +39,7 @@ internal sealed class RunCommand
               scrapedo run asins.jsonl --plugin amazon/pdp --geo-code us -o products.jsonl
               cat urls.txt | scrapedo run - --render --content-dir pages/
 
-            Exit codes: 0 all succeeded, 2 some did not, 1 usage/configuration/fatal error, 3 stopped at the credit budget or out of credits (resumable), 130 interrupted.
+            Exit codes: 0 all succeeded, 2 some did not, 1 usage/configuration/fatal error, 3 stopped at the credit budget or out of credits (resumable), 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
             """);
         command.Add(_input);
         foreach (Option option in new Option[] { _plugin, _output, _contentDir, _journal, _resume, _maxJobs, _chunk, _quiet, _noCancel })
