@@ -42,7 +42,9 @@ internal static class CliApp
         if (parse.Errors.Count > 0 && !IsHelpRequest(args))
         {
             // The parser's own report prints the whole help and can name .NET types; a usage error is one line.
-            console.Error.WriteLine($"scrapedo: error: {UsageMessage(parse.Errors[0].Message)}");
+            // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes with it.
+            System.CommandLine.Parsing.ParseError first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            console.Error.WriteLine($"scrapedo: error: {UsageMessage(first.Message)}");
             console.Error.WriteLine($"Run 'scrapedo {CommandPath(parse)}--help' for the options.");
             return ExitCodes.Fatal;
         }

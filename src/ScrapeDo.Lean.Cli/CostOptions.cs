@@ -93,11 +93,11 @@ internal sealed class CostOptions
         }
 
         TextWriter o = console.Out;
-        o.WriteLine(Invariant($"targets: {estimate.Targets}{(rejected > 0 ? $" ({rejected} invalid lines not sent)" : string.Empty)}"));
+        o.WriteLine(Invariant($"targets: {estimate.Targets}{(rejected > 0 ? $" ({rejected} invalid {(rejected == 1 ? "line" : "lines")} not sent)" : string.Empty)}"));
         o.WriteLine(Invariant($"estimated credits: {estimate.EstimatedCredits} ({estimate.CreditsPerTask} per task; failed tasks are not charged)"));
         o.WriteLine(Invariant($"available credits: {Known(estimate.AvailableCredits)}"));
         o.WriteLine(Invariant($"free async slots: {Known(estimate.FreeSlots)} of {Known(estimate.TotalSlots)}"));
-        o.WriteLine(Invariant($"rough duration: {estimate.RoughDuration:d\\.hh\\:mm\\:ss} (assumes {RunEstimate.AssumedTaskTime(template.Render is not null).TotalSeconds:0} s per task)"));
+        o.WriteLine(Invariant($"rough duration: {(estimate.RoughDuration >= TimeSpan.FromDays(1) ? estimate.RoughDuration.ToString(@"d\.hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture) + " (days.hh:mm:ss)" : estimate.RoughDuration.ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture))} (assumes {RunEstimate.AssumedTaskTime(template.Render is not null).TotalSeconds:0} s per task)"));
         if (estimate.ExceedsAvailable)
         {
             console.Error.WriteLine("scrapedo: warning: the estimate is above the account's available credits; use --max-credits to stop in time.");
