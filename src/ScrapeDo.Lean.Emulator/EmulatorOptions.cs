@@ -43,6 +43,13 @@ public sealed class EmulatorOptions
     /// <summary>Loopback port to listen on; 0 picks a free port.</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// Serve HTTPS (HTTP/1.1 and HTTP/2, negotiated by ALPN) with a self-signed certificate made in memory at start-up,
+    /// as the real service is HTTPS. Clients trust it by pinning <see cref="ScrapeDoEmulator.ServerCertificate"/> through
+    /// <see cref="ScrapeDoClientOptions.TrustedServerCertificate"/>. Default false: plain HTTP/1.1 on loopback.
+    /// </summary>
+    public bool Https { get; init; }
+
     /// <summary>Accepted accounts. Default: one <c>pro</c> account with <see cref="DefaultToken"/>.</summary>
     public IReadOnlyList<EmulatorAccount> Accounts { get; init; } = [new EmulatorAccount(DefaultToken)];
 

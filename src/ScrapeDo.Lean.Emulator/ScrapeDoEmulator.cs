@@ -45,6 +45,12 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
     /// <summary>The address to give a client, e.g. <c>http://127.0.0.1:43123/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>
+    /// The certificate an HTTPS emulator (<see cref="EmulatorOptions.Https"/>) serves, made in memory at start-up; pin it
+    /// with <see cref="ScrapeDoClientOptions.TrustedServerCertificate"/>. Null for a plain HTTP emulator.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; private init; }
+
     /// <summary>True when the job was created by the emulated foreign client (<see cref="FaultOptions.ForeignTwinShare"/>).</summary>
     public bool IsForeignJob(string jobId) => _engine.IsForeign(jobId);
 
@@ -61,6 +67,7 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
     {
         options ??= new EmulatorOptions();
         options.Validate();
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = options.Https ? EphemeralCertificate.Create() : null;
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
         // The host must not take over Ctrl-C or SIGTERM of the process that embeds it (tests, the CLI).
@@ -70,7 +77,14 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = MaxCreateBodyBytes;
-            k.Listen(IPAddress.Loopback, options.Port);
+            k.Listen(IPAddress.Loopback, options.Port, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(certificate);
+                }
+            });
         });
 
         WebApplication app = builder.Build();
@@ -78,7 +92,7 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
         var webhooks = new WebhookDispatcher(options.Webhooks, options.TimeProvider, counters);
         var engine = new Engine(options, counters, webhooks);
         webhooks.Attach(engine.Content);
-        var emulator = new ScrapeDoEmulator(options, app, engine, webhooks);
+        var emulator = new ScrapeDoEmulator(options, app, engine, webhooks) { ServerCertificate = certificate };
         app.Run(emulator.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

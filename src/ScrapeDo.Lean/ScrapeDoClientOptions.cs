@@ -58,6 +58,15 @@ public sealed class ScrapeDoClientOptions
     /// </summary>
     public HttpMessageHandler? HttpMessageHandler { get; set; }
 
+    /// <summary>
+    /// A server certificate to trust in addition to the system's: the built-in handler accepts a TLS connection whose
+    /// certificate is exactly this one (compared by SHA-256 thumbprint) even if no trusted root vouches for it, for
+    /// example the in-memory certificate of an HTTPS emulator in tests and benchmarks. Every other certificate is still
+    /// validated as usual; validation is never turned off. Ignored when <see cref="HttpClient"/> or
+    /// <see cref="HttpMessageHandler"/> is supplied.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TrustedServerCertificate { get; set; }
+
     /// <summary>HTTP version requested from the API (default HTTP/1.1, which fans out best over many connections).</summary>
     public Version HttpVersion { get; set; } = System.Net.HttpVersion.Version11;
 

@@ -73,7 +73,7 @@ internal sealed class ApiPipeline : IDisposable
         }
         else
         {
-            HttpMessageHandler handler = options.HttpMessageHandler ?? CreateHandler(options.MaxConnectionsPerServer);
+            HttpMessageHandler handler = options.HttpMessageHandler ?? CreateHandler(options.MaxConnectionsPerServer, options.TrustedServerCertificate);
             _decodes = options.HttpMessageHandler is null;
             _http = new HttpMessageInvoker(handler, disposeHandler: options.HttpMessageHandler is null);
             _ownsHttp = true;
@@ -90,7 +90,22 @@ internal sealed class ApiPipeline : IDisposable
 
     private long _retriesScheduled;
 
-    internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
+    internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer, System.Security.Cryptography.X509Certificates.X509Certificate2? trusted = null)
+    {
+        SocketsHttpHandler handler = CreateHandler(maxConnectionsPerServer);
+        if (trusted is not null)
+        {
+            byte[] pinned = trusted.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            // The usual validation first; only a certificate that failed it and is byte-for-byte the pinned one passes.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None
+                || (certificate is not null && certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).AsSpan().SequenceEqual(pinned));
+        }
+
+        return handler;
+    }
+
+    private static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
     {
         MaxConnectionsPerServer = maxConnectionsPerServer,
         // Recycled so DNS changes are picked up on a process that polls for days.
