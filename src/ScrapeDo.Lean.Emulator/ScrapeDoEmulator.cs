@@ -67,7 +67,12 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
     {
         options ??= new EmulatorOptions();
         options.Validate();
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = options.Https ? EphemeralCertificate.Create() : null;
+        if (options.Https && !EmulatorFeatures.IsHttpsSupported)
+        {
+            throw new NotSupportedException($"This app was published with HTTPS serving trimmed out ({EmulatorFeatures.HttpsName}=false).");
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = options.Https && EmulatorFeatures.IsHttpsSupported ? EphemeralCertificate.Create() : null;
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
         // The host must not take over Ctrl-C or SIGTERM of the process that embeds it (tests, the CLI).
@@ -79,7 +84,7 @@ public sealed class ScrapeDoEmulator : IAsyncDisposable
             k.Limits.MaxRequestBodySize = MaxCreateBodyBytes;
             k.Listen(IPAddress.Loopback, options.Port, listen =>
             {
-                if (certificate is not null)
+                if (EmulatorFeatures.IsHttpsSupported && certificate is not null)
                 {
                     listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
                     listen.UseHttps(certificate);
