@@ -57,28 +57,16 @@ internal static class ResponseDecoding
     /// HTTP's "deflate" is meant to be zlib, but some servers send raw deflate: the first two bytes decide, as in the
     /// framework's own handler.
     /// </summary>
-    private sealed class ZLibOrDeflateStream(Stream inner) : Stream
+    private sealed class ZLibOrDeflateStream(Stream inner) : ReadOnlyWrapperStream(inner)
     {
         private Stream? _decoder;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
             if (_decoder is null)
             {
                 byte[] head = new byte[2];
-                int read = inner.ReadAtLeast(head, 2, throwOnEndOfStream: false);
+                int read = Inner.ReadAtLeast(head, 2, throwOnEndOfStream: false);
                 _decoder = Create(head.AsMemory(0, read));
             }
 
@@ -90,31 +78,19 @@ internal static class ResponseDecoding
             if (_decoder is null)
             {
                 byte[] head = new byte[2];
-                int read = await inner.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                int read = await Inner.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 _decoder = Create(head.AsMemory(0, read));
             }
 
             return await _decoder.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
             {
-                (_decoder ?? inner).Dispose();
+                // The decoder wraps the inner stream (through the prefix replay); the base then disposes it again, harmlessly.
+                _decoder?.Dispose();
             }
 
             base.Dispose(disposing);
@@ -124,7 +100,7 @@ internal static class ResponseDecoding
         {
             // RFC 1950: compression method 8, window at most 32 KiB, and a header checksum divisible by 31.
             bool zlib = head.Length == 2 && (head.Span[0] & 0x0F) == 8 && head.Span[0] >> 4 <= 7 && ((head.Span[0] << 8) | head.Span[1]) % 31 == 0;
-            Stream replay = new PrefixedStream(head, inner);
+            Stream replay = new PrefixedStream(head, Inner);
             return zlib ? new ZLibStream(replay, CompressionMode.Decompress) : new DeflateStream(replay, CompressionMode.Decompress);
         }
     }
@@ -133,7 +109,7 @@ internal static class ResponseDecoding
     /// Brotli decoding through <see cref="BrotliDecoder"/> rather than <see cref="BrotliStream"/>: the stream type also
     /// writes, which links Brotli's native encoder into a native AOT app for nothing.
     /// </summary>
-    private sealed class BrotliDecodingStream(Stream inner) : Stream
+    private sealed class BrotliDecodingStream(Stream inner) : ReadOnlyWrapperStream(inner)
     {
         private const int InputSize = 16 * 1024;
         private BrotliDecoder _decoder;
@@ -141,18 +117,6 @@ internal static class ResponseDecoding
         private int _start;
         private int _end;
         private bool _finished;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -163,7 +127,7 @@ internal static class ResponseDecoding
                     return written;
                 }
 
-                Refill(inner.Read(FreeSpace()));
+                Refill(Inner.Read(FreeSpace()));
             }
         }
 
@@ -177,29 +141,15 @@ internal static class ResponseDecoding
                 }
 
                 FreeSpace();
-                Refill(await inner.ReadAsync(Input.AsMemory(_end), cancellationToken).ConfigureAwait(false));
+                Refill(await Inner.ReadAsync(Input.AsMemory(_end), cancellationToken).ConfigureAwait(false));
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
             if (disposing)
             {
                 _decoder.Dispose();
-                inner.Dispose();
                 if (_input is not null)
                 {
                     ArrayPool<byte>.Shared.Return(_input);
@@ -260,25 +210,13 @@ internal static class ResponseDecoding
     }
 
     /// <summary>Reads <paramref name="prefix"/> first, then <paramref name="inner"/>.</summary>
-    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : ReadOnlyWrapperStream(inner)
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
             if (prefix.IsEmpty)
             {
-                return inner.Read(buffer);
+                return Inner.Read(buffer);
             }
 
             int n = Math.Min(prefix.Length, buffer.Length);
@@ -291,33 +229,10 @@ internal static class ResponseDecoding
         {
             if (prefix.IsEmpty)
             {
-                return inner.ReadAsync(buffer, cancellationToken);
+                return Inner.ReadAsync(buffer, cancellationToken);
             }
 
             return ValueTask.FromResult(Read(buffer.Span));
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }
