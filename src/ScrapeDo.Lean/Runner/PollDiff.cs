@@ -63,7 +63,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
                 reader.Read();
                 hasJobId = reader.TokenType switch
                 {
-                    JsonTokenType.String => ValueLength(ref reader) > 0,
+                    JsonTokenType.String => CheckText(ref reader) > 0,
                     JsonTokenType.Null => false,
                     _ => throw JobDetailsReader.Unexpected("JobID", reader.TokenType),
                 };
@@ -163,7 +163,11 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
 
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                CheckText(ref reader);
+            }
+            else if (reader.TokenType != JsonTokenType.Null)
             {
                 throw JobDetailsReader.Unexpected("TaskIDs[]", reader.TokenType);
             }
@@ -228,7 +232,11 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
             else if (reader.ValueTextEquals("URL"u8))
             {
                 reader.Read();
-                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    CheckText(ref reader);
+                }
+                else if (reader.TokenType != JsonTokenType.Null)
                 {
                     throw JobDetailsReader.Unexpected("URL", reader.TokenType);
                 }
@@ -300,6 +308,38 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
         }
 
         return _positions;
+    }
+
+    /// <summary>
+    /// Fails where the full read's <c>GetString</c> would (text that is not valid UTF-8), without making the string;
+    /// returns the value's length in UTF-8 bytes.
+    /// </summary>
+    private static int CheckText(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return System.Text.Unicode.Utf8.IsValid(reader.ValueSpan)
+                ? reader.ValueSpan.Length
+                : throw new JsonException("The response holds text that is not valid UTF-8.");
+        }
+
+        // Escaped (Go escapes & < > in URLs): unescaping into a scratch buffer validates it as GetString would.
+        int length = ValueLength(ref reader);
+        char[]? rented = null;
+        Span<char> chars = length <= StackIdChars ? stackalloc char[StackIdChars] : (rented = ArrayPool<char>.Shared.Rent(length));
+        try
+        {
+            reader.CopyString(chars);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+
+        return length;
     }
 
     private static int ValueLength(ref Utf8JsonReader reader) =>
