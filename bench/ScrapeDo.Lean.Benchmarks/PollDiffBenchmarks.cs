@@ -123,6 +123,20 @@ public class PollDiffBenchmarks
         return _finished.Count;
     }
 
+    /// <summary>The lower bound for any reader that validates the body as JSON: the tokenizer alone, nothing read.</summary>
+    [Benchmark, BenchmarkCategory("ParsePoll1000")]
+    public int TokenWalkOnly_ParsePoll1000()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_body);
+        int tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+
+        return tokens;
+    }
+
     [Benchmark, BenchmarkCategory("ParsePoll1000")]
     public int PollDiff_ParsePoll1000()
     {
