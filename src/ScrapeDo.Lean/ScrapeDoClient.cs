@@ -89,6 +89,17 @@ public sealed class ScrapeDoClient : IDisposable
         return _pipeline.SendAsync(call, default, JobDetailsReader.TypeInfo, cancellationToken);
     }
 
+    /// <summary>
+    /// The runner's poll: the same GET as <see cref="GetJobAsync"/>, with the same retries and failures, but the body
+    /// is diffed against the run's task table by <paramref name="diff"/> instead of being read into a
+    /// <see cref="JobDetails"/>. Returns the job's status; the newly finished tasks are left in the diff.
+    /// </summary>
+    internal Task<ScrapeDoStatus> PollJobAsync(string jobId, Internal.Runner.PollDiff diff, CancellationToken cancellationToken)
+    {
+        var call = new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
+        return _pipeline.SendAsync(call, default, diff.TypeInfo, cancellationToken);
+    }
+
     /// <summary>Gets a task with its content (<c>GET /api/v1/jobs/{jobID}/{taskID}</c>).</summary>
     /// <param name="jobId">The job id.</param>
     /// <param name="taskId">The task id.</param>

@@ -44,7 +44,7 @@ public class JobDetailsReaderTests
         (6, AnyTask.Array[0, 4].Select(items => "[" + string.Join(",", items) + "]")),
         (1, Gen.OneOf("null", "{}", "\"a\"")));
 
-    private static readonly Gen<string> AnyJob = Gen.Select(
+    internal static readonly Gen<string> AnyJob = Gen.Select(
         Gen.Select(AnyString, AnyTaskIds, AnyStatus, AnyTime, AnyTime),
         Gen.Select(AnyInt, AnyInt, AnyBool, AnyTasks),
         Gen.Int[0, 255],

@@ -49,7 +49,9 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         }
 
         var persistence = new RetryPersistence(_time, options.GiveUpAfter, cancellationToken);
-        bool seenSnapshot = false;
+        // Null until the first snapshot: that one is read in full (it pairs tasks with targets by URL), every later
+        // one only as a diff against the table.
+        PollDiff? diff = null;
         while (tasks.Remaining > 0)
         {
             if (watch.PastDeadline)
@@ -58,8 +60,8 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                 break;
             }
 
-            PollResult poll = await PollOnceAsync(tasks.JobId, watch, persistence).ConfigureAwait(false);
-            if (poll.Job is not { } job)
+            PollResult poll = await PollOnceAsync(tasks.JobId, diff, watch, persistence).ConfigureAwait(false);
+            if (!poll.HasSnapshot)
             {
                 if (poll.Ended is { } end)
                 {
@@ -71,16 +73,24 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                 continue;
             }
 
-            if (!seenSnapshot)
+            List<FinishedTask> newlyFinished;
+            if (poll.Full is { } job)
             {
                 // The first snapshot settles which task is which target; webhooks can reach the table only after it.
-                seenSnapshot = true;
                 tasks.TryAlignByUrl(job.Tasks);
                 webhooks?.Register(tasks);
+                finished.Clear();
+                SnapshotDiff.FindFinished(job.Tasks, tasks, finished);
+                newlyFinished = finished;
+                diff = new PollDiff(tasks);
+            }
+            else
+            {
+                newlyFinished = diff!.Finished;
             }
 
-            int newlyTerminal = await DispatchAsync(job, tasks, finished, fetches).ConfigureAwait(false);
-            if (tasks.Remaining > 0 && job.Status.IsTerminal)
+            int newlyTerminal = await DispatchAsync(newlyFinished, tasks, fetches).ConfigureAwait(false);
+            if (tasks.Remaining > 0 && poll.JobStatus.IsTerminal)
             {
                 // The job is over but the snapshot still shows some of its tasks unfinished or leaves them out: their
                 // own view is the authority. Each is fetched once, directly; the fetch ends in one outcome whatever it finds.
@@ -99,31 +109,40 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
     }
 
     /// <summary>One GET of the job, classified: a snapshot, a wait-and-retry, or the end of this watch.</summary>
-    private async Task<PollResult> PollOnceAsync(string jobId, WatchClock watch, RetryPersistence persistence)
+    private async Task<PollResult> PollOnceAsync(string jobId, PollDiff? diff, WatchClock watch, RetryPersistence persistence)
     {
         try
         {
-            JobDetails job;
+            PollResult result;
             using (Telemetry.Source.StartActivity("scrapedo.poll"))
             {
-                job = await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+                if (diff is null)
+                {
+                    JobDetails job = await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+                    result = new PollResult(true, job.Status, job, null, null);
+                }
+                else
+                {
+                    ScrapeDoStatus status = await client.PollJobAsync(jobId, diff, cancellationToken).ConfigureAwait(false);
+                    result = new PollResult(true, status, null, null, null);
+                }
             }
 
             persistence.Reset();
-            return new PollResult(job, null, null);
+            return result;
         }
         catch (ScrapeDoApiException ex) when (ex.IsNotFound && watch.InNotFoundGrace)
         {
             // Read-after-write lag: a job that was just created may not be readable by id yet on every replica.
-            return new PollResult(null, null, null);
+            return new PollResult(false, default, null, null, null);
         }
         catch (ScrapeDoApiException ex) when (ex.IsNotFound)
         {
-            return new PollResult(null, new WatchEnd(OutcomeStatus.Failed, $"Job {jobId} no longer exists (404).", CancelOnServer: false), null);
+            return new PollResult(false, default, null, new WatchEnd(OutcomeStatus.Failed, $"Job {jobId} no longer exists (404).", CancelOnServer: false), null);
         }
         catch (ScrapeDoApiException ex) when (ex.IsGone)
         {
-            return new PollResult(null, new WatchEnd(OutcomeStatus.Expired, ex.ErrorText ?? $"Job {jobId} is past its retention (410).", CancelOnServer: false), null);
+            return new PollResult(false, default, null, new WatchEnd(OutcomeStatus.Expired, ex.ErrorText ?? $"Job {jobId} is past its retention (410).", CancelOnServer: false), null);
         }
         catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
         {
@@ -133,14 +152,14 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         {
             if (!persistence.KeepTrying)
             {
-                return new PollResult(null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} kept failing: {ex.Message}", CancelOnServer: true), null);
+                return new PollResult(false, default, null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} kept failing: {ex.Message}", CancelOnServer: true), null);
             }
 
-            return new PollResult(null, null, (ex as ScrapeDoApiException)?.RetryAfter);
+            return new PollResult(false, default, null, null, (ex as ScrapeDoApiException)?.RetryAfter);
         }
         catch (ScrapeDoException ex)
         {
-            return new PollResult(null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} failed: {ex.Message}", CancelOnServer: true), null);
+            return new PollResult(false, default, null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} failed: {ex.Message}", CancelOnServer: true), null);
         }
     }
 
@@ -164,10 +183,8 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
     }
 
     /// <summary>Claims and hands on each task the snapshot shows newly finished; returns how many it took.</summary>
-    private async Task<int> DispatchAsync(JobDetails job, ChunkTasks tasks, List<FinishedTask> finished, List<Task> fetches)
+    private async Task<int> DispatchAsync(List<FinishedTask> finished, ChunkTasks tasks, List<Task> fetches)
     {
-        finished.Clear();
-        SnapshotDiff.FindFinished(job.Tasks, tasks, finished);
         int taken = 0;
         foreach (FinishedTask task in finished)
         {
@@ -202,8 +219,11 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         }
     }
 
-    /// <summary>What one poll came to: a snapshot, nothing yet (wait, floored by Retry-After), or the end of the watch.</summary>
-    private readonly record struct PollResult(JobDetails? Job, WatchEnd? Ended, TimeSpan? RetryAfter);
+    /// <summary>
+    /// What one poll came to: a snapshot (the job's status; the full details on the first poll only, the diff holds
+    /// what finished on later ones), nothing yet (wait, floored by Retry-After), or the end of the watch.
+    /// </summary>
+    private readonly record struct PollResult(bool HasSnapshot, ScrapeDoStatus JobStatus, JobDetails? Full, WatchEnd? Ended, TimeSpan? RetryAfter);
 
     /// <summary>How a watch ends early: the outcome its undelivered items get, and whether the job may still be running.</summary>
     private readonly record struct WatchEnd(OutcomeStatus Status, string Reason, bool CancelOnServer);

@@ -201,10 +201,10 @@ internal sealed class JobDetailsReader : JsonConverter<JobDetails>
         _ => throw Unexpected(name, reader.TokenType),
     };
 
-    private static int ReadInt32(ref Utf8JsonReader reader, string name) =>
+    internal static int ReadInt32(ref Utf8JsonReader reader, string name) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value) ? value : throw Unexpected(name, reader.TokenType);
 
-    private static JsonException Unexpected(string name, JsonTokenType token) =>
+    internal static JsonException Unexpected(string name, JsonTokenType token) =>
         new($"The JSON value for {name} has an unexpected type or range ({token}).");
 
     /// <summary>Collects items in a pooled buffer and returns them as one exact-size array.</summary>

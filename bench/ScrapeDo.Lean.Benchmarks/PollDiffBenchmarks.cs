@@ -1,0 +1,146 @@
+using System.Buffers;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using ScrapeDo.Lean.Internal.Json;
+using ScrapeDo.Lean.Internal.Runner;
+
+namespace ScrapeDo.Lean.Benchmarks;
+
+/// <summary>
+/// Issue 14, target 4 (a runner poll of a 1,000-task job in which at most 10 tasks changed: at most 8 KB allocated and
+/// 1.3× the floor's time). The canned 1,000-task body lists 334 finished tasks; the run's table has claimed all but 10
+/// of them, so each poll finds exactly 10 newly finished tasks, as a re-poll after a few tasks changed does.
+/// Rows over the canned loopback server: the floor (raw HttpClient, body read into a pooled buffer, not parsed), the
+/// public <see cref="ScrapeDoClient.GetJobAsync"/> (full <see cref="JobDetails"/>) followed by the old diff, and the
+/// runner's diff path. The parse-only rows take HTTP out. Allocated bytes are the figure here (stable on a shared
+/// box); times are only indicative.
+/// Run: dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --filter '*PollDiff*' --inProcess
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class PollDiffBenchmarks
+{
+    private const int Tasks = 1000;
+    private const int Changed = 10;
+
+    private CannedServer _server = null!;
+    private HttpClient _http = null!;
+    private ScrapeDoClient _lean = null!;
+    private Uri _bigJob = null!;
+    private byte[] _body = null!;
+    private ChunkTasks _table = null!;
+    private PollDiff _diff = null!;
+    private readonly List<FinishedTask> _finished = new(Tasks);
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _server = await CannedServer.StartAsync();
+        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = _server.BaseAddress,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _lean = new ScrapeDoClient(new ScrapeDoClientOptions { Token = CannedServer.Token, BaseAddress = _server.BaseAddress });
+        _bigJob = new Uri(_server.BaseAddress, "api/v1/jobs/" + CannedServer.BigJob);
+        _body = CannedServer.JobBody(Tasks);
+
+        var ids = Enumerable.Range(0, Tasks).Select(CannedServer.TaskId).ToArray();
+        var items = Enumerable.Range(0, Tasks).Select(i => new RunItem(i, $"https://site.example/products/{i}", null)).ToList();
+        _table = new ChunkTasks(CannedServer.BigJob, ids, items);
+        // CannedServer marks every third task finished; all but the last ten of those were taken by earlier polls.
+        int[] finished = Enumerable.Range(0, Tasks).Where(i => i % 3 == 0).ToArray();
+        foreach (int i in finished[..^Changed])
+        {
+            _table.TryClaim(i);
+        }
+
+        _diff = new PollDiff(_table);
+        // Warm the diff's per-chunk table index once, as the runner's first lean poll does.
+        System.Text.Json.JsonSerializer.Deserialize(_body, _diff.TypeInfo);
+        if (_diff.Finished.Count != Changed)
+        {
+            throw new InvalidOperationException($"Expected {Changed} newly finished tasks, found {_diff.Finished.Count}.");
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task CleanupAsync()
+    {
+        _lean.Dispose();
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Poll1000")]
+    public async Task<int> Floor_Poll1000()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, _bigJob);
+        request.Headers.TryAddWithoutValidation("X-Token", CannedServer.Token);
+        using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await using Stream stream = await response.Content.ReadAsStreamAsync();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(_body.Length + 1024);
+        try
+        {
+            int total = 0, n;
+            while ((n = await stream.ReadAsync(buffer.AsMemory(total))) > 0)
+            {
+                total += n;
+            }
+
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>What the runner did before: the full read, then the diff over the parsed snapshot.</summary>
+    [Benchmark, BenchmarkCategory("Poll1000")]
+    public async Task<int> GetJobAsync_then_diff_Poll1000()
+    {
+        JobDetails job = await _lean.GetJobAsync(CannedServer.BigJob);
+        _finished.Clear();
+        SnapshotDiff.FindFinished(job.Tasks, _table, _finished);
+        return _finished.Count;
+    }
+
+    [Benchmark, BenchmarkCategory("Poll1000")]
+    public async Task<int> PollDiff_Poll1000()
+    {
+        await _lean.PollJobAsync(CannedServer.BigJob, _diff, CancellationToken.None);
+        return _diff.Finished.Count;
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("ParsePoll1000")]
+    public int FullRead_then_diff_ParsePoll1000()
+    {
+        JobDetails job = System.Text.Json.JsonSerializer.Deserialize(_body, JobDetailsReader.TypeInfo)!;
+        _finished.Clear();
+        SnapshotDiff.FindFinished(job.Tasks, _table, _finished);
+        return _finished.Count;
+    }
+
+    /// <summary>The lower bound for any reader that validates the body as JSON: the tokenizer alone, nothing read.</summary>
+    [Benchmark, BenchmarkCategory("ParsePoll1000")]
+    public int TokenWalkOnly_ParsePoll1000()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_body);
+        int tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+
+        return tokens;
+    }
+
+    [Benchmark, BenchmarkCategory("ParsePoll1000")]
+    public int PollDiff_ParsePoll1000()
+    {
+        System.Text.Json.JsonSerializer.Deserialize(_body, _diff.TypeInfo);
+        return _diff.Finished.Count;
+    }
+}
