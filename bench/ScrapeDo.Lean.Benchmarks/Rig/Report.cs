@@ -150,7 +150,7 @@ public static class Report
 
     private static async Task WriteFanOutChartAsync(string docs, string file)
     {
-        FanOutRatio.Result result = JsonSerializer.Deserialize<FanOutRatio.Result>(await File.ReadAllTextAsync(file))!;
+        FanOutRatio.Result result = JsonSerializer.Deserialize<FanOutRatio.Result>(await File.ReadAllTextAsync(file), FanOutRatio.Json)!;
         var groups = new List<SvgBarChart.Group>();
         foreach (IGrouping<string, FanOutRatio.Row> t in result.Rows.GroupBy(r => r.Transport))
         {

@@ -39,6 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
         BaseAddress = baseAddress;
         Certificate = certificate;
         PinnedTo = pinnedTo;
+        ProcessId = process.Id;
     }
 
     /// <summary>The server's address, e.g. <c>https://127.0.0.1:41234/</c>.</summary>
@@ -51,7 +52,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public string PinnedTo { get; }
 
     /// <summary>Process id of the server.</summary>
-    public int ProcessId => _process.Id;
+    public int ProcessId { get; }
 
     /// <summary>True once <see cref="DisposeAsync"/> saw the server exit by itself with code 0 after <c>stop</c>.</summary>
     public bool StoppedCleanly { get; private set; }
