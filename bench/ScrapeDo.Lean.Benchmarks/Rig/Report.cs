@@ -48,6 +48,30 @@ public static class Report
             md.AppendLine();
         }
 
+        if (second.Count > 0)
+        {
+            md.AppendLine("### Run-to-run spread of the time column (run 2 against run 1, same rows)");
+            md.AppendLine();
+            md.AppendLine("| Suite | Rows | Median \\|Δ\\| | Largest \\|Δ\\| | Rows resolving 10 % (run 1 / run 2) |");
+            md.AppendLine("|---|---:|---:|---|---:|");
+            foreach (IGrouping<string, Row> suite in first.GroupBy(r => r.Suite))
+            {
+                var pairs = suite.Select(r => (r, again: second.FirstOrDefault(x => x.Suite == r.Suite && x.Method == r.Method && x.Parameters == r.Parameters)))
+                    .Where(p => p.again is not null).Select(p => (p.r, delta: Math.Abs(p.again!.Mean - p.r.Mean) / p.r.Mean, p.again)).ToList();
+                if (pairs.Count == 0)
+                {
+                    continue;
+                }
+
+                double[] deltas = pairs.Select(p => p.delta).Order().ToArray();
+                var worst = pairs.MaxBy(p => p.delta);
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {suite.Key} | {pairs.Count} | {deltas[deltas.Length / 2]:P0} | {worst.delta:P0} ({worst.r.Method} {worst.r.Parameters}) | {pairs.Count(p => p.r.Resolves10)} / {pairs.Count(p => p.again!.Resolves10)} |"));
+            }
+
+            md.AppendLine();
+        }
+
         md.AppendLine("### ScrapeDo.Lean slower or heavier than a peer (run 1, same suite, same parameters)");
         md.AppendLine();
         foreach (string line in Behind(first))
