@@ -16,7 +16,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 public static class FanOutRatio
 {
     /// <summary>Options of one harness run.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory);
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3);
 
     /// <summary>One measured run of one contender.</summary>
     public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded);
@@ -43,7 +43,7 @@ public static class FanOutRatio
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
     {
-        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds, {settings.ContentBytes} B contents, {Pinning.Describe()}");
+        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, {Pinning.Describe()}");
         string[] urls = Enumerable.Range(0, settings.Targets).Select(i => $"https://site.example/products/{i}").ToArray();
         var rows = new List<Row>();
         bool clean = true;
@@ -94,9 +94,10 @@ public static class FanOutRatio
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  scrapedo run with 1 target: {cliStartup:0} ms CPU (median of 3)"));
                 }
 
-                // Warm-up, not counted: two full-size runs each, so tiered JIT (whose background compiles count as CPU
-                // of this process) has settled; with 1,000 targets the first counted rounds still cost up to 2x more.
-                for (int w = 0; w < 2; w++)
+                // Warm-up, not counted: full-size runs of each, so tiered JIT (whose background compiles count as CPU of
+                // this process), the thread pool and the GC budgets have settled. On the project machine the first
+                // counted rounds still cost up to 4x the later ones after 1,000 or even 2 x 10,000 warm-up targets.
+                for (int w = 0; w < settings.Warmups; w++)
                 {
                     await RunRunnerAsync(client, urls);
                     await FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version);
@@ -149,14 +150,14 @@ public static class FanOutRatio
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | Spread (max−min)/median | Allocated B/target | × floor | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.First(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal));
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
@@ -171,6 +172,13 @@ public static class FanOutRatio
 
         return sb.ToString();
     }
+
+    /// <summary>
+    /// The median over rounds of this row's CPU per target divided by the floor's in the same round: neighbours in time
+    /// share the machine's state (load from other processes, caches), so this is the steadier ratio on a shared box.
+    /// </summary>
+    public static double PairedRatio(Row row, Row floor) =>
+        Median(row.Samples.Zip(floor.Samples, (a, b) => a.CpuUsPerTarget / b.CpuUsPerTarget));
 
     internal static string Machine() =>
         $"{RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.FrameworkDescription}";

@@ -36,7 +36,7 @@ internal static class RigGate
                 $"rig gate: canned server ({(https ? "https, h2" : "http")}) in process {server.ProcessId} on {server.PinnedTo}: answered {status}, stopped {(server.StoppedCleanly ? "cleanly" : "NOT cleanly")} in {server.StopTime.TotalSeconds:0.00} s {(ok ? "ok" : "FAILED")}"));
         }
 
-        FanOutRatio.Result result = await FanOutRatio.RunAsync(new FanOutRatio.Settings(1000, 1, 2048, [BenchTransport.Http], null, Path.Combine("BenchmarkDotNet.Artifacts", "ci")));
+        FanOutRatio.Result result = await FanOutRatio.RunAsync(new FanOutRatio.Settings(1000, 1, 2048, [BenchTransport.Http], null, Path.Combine("BenchmarkDotNet.Artifacts", "ci"), Warmups: 1));
         foreach (FanOutRatio.Row row in result.Rows)
         {
             bool ok = row.RequestsPerTarget <= MaxRequestsPerTarget && row.Samples.All(s => s.Succeeded == result.Targets);
