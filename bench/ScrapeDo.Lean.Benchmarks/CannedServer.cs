@@ -35,6 +35,9 @@ public sealed class CannedServer : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The in-memory certificate served over HTTPS (HTTP/1.1 and HTTP/2 by ALPN); null for plain HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; private set; }
+
     public static byte[] JobBody(int tasks) => Json(w =>
     {
         w.WriteStartObject();
@@ -123,8 +126,9 @@ public sealed class CannedServer : IAsyncDisposable
 
     public static string TaskId(int i) => $"00000000-0000-0000-0001-{i:D12}";
 
-    public static async Task<CannedServer> StartAsync()
+    public static async Task<CannedServer> StartAsync(bool https = false)
     {
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = https ? Rig.BenchCertificate.Create() : null;
         var bodies = new Dictionary<string, byte[]>(StringComparer.Ordinal)
         {
             ["/api/v1/jobs/" + SmallJob] = JobBody(2),
@@ -140,7 +144,14 @@ public sealed class CannedServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(IPAddress.Loopback, 0);
+            k.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(certificate);
+                }
+            });
         });
         WebApplication app = builder.Build();
         var server = new CannedServer(app, bodies);
@@ -148,6 +159,7 @@ public sealed class CannedServer : IAsyncDisposable
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.BaseAddress = new Uri(address + "/");
+        server.Certificate = certificate;
         return server;
     }
 

@@ -6,8 +6,9 @@ using ScrapeDo.Lean.Emulator;
 namespace ScrapeDo.Lean.Benchmarks;
 
 /// <summary>
-/// 10,000 targets end to end against the emulator at zero task latency: the runner versus the loop most people
-/// write (create, poll every second, fetch every task). Results are per target (OperationsPerInvoke).
+/// 10,000 targets end to end against the emulator (in its own process, zero task latency): the runner, the raw floor
+/// (<see cref="Rig.FloorLoop"/>) and the loop most people write (create, poll every second, fetch every task). Results
+/// are per target (OperationsPerInvoke); the interleaved CPU-time comparison is <c>--fanout-ratio</c>.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
@@ -15,18 +16,20 @@ public class FanOutBenchmarks
 {
     public const int Targets = 10_000;
 
-    private ScrapeDoEmulator _emulator = null!;
+    private Rig.ServerProcess _emulator = null!;
     private ScrapeDoClient _client = null!;
     private HttpClient _http = null!;
+    private HttpClient _floor = null!;
     private string[] _urls = null!;
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 2048, Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "advanced")] });
+        _emulator = await Rig.ServerProcess.StartAsync(Rig.ServerKind.Emulator, https: false, contentBytes: 2048);
         _client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = EmulatorOptions.DefaultToken, BaseAddress = _emulator.BaseAddress });
         _http = new HttpClient { BaseAddress = _emulator.BaseAddress };
         _http.DefaultRequestHeaders.Add("X-Token", EmulatorOptions.DefaultToken);
+        _floor = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         _urls = Enumerable.Range(0, Targets).Select(i => $"https://site.example/products/{i}").ToArray();
     }
 
@@ -35,10 +38,14 @@ public class FanOutBenchmarks
     {
         _client.Dispose();
         _http.Dispose();
+        _floor.Dispose();
         await _emulator.DisposeAsync();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Targets)]
+    public Task<int> Floor_Loop() => Rig.FloorLoop.RunAsync(_floor, _emulator.BaseAddress, EmulatorOptions.DefaultToken, _urls, System.Net.HttpVersion.Version11);
+
+    [Benchmark(OperationsPerInvoke = Targets)]
     public async Task<int> Lean_Runner()
     {
         int count = 0;

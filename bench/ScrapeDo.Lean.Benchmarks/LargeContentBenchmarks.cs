@@ -7,7 +7,7 @@ namespace ScrapeDo.Lean.Benchmarks;
 [MemoryDiagnoser]
 public class LargeContentBenchmarks
 {
-    private CannedServer _server = null!;
+    private Rig.ServerProcess _server = null!;
     private ScrapeDoClient _lean = null!;
     private HttpClient _http = null!;
     private string _file = null!;
@@ -15,7 +15,7 @@ public class LargeContentBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _server = await CannedServer.StartAsync();
+        _server = await Rig.ServerProcess.StartAsync(Rig.ServerKind.Canned);
         _lean = new ScrapeDoClient(new ScrapeDoClientOptions { Token = CannedServer.Token, BaseAddress = _server.BaseAddress });
         _http = new HttpClient { BaseAddress = _server.BaseAddress };
         _http.DefaultRequestHeaders.Add("X-Token", CannedServer.Token);

@@ -16,7 +16,7 @@ namespace ScrapeDo.Lean.Benchmarks;
 [CategoriesColumn]
 public class LeanAllocationBenchmarks
 {
-    private CannedServer _server = null!;
+    private Rig.ServerProcess _server = null!;
     private HttpClient _http = null!;
     private ScrapeDoClient _lean = null!;
     private Uri _smallJob = null!;
@@ -25,7 +25,7 @@ public class LeanAllocationBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _server = await CannedServer.StartAsync();
+        _server = await Rig.ServerProcess.StartAsync(Rig.ServerKind.Canned);
         _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = _server.BaseAddress,

@@ -6,25 +6,60 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using ScrapeDo.Lean;
 using ScrapeDo.Lean.Benchmarks;
+using ScrapeDo.Lean.Benchmarks.Rig;
 using ScrapeDo.Lean.Emulator;
 
 // Modes (docs/benchmarks.md):
-//   --ci              a few minutes: short job over the headline rows, Markdown + full JSON exports
-//   --fanout-report   the measuring harness: 10,000 targets through the runner and the naive loop, printing
-//                     wall time, requests per target, allocated bytes per target and peak memory
-//   anything else     BenchmarkDotNet's own arguments, e.g. --filter '*' for the full suites
+//   --serve KIND      the out-of-process server of the rig (started by the benchmarks themselves, never by hand)
+//   --suite           the full per-call, TLS, serialization and large-content suites with the resolving job
+//   --fanout-ratio    the fan-out harness: runner vs raw floor (vs the CLI) in interleaved rounds, emulator out of process
+//   --report          tables and SVG charts from BenchmarkDotNet's JSON exports and the fan-out harness's JSON
+//   --ci              a few minutes: short job over the headline rows (allocation gate), a small out-of-process fan-out
+//                     (requests/target gate), and a clean start/stop of the rig; time ratios printed, never gated
+//   --fanout-report   the older in-process harness (wall time, requests, allocated, peak memory)
+//   anything else     BenchmarkDotNet's own arguments, e.g. --filter '*'
+if (args.Contains("--serve"))
+{
+    return await ServeMode.RunAsync(args);
+}
+
+if (args.Contains("--report"))
+{
+    string? Opt(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    return await Report.RunAsync(Opt("--run1") ?? "BenchmarkDotNet.Artifacts", Opt("--run2"), Opt("--fanout"), Opt("--docs"));
+}
+
+// Everything else measures: run pinned to the client core (the server processes go to the other one).
+if (Pinning.RelaunchPinned(args) is int pinnedExit)
+{
+    return pinnedExit;
+}
+
+// BenchmarkDotNet's child processes inherit this and use it to start the server process (see ServerProcess).
+Environment.SetEnvironmentVariable(ServerProcess.HostVariable, typeof(PerCallBenchmarks).Assembly.Location);
+Console.WriteLine($"placement: {Pinning.Describe()}");
+
+int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+string? StringArg(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
 if (args.Contains("--fanout-report"))
 {
-    int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    string? external = Array.IndexOf(args, "--external") is int e and >= 0 && e + 1 < args.Length ? args[e + 1] : null;
-    await FanOutReport.RunAsync(Arg("--targets", FanOutBenchmarks.Targets), Arg("--content-bytes", 2048), naive: !args.Contains("--no-naive"), external);
-    return;
+    await FanOutReport.RunAsync(Arg("--targets", FanOutBenchmarks.Targets), Arg("--content-bytes", 2048), naive: !args.Contains("--no-naive"), StringArg("--external"));
+    return 0;
 }
 
 if (args.Contains("--throughput"))
 {
     await ThroughputReport.RunAsync();
-    return;
+    return 0;
+}
+
+if (args.Contains("--fanout-ratio"))
+{
+    string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
+    string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3)));
+    return 0;
 }
 
 IConfig config = DefaultConfig.Instance
@@ -34,14 +69,27 @@ bool ci = args.Contains("--ci");
 if (ci)
 {
     config = config.AddJob(Job.ShortRun.WithIterationCount(5).WithWarmupCount(2));
-    args = ["--filter", "*PerCallBenchmarks*GetJob2*", "*PerCallBenchmarks*GetTask1MBase64*", "*SerializationBenchmarks*ParseJob*"];
+    args = ["--filter", "*.PerCallBenchmarks.*GetJob2*", "*.PerCallBenchmarks.*GetTask1MBase64*", "*SerializationBenchmarks*ParseJob*"];
+}
+else if (args.Contains("--suite"))
+{
+    // Enough iterations that a row's 99.9 % error margin can get under 5 % of its mean, so a 10 % difference between
+    // two rows of one run is resolved (the report says which rows got there on the day).
+    config = config.AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(15));
+    string[] rest = args.Where(a => a != "--suite").ToArray();
+    args = ["--filter", "*.PerCallBenchmarks.*", "*.TlsPerCallBenchmarks.*", "*.SerializationBenchmarks.*", "*.LargeContentBenchmarks.*", .. rest];
 }
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(PerCallBenchmarks).Assembly).Run(args, config);
-if (ci)
+if (!ci)
 {
-    Environment.ExitCode = AllocationGate.Check(summaries, Path.Combine(AppContext.BaseDirectory, "allocation-baseline.json"));
+    return 0;
 }
+
+int failures = AllocationGate.Check(summaries, Path.Combine(AppContext.BaseDirectory, "allocation-baseline.json"));
+failures += await RigGate.CheckAsync();
+Console.WriteLine(failures == 0 ? "bench --ci: passed" : $"bench --ci: FAILED ({failures} gate(s))");
+return failures == 0 ? 0 : 1;
 
 internal static class FanOutReport
 {

@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using ScrapeDo.Lean.Emulator;
+
+namespace ScrapeDo.Lean.Benchmarks.Rig;
+
+/// <summary>
+/// <c>--fanout-ratio</c>: <see cref="ScrapeDoRunner"/> against the raw <see cref="FloorLoop"/> (and the <c>scrapedo</c>
+/// CLI end to end), in interleaved rounds over the same targets, against one emulator in its own process. Reports
+/// medians of client CPU µs per target, allocated bytes per target (this process; the CLI's are not visible from here)
+/// and requests per target, with ratios to the floor of the same transport.
+/// </summary>
+public static class FanOutRatio
+{
+    /// <summary>Options of one harness run.</summary>
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3);
+
+    /// <summary>One measured run of one contender.</summary>
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded);
+
+    /// <summary>All rounds of one contender over one transport, with medians.</summary>
+    public sealed record Row(string Transport, string Name, List<Sample> Samples)
+    {
+        public double CpuUsPerTarget => Median(Samples.Select(s => s.CpuUsPerTarget));
+
+        public double AllocatedBytesPerTarget => Median(Samples.Select(s => s.AllocatedBytesPerTarget));
+
+        public double RequestsPerTarget => Median(Samples.Select(s => s.RequestsPerTarget));
+
+        public double WallSeconds => Median(Samples.Select(s => s.WallSeconds));
+
+        public double CpuSpread => Samples.Count < 2 ? 0 : (Samples.Max(s => s.CpuUsPerTarget) - Samples.Min(s => s.CpuUsPerTarget)) / CpuUsPerTarget;
+    }
+
+    /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
+    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs);
+
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
+    public static async Task<Result> RunAsync(Settings settings)
+    {
+        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, {Pinning.Describe()}");
+        string[] urls = Enumerable.Range(0, settings.Targets).Select(i => $"https://site.example/products/{i}").ToArray();
+        var rows = new List<Row>();
+        bool clean = true;
+        double cliStartup = double.NaN;
+        foreach (string transport in settings.Transports)
+        {
+            bool https = BenchTransport.IsHttps(transport);
+            Version version = BenchTransport.VersionOf(transport);
+            ServerProcess server = await ServerProcess.StartAsync(ServerKind.Emulator, https, settings.ContentBytes);
+            try
+            {
+                using var client = BenchTransport.Lean(server.BaseAddress, EmulatorOptions.DefaultToken, server.Certificate, version);
+                using var http = new HttpClient(BenchTransport.Handler(server.Certificate)) { Timeout = Timeout.InfiniteTimeSpan };
+                var runner = new Row(transport, "ScrapeDo.Lean runner", []);
+                var floor = new Row(transport, "floor (raw HttpClient)", []);
+                Row? cli = settings.Cli is not null && !https ? new Row(transport, "scrapedo run (CLI, end to end)", []) : null;
+                string? input = null;
+                if (cli is not null)
+                {
+                    input = Path.Combine(Path.GetTempPath(), $"scrapedo-bench-{Environment.ProcessId}.txt");
+                    await File.WriteAllLinesAsync(input, urls);
+                }
+
+                var contenders = new List<(Row Row, Func<Task<int>> Run, bool InProcess)>
+                {
+                    (runner, () => RunRunnerAsync(client, urls), true),
+                    (floor, () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version), true),
+                };
+                if (cli is not null)
+                {
+                    contenders.Add((cli, () => RunCliAsync(settings.Cli!, server.BaseAddress, input!), false));
+                }
+
+                if (cli is not null)
+                {
+                    // What a 1-target run costs (process start, JIT, one create/poll/fetch), to read the per-target CPU against.
+                    string one = input + ".one";
+                    await File.WriteAllLinesAsync(one, urls.Take(1));
+                    var startups = new List<double>();
+                    for (int i = 0; i < 3; i++)
+                    {
+                        Sample s = await MeasureAsync(server, 1, () => RunCliAsync(settings.Cli!, server.BaseAddress, one), inProcess: false);
+                        startups.Add(s.CpuUsPerTarget / 1000);
+                    }
+
+                    File.Delete(one);
+                    cliStartup = Median(startups);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  scrapedo run with 1 target: {cliStartup:0} ms CPU (median of 3)"));
+                }
+
+                // Warm-up, not counted: full-size runs of each, so tiered JIT (whose background compiles count as CPU of
+                // this process), the thread pool and the GC budgets have settled. On the project machine the first
+                // counted rounds still cost up to 4x the later ones after 1,000 or even 2 x 10,000 warm-up targets.
+                for (int w = 0; w < settings.Warmups; w++)
+                {
+                    await RunRunnerAsync(client, urls);
+                    await FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version);
+                }
+
+                for (int round = 0; round < settings.Rounds; round++)
+                {
+                    // Rotate who goes first, so neither side always runs on a warmer or cooler machine.
+                    for (int k = 0; k < contenders.Count; k++)
+                    {
+                        var (row, run, inProcess) = contenders[(k + round) % contenders.Count];
+                        Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess);
+                        row.Samples.Add(sample);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                    }
+                }
+
+                rows.Add(runner);
+                rows.Add(floor);
+                if (cli is not null)
+                {
+                    rows.Add(cli);
+                    File.Delete(input!);
+                }
+            }
+            finally
+            {
+                await server.DisposeAsync();
+                clean &= server.StoppedCleanly;
+                Console.WriteLine($"  {transport}: emulator process stopped {(server.StoppedCleanly ? "cleanly" : "NOT cleanly")} in {server.StopTime.TotalSeconds:0.00} s");
+            }
+        }
+
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup);
+        Directory.CreateDirectory(settings.OutputDirectory);
+        string json = Path.Combine(settings.OutputDirectory, "fanout-ratio.json");
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, Json));
+        string markdown = Markdown(result);
+        await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "fanout-ratio.md"), markdown);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"written: {json}");
+        return result;
+    }
+
+    /// <summary>The Markdown table of a result: medians and ratios to the floor of the same transport.</summary>
+    public static string Markdown(Result r)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
+        sb.AppendLine();
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (Row row in r.Rows)
+        {
+            Row floor = r.Rows.First(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal));
+            bool cli = row.Name.Contains("CLI", StringComparison.Ordinal);
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+        }
+
+        Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
+        Row? cliRow = r.Rows.FirstOrDefault(x => x.Name.Contains("CLI", StringComparison.Ordinal));
+        if (runner is not null && cliRow is not null)
+        {
+            sb.AppendLine();
+            double marginal = cliRow.CpuUsPerTarget - (r.CliStartupCpuMs * 1000 / r.Targets);
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"CLI end to end against the runner (same transport): {cliRow.CpuUsPerTarget / runner.CpuUsPerTarget:0.00}× CPU per target. A 1-target `scrapedo run` costs {r.CliStartupCpuMs:0} ms of CPU (start-up, JIT, one create/poll/fetch); without it the CLI spends {marginal:0.0} µs per target, {marginal / runner.CpuUsPerTarget:0.00}× the runner."));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The median over rounds of this row's CPU per target divided by the floor's in the same round: neighbours in time
+    /// share the machine's state (load from other processes, caches), so this is the steadier ratio on a shared box.
+    /// </summary>
+    public static double PairedRatio(Row row, Row floor) =>
+        Median(row.Samples.Zip(floor.Samples, (a, b) => a.CpuUsPerTarget / b.CpuUsPerTarget));
+
+    internal static string Machine() =>
+        $"{RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.FrameworkDescription}";
+
+    private static async Task<int> RunRunnerAsync(ScrapeDoClient client, string[] urls)
+    {
+        int ok = 0;
+        await foreach (TaskOutcome outcome in new ScrapeDoRunner(client).RunAsync(urls))
+        {
+            ok += outcome.Status == OutcomeStatus.Success ? 1 : 0;
+        }
+
+        return ok;
+    }
+
+    private static async Task<Sample> MeasureAsync(ServerProcess server, int targets, Func<Task<int>> run, bool inProcess)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        ServerCounters before = await server.CountersAsync();
+        using var self = Process.GetCurrentProcess();
+        TimeSpan cpu0 = self.TotalProcessorTime;
+        TimeSpan children0 = ChildrenCpu();
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        int ok = await run();
+        clock.Stop();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
+        self.Refresh();
+        TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
+        ServerCounters requests = await server.CountersAsync() - before;
+        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok);
+    }
+
+    /// <summary>
+    /// <c>scrapedo run INPUT -o OUT -q</c> against the emulator process; CPU is read from <c>getrusage(RUSAGE_CHILDREN)</c>,
+    /// which counts the CLI once it has been waited for (the emulator, also a child, is still running then).
+    /// </summary>
+    private static async Task<int> RunCliAsync(string cli, Uri baseAddress, string input)
+    {
+        string output = Path.ChangeExtension(input, ".jsonl");
+        var info = new ProcessStartInfo(cli) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { "run", input, "-o", output, "-q" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["SCRAPEDO_BASE_URL"] = baseAddress.ToString();
+        info.Environment["SCRAPEDO_TOKEN"] = EmulatorOptions.DefaultToken;
+        using Process process = Process.Start(info)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        string error = await stderr;
+        await stdout;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scrapedo run exited {process.ExitCode}: {error.Trim()}");
+        }
+
+        int ok = 0;
+        foreach (string line in File.ReadLines(output))
+        {
+            ok += line.Contains("\"status\":\"success\"", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        File.Delete(output);
+        return ok;
+    }
+
+    private static TimeSpan ChildrenCpu()
+    {
+        if (!OperatingSystem.IsLinux() || getrusage(-1, out RUsage usage) != 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        return TimeSpan.FromMicroseconds((usage.UserSeconds * 1_000_000.0) + usage.UserMicroseconds + (usage.SystemSeconds * 1_000_000.0) + usage.SystemMicroseconds);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getrusage(int who, out RUsage usage);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
+    {
+        public long UserSeconds;
+        public long UserMicroseconds;
+        public long SystemSeconds;
+        public long SystemMicroseconds;
+        public long MaxRss, IxRss, IdRss, IsRss, MinFlt, MajFlt, NSwap, InBlock, OuBlock, MsgSnd, MsgRcv, NSignals, NvCsw, NIvCsw;
+    }
+}
