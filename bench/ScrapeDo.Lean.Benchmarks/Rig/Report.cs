@@ -139,12 +139,15 @@ public static class Report
 
                 long? allocated = b.TryGetProperty("Memory", out JsonElement m) && m.ValueKind == JsonValueKind.Object ? m.GetProperty("BytesAllocatedPerOperation").GetInt64() : null;
                 rows.Add(new Row(b.GetProperty("Type").GetString()!, b.GetProperty("Method").GetString()!, b.GetProperty("Parameters").GetString() ?? "",
-                    s.GetProperty("Mean").GetDouble(), s.GetProperty("ConfidenceInterval").GetProperty("Margin").GetDouble(), s.GetProperty("StandardDeviation").GetDouble(), allocated));
+                    s.GetProperty("Mean").GetDouble(), NumberOrNaN(s.GetProperty("ConfidenceInterval").GetProperty("Margin")), s.GetProperty("StandardDeviation").GetDouble(), allocated));
             }
         }
 
         return rows;
     }
+
+    // BenchmarkDotNet writes an empty string where a statistic is undefined (one iteration, e.g. a dry job).
+    private static double NumberOrNaN(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN;
 
     private static Row? Baseline(IEnumerable<Row> suite, Row r) =>
         suite.FirstOrDefault(x => x.Group == r.Group && x.Client == "Floor") ?? suite.FirstOrDefault(x => x.Group == r.Group && x.Client == "Lean");
