@@ -76,7 +76,7 @@ else if (args.Contains("--suite"))
     // Enough iterations that a row's 99.9 % error margin can get under 5 % of its mean, so a 10 % difference between
     // two rows of one run is resolved (the report says which rows got there on the day). Iterations of 250 ms rather
     // than 500 ms keep one pass of the 76 rows near a quarter of an hour, so the rig can run it twice for the spread.
-    config = config.AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15).WithIterationTime(BenchmarkDotNet.Horology.TimeInterval.FromMilliseconds(250)));
+    config = config.AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15).WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250)));
     // A --filter of the caller narrows the suite (BenchmarkDotNet refuses two --filter options).
     string[] rest = args.Where(a => a != "--suite").ToArray();
     args = rest.Contains("--filter") || rest.Contains("-f")
