@@ -184,6 +184,65 @@ public sealed partial class CreditTests : IDisposable
         Assert.Equal(940, usage.AccountCreditsAfter);
     }
 
+    [Fact]
+    public async Task Emulator_charges_by_the_tables_status_rule_and_reports_the_cost_per_task()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 100);
+        using ScrapeDoClient client = Support.Client(emulator);
+        var usage = new CreditUsage();
+        var runner = new ScrapeDoRunner(client, new RunOptions { Credits = usage });
+        string[] targets =
+        [
+            "https://a.example/ok",                              // success 200: charged
+            "https://a.example/gone?emulate=error&emulate-status=404", // error, but a 404 is a successful result: charged
+            "https://a.example/bad?emulate=error",               // error 502: free
+            "https://a.example/broken?emulate-status=500",       // finished, target 500: free
+        ];
+
+        var costs = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (TaskOutcome o in runner.RunAsync(targets, new CreateJobRequest { Super = true }, Support.Timeout()))
+        {
+            costs[o.Target] = o.Details!.ScrapeDoMetadata!["Scrape.do-Request-Cost"];
+        }
+
+        Assert.Equal("10", costs[targets[0]]);
+        Assert.Equal("10", costs[targets[1]]);
+        Assert.Equal("0", costs[targets[2]]);
+        Assert.Equal("0", costs[targets[3]]);
+        Assert.Equal(80, await BalanceAsync(emulator));
+        Assert.Equal(20, usage.ActualSpent);
+        Assert.Equal(40, usage.EstimatedSpent); // the estimate assumes every task is charged: an upper bound
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_cannot_spend_the_same_credits_twice()
+    {
+        // 2,000 credits pay for two jobs of 1,000 plain targets (large jobs widen any gap between check and
+        // registration); 12 creates race for them.
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 2_000);
+        using ScrapeDoClient client = Support.Client(emulator);
+        CancellationToken ct = Support.Timeout();
+        Task<CreateJobResponse>[] creates = [.. Enumerable.Range(0, 12).Select(i => Task.Run(() => client.CreateJobAsync(new CreateJobRequest { Targets = Support.Urls(1_000, $"https://race.example/{i}") }, ct)))];
+        int accepted = 0, refused = 0;
+        foreach (Task<CreateJobResponse> create in creates)
+        {
+            try
+            {
+                await create;
+                accepted++;
+            }
+            catch (ScrapeDoApiException ex) when ((int)ex.StatusCode == 429)
+            {
+                Assert.Contains("credits", ex.Message, StringComparison.OrdinalIgnoreCase);
+                refused++;
+            }
+        }
+
+        Assert.Equal(2, accepted);
+        Assert.Equal(10, refused);
+        Assert.Equal(2, emulator.Counters.Jobs);
+    }
+
     private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
     {
         public void Report(RunProgress value) => report(value);

@@ -47,12 +47,21 @@ public class CreditTableTests
         Assert.DoesNotContain("System.", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Only_successful_tasks_are_charged()
-    {
-        Assert.True(CreditTable.IsCharged(succeeded: true));
-        Assert.False(CreditTable.IsCharged(succeeded: false));
-    }
+    [Theory]
+    [InlineData(true, 200, true)]
+    [InlineData(true, 204, true)]
+    [InlineData(true, 0, true)]
+    [InlineData(false, 0, false)]
+    [InlineData(false, 502, false)]
+    [InlineData(false, 500, false)]
+    [InlineData(true, 500, false)] // the target failed even though the task finished: not a successful result
+    [InlineData(true, 403, false)]
+    [InlineData(false, 404, true)] // 400, 404 and 410 are counted as successful results
+    [InlineData(false, 400, true)]
+    [InlineData(true, 410, true)]
+    [InlineData(false, 429, false)]
+    public void Tasks_are_charged_only_for_the_status_codes_the_request_costs_page_counts_as_successful(bool succeeded, int statusCode, bool charged) =>
+        Assert.Equal(charged, CreditTable.IsCharged(succeeded, statusCode));
 
     [Theory]
     [InlineData(HttpStatusCode.TooManyRequests, "Insufficient credits: the job needs up to 10", true)]
