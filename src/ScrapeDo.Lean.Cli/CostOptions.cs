@@ -58,9 +58,10 @@ internal sealed class CostOptions
     }
 
     /// <summary>Runs <c>--estimate</c>: reads the input, asks <c>/api/v1/me</c>, prints, creates nothing.</summary>
-    public async Task<int> EstimateAsync(ScrapeDoClient client, ParseResult parse, CliConsole console, string input, string? plugin, CreateJobRequest template, CancellationToken cancellationToken)
+    public async Task<int> EstimateAsync(ScrapeDoClient client, ParseResult parse, CliConsole console, string input, string? plugin, CreateJobRequest template, int targetsPerJob, CancellationToken cancellationToken)
     {
-        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1 });
+        long? maxCredits = MaxCredits(parse);
+        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1, MaxCredits = maxCredits, MaxTargetsPerJob = targetsPerJob });
         Stream source = input == "-" ? console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         RunEstimate estimate;
         long rejected = 0;
@@ -98,6 +99,13 @@ internal sealed class CostOptions
         o.WriteLine(Invariant($"available credits: {Known(estimate.AvailableCredits)}"));
         o.WriteLine(Invariant($"free async slots: {Known(estimate.FreeSlots)} of {Known(estimate.TotalSlots)}"));
         o.WriteLine(Invariant($"rough duration: {(estimate.RoughDuration >= TimeSpan.FromDays(1) ? estimate.RoughDuration.ToString(@"d\.hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture) + " (days.hh:mm:ss)" : estimate.RoughDuration.ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture))} (assumes {RunEstimate.AssumedTaskTime(template.Render is not null).TotalSeconds:0} s per task)"));
+        if (estimate.TargetsWithinBudget is long within)
+        {
+            o.WriteLine(within == estimate.Targets
+                ? Invariant($"budget: --max-credits {maxCredits} covers all {estimate.Targets} targets ({estimate.CreditsWithinBudget} credits)")
+                : Invariant($"budget: --max-credits {maxCredits} covers {within} of {estimate.Targets} targets ({estimate.CreditsWithinBudget} credits, jobs of {targetsPerJob}); the run would stop there with exit 3"));
+        }
+
         if (estimate.ExceedsAvailable)
         {
             console.Error.WriteLine("scrapedo: warning: the estimate is above the account's available credits; use --max-credits to stop in time.");

@@ -75,6 +75,11 @@ public sealed partial class CreditTests : IDisposable
         string journal = Path.Combine(_dir, "run.journal");
         string[] common = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", .. Connect(emulator)];
 
+        CliResult estimate = await RunCliAsync(["run", input, "--estimate", "--targets-per-job", "2", "--max-credits", "5", .. Connect(emulator)]);
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.True(estimate.Out.Contains("budget: --max-credits 5 covers 4 of 10 targets (4 credits, jobs of 2); the run would stop there with exit 3", StringComparison.Ordinal), estimate.Out);
+        Assert.Equal(0, emulator.Counters.Creates);
+
         CliResult first = await RunCliAsync([.. common, "--max-credits", "5"]);
         Assert.Equal(CostOptions.ExitCreditStop, first.ExitCode);
         Assert.True(first.Error.Contains("stopped at the credit budget (--max-credits 5); 6 targets remain", StringComparison.Ordinal), first.Error);
@@ -88,6 +93,9 @@ public sealed partial class CreditTests : IDisposable
         CliResult same = await RunCliAsync([.. common, "--resume", "--max-credits", "5"]);
         Assert.True(same.ExitCode == CostOptions.ExitCreditStop, same.Error);
         Assert.Equal(2, emulator.Counters.Jobs);
+
+        CliResult enough = await RunCliAsync(["run", input, "--estimate", "--targets-per-job", "2", "--max-credits", "100", .. Connect(emulator)]);
+        Assert.True(enough.Out.Contains("budget: --max-credits 100 covers all 10 targets (10 credits)", StringComparison.Ordinal), enough.Out);
 
         CliResult resumed = await RunCliAsync([.. common, "--resume", "--max-credits", "100"]);
         Assert.Equal(0, resumed.ExitCode);

@@ -105,6 +105,42 @@ public class CreditTableTests
     }
 
     [Fact]
+    public void The_estimates_budget_reach_is_what_the_runners_reservations_allow()
+    {
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", BaseAddress = new Uri("http://127.0.0.1:9/") });
+        int cases = 0;
+        for (int targets = 0; targets <= 23; targets++)
+        {
+            for (int perJob = 1; perJob <= 6; perJob++)
+            {
+                for (int perTask = 0; perTask <= 4; perTask++)
+                {
+                    for (long max = 0; max <= 40; max += 3)
+                    {
+                        var budget = new CreditBudget(client, new RunOptions { MaxCredits = max, CreditTable = new CreditTable { Plain = perTask } }, new CreateJobRequest(), null, journal: null);
+                        long sent = 0, credits = 0;
+                        for (int first = 0, index = 0; first < targets; first += perJob, index++)
+                        {
+                            List<RunItem> items = [.. Enumerable.Range(first, Math.Min(perJob, targets - first)).Select(i => new RunItem(i, $"https://a.example/{i}", null))];
+                            if (budget.TryReserve(new TargetChunk(index, items, [.. items.Select(i => i.Target)], string.Empty)))
+                            {
+                                sent += items.Count;
+                                credits += (long)items.Count * perTask;
+                            }
+                        }
+
+                        Assert.Equal((sent, credits), CreditBudget.Reach(targets, perJob, perTask, max));
+                        Assert.True(credits <= max);
+                        cases++;
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(24 * 6 * 5 * 14, cases);
+    }
+
+    [Fact]
     public async Task A_plain_429_on_create_with_an_account_that_cannot_pay_stops_the_run_instead_of_retrying()
     {
         var mock = new RichardSzalay.MockHttp.MockHttpMessageHandler();

@@ -73,6 +73,15 @@ public sealed class CreditUsage
 /// <param name="RoughDuration">Targets over slots times an assumed task time (<see cref="AssumedTaskTime"/>); a rough guide only.</param>
 public sealed record RunEstimate(long Targets, int CreditsPerTask, long EstimatedCredits, long? AvailableCredits, int? FreeSlots, int? TotalSlots, TimeSpan RoughDuration)
 {
+    /// <summary>
+    /// With <see cref="RunOptions.MaxCredits"/> set: the targets the run would send before the budget stops it (whole
+    /// jobs of <see cref="RunOptions.MaxTargetsPerJob"/>, as the run checks it); null without a budget.
+    /// </summary>
+    public long? TargetsWithinBudget { get; init; }
+
+    /// <summary>With <see cref="RunOptions.MaxCredits"/> set: the estimated credits of <see cref="TargetsWithinBudget"/>; null without a budget.</summary>
+    public long? CreditsWithinBudget { get; init; }
+
     /// <summary>True when the account has fewer credits than the estimate.</summary>
     public bool ExceedsAvailable => AvailableCredits is long available && EstimatedCredits > available;
 
