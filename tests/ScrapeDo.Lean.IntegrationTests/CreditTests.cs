@@ -133,6 +133,30 @@ public sealed partial class CreditTests : IDisposable
     }
 
     [Fact]
+    public async Task Out_of_credits_with_several_jobs_in_flight_takes_no_more_creates_than_were_already_under_way()
+    {
+        // 7 credits, jobs of two plain targets, four jobs in flight: at most three jobs are paid for.
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 7);
+        string input = Input(40);
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        CliResult run = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", "--max-in-flight-jobs", "4", .. Connect(emulator)]);
+
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        long jobs = emulator.Counters.Jobs;
+        Assert.InRange(jobs, 1, 3);
+        long refused = emulator.Counters.Creates - jobs;
+        // The first refusal plus at most the creates already on the wire beside it (three other jobs in flight),
+        // not one per remaining chunk (19) and not a retry loop.
+        Assert.InRange(refused, 1, 4);
+        List<string> written = Targets(output);
+        Assert.Equal(jobs * 2, written.Count);
+        Assert.Equal(written.Count, written.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(run.Error.Contains($"the account's credits ran out; {40 - written.Count} targets remain", StringComparison.Ordinal), run.Error);
+        Assert.Equal(7 - (jobs * 2), await BalanceAsync(emulator));
+    }
+
+    [Fact]
     public async Task Credit_table_file_prices_the_estimate_and_the_budget_and_a_bad_one_is_one_line_exit_1()
     {
         await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
