@@ -30,13 +30,11 @@ internal sealed class CostOptions
         parse.GetValue(_maxCredits) is long max && max < 0 ? throw new CliException("--max-credits must be 0 or more.") : parse.GetValue(_maxCredits);
 
     /// <summary>The table from <c>--credit-table</c>, or null for the default.</summary>
-    public CreditTable? Table(ParseResult parse)
-    {
-        if (parse.GetValue(_creditTable) is not { } path)
-        {
-            return null;
-        }
+    public CreditTable? Table(ParseResult parse) => parse.GetValue(_creditTable) is { } path ? LoadTable(path) : null;
 
+    /// <summary>Reads a credit table file (shared by <c>run</c> and <c>emulator</c>); a bad file is one line naming the flag.</summary>
+    public static CreditTable LoadTable(string path)
+    {
         string json;
         try
         {

@@ -275,6 +275,61 @@ public sealed partial class CreditTests : IDisposable
         Assert.Equal(2, emulator.Counters.Jobs);
     }
 
+    [Fact]
+    public async Task Emulator_command_bills_the_credits_and_table_it_is_given_and_the_estimate_with_that_table_equals_the_spend()
+    {
+        string table = Path.Combine(_dir, "prices.json");
+        File.WriteAllText(table, """{ "plain": 4 }""");
+        var error = new ListeningWriter();
+        var console = new CliConsole(new StringWriter(), error, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        Task<int> serving = CliApp.RunAsync(["emulator", "--port", "0", "--credits", "50", "--credit-table", table, "--content-bytes", "100"], console, stop.Token);
+        string baseUrl = await error.Address.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            string input = Input(5);
+            string[] connect = ["--base-url", baseUrl, "--token", EmulatorOptions.DefaultToken];
+            CliResult estimate = await RunCliAsync(["run", input, "--estimate", "--credit-table", table, .. connect]);
+            Assert.True(estimate.Out.Contains("estimated credits: 20 (4 per task", StringComparison.Ordinal), estimate.Out);
+            Assert.True(estimate.Out.Contains("available credits: 50", StringComparison.Ordinal), estimate.Out);
+
+            CliResult run = await RunCliAsync(["run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--credit-table", table, .. connect]);
+            Assert.Equal(0, run.ExitCode);
+            Assert.True(run.Error.Contains("credits: 20 estimated spent, 20 reported by tasks; account 50 before, 30 after.", StringComparison.Ordinal), run.Error);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            Assert.Equal(0, await serving);
+        }
+
+        CliResult negative = await RunCliAsync("emulator", "--port", "0", "--credits", "-1");
+        Assert.Equal(1, negative.ExitCode);
+        Assert.Contains("--credits must be 0 or more.", negative.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Stderr of an in-process <c>scrapedo emulator</c>: learns the address it listens on.</summary>
+    private sealed partial class ListeningWriter : StringWriter
+    {
+        public TaskCompletionSource<string> Address { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void WriteLine(string? value)
+        {
+            lock (this)
+            {
+                base.WriteLine(value);
+            }
+
+            if (value is not null && ListeningOn().Match(value) is { Success: true } m)
+            {
+                Address.TrySetResult(m.Groups[1].Value);
+            }
+        }
+
+        [GeneratedRegex(@"listening on (http://\S+?) ")]
+        private static partial Regex ListeningOn();
+    }
+
     private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
     {
         public void Report(RunProgress value) => report(value);
