@@ -130,13 +130,15 @@ internal sealed class CostOptions
             return null;
         }
 
+        // The budget that sends every remaining target: what was spent plus their estimate (whole jobs fit exactly).
+        long needed = u.EstimatedSpent + u.EstimatedToFinish;
         string how = journaled
-            ? u.StopReason == CreditStop.Budget ? "the same command with --resume and a higher --max-credits continues." : "add credits, then the same command with --resume continues."
+            ? u.StopReason == CreditStop.Budget ? Invariant($"the same command with --resume and --max-credits {needed} or more continues.") : "add credits, then the same command with --resume continues."
             : "add --journal to make such a run resumable.";
         string why = u.StopReason == CreditStop.Budget
             ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")
             : "stopped: the account's credits ran out";
-        console.Error.WriteLine(Invariant($"scrapedo: {why}; {u.TargetsRemaining} targets remain; {how}"));
+        console.Error.WriteLine(Invariant($"scrapedo: {why}; {u.TargetsRemaining} targets remain (about {u.EstimatedToFinish} credits more); {how}"));
         return ExitCreditStop;
     }
 

@@ -82,7 +82,7 @@ public sealed partial class CreditTests : IDisposable
 
         CliResult first = await RunCliAsync([.. common, "--max-credits", "5"]);
         Assert.Equal(CostOptions.ExitCreditStop, first.ExitCode);
-        Assert.True(first.Error.Contains("stopped at the credit budget (--max-credits 5); 6 targets remain", StringComparison.Ordinal), first.Error);
+        Assert.True(first.Error.Contains("stopped at the credit budget (--max-credits 5); 6 targets remain (about 6 credits more); the same command with --resume and --max-credits 10 or more continues.", StringComparison.Ordinal), first.Error);
         long spent = 1_000 - await BalanceAsync(emulator);
         Assert.True(spent <= 5, $"spent {spent}");
         Assert.Equal(4, spent);
@@ -94,10 +94,11 @@ public sealed partial class CreditTests : IDisposable
         Assert.True(same.ExitCode == CostOptions.ExitCreditStop, same.Error);
         Assert.Equal(2, emulator.Counters.Jobs);
 
-        CliResult enough = await RunCliAsync(["run", input, "--estimate", "--targets-per-job", "2", "--max-credits", "100", .. Connect(emulator)]);
-        Assert.True(enough.Out.Contains("budget: --max-credits 100 covers all 10 targets (10 credits)", StringComparison.Ordinal), enough.Out);
+        CliResult enough = await RunCliAsync(["run", input, "--estimate", "--targets-per-job", "2", "--max-credits", "10", .. Connect(emulator)]);
+        Assert.True(enough.Out.Contains("budget: --max-credits 10 covers all 10 targets (10 credits)", StringComparison.Ordinal), enough.Out);
 
-        CliResult resumed = await RunCliAsync([.. common, "--resume", "--max-credits", "100"]);
+        // Exactly the budget the stop line suggested is enough.
+        CliResult resumed = await RunCliAsync([.. common, "--resume", "--max-credits", "10"]);
         Assert.Equal(0, resumed.ExitCode);
         Assert.True(resumed.Error.Contains("credits: 10 estimated spent", StringComparison.Ordinal), resumed.Error);
         List<string> targets = Targets(output);
@@ -117,7 +118,7 @@ public sealed partial class CreditTests : IDisposable
         CliResult run = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", "--max-in-flight-jobs", "1", .. Connect(emulator)]);
 
         Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
-        Assert.True(run.Error.Contains("the account's credits ran out; 4 targets remain; add credits, then the same command with --resume continues.", StringComparison.Ordinal), run.Error);
+        Assert.True(run.Error.Contains("the account's credits ran out; 4 targets remain (about 4 credits more); add credits, then the same command with --resume continues.", StringComparison.Ordinal), run.Error);
         Assert.Equal(3, emulator.Counters.Jobs);
         Assert.Equal(6, Targets(output).Count);
         long attemptsAfterFirstRefusal = emulator.Counters.Creates - emulator.Counters.Jobs - 1;
@@ -208,6 +209,7 @@ public sealed partial class CreditTests : IDisposable
         Assert.Equal(CreditStop.Budget, usage.StopReason);
         Assert.Equal(42, usage.EstimatedSpent);
         Assert.Equal(4, usage.TargetsRemaining);
+        Assert.Equal(28, usage.EstimatedToFinish);
         Assert.Equal(6, outcomes.Count);
         Assert.Equal(42, last.EstimatedCreditsSpent);
         // The emulator bills by the default table (10 per super task): the reported spend says so.

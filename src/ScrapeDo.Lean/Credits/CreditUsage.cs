@@ -49,6 +49,15 @@ public sealed class CreditUsage
     /// <summary>Targets that got no outcome because submitting stopped; a resume submits them.</summary>
     public long TargetsRemaining => Interlocked.Read(ref _remaining);
 
+    /// <summary>Credits one task of this run costs by the table (0 until the run starts).</summary>
+    public int CreditsPerTask { get; internal set; }
+
+    /// <summary>
+    /// Estimated credits the remaining targets need: a resume whose budget is at least
+    /// <see cref="EstimatedSpent"/> plus this sends them all.
+    /// </summary>
+    public long EstimatedToFinish => TargetsRemaining * CreditsPerTask;
+
     internal void AddEstimated(long credits) => Interlocked.Add(ref _estimatedSpent, credits);
 
     internal void AddActual(long credits)

@@ -26,6 +26,7 @@ internal sealed class CreditBudget
         _max = options.MaxCredits;
         Usage = options.Credits ?? new CreditUsage();
         CostPerTask = (options.CreditTable ?? CreditTable.Default).CostPerTask(template, pluginKey);
+        Usage.CreditsPerTask = CostPerTask;
         if (journal is not null)
         {
             long before = journal.State.SpentSoFar(CostPerTask);
