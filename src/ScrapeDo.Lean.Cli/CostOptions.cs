@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using ScrapeDo.Lean.Credits;
 
@@ -62,33 +63,21 @@ internal sealed class CostOptions
         var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1, MaxCredits = maxCredits, MaxTargetsPerJob = targetsPerJob });
         Stream source = input == "-" ? console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         RunEstimate estimate;
-        long rejected = 0;
+        long rejected;
+        // Streamed, as the run reads it: an estimate of a million lines holds none of them.
+        var count = new LineCount();
         await using (source.ConfigureAwait(false))
         {
-            List<string> lines = await ReadLinesAsync(source, cancellationToken).ConfigureAwait(false);
             if (plugin is null)
             {
-                estimate = await runner.EstimateAsync(lines, template, cancellationToken).ConfigureAwait(false);
+                estimate = await runner.EstimateAsync(ReadLinesAsync(source, count, cancellationToken), template, cancellationToken).ConfigureAwait(false);
+                rejected = count.Lines - estimate.Targets;
             }
             else
             {
-                var parameters = new List<PluginParams>();
-                foreach (string line in lines)
-                {
-                    try
-                    {
-                        parameters.Add(PluginParams.FromJson(line));
-                    }
-                    catch (ArgumentException)
-                    {
-                        rejected++;
-                    }
-                }
-
-                estimate = await runner.EstimatePluginAsync(plugin, parameters.ToAsyncEnumerable(), template, cancellationToken).ConfigureAwait(false);
+                estimate = await runner.EstimatePluginAsync(plugin, ParamsOf(ReadLinesAsync(source, count, cancellationToken), count), template, cancellationToken).ConfigureAwait(false);
+                rejected = count.Rejected;
             }
-
-            rejected += plugin is null ? lines.Count - estimate.Targets : 0;
         }
 
         TextWriter o = console.Out;
@@ -146,19 +135,42 @@ internal sealed class CostOptions
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task<List<string>> ReadLinesAsync(Stream source, CancellationToken cancellationToken)
+    private sealed class LineCount
     {
-        var lines = new List<string>();
+        public long Lines;
+        public long Rejected;
+    }
+
+    private static async IAsyncEnumerable<string> ReadLinesAsync(Stream source, LineCount count, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
             string text = raw.Trim();
             if (text.Length > 0 && text[0] != '#')
             {
-                lines.Add(text);
+                count.Lines++;
+                yield return text;
             }
         }
+    }
 
-        return lines;
+    private static async IAsyncEnumerable<PluginParams> ParamsOf(IAsyncEnumerable<string> lines, LineCount count)
+    {
+        await foreach (string line in lines.ConfigureAwait(false))
+        {
+            PluginParams parameters;
+            try
+            {
+                parameters = PluginParams.FromJson(line);
+            }
+            catch (ArgumentException)
+            {
+                count.Rejected++;
+                continue;
+            }
+
+            yield return parameters;
+        }
     }
 }

@@ -67,6 +67,24 @@ public sealed partial class CreditTests : IDisposable
     }
 
     [Fact]
+    public async Task Plugin_estimate_prices_by_the_plugin_names_bad_lines_and_equals_the_spend()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        string input = Path.Combine(_dir, "trends.jsonl");
+        File.WriteAllLines(input, ["{\"q\":\"coffee\"}", "{broken", "{\"q\":\"tea\"}", "# a comment", "{\"q\":\"cocoa\"}"]);
+
+        CliResult estimate = await RunCliAsync(["run", input, "--plugin", "google/trends", "--estimate", .. Connect(emulator)]);
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.True(estimate.Out.Contains("targets: 3 (1 invalid line not sent)", StringComparison.Ordinal), estimate.Out);
+        Assert.True(estimate.Out.Contains("estimated credits: 30 (10 per task", StringComparison.Ordinal), estimate.Out);
+        Assert.Equal(0, emulator.Counters.Creates);
+
+        CliResult run = await RunCliAsync(["run", input, "--plugin", "google/trends", "-o", Path.Combine(_dir, "out.jsonl"), .. Connect(emulator)]);
+        Assert.Equal(2, run.ExitCode); // the broken line is a failed record
+        Assert.Equal(1_000 - 30, await BalanceAsync(emulator));
+    }
+
+    [Fact]
     public async Task Max_credits_stops_under_the_budget_with_exit_3_and_resume_with_a_larger_budget_finishes_once_per_target()
     {
         await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
