@@ -70,10 +70,11 @@ public sealed class CreditTable
     [
         new("plain", 1, CreditConfidence.Official, RequestCosts),
         new("render", 5, CreditConfidence.Official, RequestCosts),
-        new("super", 10, CreditConfidence.Official, RequestCosts),
-        new("super+render", 25, CreditConfidence.Official, RequestCosts),
+        new("super", 10, CreditConfidence.Official, RequestCosts + "; scrape.do/documentation/proxies/super"),
+        new("super+render", 25, CreditConfidence.Official, RequestCosts + "; scrape.do/documentation/proxies/super"),
         new("plugin google/trends", 10, CreditConfidence.Official, "Scrape.do Google Trends plugin docs (sync), async-api.md §10"),
         new("other plugins", 0, CreditConfidence.Inferred, "priced as their options; per-domain prices apply server-side"),
+        new("per-domain prices", 0, CreditConfidence.Official, RequestCosts + ": some domains get Super/Render server-side and cost as such; not modelled"),
         new("async task = sync request", 0, CreditConfidence.Inferred, "async-api.md §13.4"),
         new("failed task charged", 0, CreditConfidence.Inferred, RequestCosts + ": only 2xx, 400, 404, 410 are charged (sync); assumed for async"),
     ];
