@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using ScrapeDo.Lean.Credits;
 
@@ -30,13 +31,11 @@ internal sealed class CostOptions
         parse.GetValue(_maxCredits) is long max && max < 0 ? throw new CliException("--max-credits must be 0 or more.") : parse.GetValue(_maxCredits);
 
     /// <summary>The table from <c>--credit-table</c>, or null for the default.</summary>
-    public CreditTable? Table(ParseResult parse)
-    {
-        if (parse.GetValue(_creditTable) is not { } path)
-        {
-            return null;
-        }
+    public CreditTable? Table(ParseResult parse) => parse.GetValue(_creditTable) is { } path ? LoadTable(path) : null;
 
+    /// <summary>Reads a credit table file (shared by <c>run</c> and <c>emulator</c>); a bad file is one line naming the flag.</summary>
+    public static CreditTable LoadTable(string path)
+    {
         string json;
         try
         {
@@ -58,38 +57,27 @@ internal sealed class CostOptions
     }
 
     /// <summary>Runs <c>--estimate</c>: reads the input, asks <c>/api/v1/me</c>, prints, creates nothing.</summary>
-    public async Task<int> EstimateAsync(ScrapeDoClient client, ParseResult parse, CliConsole console, string input, string? plugin, CreateJobRequest template, CancellationToken cancellationToken)
+    public async Task<int> EstimateAsync(ScrapeDoClient client, ParseResult parse, CliConsole console, string input, string? plugin, CreateJobRequest template, int targetsPerJob, CancellationToken cancellationToken)
     {
-        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1 });
+        long? maxCredits = MaxCredits(parse);
+        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1, MaxCredits = maxCredits, MaxTargetsPerJob = targetsPerJob });
         Stream source = input == "-" ? console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         RunEstimate estimate;
-        long rejected = 0;
+        long rejected;
+        // Streamed, as the run reads it: an estimate of a million lines holds none of them.
+        var count = new LineCount();
         await using (source.ConfigureAwait(false))
         {
-            List<string> lines = await ReadLinesAsync(source, cancellationToken).ConfigureAwait(false);
             if (plugin is null)
             {
-                estimate = await runner.EstimateAsync(lines, template, cancellationToken).ConfigureAwait(false);
+                estimate = await runner.EstimateAsync(ReadLinesAsync(source, count, cancellationToken), template, cancellationToken).ConfigureAwait(false);
+                rejected = count.Lines - estimate.Targets;
             }
             else
             {
-                var parameters = new List<PluginParams>();
-                foreach (string line in lines)
-                {
-                    try
-                    {
-                        parameters.Add(PluginParams.FromJson(line));
-                    }
-                    catch (ArgumentException)
-                    {
-                        rejected++;
-                    }
-                }
-
-                estimate = await runner.EstimatePluginAsync(plugin, parameters.ToAsyncEnumerable(), template, cancellationToken).ConfigureAwait(false);
+                estimate = await runner.EstimatePluginAsync(plugin, ParamsOf(ReadLinesAsync(source, count, cancellationToken), count), template, cancellationToken).ConfigureAwait(false);
+                rejected = count.Rejected;
             }
-
-            rejected += plugin is null ? lines.Count - estimate.Targets : 0;
         }
 
         TextWriter o = console.Out;
@@ -98,6 +86,13 @@ internal sealed class CostOptions
         o.WriteLine(Invariant($"available credits: {Known(estimate.AvailableCredits)}"));
         o.WriteLine(Invariant($"free async slots: {Known(estimate.FreeSlots)} of {Known(estimate.TotalSlots)}"));
         o.WriteLine(Invariant($"rough duration: {(estimate.RoughDuration >= TimeSpan.FromDays(1) ? estimate.RoughDuration.ToString(@"d\.hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture) + " (days.hh:mm:ss)" : estimate.RoughDuration.ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture))} (assumes {RunEstimate.AssumedTaskTime(template.Render is not null).TotalSeconds:0} s per task)"));
+        if (estimate.TargetsWithinBudget is long within)
+        {
+            o.WriteLine(within == estimate.Targets
+                ? Invariant($"budget: --max-credits {maxCredits} covers all {estimate.Targets} targets ({estimate.CreditsWithinBudget} credits)")
+                : Invariant($"budget: --max-credits {maxCredits} covers {within} of {estimate.Targets} targets ({estimate.CreditsWithinBudget} credits, jobs of {targetsPerJob}); the run would stop there with exit 3"));
+        }
+
         if (estimate.ExceedsAvailable)
         {
             console.Error.WriteLine("scrapedo: warning: the estimate is above the account's available credits; use --max-credits to stop in time.");
@@ -124,13 +119,15 @@ internal sealed class CostOptions
             return null;
         }
 
+        // The budget that sends every remaining target: what was spent plus their estimate (whole jobs fit exactly).
+        long needed = u.EstimatedSpent + u.EstimatedToFinish;
         string how = journaled
-            ? u.StopReason == CreditStop.Budget ? "the same command with --resume and a higher --max-credits continues." : "add credits, then the same command with --resume continues."
+            ? u.StopReason == CreditStop.Budget ? Invariant($"the same command with --resume and --max-credits {needed} or more continues.") : "add credits, then the same command with --resume continues."
             : "add --journal to make such a run resumable.";
         string why = u.StopReason == CreditStop.Budget
             ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")
             : "stopped: the account's credits ran out";
-        console.Error.WriteLine(Invariant($"scrapedo: {why}; {u.TargetsRemaining} targets remain; {how}"));
+        console.Error.WriteLine(Invariant($"scrapedo: {why}; {u.TargetsRemaining} targets remain (about {u.EstimatedToFinish} credits more); {how}"));
         return ExitCreditStop;
     }
 
@@ -138,19 +135,42 @@ internal sealed class CostOptions
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task<List<string>> ReadLinesAsync(Stream source, CancellationToken cancellationToken)
+    private sealed class LineCount
     {
-        var lines = new List<string>();
+        public long Lines;
+        public long Rejected;
+    }
+
+    private static async IAsyncEnumerable<string> ReadLinesAsync(Stream source, LineCount count, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
             string text = raw.Trim();
             if (text.Length > 0 && text[0] != '#')
             {
-                lines.Add(text);
+                count.Lines++;
+                yield return text;
             }
         }
+    }
 
-        return lines;
+    private static async IAsyncEnumerable<PluginParams> ParamsOf(IAsyncEnumerable<string> lines, LineCount count)
+    {
+        await foreach (string line in lines.ConfigureAwait(false))
+        {
+            PluginParams parameters;
+            try
+            {
+                parameters = PluginParams.FromJson(line);
+            }
+            catch (ArgumentException)
+            {
+                count.Rejected++;
+                continue;
+            }
+
+            yield return parameters;
+        }
     }
 }

@@ -26,6 +26,7 @@ internal static class EmulatorCommand
         var slowMs = new Option<int>("--slow-ms") { Description = "Delay of slow answers (default 5000).", DefaultValueFactory = _ => 5000 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per second per token before 429 (0 = none)." };
         var credits = new Option<long>("--credits") { Description = "The account's starting credits (default 10000000); tasks are billed by the credit table.", DefaultValueFactory = _ => 10_000_000 };
+        var creditTable = new Option<string?>("--credit-table") { Description = "JSON file with the prices tasks are billed by (same shape as run --credit-table)." };
         var command = new Command("emulator", """
             Run the local Scrape.do Async API emulator on 127.0.0.1 until Ctrl-C.
 
@@ -38,13 +39,18 @@ internal static class EmulatorCommand
             target status, emulate-latency=MS its latency; paths ending .png/.jpg/.pdf/.zip/.bin come back base64.
             """)
         {
-            port, token, plan, latency, seed, errorShare, rotateShare, contentBytes, retention, f429, f5xx, fDrop, fTruncate, fSlow, slowMs, rate, credits,
+            port, token, plan, latency, seed, errorShare, rotateShare, contentBytes, retention, f429, f5xx, fDrop, fTruncate, fSlow, slowMs, rate, credits, creditTable,
         };
         command.SetAction((parse, ct) => CliApp.Guard(console, async () =>
         {
             (TimeSpan min, TimeSpan max) = Latency(parse.GetValue(latency));
             string acceptedToken = parse.GetValue(token) ?? EmulatorOptions.DefaultToken;
             string planName = parse.GetValue(plan)!;
+            if (parse.GetValue(credits) < 0)
+            {
+                throw new CliException("--credits must be 0 or more.");
+            }
+
             EmulatorOptions options;
             try
             {
@@ -52,6 +58,7 @@ internal static class EmulatorCommand
                 {
                     Port = parse.GetValue(port),
                     Accounts = [new EmulatorAccount(acceptedToken, planName, parse.GetValue(credits))],
+                    CreditTable = parse.GetValue(creditTable) is { } table ? CostOptions.LoadTable(table) : null,
                     Seed = parse.GetValue(seed),
                     TaskLatencyMin = min,
                     TaskLatencyMax = max,

@@ -99,7 +99,7 @@ internal sealed class RunCommand
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
         if (_cost.IsEstimate(parse))
         {
-            return await _cost.EstimateAsync(connection.Client, parse, _console, input, plugin, template, cancellationToken).ConfigureAwait(false);
+            return await _cost.EstimateAsync(connection.Client, parse, _console, input, plugin, template, targetsPerJob, cancellationToken).ConfigureAwait(false);
         }
 
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";

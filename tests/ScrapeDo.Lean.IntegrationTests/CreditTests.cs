@@ -67,6 +67,24 @@ public sealed partial class CreditTests : IDisposable
     }
 
     [Fact]
+    public async Task Plugin_estimate_prices_by_the_plugin_names_bad_lines_and_equals_the_spend()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        string input = Path.Combine(_dir, "trends.jsonl");
+        File.WriteAllLines(input, ["{\"q\":\"coffee\"}", "{broken", "{\"q\":\"tea\"}", "# a comment", "{\"q\":\"cocoa\"}"]);
+
+        CliResult estimate = await RunCliAsync(["run", input, "--plugin", "google/trends", "--estimate", .. Connect(emulator)]);
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.True(estimate.Out.Contains("targets: 3 (1 invalid line not sent)", StringComparison.Ordinal), estimate.Out);
+        Assert.True(estimate.Out.Contains("estimated credits: 30 (10 per task", StringComparison.Ordinal), estimate.Out);
+        Assert.Equal(0, emulator.Counters.Creates);
+
+        CliResult run = await RunCliAsync(["run", input, "--plugin", "google/trends", "-o", Path.Combine(_dir, "out.jsonl"), .. Connect(emulator)]);
+        Assert.Equal(2, run.ExitCode); // the broken line is a failed record
+        Assert.Equal(1_000 - 30, await BalanceAsync(emulator));
+    }
+
+    [Fact]
     public async Task Max_credits_stops_under_the_budget_with_exit_3_and_resume_with_a_larger_budget_finishes_once_per_target()
     {
         await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
@@ -75,9 +93,14 @@ public sealed partial class CreditTests : IDisposable
         string journal = Path.Combine(_dir, "run.journal");
         string[] common = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", .. Connect(emulator)];
 
+        CliResult estimate = await RunCliAsync(["run", input, "--estimate", "--targets-per-job", "2", "--max-credits", "5", .. Connect(emulator)]);
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.True(estimate.Out.Contains("budget: --max-credits 5 covers 4 of 10 targets (4 credits, jobs of 2); the run would stop there with exit 3", StringComparison.Ordinal), estimate.Out);
+        Assert.Equal(0, emulator.Counters.Creates);
+
         CliResult first = await RunCliAsync([.. common, "--max-credits", "5"]);
         Assert.Equal(CostOptions.ExitCreditStop, first.ExitCode);
-        Assert.True(first.Error.Contains("stopped at the credit budget (--max-credits 5); 6 targets remain", StringComparison.Ordinal), first.Error);
+        Assert.True(first.Error.Contains("stopped at the credit budget (--max-credits 5); 6 targets remain (about 6 credits more); the same command with --resume and --max-credits 10 or more continues.", StringComparison.Ordinal), first.Error);
         long spent = 1_000 - await BalanceAsync(emulator);
         Assert.True(spent <= 5, $"spent {spent}");
         Assert.Equal(4, spent);
@@ -89,7 +112,11 @@ public sealed partial class CreditTests : IDisposable
         Assert.True(same.ExitCode == CostOptions.ExitCreditStop, same.Error);
         Assert.Equal(2, emulator.Counters.Jobs);
 
-        CliResult resumed = await RunCliAsync([.. common, "--resume", "--max-credits", "100"]);
+        CliResult enough = await RunCliAsync(["run", input, "--estimate", "--targets-per-job", "2", "--max-credits", "10", .. Connect(emulator)]);
+        Assert.True(enough.Out.Contains("budget: --max-credits 10 covers all 10 targets (10 credits)", StringComparison.Ordinal), enough.Out);
+
+        // Exactly the budget the stop line suggested is enough.
+        CliResult resumed = await RunCliAsync([.. common, "--resume", "--max-credits", "10"]);
         Assert.Equal(0, resumed.ExitCode);
         Assert.True(resumed.Error.Contains("credits: 10 estimated spent", StringComparison.Ordinal), resumed.Error);
         List<string> targets = Targets(output);
@@ -109,7 +136,7 @@ public sealed partial class CreditTests : IDisposable
         CliResult run = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", "--max-in-flight-jobs", "1", .. Connect(emulator)]);
 
         Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
-        Assert.True(run.Error.Contains("the account's credits ran out; 4 targets remain; add credits, then the same command with --resume continues.", StringComparison.Ordinal), run.Error);
+        Assert.True(run.Error.Contains("the account's credits ran out; 4 targets remain (about 4 credits more); add credits, then the same command with --resume continues.", StringComparison.Ordinal), run.Error);
         Assert.Equal(3, emulator.Counters.Jobs);
         Assert.Equal(6, Targets(output).Count);
         long attemptsAfterFirstRefusal = emulator.Counters.Creates - emulator.Counters.Jobs - 1;
@@ -122,6 +149,30 @@ public sealed partial class CreditTests : IDisposable
         Assert.Equal(CostOptions.ExitCreditStop, again.ExitCode);
         Assert.Equal(3, emulator.Counters.Jobs);
         Assert.Equal(6, Targets(output).Count);
+    }
+
+    [Fact]
+    public async Task Out_of_credits_with_several_jobs_in_flight_takes_no_more_creates_than_were_already_under_way()
+    {
+        // 7 credits, jobs of two plain targets, four jobs in flight: at most three jobs are paid for.
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 7);
+        string input = Input(40);
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        CliResult run = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "2", "--max-in-flight-jobs", "4", .. Connect(emulator)]);
+
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        long jobs = emulator.Counters.Jobs;
+        Assert.InRange(jobs, 1, 3);
+        long refused = emulator.Counters.Creates - jobs;
+        // The first refusal plus at most the creates already on the wire beside it (three other jobs in flight),
+        // not one per remaining chunk (19) and not a retry loop.
+        Assert.InRange(refused, 1, 4);
+        List<string> written = Targets(output);
+        Assert.Equal(jobs * 2, written.Count);
+        Assert.Equal(written.Count, written.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(run.Error.Contains($"the account's credits ran out; {40 - written.Count} targets remain", StringComparison.Ordinal), run.Error);
+        Assert.Equal(7 - (jobs * 2), await BalanceAsync(emulator));
     }
 
     [Fact]
@@ -176,12 +227,127 @@ public sealed partial class CreditTests : IDisposable
         Assert.Equal(CreditStop.Budget, usage.StopReason);
         Assert.Equal(42, usage.EstimatedSpent);
         Assert.Equal(4, usage.TargetsRemaining);
+        Assert.Equal(28, usage.EstimatedToFinish);
         Assert.Equal(6, outcomes.Count);
         Assert.Equal(42, last.EstimatedCreditsSpent);
         // The emulator bills by the default table (10 per super task): the reported spend says so.
         Assert.Equal(60, usage.ActualSpent);
         Assert.Equal(1_000, usage.AccountCreditsBefore);
         Assert.Equal(940, usage.AccountCreditsAfter);
+    }
+
+    [Fact]
+    public async Task Emulator_charges_by_the_tables_status_rule_and_reports_the_cost_per_task()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 100);
+        using ScrapeDoClient client = Support.Client(emulator);
+        var usage = new CreditUsage();
+        var runner = new ScrapeDoRunner(client, new RunOptions { Credits = usage });
+        string[] targets =
+        [
+            "https://a.example/ok",                              // success 200: charged
+            "https://a.example/gone?emulate=error&emulate-status=404", // error, but a 404 is a successful result: charged
+            "https://a.example/bad?emulate=error",               // error 502: free
+            "https://a.example/broken?emulate-status=500",       // finished, target 500: free
+        ];
+
+        var costs = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (TaskOutcome o in runner.RunAsync(targets, new CreateJobRequest { Super = true }, Support.Timeout()))
+        {
+            costs[o.Target] = o.Details!.ScrapeDoMetadata!["Scrape.do-Request-Cost"];
+        }
+
+        Assert.Equal("10", costs[targets[0]]);
+        Assert.Equal("10", costs[targets[1]]);
+        Assert.Equal("0", costs[targets[2]]);
+        Assert.Equal("0", costs[targets[3]]);
+        Assert.Equal(80, await BalanceAsync(emulator));
+        Assert.Equal(20, usage.ActualSpent);
+        Assert.Equal(40, usage.EstimatedSpent); // the estimate assumes every task is charged: an upper bound
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_cannot_spend_the_same_credits_twice()
+    {
+        // 2,000 credits pay for two jobs of 1,000 plain targets (large jobs widen any gap between check and
+        // registration); 12 creates race for them.
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 2_000);
+        using ScrapeDoClient client = Support.Client(emulator);
+        CancellationToken ct = Support.Timeout();
+        Task<CreateJobResponse>[] creates = [.. Enumerable.Range(0, 12).Select(i => Task.Run(() => client.CreateJobAsync(new CreateJobRequest { Targets = Support.Urls(1_000, $"https://race.example/{i}") }, ct)))];
+        int accepted = 0, refused = 0;
+        foreach (Task<CreateJobResponse> create in creates)
+        {
+            try
+            {
+                await create;
+                accepted++;
+            }
+            catch (ScrapeDoApiException ex) when ((int)ex.StatusCode == 429)
+            {
+                Assert.Contains("credits", ex.Message, StringComparison.OrdinalIgnoreCase);
+                refused++;
+            }
+        }
+
+        Assert.Equal(2, accepted);
+        Assert.Equal(10, refused);
+        Assert.Equal(2, emulator.Counters.Jobs);
+    }
+
+    [Fact]
+    public async Task Emulator_command_bills_the_credits_and_table_it_is_given_and_the_estimate_with_that_table_equals_the_spend()
+    {
+        string table = Path.Combine(_dir, "prices.json");
+        File.WriteAllText(table, """{ "plain": 4 }""");
+        var error = new ListeningWriter();
+        var console = new CliConsole(new StringWriter(), error, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        Task<int> serving = CliApp.RunAsync(["emulator", "--port", "0", "--credits", "50", "--credit-table", table, "--content-bytes", "100"], console, stop.Token);
+        string baseUrl = await error.Address.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            string input = Input(5);
+            string[] connect = ["--base-url", baseUrl, "--token", EmulatorOptions.DefaultToken];
+            CliResult estimate = await RunCliAsync(["run", input, "--estimate", "--credit-table", table, .. connect]);
+            Assert.True(estimate.Out.Contains("estimated credits: 20 (4 per task", StringComparison.Ordinal), estimate.Out);
+            Assert.True(estimate.Out.Contains("available credits: 50", StringComparison.Ordinal), estimate.Out);
+
+            CliResult run = await RunCliAsync(["run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--credit-table", table, .. connect]);
+            Assert.Equal(0, run.ExitCode);
+            Assert.True(run.Error.Contains("credits: 20 estimated spent, 20 reported by tasks; account 50 before, 30 after.", StringComparison.Ordinal), run.Error);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            Assert.Equal(0, await serving);
+        }
+
+        CliResult negative = await RunCliAsync("emulator", "--port", "0", "--credits", "-1");
+        Assert.Equal(1, negative.ExitCode);
+        Assert.Contains("--credits must be 0 or more.", negative.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Stderr of an in-process <c>scrapedo emulator</c>: learns the address it listens on.</summary>
+    private sealed partial class ListeningWriter : StringWriter
+    {
+        public TaskCompletionSource<string> Address { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void WriteLine(string? value)
+        {
+            lock (this)
+            {
+                base.WriteLine(value);
+            }
+
+            if (value is not null && ListeningOn().Match(value) is { Success: true } m)
+            {
+                Address.TrySetResult(m.Groups[1].Value);
+            }
+        }
+
+        [GeneratedRegex(@"listening on (http://\S+?) ")]
+        private static partial Regex ListeningOn();
     }
 
     private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>

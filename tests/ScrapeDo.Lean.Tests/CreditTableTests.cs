@@ -47,12 +47,21 @@ public class CreditTableTests
         Assert.DoesNotContain("System.", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Only_successful_tasks_are_charged()
-    {
-        Assert.True(CreditTable.IsCharged(succeeded: true));
-        Assert.False(CreditTable.IsCharged(succeeded: false));
-    }
+    [Theory]
+    [InlineData(true, 200, true)]
+    [InlineData(true, 204, true)]
+    [InlineData(true, 0, true)]
+    [InlineData(false, 0, false)]
+    [InlineData(false, 502, false)]
+    [InlineData(false, 500, false)]
+    [InlineData(true, 500, false)] // the target failed even though the task finished: not a successful result
+    [InlineData(true, 403, false)]
+    [InlineData(false, 404, true)] // 400, 404 and 410 are counted as successful results
+    [InlineData(false, 400, true)]
+    [InlineData(true, 410, true)]
+    [InlineData(false, 429, false)]
+    public void Tasks_are_charged_only_for_the_status_codes_the_request_costs_page_counts_as_successful(bool succeeded, int statusCode, bool charged) =>
+        Assert.Equal(charged, CreditTable.IsCharged(succeeded, statusCode));
 
     [Theory]
     [InlineData(HttpStatusCode.TooManyRequests, "Insufficient credits: the job needs up to 10", true)]
@@ -93,6 +102,42 @@ public class CreditTableTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void The_estimates_budget_reach_is_what_the_runners_reservations_allow()
+    {
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", BaseAddress = new Uri("http://127.0.0.1:9/") });
+        int cases = 0;
+        for (int targets = 0; targets <= 23; targets++)
+        {
+            for (int perJob = 1; perJob <= 6; perJob++)
+            {
+                for (int perTask = 0; perTask <= 4; perTask++)
+                {
+                    for (long max = 0; max <= 40; max += 3)
+                    {
+                        var budget = new CreditBudget(client, new RunOptions { MaxCredits = max, CreditTable = new CreditTable { Plain = perTask } }, new CreateJobRequest(), null, journal: null);
+                        long sent = 0, credits = 0;
+                        for (int first = 0, index = 0; first < targets; first += perJob, index++)
+                        {
+                            List<RunItem> items = [.. Enumerable.Range(first, Math.Min(perJob, targets - first)).Select(i => new RunItem(i, $"https://a.example/{i}", null))];
+                            if (budget.TryReserve(new TargetChunk(index, items, [.. items.Select(i => i.Target)], string.Empty)))
+                            {
+                                sent += items.Count;
+                                credits += (long)items.Count * perTask;
+                            }
+                        }
+
+                        Assert.Equal((sent, credits), CreditBudget.Reach(targets, perJob, perTask, max));
+                        Assert.True(credits <= max);
+                        cases++;
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(24 * 6 * 5 * 14, cases);
     }
 
     [Fact]

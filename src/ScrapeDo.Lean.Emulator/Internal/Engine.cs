@@ -50,15 +50,6 @@ internal sealed class Engine
     public JobState? Create(AccountState account, JobRequest request, out string? error, bool foreign = false, Action<JobState>? shape = null)
     {
         long cost = (long)request.TaskCount * request.CostPerTask;
-        lock (account.Lock)
-        {
-            if (Billing.Refusal(account, cost) is { } refusal)
-            {
-                error = refusal;
-                return null;
-            }
-        }
-
         DateTimeOffset now = Now;
         var job = new JobState(account, Guid.NewGuid().ToString(), now, now + _options.Retention, request) { Foreign = foreign };
         var tasks = new TaskState[request.TaskCount];
@@ -71,10 +62,17 @@ internal sealed class Engine
         }
 
         job.Tasks = tasks;
-        shape?.Invoke(job);
-        _jobs[job.JobId] = job;
         lock (account.Lock)
         {
+            // Checked and registered under one lock, so concurrent creates cannot both count on the same credits.
+            if (Billing.Refusal(account, cost) is { } refusal)
+            {
+                error = refusal;
+                return null;
+            }
+
+            shape?.Invoke(job);
+            _jobs[job.JobId] = job;
             account.Jobs.Add(job);
         }
 
@@ -280,7 +278,7 @@ internal sealed class Engine
             job.Succeeded++;
         }
 
-        Billing.Charge(account, job.Request, succeeded: !plan.Error);
+        Billing.Charge(account, task);
 
         if (job.Terminal >= job.Tasks.Length)
         {

@@ -121,7 +121,7 @@ internal sealed class ResponseWriter
         _json.WriteStartObject("Scrape.do"u8);
         if (TaskPhaseNames.IsTerminal(phase))
         {
-            _json.WriteString("Scrape.do-Request-Cost"u8, phase == TaskPhase.Success ? task.Job.Request.CostPerTask.ToString(CultureInfo.InvariantCulture) : "0");
+            _json.WriteString("Scrape.do-Request-Cost"u8, Billing.CostOf(task, phase).ToString(CultureInfo.InvariantCulture));
             _json.WriteString("Scrape.do-Initial-Status-Code"u8, task.StatusCode.ToString(CultureInfo.InvariantCulture));
         }
 

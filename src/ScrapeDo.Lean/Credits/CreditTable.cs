@@ -70,12 +70,13 @@ public sealed class CreditTable
     [
         new("plain", 1, CreditConfidence.Official, RequestCosts),
         new("render", 5, CreditConfidence.Official, RequestCosts),
-        new("super", 10, CreditConfidence.Official, RequestCosts),
-        new("super+render", 25, CreditConfidence.Official, RequestCosts),
+        new("super", 10, CreditConfidence.Official, RequestCosts + "; scrape.do/documentation/proxies/super"),
+        new("super+render", 25, CreditConfidence.Official, RequestCosts + "; scrape.do/documentation/proxies/super"),
         new("plugin google/trends", 10, CreditConfidence.Official, "Scrape.do Google Trends plugin docs (sync), async-api.md §10"),
         new("other plugins", 0, CreditConfidence.Inferred, "priced as their options; per-domain prices apply server-side"),
+        new("per-domain prices", 0, CreditConfidence.Official, RequestCosts + ": some domains get Super/Render server-side and cost as such; not modelled"),
         new("async task = sync request", 0, CreditConfidence.Inferred, "async-api.md §13.4"),
-        new("failed task charged", 0, CreditConfidence.Inferred, RequestCosts + ": failed requests cost nothing (sync); assumed for async"),
+        new("failed task charged", 0, CreditConfidence.Inferred, RequestCosts + ": only 2xx, 400, 404, 410 are charged (sync); assumed for async"),
     ];
 
     /// <summary>Credits one successful task of <paramref name="template"/> costs.</summary>
@@ -105,10 +106,14 @@ public sealed class CreditTable
     }
 
     /// <summary>
-    /// Whether a task that ended this way is charged: only successful tasks are (official for sync requests,
-    /// inferred for async tasks). The one place this rule lives.
+    /// Whether a finished task is charged, the one place this rule lives. Scrape.do charges only successful results
+    /// and counts a target's 2xx, 400, 404 and 410 as successful (official for sync requests); that a task is charged
+    /// by the same rule is inferred. A task whose target status is unknown (0) is charged when it succeeded.
     /// </summary>
-    public static bool IsCharged(bool succeeded) => succeeded;
+    /// <param name="succeeded">The task ended <c>success</c> (not <c>error</c>; canceled tasks are never charged).</param>
+    /// <param name="statusCode">The target's status code as the task reports it (<c>StatusCode</c>), 0 when unknown.</param>
+    public static bool IsCharged(bool succeeded, int statusCode) =>
+        statusCode == 0 ? succeeded : statusCode is (>= 200 and < 300) or 400 or 404 or 410;
 
     /// <summary>Reads a table from JSON, e.g. <c>{"plain":1,"render":5,"super":10,"superRender":25,"plugins":{"google/trends":10}}</c>;
     /// figures left out keep their default.</summary>

@@ -49,6 +49,15 @@ public sealed class CreditUsage
     /// <summary>Targets that got no outcome because submitting stopped; a resume submits them.</summary>
     public long TargetsRemaining => Interlocked.Read(ref _remaining);
 
+    /// <summary>Credits one task of this run costs by the table (0 until the run starts).</summary>
+    public int CreditsPerTask { get; internal set; }
+
+    /// <summary>
+    /// Estimated credits the remaining targets need: a resume whose budget is at least
+    /// <see cref="EstimatedSpent"/> plus this sends them all.
+    /// </summary>
+    public long EstimatedToFinish => TargetsRemaining * CreditsPerTask;
+
     internal void AddEstimated(long credits) => Interlocked.Add(ref _estimatedSpent, credits);
 
     internal void AddActual(long credits)
@@ -73,6 +82,15 @@ public sealed class CreditUsage
 /// <param name="RoughDuration">Targets over slots times an assumed task time (<see cref="AssumedTaskTime"/>); a rough guide only.</param>
 public sealed record RunEstimate(long Targets, int CreditsPerTask, long EstimatedCredits, long? AvailableCredits, int? FreeSlots, int? TotalSlots, TimeSpan RoughDuration)
 {
+    /// <summary>
+    /// With <see cref="RunOptions.MaxCredits"/> set: the targets the run would send before the budget stops it (whole
+    /// jobs of <see cref="RunOptions.MaxTargetsPerJob"/>, as the run checks it); null without a budget.
+    /// </summary>
+    public long? TargetsWithinBudget { get; init; }
+
+    /// <summary>With <see cref="RunOptions.MaxCredits"/> set: the estimated credits of <see cref="TargetsWithinBudget"/>; null without a budget.</summary>
+    public long? CreditsWithinBudget { get; init; }
+
     /// <summary>True when the account has fewer credits than the estimate.</summary>
     public bool ExceedsAvailable => AvailableCredits is long available && EstimatedCredits > available;
 

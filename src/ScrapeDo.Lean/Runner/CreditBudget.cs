@@ -26,6 +26,7 @@ internal sealed class CreditBudget
         _max = options.MaxCredits;
         Usage = options.Credits ?? new CreditUsage();
         CostPerTask = (options.CreditTable ?? CreditTable.Default).CostPerTask(template, pluginKey);
+        Usage.CreditsPerTask = CostPerTask;
         if (journal is not null)
         {
             long before = journal.State.SpentSoFar(CostPerTask);
@@ -35,6 +36,26 @@ internal sealed class CreditBudget
     }
 
     public CreditUsage Usage { get; }
+
+    /// <summary>
+    /// How far a budget reaches, by the same rule <see cref="TryReserve"/> applies: whole jobs of
+    /// <paramref name="perJob"/> targets in input order, stopping at the first that would pass <paramref name="max"/>.
+    /// </summary>
+    public static (long Targets, long Credits) Reach(long targets, int perJob, int perTask, long max)
+    {
+        long jobCost = (long)perJob * perTask;
+        long fullJobs = targets / perJob;
+        long fitting = jobCost == 0 ? fullJobs : Math.Min(fullJobs, max / jobCost);
+        long covered = fitting * perJob, credits = fitting * jobCost;
+        long last = targets % perJob;
+        if (fitting == fullJobs && last > 0 && credits + (last * perTask) <= max)
+        {
+            covered += last;
+            credits += last * perTask;
+        }
+
+        return (covered, credits);
+    }
 
     public int CostPerTask { get; }
 

@@ -15,7 +15,8 @@ public sealed partial class ScrapeDoRunner
     /// <summary>
     /// What <see cref="RunAsync(IAsyncEnumerable{string}, CreateJobRequest?, CancellationToken)"/> would cost, without
     /// creating anything: the targets that would be sent, their credits by <see cref="RunOptions.CreditTable"/>, the
-    /// account's credits and free slots from <c>/api/v1/me</c>, and a rough duration.
+    /// account's credits and free slots from <c>/api/v1/me</c>, a rough duration, and with
+    /// <see cref="RunOptions.MaxCredits"/> how far the budget reaches.
     /// </summary>
     /// <param name="targets">The URLs, read once.</param>
     /// <param name="template">The job options the run would use.</param>
@@ -75,6 +76,13 @@ public sealed partial class ScrapeDoRunner
         int slots = Math.Max(1, me?.TotalConcurrency ?? 1);
         long waves = (targets + slots - 1) / slots;
         TimeSpan duration = RunEstimate.AssumedTaskTime(template.Render is not null) * waves;
-        return new RunEstimate(targets, perTask, targets * perTask, me?.AvailableCredits, me?.FreeConcurrency, me?.TotalConcurrency, duration);
+        (long Targets, long Credits)? reach = _options.MaxCredits is long max
+            ? Internal.Runner.CreditBudget.Reach(targets, _options.MaxTargetsPerJob, perTask, max)
+            : null;
+        return new RunEstimate(targets, perTask, targets * perTask, me?.AvailableCredits, me?.FreeConcurrency, me?.TotalConcurrency, duration)
+        {
+            TargetsWithinBudget = reach?.Targets,
+            CreditsWithinBudget = reach?.Credits,
+        };
     }
 }
