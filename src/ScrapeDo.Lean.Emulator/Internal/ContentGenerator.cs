@@ -1,3 +1,4 @@
+using ScrapeDo.Lean.Internal.Runner;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -109,19 +110,10 @@ internal sealed class ContentGenerator(EmulatorOptions options)
         return buffer;
     }
 
-    public string PluginUrl(string key, JsonElement p)
-    {
-        string Param(string name) => p.TryGetProperty(name, out JsonElement v) ? Uri.EscapeDataString(v.ToString()) : string.Empty;
-        return key switch
-        {
-            "amazon/pdp" or "amazon/offer-listing" => $"https://www.amazon.com/dp/{Param("asin")}",
-            "amazon/search" => $"https://www.amazon.com/s?k={Param("keyword")}",
-            "amazon/" => Uri.UnescapeDataString(Param("url")),
-            "google/search" => $"https://www.google.com/search?q={Param("q")}",
-            "google/trends" => $"https://trends.google.com/trends/explore?q={Param("q")}",
-            _ => $"https://plugin.invalid/{key}?{Uri.EscapeDataString(p.GetRawText())}",
-        };
-    }
+    // The routes the runner matches tasks by (one table for both); a key or parameters without a known route still
+    // get a stable URL of their own.
+    public static string PluginUrl(string key, JsonElement p) =>
+        TargetUrls.ForPlugin(key, p) ?? $"https://plugin.invalid/{key}?{Uri.EscapeDataString(p.GetRawText())}";
 
     private byte[] PluginContent(string key, JsonElement p, ulong hash)
     {

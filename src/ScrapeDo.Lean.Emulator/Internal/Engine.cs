@@ -55,7 +55,7 @@ internal sealed class Engine
         var tasks = new TaskState[request.TaskCount];
         for (int i = 0; i < tasks.Length; i++)
         {
-            string url = request.PluginKey is null ? request.Targets[i] : Content.PluginUrl(request.PluginKey, request.PluginParams[i]);
+            string url = request.PluginKey is null ? request.Targets[i] : ContentGenerator.PluginUrl(request.PluginKey, request.PluginParams[i]);
             var task = new TaskState(job, Guid.NewGuid().ToString(), url, i, request.PluginKey is null ? null : request.PluginParams[i]) { UpdateTime = now };
             tasks[i] = task;
             job.TasksById[task.TaskId] = task;

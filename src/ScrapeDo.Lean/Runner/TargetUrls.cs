@@ -10,7 +10,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// How certain this is (see async-api.md §4.1, §6.2, §8, §9): a task's <c>URL</c> is documented as "the target URL";
 /// that <c>TaskIDs[i]</c> belongs to <c>Targets[i]</c> is only inferred, which is why results are checked by URL. For
 /// plugin tasks the reference says only that <c>URL</c> is "the URL Scrape.do built/used" (inferred); the shapes in
-/// <see cref="ForPlugin"/> are our best reading of the sync plugin routes (the same ones the emulator builds), not
+/// <see cref="ForPlugin(string, JsonElement)"/> are our best reading of the sync plugin routes (the same ones the emulator builds), not
 /// verified against the live service. A key not listed there has no known URL, and the runner then never adopts a
 /// job on its task count alone.
 /// </remarks>
@@ -33,9 +33,18 @@ internal static class TargetUrls
     public static string? ForPlugin(string pluginKey, PluginParams parameters)
     {
         using JsonDocument doc = JsonDocument.Parse(parameters.Utf8Json);
-        JsonElement p = doc.RootElement;
+        return ForPlugin(pluginKey, doc.RootElement);
+    }
+
+    /// <summary>
+    /// The plugin routes, in one place for the runner (which matches tasks by them) and the emulator (which builds its
+    /// task URLs by them), so the two cannot drift apart. Null when the key is not known or a parameter it needs is
+    /// missing.
+    /// </summary>
+    public static string? ForPlugin(string pluginKey, JsonElement parameters)
+    {
         string? Param(string name) =>
-            p.ValueKind == JsonValueKind.Object && p.TryGetProperty(name, out JsonElement v) && v.ValueKind is JsonValueKind.String or JsonValueKind.Number
+            parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out JsonElement v) && v.ValueKind is JsonValueKind.String or JsonValueKind.Number
                 ? Uri.EscapeDataString(v.ToString())
                 : null;
         return pluginKey switch
