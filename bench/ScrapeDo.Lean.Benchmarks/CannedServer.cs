@@ -128,7 +128,7 @@ public sealed class CannedServer : IAsyncDisposable
 
     public static async Task<CannedServer> StartAsync(bool https = false)
     {
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = https ? Rig.BenchCertificate.Create() : null;
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = https ? Emulator.Internal.EphemeralCertificate.Create() : null;
         var bodies = new Dictionary<string, byte[]>(StringComparer.Ordinal)
         {
             ["/api/v1/jobs/" + SmallJob] = JobBody(2),

@@ -51,23 +51,7 @@ public class LeanAllocationBenchmarks
         // The same floor as PerCallBenchmarks: raw HttpClient, body read into a pooled buffer, not parsed.
         using var request = new HttpRequestMessage(HttpMethod.Get, _smallJob);
         request.Headers.TryAddWithoutValidation("X-Token", CannedServer.Token);
-        using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        await using Stream stream = await response.Content.ReadAsStreamAsync();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int total = 0, n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
-            {
-                total += n;
-            }
-
-            return total;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return await PerCallBase.DrainAsync(_http, request);
     }
 
     [Benchmark, BenchmarkCategory("GetJob2")] public Task<JobDetails> Lean_GetJob2() => _lean.GetJobAsync(CannedServer.SmallJob);

@@ -81,7 +81,13 @@ public abstract class PerCallBase
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         }
 
-        using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return await DrainAsync(_http, request);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and reads the body into a pooled buffer without parsing it: the floor's work.</summary>
+    public static async Task<int> DrainAsync(HttpClient http, HttpRequestMessage request)
+    {
+        using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await using Stream stream = await response.Content.ReadAsStreamAsync();
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
