@@ -39,6 +39,22 @@ public sealed class RecordWriterGoldenTests : IDisposable
     }
 
     [Fact]
+    public async Task Content_files_hold_the_decoded_content()
+    {
+        string pages = Path.Combine(_dir, "pages");
+        await WriteAllAsync(Path.Combine(_dir, "out.jsonl"), pages);
+        var expected = Outcomes().Select(o => o.Outcome.Details).OfType<TaskDetails>().Where(d => !d.Content.IsEmpty).ToList();
+        Assert.Equal(expected.Count, Directory.GetFiles(pages).Length);
+        foreach (TaskDetails details in expected)
+        {
+            string file = Directory.GetFiles(pages, details.TaskId + ".*").Single();
+            Assert.Equal(details.GetContentBytes(), await File.ReadAllBytesAsync(file));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 3000).Select(b => (byte)(b * 7)).ToArray(), await File.ReadAllBytesAsync(Path.Combine(pages, "11111111-1111-1111-1111-000000000006.bin")));
+    }
+
+    [Fact]
     public async Task Stdout_gets_the_same_bytes_as_a_file()
     {
         byte[] file = await WriteAllAsync(Path.Combine(_dir, "out.jsonl"), contentDir: null);
