@@ -30,7 +30,7 @@ internal sealed class TaskFetcher : IDisposable
     /// Waits for a fetch slot, then starts fetching the claimed task <paramref name="index"/> of <paramref name="tasks"/>;
     /// the returned task ends once its one outcome is emitted.
     /// </summary>
-    public async Task<Task> StartAsync(ChunkTasks tasks, int index)
+    public async ValueTask<Task> StartAsync(ChunkTasks tasks, int index)
     {
         await _slots.WaitAsync(_cancellationToken).ConfigureAwait(false);
         return FetchAsync(tasks.Item(index), tasks.JobId, tasks.TaskId(index));
@@ -38,15 +38,18 @@ internal sealed class TaskFetcher : IDisposable
 
     public void Dispose() => _slots.Dispose();
 
-    /// <summary>The outcome a fetched (or webhook-pushed) terminal task stands for.</summary>
-    public static TaskOutcome ToOutcome(RunItem item, TaskDetails details, DateTimeOffset now)
+    /// <summary>
+    /// The outcome a fetched (or webhook-pushed) terminal task stands for; with <paramref name="lease"/>, the content
+    /// is the outcome's <see cref="TaskOutcome.ContentLease"/> and <paramref name="details"/> no longer hold it.
+    /// </summary>
+    public static TaskOutcome ToOutcome(RunItem item, TaskDetails details, DateTimeOffset now, TaskContentLease? lease = null)
     {
         OutcomeStatus status;
         string? reason = null;
         if (details.Status == ScrapeDoStatus.Success)
         {
             // Content past its ExpiresAt is still delivered when the server sent it; only a missing one is "expired".
-            status = details.Content.IsEmpty && details.ExpiresAt is { } expires && expires <= now ? OutcomeStatus.Expired : OutcomeStatus.Success;
+            status = details.Content.IsEmpty && lease is null && details.ExpiresAt is { } expires && expires <= now ? OutcomeStatus.Expired : OutcomeStatus.Success;
             reason = status == OutcomeStatus.Expired ? "The content is past its ExpiresAt." : null;
         }
         else if (details.Status == ScrapeDoStatus.Canceled)
@@ -75,14 +78,15 @@ internal sealed class TaskFetcher : IDisposable
             StatusCode = details.StatusCode == 0 ? null : details.StatusCode,
             Reason = reason,
             Details = details,
+            ContentLease = lease,
         };
     }
 
+    // One state machine per task: fetch (with its retries), then emit. The slot is taken before this starts.
     private async Task FetchAsync(RunItem item, string jobId, string taskId)
     {
         try
         {
-            await Task.Yield();
             TaskOutcome outcome = await FetchOutcomeAsync(item, jobId, taskId).ConfigureAwait(false);
             await _delivery.EmitAsync(outcome).ConfigureAwait(false);
         }
@@ -92,25 +96,36 @@ internal sealed class TaskFetcher : IDisposable
         }
     }
 
-    private async Task<TaskOutcome> FetchOutcomeAsync(RunItem item, string jobId, string taskId)
+    private async ValueTask<TaskOutcome> FetchOutcomeAsync(RunItem item, string jobId, string taskId)
     {
-        var persistence = new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken);
+        // Made on the first failure only (most fetches succeed at once), counting from the start as before.
+        RetryPersistence? persistence = null;
+        long started = _client.TimeProvider.GetTimestamp();
+        bool lease = _options.LeaseContent;
         for (int round = 0; ; round++)
         {
             using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
             try
             {
-                TaskDetails details = await _client.GetTaskAsync(jobId, taskId, _cancellationToken).ConfigureAwait(false);
+                TaskDetails details = lease
+                    ? await _client.GetTaskAsync(jobId, taskId, PooledTaskContent.TypeInfo, _cancellationToken).ConfigureAwait(false)
+                    : await _client.GetTaskAsync(jobId, taskId, _cancellationToken).ConfigureAwait(false);
                 activity?.SetTag("scrapedo.trace_id", details.TraceId);
                 Telemetry.ContentBytes.Add(details.Content.Length);
                 if (!details.Status.IsTerminal && round < ConvergenceRounds)
                 {
+                    if (lease)
+                    {
+                        PooledTaskContent.Release(details);
+                    }
+
                     // The job said terminal but the task does not yet: the two views are converging; look again shortly.
+                    persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started);
                     await persistence.WaitAsync(null).ConfigureAwait(false);
                     continue;
                 }
 
-                return ToOutcome(item, details, _client.TimeProvider.GetUtcNow());
+                return ToOutcome(item, details, _client.TimeProvider.GetUtcNow(), lease ? PooledTaskContent.Detach(details) : null);
             }
             catch (ScrapeDoApiException ex) when (ex.IsGone)
             {
@@ -120,7 +135,7 @@ internal sealed class TaskFetcher : IDisposable
             {
                 throw;
             }
-            catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && persistence.KeepTrying)
+            catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && (persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started)).KeepTrying)
             {
                 await persistence.WaitAsync(ex).ConfigureAwait(false);
             }
