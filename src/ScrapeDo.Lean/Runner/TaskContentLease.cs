@@ -22,6 +22,8 @@ namespace ScrapeDo.Lean;
 /// </remarks>
 public sealed class TaskContentLease : IMemoryOwner<byte>
 {
+    private static long s_outstanding;
+
     private readonly int _length;
     private byte[]? _buffer;
 
@@ -29,7 +31,11 @@ public sealed class TaskContentLease : IMemoryOwner<byte>
     {
         _buffer = rented;
         _length = length;
+        Interlocked.Increment(ref s_outstanding);
     }
+
+    /// <summary>Leases made and not yet disposed, process-wide (for tests that prove leases are returned).</summary>
+    internal static long Outstanding => Interlocked.Read(ref s_outstanding);
 
     /// <summary>Length of the content in bytes (still valid after disposing).</summary>
     public int Length => _length;
@@ -67,6 +73,7 @@ public sealed class TaskContentLease : IMemoryOwner<byte>
         byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
+            Interlocked.Decrement(ref s_outstanding);
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
