@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using ScrapeDo.Lean.Internal.Json;
 
@@ -16,7 +15,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 internal static class PooledTaskContent
 {
     /// <summary>A <see cref="TaskDetails"/> reader whose <c>Content</c> lives in a rented buffer.</summary>
-    public static JsonTypeInfo<TaskDetails> TypeInfo { get; } = CreateTypeInfo();
+    public static JsonTypeInfo<TaskDetails> TypeInfo => TaskDetailsReader.PooledTypeInfo;
 
     /// <summary>
     /// Moves the content of <paramref name="details"/> (read through <see cref="TypeInfo"/>) into a lease and leaves
@@ -50,69 +49,58 @@ internal static class PooledTaskContent
         return new TaskContentLease(rented, content.Length);
     }
 
-    private static JsonTypeInfo<TaskDetails> CreateTypeInfo()
+    /// <summary>
+    /// Reads a <c>Content</c> value as <see cref="TaskContentJsonConverter"/> does, but into a buffer rented from the
+    /// shared pool; <paramref name="rented"/> is that buffer (null for an empty content), which the caller owns.
+    /// </summary>
+    public static TaskContent ReadValue(ref Utf8JsonReader reader, out byte[]? rented)
     {
-        // A runtime converter in the options takes precedence over the [JsonConverter] on TaskContent.
-        var options = new JsonSerializerOptions(ScrapeDoJsonContext.Default.Options) { TypeInfoResolver = null };
-        options.Converters.Add(new Converter());
-        var context = new ScrapeDoJsonContext(options);
-        return context.TaskDetails;
-    }
-
-    private sealed class Converter : JsonConverter<TaskContent>
-    {
-        public override bool HandleNull => true;
-
-        public override TaskContent Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        rented = null;
+        if (reader.TokenType == JsonTokenType.Null)
         {
-            if (reader.TokenType == JsonTokenType.Null)
-            {
-                return TaskContent.Empty;
-            }
+            return TaskContent.Empty;
+        }
 
-            if (reader.TokenType != JsonTokenType.String)
-            {
-                throw new JsonException($"Expected Content to be a JSON string, got {reader.TokenType}.");
-            }
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"Expected Content to be a JSON string, got {reader.TokenType}.");
+        }
 
-            int escapedLength = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
-            if (escapedLength == 0)
-            {
-                return TaskContent.Empty;
-            }
+        int escapedLength = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        if (escapedLength == 0)
+        {
+            return TaskContent.Empty;
+        }
 
-            byte[] rented = ArrayPool<byte>.Shared.Rent(escapedLength);
-            int written;
-            try
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(escapedLength);
+        int written;
+        try
+        {
+            if (!reader.ValueIsEscaped)
             {
-                if (!reader.ValueIsEscaped)
+                if (reader.HasValueSequence)
                 {
-                    if (reader.HasValueSequence)
-                    {
-                        reader.ValueSequence.CopyTo(rented);
-                    }
-                    else
-                    {
-                        reader.ValueSpan.CopyTo(rented);
-                    }
-
-                    written = escapedLength;
+                    reader.ValueSequence.CopyTo(buffer);
                 }
                 else
                 {
-                    written = JsonUnescaper.UnescapeInto(ref reader, rented);
+                    reader.ValueSpan.CopyTo(buffer);
                 }
-            }
-            catch
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-                throw;
-            }
 
-            return new TaskContent(rented.AsMemory(0, written));
+                written = escapedLength;
+            }
+            else
+            {
+                written = JsonUnescaper.UnescapeInto(ref reader, buffer);
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
 
-        public override void Write(Utf8JsonWriter writer, TaskContent value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(value.Utf8.Span);
+        rented = buffer;
+        return new TaskContent(buffer.AsMemory(0, written));
     }
 }

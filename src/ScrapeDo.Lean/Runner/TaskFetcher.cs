@@ -108,8 +108,8 @@ internal sealed class TaskFetcher : IDisposable
             try
             {
                 TaskDetails details = lease
-                    ? await _client.GetTaskAsync(jobId, taskId, PooledTaskContent.TypeInfo, _cancellationToken).ConfigureAwait(false)
-                    : await _client.GetTaskAsync(jobId, taskId, _cancellationToken).ConfigureAwait(false);
+                    ? await _client.GetTaskAsync(jobId, taskId, TaskDetailsReader.PooledTypeInfo, _cancellationToken).ConfigureAwait(false)
+                    : await _client.GetTaskAsync(jobId, taskId, TaskDetailsReader.TypeInfo, _cancellationToken).ConfigureAwait(false);
                 activity?.SetTag("scrapedo.trace_id", details.TraceId);
                 Telemetry.ContentBytes.Add(details.Content.Length);
                 if (!details.Status.IsTerminal && round < ConvergenceRounds)
