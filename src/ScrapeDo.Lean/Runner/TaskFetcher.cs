@@ -87,62 +87,60 @@ internal sealed class TaskFetcher : IDisposable
     {
         try
         {
-            TaskOutcome outcome = await FetchOutcomeAsync(item, jobId, taskId).ConfigureAwait(false);
+            TaskOutcome outcome;
+            // Made on the first failure only (most fetches succeed at once), counting from the start as before.
+            RetryPersistence? persistence = null;
+            long started = _client.TimeProvider.GetTimestamp();
+            bool lease = _options.LeaseContent;
+            for (int round = 0; ; round++)
+            {
+                using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
+                try
+                {
+                    TaskDetails details = await _client.GetTaskAsync(jobId, taskId, lease ? TaskDetailsReader.PooledTypeInfo : TaskDetailsReader.TypeInfo, _cancellationToken).ConfigureAwait(false);
+                    activity?.SetTag("scrapedo.trace_id", details.TraceId);
+                    Telemetry.ContentBytes.Add(details.Content.Length);
+                    if (!details.Status.IsTerminal && round < ConvergenceRounds)
+                    {
+                        if (lease)
+                        {
+                            PooledTaskContent.Release(details);
+                        }
+
+                        // The job said terminal but the task does not yet: the two views are converging; look again shortly.
+                        persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started);
+                        await persistence.WaitAsync(null).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    outcome = ToOutcome(item, details, _client.TimeProvider.GetUtcNow(), lease ? PooledTaskContent.Detach(details) : null);
+                    break;
+                }
+                catch (ScrapeDoApiException ex) when (ex.IsGone)
+                {
+                    outcome = new TaskOutcome { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Expired, JobId = jobId, TaskId = taskId, Reason = ex.ErrorText ?? "Task content is no longer available (410)." };
+                    break;
+                }
+                catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+                {
+                    throw;
+                }
+                catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && (persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started)).KeepTrying)
+                {
+                    await persistence.WaitAsync(ex).ConfigureAwait(false);
+                }
+                catch (ScrapeDoException ex)
+                {
+                    outcome = OutcomeDelivery.Failed(item, ex.Message, jobId, taskId);
+                    break;
+                }
+            }
+
             await _delivery.EmitAsync(outcome).ConfigureAwait(false);
         }
         finally
         {
             _slots.Release();
-        }
-    }
-
-    private async ValueTask<TaskOutcome> FetchOutcomeAsync(RunItem item, string jobId, string taskId)
-    {
-        // Made on the first failure only (most fetches succeed at once), counting from the start as before.
-        RetryPersistence? persistence = null;
-        long started = _client.TimeProvider.GetTimestamp();
-        bool lease = _options.LeaseContent;
-        for (int round = 0; ; round++)
-        {
-            using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
-            try
-            {
-                TaskDetails details = lease
-                    ? await _client.GetTaskAsync(jobId, taskId, TaskDetailsReader.PooledTypeInfo, _cancellationToken).ConfigureAwait(false)
-                    : await _client.GetTaskAsync(jobId, taskId, TaskDetailsReader.TypeInfo, _cancellationToken).ConfigureAwait(false);
-                activity?.SetTag("scrapedo.trace_id", details.TraceId);
-                Telemetry.ContentBytes.Add(details.Content.Length);
-                if (!details.Status.IsTerminal && round < ConvergenceRounds)
-                {
-                    if (lease)
-                    {
-                        PooledTaskContent.Release(details);
-                    }
-
-                    // The job said terminal but the task does not yet: the two views are converging; look again shortly.
-                    persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started);
-                    await persistence.WaitAsync(null).ConfigureAwait(false);
-                    continue;
-                }
-
-                return ToOutcome(item, details, _client.TimeProvider.GetUtcNow(), lease ? PooledTaskContent.Detach(details) : null);
-            }
-            catch (ScrapeDoApiException ex) when (ex.IsGone)
-            {
-                return new TaskOutcome { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Expired, JobId = jobId, TaskId = taskId, Reason = ex.ErrorText ?? "Task content is no longer available (410)." };
-            }
-            catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
-            {
-                throw;
-            }
-            catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && (persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started)).KeepTrying)
-            {
-                await persistence.WaitAsync(ex).ConfigureAwait(false);
-            }
-            catch (ScrapeDoException ex)
-            {
-                return OutcomeDelivery.Failed(item, ex.Message, jobId, taskId);
-            }
         }
     }
 }
