@@ -32,7 +32,16 @@ internal sealed class TaskFetcher : IDisposable
     /// </summary>
     public async ValueTask<Task> StartAsync(ChunkTasks tasks, int index)
     {
-        await _slots.WaitAsync(_cancellationToken).ConfigureAwait(false);
+        // No token on the wait itself: a token makes the semaphore register it and wrap the wait in two more objects
+        // per task. Cancellation stays prompt: every fetch holding a slot observes the run's token (its request, its
+        // retry wait and its emit), so a canceled run frees the slots at once, and the check below stops here.
+        await _slots.WaitAsync().ConfigureAwait(false);
+        if (_cancellationToken.IsCancellationRequested)
+        {
+            _slots.Release();
+            _cancellationToken.ThrowIfCancellationRequested();
+        }
+
         return FetchAsync(tasks.Item(index), tasks.JobId, tasks.TaskId(index));
     }
 
