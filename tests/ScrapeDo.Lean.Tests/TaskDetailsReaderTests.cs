@@ -89,3 +89,42 @@ public class TaskDetailsReaderTests
         Assert.Equal(expected.WebhookRequestTime, actual.WebhookRequestTime);
     }
 }
+
+public class SmallStringMapTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(200)]
+    public void Maps_of_any_size_read_like_the_generated_dictionary(int entries)
+    {
+        var json = new System.Text.StringBuilder("""{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":{""");
+        for (int i = 0; i < entries; i++)
+        {
+            json.Append(i == 0 ? "" : ",").Append($"\"H{i % 150}\":\"v{i}\"");
+        }
+
+        json.Append("}}");
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json.ToString());
+        TaskDetails expected = System.Text.Json.JsonSerializer.Deserialize(utf8, ScrapeDo.Lean.Internal.Json.ScrapeDoJsonContext.Default.TaskDetails)!;
+        TaskDetails actual = System.Text.Json.JsonSerializer.Deserialize(utf8, ScrapeDo.Lean.Internal.Runner.TaskDetailsReader.TypeInfo)!;
+
+        Assert.Equal(expected.ResponseHeaders!.ToList(), actual.ResponseHeaders!.ToList());
+        Assert.Equal(expected.ResponseHeaders!.Count, actual.ResponseHeaders!.Count);
+        foreach ((string key, string value) in expected.ResponseHeaders)
+        {
+            Assert.True(actual.ResponseHeaders.ContainsKey(key));
+            Assert.Equal(value, actual.ResponseHeaders[key]);
+            Assert.True(actual.ResponseHeaders.TryGetValue(key, out string? got));
+            Assert.Equal(value, got);
+        }
+
+        Assert.False(actual.ResponseHeaders.ContainsKey("h1"));
+        Assert.False(actual.ResponseHeaders.TryGetValue("missing", out _));
+        Assert.Throws<KeyNotFoundException>(() => actual.ResponseHeaders["missing"]);
+        Assert.Equal(expected.ResponseHeaders.Keys, actual.ResponseHeaders.Keys);
+        Assert.Equal(expected.ResponseHeaders.Values, actual.ResponseHeaders.Values);
+    }
+}

@@ -193,8 +193,11 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         _ => throw JobDetailsReader.Unexpected(name, reader.TokenType),
     };
 
-    /// <summary>A string-to-string object as the serializer reads it: null stays null, null values are kept, a later key wins.</summary>
-    private static Dictionary<string, string>? ReadMap(ref Utf8JsonReader reader, string name)
+    /// <summary>
+    /// A string-to-string object as the serializer reads it: null stays null, null values are kept, a later key
+    /// replaces an earlier one's value in its place. Small maps (nearly all) become a <see cref="SmallStringMap"/>.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string>? ReadMap(ref Utf8JsonReader reader, string name)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -206,15 +209,54 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
             throw JobDetailsReader.Unexpected(name, reader.TokenType);
         }
 
-        var map = new Dictionary<string, string>();
+        KeyValuePair<string, string>[] scratch = ArrayPool<KeyValuePair<string, string>>.Shared.Rent(SmallStringMap.MaxEntries);
+        try
+        {
+            return ReadMap(ref reader, name, scratch.AsSpan(0, SmallStringMap.MaxEntries));
+        }
+        finally
+        {
+            ArrayPool<KeyValuePair<string, string>>.Shared.Return(scratch, clearArray: true);
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadMap(ref Utf8JsonReader reader, string name, Span<KeyValuePair<string, string>> small)
+    {
+        int count = 0;
+        Dictionary<string, string>? large = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string key = Known(ref reader) ?? reader.GetString()!;
             reader.Read();
-            map[key] = ReadString(ref reader, name)!;
+            string value = ReadString(ref reader, name)!;
+            if (large is not null)
+            {
+                large[key] = value;
+                continue;
+            }
+
+            int at = SmallStringMap.IndexOf(small[..count], key);
+            if (at >= 0)
+            {
+                small[at] = new(key, value);
+            }
+            else if (count < small.Length)
+            {
+                small[count++] = new(key, value);
+            }
+            else
+            {
+                large = new Dictionary<string, string>(count * 2, StringComparer.Ordinal);
+                foreach (KeyValuePair<string, string> kv in small)
+                {
+                    large.Add(kv.Key, kv.Value);
+                }
+
+                large[key] = value;
+            }
         }
 
-        return map;
+        return large ?? (IReadOnlyDictionary<string, string>)new SmallStringMap(small[..count].ToArray());
     }
 
     private static string? Known(ref Utf8JsonReader reader)
