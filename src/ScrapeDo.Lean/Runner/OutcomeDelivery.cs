@@ -89,6 +89,9 @@ internal sealed class OutcomeDelivery
     /// </summary>
     public void DisposeUndelivered()
     {
+        // Closed first, so a fetch that outlived the run (its watcher stopped on cancellation) fails its write and
+        // returns its lease itself instead of leaving it in the buffer.
+        _outcomes.Writer.TryComplete();
         while (_outcomes.Reader.TryRead(out TaskOutcome? outcome))
         {
             outcome.ContentLease?.Dispose();
