@@ -106,12 +106,19 @@ public sealed class ScrapeDoClient : IDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ScrapeDoApiException">For example 410 (<see cref="ScrapeDoApiException.IsGone"/>) once the
     /// content is past its retention.</exception>
-    public Task<TaskDetails> GetTaskAsync(string jobId, string taskId, CancellationToken cancellationToken = default)
+    public Task<TaskDetails> GetTaskAsync(string jobId, string taskId, CancellationToken cancellationToken = default) =>
+        GetTaskAsync(jobId, taskId, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
+
+    /// <summary>
+    /// The runner's task read: <see cref="GetTaskAsync(string, string, CancellationToken)"/> with the same retries and failures, read through
+    /// <paramref name="typeInfo"/> (the pooled-content reader of a run with <see cref="RunOptions.LeaseContent"/>).
+    /// </summary>
+    internal Task<TaskDetails> GetTaskAsync(string jobId, string taskId, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> typeInfo, CancellationToken cancellationToken)
     {
         string jobSegment = Segment(jobId, nameof(jobId));
         string taskSegment = Segment(taskId, nameof(taskId));
         var call = new ApiCall(ScrapeDoOperation.GetTask, HttpMethod.Get, new Uri(string.Concat(_apiPrefix, "jobs/", jobSegment, "/", taskSegment)), jobId, taskId);
-        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
+        return _pipeline.SendAsync(call, default, typeInfo, cancellationToken);
     }
 
     /// <summary>Cancels a job's unfinished tasks (<c>DELETE /api/v1/jobs/{jobID}</c>).</summary>

@@ -58,6 +58,7 @@ public static class FanOutRatio
                 using var client = BenchTransport.Lean(server.BaseAddress, EmulatorOptions.DefaultToken, server.Certificate, version);
                 using var http = new HttpClient(BenchTransport.Handler(server.Certificate)) { Timeout = Timeout.InfiniteTimeSpan };
                 var runner = new Row(transport, "ScrapeDo.Lean runner", []);
+                var leased = new Row(transport, "ScrapeDo.Lean runner (lease)", []);
                 var floor = new Row(transport, "floor (raw HttpClient)", []);
                 Row? cli = settings.Cli is not null && !https ? new Row(transport, "scrapedo run (CLI, end to end)", []) : null;
                 string? input = null;
@@ -70,6 +71,7 @@ public static class FanOutRatio
                 var contenders = new List<(Row Row, Func<Task<int>> Run, bool InProcess)>
                 {
                     (runner, () => RunRunnerAsync(client, urls), true),
+                    (leased, () => RunLeasedAsync(client, urls), true),
                     (floor, () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version), true),
                 };
                 if (cli is not null)
@@ -100,6 +102,7 @@ public static class FanOutRatio
                 for (int w = 0; w < settings.Warmups; w++)
                 {
                     await RunRunnerAsync(client, urls);
+                    await RunLeasedAsync(client, urls);
                     await FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version);
                 }
 
@@ -117,6 +120,7 @@ public static class FanOutRatio
                 }
 
                 rows.Add(runner);
+                rows.Add(leased);
                 rows.Add(floor);
                 if (cli is not null)
                 {
@@ -191,6 +195,26 @@ public static class FanOutRatio
             ok += outcome.Status == OutcomeStatus.Success ? 1 : 0;
         }
 
+        return ok;
+    }
+
+    /// <summary>The runner with <see cref="RunOptions.LeaseContent"/>: each content is read from its lease (the sink a
+    /// streaming consumer would write to, here a checksum over the bytes) and the lease disposed.</summary>
+    private static async Task<int> RunLeasedAsync(ScrapeDoClient client, string[] urls)
+    {
+        int ok = 0;
+        long sum = 0;
+        await foreach (TaskOutcome outcome in new ScrapeDoRunner(client, new RunOptions { LeaseContent = true }).RunAsync(urls))
+        {
+            using TaskContentLease? lease = outcome.ContentLease;
+            if (outcome.Status == OutcomeStatus.Success && lease is not null)
+            {
+                ok++;
+                sum += lease.Span[^1];
+            }
+        }
+
+        GC.KeepAlive(sum);
         return ok;
     }
 

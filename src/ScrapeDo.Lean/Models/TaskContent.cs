@@ -117,7 +117,10 @@ internal sealed class TaskContentJsonConverter : JsonConverter<TaskContent>
 {
     public override bool HandleNull => true;
 
-    public override TaskContent Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override TaskContent Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadValue(ref reader);
+
+    /// <summary>The converter's whole reading rule, shared with the runner's hand-written task reader.</summary>
+    public static TaskContent ReadValue(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {

@@ -56,14 +56,46 @@ internal sealed class OutcomeDelivery
     public bool WasDelivered(long inputIndex) => _journal is not null && _journal.IsDelivered(inputIndex);
 
     /// <summary>Hands one outcome to the consumer (waits while the channel is full).</summary>
-    public async Task EmitAsync(TaskOutcome outcome)
+    public ValueTask EmitAsync(TaskOutcome outcome)
     {
         if (WasDelivered(outcome.InputIndex) || Retry.TryHold(outcome))
         {
-            return;
+            // Never handed out: its pooled content goes back here.
+            outcome.ContentLease?.Dispose();
+            return ValueTask.CompletedTask;
         }
 
-        await _outcomes.Writer.WriteAsync(Attributed(outcome), _cancellationToken).ConfigureAwait(false);
+        outcome = Attributed(outcome);
+        return outcome.ContentLease is null ? _outcomes.Writer.WriteAsync(outcome, _cancellationToken) : WriteLeasedAsync(outcome);
+    }
+
+    private async ValueTask WriteLeasedAsync(TaskOutcome outcome)
+    {
+        try
+        {
+            await _outcomes.Writer.WriteAsync(outcome, _cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not written (the run stopped, the channel completed): nobody else will see this lease.
+            outcome.ContentLease!.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The enumeration is over: outcomes still buffered will never be handed out, so their leases are returned.
+    /// Called once no stage writes any more.
+    /// </summary>
+    public void DisposeUndelivered()
+    {
+        // Closed first, so a fetch that outlived the run (its watcher stopped on cancellation) fails its write and
+        // returns its lease itself instead of leaving it in the buffer.
+        _outcomes.Writer.TryComplete();
+        while (_outcomes.Reader.TryRead(out TaskOutcome? outcome))
+        {
+            outcome.ContentLease?.Dispose();
+        }
     }
 
     /// <summary>
@@ -80,6 +112,8 @@ internal sealed class OutcomeDelivery
             return outcome;
         }
 
+        // The content is not this target's: it is never handed out.
+        outcome.ContentLease?.Dispose();
         return new TaskOutcome
         {
             InputIndex = outcome.InputIndex,

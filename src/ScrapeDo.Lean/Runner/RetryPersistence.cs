@@ -5,9 +5,13 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// Retry-After), and the operation gives up only after failing continuously for <see cref="RunOptions.GiveUpAfter"/>.
 /// Time, not a count, decides, so a long 429 storm slows the run down instead of failing targets.
 /// </summary>
-internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, CancellationToken cancellationToken)
+/// <param name="time">The clock.</param>
+/// <param name="giveUpAfter">How long failures may go on.</param>
+/// <param name="cancellationToken">Cancels the waits.</param>
+/// <param name="since">When the operation began (a <see cref="TimeProvider.GetTimestamp"/>), if before now.</param>
+internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, CancellationToken cancellationToken, long? since = null)
 {
-    private long _since = time.GetTimestamp();
+    private long _since = since ?? time.GetTimestamp();
     private int _round;
 
     public bool KeepTrying => time.GetElapsedTime(_since) < giveUpAfter;

@@ -59,6 +59,16 @@ public sealed class RunOptions
     /// when the run is idle (pending outcomes are flushed whenever no further outcome is ready).</summary>
     public int MaxUnflushedOutcomes { get; init; } = 256;
 
+    /// <summary>
+    /// Hand each task's content to the consumer as a pooled <see cref="TaskOutcome.ContentLease"/> instead of a new
+    /// array per task inside <see cref="TaskOutcome.Details"/> (default false). For consumers that stream contents to
+    /// a sink: write <see cref="TaskContentLease.Memory"/> out, then dispose the lease (<c>using</c>) so its buffer is
+    /// reused. <see cref="TaskOutcome.Details"/> keeps everything else, with an empty <see cref="TaskDetails.Content"/>.
+    /// A lease that is not disposed is reclaimed by the garbage collector (never returned to the pool, so never
+    /// handed out twice); delivery, the journal and exactly-once are the same as without leases.
+    /// </summary>
+    public bool LeaseContent { get; init; }
+
     /// <summary>On cancellation, cancel the server jobs that still run (default true).</summary>
     public bool CancelJobsOnCancellation { get; init; } = true;
 

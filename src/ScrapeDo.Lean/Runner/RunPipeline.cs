@@ -77,7 +77,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         WebhookIntake? webhooks = null;
         if (_options.WebhookDeliveries is { } deliveries)
         {
-            webhooks = new WebhookIntake(_delivery, _client.TimeProvider, _log, Token);
+            webhooks = new WebhookIntake(_delivery, _client.TimeProvider, _log, Token, _options.LeaseContent);
             _webhookReader = Task.Run(() => webhooks.ReadAsync(deliveries));
         }
 
@@ -146,6 +146,9 @@ internal sealed class RunPipeline : IAsyncDisposable
         {
             await _webhookReader.ConfigureAwait(false);
         }
+
+        // No stage writes any more: what the consumer did not take is never handed out.
+        _delivery?.DisposeUndelivered();
 
         if (abandoned)
         {

@@ -30,7 +30,7 @@ internal sealed class TargetChunk(int index, List<RunItem> items, string[] targe
 internal static class TargetChunker
 {
     public static async IAsyncEnumerable<TargetChunk> ChunkAsync(IAsyncEnumerable<RunItem> items, int size, bool hashed,
-        Func<TaskOutcome, Task> reject, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Func<TaskOutcome, ValueTask> reject, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         int chunkIndex = 0;
         var batch = new List<RunItem>(size);

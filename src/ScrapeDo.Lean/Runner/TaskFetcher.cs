@@ -30,23 +30,35 @@ internal sealed class TaskFetcher : IDisposable
     /// Waits for a fetch slot, then starts fetching the claimed task <paramref name="index"/> of <paramref name="tasks"/>;
     /// the returned task ends once its one outcome is emitted.
     /// </summary>
-    public async Task<Task> StartAsync(ChunkTasks tasks, int index)
+    public async ValueTask<Task> StartAsync(ChunkTasks tasks, int index)
     {
-        await _slots.WaitAsync(_cancellationToken).ConfigureAwait(false);
+        // No token on the wait itself: a token makes the semaphore register it and wrap the wait in two more objects
+        // per task. Cancellation stays prompt: every fetch holding a slot observes the run's token (its request, its
+        // retry wait and its emit), so a canceled run frees the slots at once, and the check below stops here.
+        await _slots.WaitAsync().ConfigureAwait(false);
+        if (_cancellationToken.IsCancellationRequested)
+        {
+            _slots.Release();
+            _cancellationToken.ThrowIfCancellationRequested();
+        }
+
         return FetchAsync(tasks.Item(index), tasks.JobId, tasks.TaskId(index));
     }
 
     public void Dispose() => _slots.Dispose();
 
-    /// <summary>The outcome a fetched (or webhook-pushed) terminal task stands for.</summary>
-    public static TaskOutcome ToOutcome(RunItem item, TaskDetails details, DateTimeOffset now)
+    /// <summary>
+    /// The outcome a fetched (or webhook-pushed) terminal task stands for; with <paramref name="lease"/>, the content
+    /// is the outcome's <see cref="TaskOutcome.ContentLease"/> and <paramref name="details"/> no longer hold it.
+    /// </summary>
+    public static TaskOutcome ToOutcome(RunItem item, TaskDetails details, DateTimeOffset now, TaskContentLease? lease = null)
     {
         OutcomeStatus status;
         string? reason = null;
         if (details.Status == ScrapeDoStatus.Success)
         {
             // Content past its ExpiresAt is still delivered when the server sent it; only a missing one is "expired".
-            status = details.Content.IsEmpty && details.ExpiresAt is { } expires && expires <= now ? OutcomeStatus.Expired : OutcomeStatus.Success;
+            status = details.Content.IsEmpty && lease is null && details.ExpiresAt is { } expires && expires <= now ? OutcomeStatus.Expired : OutcomeStatus.Success;
             reason = status == OutcomeStatus.Expired ? "The content is past its ExpiresAt." : null;
         }
         else if (details.Status == ScrapeDoStatus.Canceled)
@@ -75,59 +87,72 @@ internal sealed class TaskFetcher : IDisposable
             StatusCode = details.StatusCode == 0 ? null : details.StatusCode,
             Reason = reason,
             Details = details,
+            ContentLease = lease,
         };
     }
 
+    // One state machine per task: fetch (with its retries), then emit. The slot is taken before this starts.
     private async Task FetchAsync(RunItem item, string jobId, string taskId)
     {
         try
         {
+            // Hands the fetch to the pool so the watcher goes straight back to dispatching (A/B on the rig: running the
+            // send inline on the watcher cost more CPU per target than this hop).
             await Task.Yield();
-            TaskOutcome outcome = await FetchOutcomeAsync(item, jobId, taskId).ConfigureAwait(false);
+            TaskOutcome outcome;
+            // Made on the first failure only (most fetches succeed at once), counting from the start as before.
+            RetryPersistence? persistence = null;
+            long started = _client.TimeProvider.GetTimestamp();
+            bool lease = _options.LeaseContent;
+            for (int round = 0; ; round++)
+            {
+                using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
+                try
+                {
+                    TaskDetails details = await _client.GetTaskAsync(jobId, taskId, lease ? TaskDetailsReader.PooledTypeInfo : TaskDetailsReader.TypeInfo, _cancellationToken).ConfigureAwait(false);
+                    activity?.SetTag("scrapedo.trace_id", details.TraceId);
+                    Telemetry.ContentBytes.Add(details.Content.Length);
+                    if (!details.Status.IsTerminal && round < ConvergenceRounds)
+                    {
+                        if (lease)
+                        {
+                            PooledTaskContent.Release(details);
+                        }
+
+                        // The job said terminal but the task does not yet: the two views are converging; look again shortly.
+                        persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started);
+                        await persistence.WaitAsync(null).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    outcome = ToOutcome(item, details, _client.TimeProvider.GetUtcNow(), lease ? PooledTaskContent.Detach(details) : null);
+                    break;
+                }
+                catch (ScrapeDoApiException ex) when (ex.IsGone)
+                {
+                    outcome = new TaskOutcome { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Expired, JobId = jobId, TaskId = taskId, Reason = ex.ErrorText ?? "Task content is no longer available (410)." };
+                    break;
+                }
+                catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
+                {
+                    throw;
+                }
+                catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && (persistence ??= new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken, started)).KeepTrying)
+                {
+                    await persistence.WaitAsync(ex).ConfigureAwait(false);
+                }
+                catch (ScrapeDoException ex)
+                {
+                    outcome = OutcomeDelivery.Failed(item, ex.Message, jobId, taskId);
+                    break;
+                }
+            }
+
             await _delivery.EmitAsync(outcome).ConfigureAwait(false);
         }
         finally
         {
             _slots.Release();
-        }
-    }
-
-    private async Task<TaskOutcome> FetchOutcomeAsync(RunItem item, string jobId, string taskId)
-    {
-        var persistence = new RetryPersistence(_client.TimeProvider, _options.GiveUpAfter, _cancellationToken);
-        for (int round = 0; ; round++)
-        {
-            using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
-            try
-            {
-                TaskDetails details = await _client.GetTaskAsync(jobId, taskId, _cancellationToken).ConfigureAwait(false);
-                activity?.SetTag("scrapedo.trace_id", details.TraceId);
-                Telemetry.ContentBytes.Add(details.Content.Length);
-                if (!details.Status.IsTerminal && round < ConvergenceRounds)
-                {
-                    // The job said terminal but the task does not yet: the two views are converging; look again shortly.
-                    await persistence.WaitAsync(null).ConfigureAwait(false);
-                    continue;
-                }
-
-                return ToOutcome(item, details, _client.TimeProvider.GetUtcNow());
-            }
-            catch (ScrapeDoApiException ex) when (ex.IsGone)
-            {
-                return new TaskOutcome { InputIndex = item.Index, Target = item.Target, Status = OutcomeStatus.Expired, JobId = jobId, TaskId = taskId, Reason = ex.ErrorText ?? "Task content is no longer available (410)." };
-            }
-            catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
-            {
-                throw;
-            }
-            catch (ScrapeDoException ex) when (RetryPersistence.IsTransientRead(ex) && persistence.KeepTrying)
-            {
-                await persistence.WaitAsync(ex).ConfigureAwait(false);
-            }
-            catch (ScrapeDoException ex)
-            {
-                return OutcomeDelivery.Failed(item, ex.Message, jobId, taskId);
-            }
         }
     }
 }

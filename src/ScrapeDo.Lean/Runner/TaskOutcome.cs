@@ -47,8 +47,15 @@ public sealed class TaskOutcome
     /// <summary>Why the outcome is not a success (server error message or client failure).</summary>
     public string? Reason { get; init; }
 
-    /// <summary>The task with its content, when it was fetched.</summary>
+    /// <summary>The task with its content, when it was fetched (without its content when <see cref="ContentLease"/> holds it).</summary>
     public TaskDetails? Details { get; init; }
+
+    /// <summary>
+    /// With <see cref="RunOptions.LeaseContent"/>: the task's content in a pooled buffer, which the consumer owns and
+    /// disposes (null when the task returned no content, and always null without that option). <see cref="Details"/>
+    /// then has an empty <see cref="TaskDetails.Content"/>. See <see cref="TaskContentLease"/> for the rules.
+    /// </summary>
+    public TaskContentLease? ContentLease { get; init; }
 
     /// <summary>The wire word of <see cref="Status"/> (the JSONL <c>status</c>): success, error, canceled, expired or failed.</summary>
     public string StatusText => Status switch

@@ -7,7 +7,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// The webhook fast path: a terminal task pushed by a webhook is delivered without a fetch, if this run owns it and
 /// no other path claimed it first. Polling stays the safety net, so a delivery lost or refused here costs nothing.
 /// </summary>
-internal sealed class WebhookIntake(OutcomeDelivery delivery, TimeProvider time, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken)
+internal sealed class WebhookIntake(OutcomeDelivery delivery, TimeProvider time, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken, bool leaseContent = false)
 {
     private readonly ConcurrentDictionary<string, (ChunkTasks Tasks, int Index)> _byTaskId = new(StringComparer.Ordinal);
 
@@ -71,11 +71,19 @@ internal sealed class WebhookIntake(OutcomeDelivery delivery, TimeProvider time,
             RunItem item = tasks.Item(entry.Index);
             await delivery.EmitAsync(task.Status == ScrapeDoStatus.Canceled
                 ? OutcomeDelivery.Canceled(item, task.JobId, task.TaskId)
-                : TaskFetcher.ToOutcome(item, task, time.GetUtcNow())).ConfigureAwait(false);
+                : Outcome(item, task)).ConfigureAwait(false);
         }
         finally
         {
             tasks.EndSideDelivery();
         }
     }
+
+    /// <summary>
+    /// The outcome of a pushed task. With leases its content is copied into one (the delivery is not the run's to
+    /// empty: the receiver's channel may have other readers), and the outcome carries a copy of the rest.
+    /// </summary>
+    private TaskOutcome Outcome(RunItem item, TaskDetails task) => leaseContent
+        ? TaskFetcher.ToOutcome(item, task.WithoutContent(), time.GetUtcNow(), PooledTaskContent.Copy(task.Content))
+        : TaskFetcher.ToOutcome(item, task, time.GetUtcNow());
 }

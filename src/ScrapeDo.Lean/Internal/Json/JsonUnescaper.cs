@@ -60,6 +60,22 @@ internal static class JsonUnescaper
         }
     }
 
+    /// <summary>
+    /// Unescapes the string token <paramref name="reader"/> is on into <paramref name="destination"/> (at least the
+    /// token's escaped length), with the same lone-surrogate rule as <see cref="Unescape(ref Utf8JsonReader)"/>.
+    /// </summary>
+    public static int UnescapeInto(ref Utf8JsonReader reader, Span<byte> destination)
+    {
+        try
+        {
+            return reader.CopyString(destination);
+        }
+        catch (InvalidOperationException)
+        {
+            return Decode(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan, destination);
+        }
+    }
+
     /// <summary>The hand-written decoder over raw escaped bytes, tolerant of lone surrogates (U+FFFD).</summary>
     public static byte[] Unescape(ReadOnlySpan<byte> source)
     {

@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Json;
+using ScrapeDo.Lean.Internal.Json;
+using ScrapeDo.Lean.Internal.Runner;
+
+namespace ScrapeDo.Lean.Tests;
+
+/// <summary>The runner's hand-written task reader reads exactly what the source-generated one reads, and fails where it fails.</summary>
+public class TaskDetailsReaderTests
+{
+    public static TheoryData<string> Bodies() => new()
+    {
+        """{"TaskID":"t","JobID":"j","URL":"https://a.example/","Status":"success","StartTime":"2019-08-24T14:15:22Z","EndTime":"2019-08-24T14:15:23Z","ExpiresAt":"2019-08-27T14:15:22Z","UpdateTime":"2019-08-24T14:15:23Z","Base64EncodedContent":false,"StatusCode":200,"ResponseHeaders":{"Content-Type":"text/html","X-Other":"1"},"Scrape.do":{"Scrape.do-Request-Cost":"1","Scrape.do-Initial-Status-Code":"200"},"Content":"<p>caf\u00e9 \"q\"</p>","ErrorMessage":null,"TraceID":"tr","WebhookURL":"https://h.example/","WebhookStatus":"pending","WebhookRequestTime":"2019-08-24T14:15:24Z"}""",
+        """{"TaskID":"t","JobID":"j","Status":"error","ErrorMessage":"boom","StatusCode":502,"Content":"","ResponseHeaders":null,"Scrape.do":{},"WebhookStatus":null,"StartTime":"","EndTime":"0001-01-01T00:00:00Z"}""",
+        """{"TaskID":"t","JobID":"j","Status":"weird-new","Base64EncodedContent":true,"Content":"aGVsbG8=","Unknown":{"a":[1,2,{"b":null}]},"More":[true]}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":{"A":"1","A":"2","Content-Type":null,"\u0041b":"x"},"Content":"first","Content":"second","StatusCode":1,"StatusCode":2}""",
+        """{"TaskID":"t","JobID":"j","Status":"SUCCESS","Content":null,"URL":null,"TraceID":"a\ud800b"}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","WebhookStatus":"delivered"}""",
+        // Failures: both readers must refuse these.
+        """{"JobID":"j","Status":"success"}""",
+        """{"TaskID":"t","JobID":"","Status":"success"}""",
+        """{"TaskID":"t","JobID":"j","Status":null}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","StatusCode":"200"}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","StatusCode":2.5}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","Base64EncodedContent":null}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":{"A":1}}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":["A"]}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","Content":5}""",
+        """{"TaskID":"t","JobID":"j","Status":"success","StartTime":"yesterday"}""",
+        """{"TaskID":5,"JobID":"j","Status":"success"}""",
+        """["not","an","object"]""",
+    };
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void Same_details_or_same_refusal_as_the_generated_reader(string json)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(json);
+        (TaskDetails? expected, Exception? expectedError) = Read(utf8, ScrapeDoJsonContext.Default.TaskDetails);
+        (TaskDetails? actual, Exception? actualError) = Read(utf8, TaskDetailsReader.TypeInfo);
+        (TaskDetails? pooled, Exception? pooledError) = Read(utf8, TaskDetailsReader.PooledTypeInfo);
+
+        if (expectedError is not null)
+        {
+            Assert.True(actualError is JsonException or InvalidOperationException or FormatException, $"hand reader accepted what the generated one refused ({expectedError.Message})");
+            Assert.True(pooledError is JsonException or InvalidOperationException or FormatException, $"pooled reader accepted what the generated one refused ({expectedError.Message})");
+            return;
+        }
+
+        Assert.Null(actualError);
+        Assert.Null(pooledError);
+        AssertSame(expected!, actual!);
+        AssertSame(expected!, pooled!);
+        using TaskContentLease? lease = PooledTaskContent.Detach(pooled!);
+        Assert.Equal(expected!.Content.Utf8.ToArray(), lease?.Span.ToArray() ?? []);
+    }
+
+    private static (TaskDetails?, Exception?) Read(byte[] utf8, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> info)
+    {
+        try
+        {
+            return (JsonSerializer.Deserialize(utf8, info), null);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            return (null, ex);
+        }
+    }
+
+    private static void AssertSame(TaskDetails expected, TaskDetails actual)
+    {
+        Assert.Equal(expected.TaskId, actual.TaskId);
+        Assert.Equal(expected.JobId, actual.JobId);
+        Assert.Equal(expected.Url, actual.Url);
+        Assert.Equal(expected.Status, actual.Status);
+        Assert.Equal(expected.StartTime, actual.StartTime);
+        Assert.Equal(expected.EndTime, actual.EndTime);
+        Assert.Equal(expected.ExpiresAt, actual.ExpiresAt);
+        Assert.Equal(expected.UpdateTime, actual.UpdateTime);
+        Assert.Equal(expected.Base64EncodedContent, actual.Base64EncodedContent);
+        Assert.Equal(expected.StatusCode, actual.StatusCode);
+        Assert.Equal(expected.ResponseHeaders?.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.ResponseHeaders?.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(expected.ScrapeDoMetadata?.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.ScrapeDoMetadata?.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(expected.Content.Utf8.ToArray(), actual.Content.Utf8.ToArray());
+        Assert.Equal(expected.ErrorMessage, actual.ErrorMessage);
+        Assert.Equal(expected.TraceId, actual.TraceId);
+        Assert.Equal(expected.WebhookUrl, actual.WebhookUrl);
+        Assert.Equal(expected.WebhookStatus, actual.WebhookStatus);
+        Assert.Equal(expected.WebhookRequestTime, actual.WebhookRequestTime);
+    }
+}
+
+public class SmallStringMapTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(200)]
+    public void Maps_of_any_size_read_like_the_generated_dictionary(int entries)
+    {
+        var json = new System.Text.StringBuilder("""{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":{""");
+        for (int i = 0; i < entries; i++)
+        {
+            json.Append(i == 0 ? "" : ",").Append($"\"H{i % 150}\":\"v{i}\"");
+        }
+
+        json.Append("}}");
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json.ToString());
+        TaskDetails expected = System.Text.Json.JsonSerializer.Deserialize(utf8, ScrapeDo.Lean.Internal.Json.ScrapeDoJsonContext.Default.TaskDetails)!;
+        TaskDetails actual = System.Text.Json.JsonSerializer.Deserialize(utf8, ScrapeDo.Lean.Internal.Runner.TaskDetailsReader.TypeInfo)!;
+
+        Assert.Equal(expected.ResponseHeaders!.ToList(), actual.ResponseHeaders!.ToList());
+        Assert.Equal(expected.ResponseHeaders!.Count, actual.ResponseHeaders!.Count);
+        foreach ((string key, string value) in expected.ResponseHeaders)
+        {
+            Assert.True(actual.ResponseHeaders.ContainsKey(key));
+            Assert.Equal(value, actual.ResponseHeaders[key]);
+            Assert.True(actual.ResponseHeaders.TryGetValue(key, out string? got));
+            Assert.Equal(value, got);
+        }
+
+        Assert.False(actual.ResponseHeaders.ContainsKey("h1"));
+        Assert.False(actual.ResponseHeaders.TryGetValue("missing", out _));
+        Assert.Throws<KeyNotFoundException>(() => actual.ResponseHeaders["missing"]);
+        Assert.Equal(expected.ResponseHeaders.Keys, actual.ResponseHeaders.Keys);
+        Assert.Equal(expected.ResponseHeaders.Values, actual.ResponseHeaders.Values);
+    }
+}
