@@ -42,3 +42,17 @@ await foreach (TaskOutcome product in plugins.RunPluginAsync(PluginKeys.AmazonPr
     Console.WriteLine($"{product.Target}: {product.StatusText}");
 }
 // </using-the-library>
+
+// <lease-content>
+// Contents straight to a sink, each from a pooled buffer instead of a fresh array per task.
+var leasing = new ScrapeDoRunner(client, new RunOptions { LeaseContent = true });
+await using FileStream sink = File.Create("contents.bin");
+await foreach (TaskOutcome outcome in leasing.RunAsync(File.ReadLines("urls.txt")))
+{
+    using TaskContentLease? content = outcome.ContentLease; // null when the task returned no content
+    if (content is not null)
+    {
+        await sink.WriteAsync(content.Memory); // the bytes of TaskContent.Utf8: UTF-8, base64 when Base64EncodedContent
+    }
+}
+// </lease-content>

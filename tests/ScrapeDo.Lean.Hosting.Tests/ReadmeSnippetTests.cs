@@ -12,6 +12,7 @@ public sealed partial class ReadmeSnippetTests
     [InlineData("samples/ScrapeDo.Lean.WorkerSample/Program.cs", "in-a-service")]
     [InlineData("tests/ScrapeDo.Lean.Hosting.Tests/EmulatorFixtureExample.cs", "emulator-fixture")]
     [InlineData("samples/ScrapeDo.Lean.LibrarySample/Program.cs", "using-the-library")]
+    [InlineData("samples/ScrapeDo.Lean.LibrarySample/Program.cs", "lease-content")]
     public void Readme_shows_the_compiled_region_verbatim(string file, string region)
     {
         string root = RepositoryRoot();

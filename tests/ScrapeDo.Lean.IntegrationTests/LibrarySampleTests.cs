@@ -54,5 +54,7 @@ public sealed class LibrarySampleTests : IDisposable
         string[] lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Count(l => l.StartsWith("https://sample.example/p", StringComparison.Ordinal) && l.Contains(": success 200", StringComparison.Ordinal)));
         Assert.Single(lines, l => l.Contains("B0C7BKZ883", StringComparison.Ordinal));
+        // The leased contents of the same three targets, one after another (the journal is not used by this runner).
+        Assert.Equal(3 * 700, new FileInfo(Path.Combine(_dir, "contents.bin")).Length);
     }
 }
