@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using ScrapeDo.Lean.Internal.Http;
 
 namespace ScrapeDo.Lean.Cli;
 
@@ -42,7 +43,10 @@ internal sealed class RecordWriter : IAsyncDisposable
     private readonly string? _contentDir;
     private readonly string _textExtension;
     private readonly Dictionary<string, TargetCount> _alreadyWritten;
-    private readonly PooledBufferWriter _pending = new(64 * 1024);
+    // One huge page may grow the batch buffer; past this it goes back to the pool rather than staying with the writer.
+    private const int BatchCapacity = 64 * 1024, KeepBatchBufferAtMost = 1024 * 1024;
+
+    private readonly PooledBufferWriter _pending = new(BatchCapacity);
     private readonly Utf8JsonWriter _json;
     private Exception? _failed;
 
@@ -254,7 +258,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
         finally
         {
-            _pending.Clear();
+            _pending.Clear(KeepBatchBufferAtMost, BatchCapacity);
         }
     }
 

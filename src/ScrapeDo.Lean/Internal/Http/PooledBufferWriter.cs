@@ -2,7 +2,10 @@ using System.Buffers;
 
 namespace ScrapeDo.Lean.Internal.Http;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>.</summary>
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>; growing rents a larger
+/// array and returns the old one. Shared by the request-body writer and the CLI's record batches.
+/// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumSize = 512;
@@ -13,11 +16,31 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
     public int WrittenCount => _written;
 
     public int Capacity => _buffer.Length;
 
     public void Clear() => _written = 0;
+
+    /// <summary>
+    /// Clears, and when one large write grew the array past <paramref name="keepAtMost"/> bytes, gives it back to the
+    /// pool for one of <paramref name="initialCapacity"/> rather than keeping it for every later batch.
+    /// </summary>
+    public void Clear(int keepAtMost, int initialCapacity)
+    {
+        _written = 0;
+        if (_buffer.Length > keepAtMost)
+        {
+            byte[] large = _buffer;
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, MinimumSize));
+            ArrayPool<byte>.Shared.Return(large);
+        }
+    }
+
+    /// <summary>Drops everything written after the first <paramref name="count"/> bytes.</summary>
+    public void Truncate(int count) => _written = Math.Min(_written, count);
 
     public void Advance(int count)
     {
