@@ -166,20 +166,12 @@ internal sealed class CreditBudget
         }
     }
 
-    /// <summary>Reads the account's credits for the report; a failure leaves the figure unknown.</summary>
-    public async Task ReadAccountAsync(bool before, CancellationToken cancellationToken)
+    /// <summary>Reads the account's credits after the run for the report; a failure leaves the figure unknown.</summary>
+    public async Task ReadCreditsAfterAsync(CancellationToken cancellationToken)
     {
         try
         {
-            long credits = (await _client.GetAccountAsync(cancellationToken).ConfigureAwait(false)).AvailableCredits;
-            if (before)
-            {
-                Usage.AccountCreditsBefore = credits;
-            }
-            else
-            {
-                Usage.AccountCreditsAfter = credits;
-            }
+            Usage.AccountCreditsAfter = (await _client.GetAccountAsync(cancellationToken).ConfigureAwait(false)).AvailableCredits;
         }
         catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
         {

@@ -49,7 +49,9 @@ internal sealed class RunPipeline : IAsyncDisposable
 
     public async Task StartAsync(IAsyncEnumerable<RunItem> items)
     {
-        int jobs = _options.MaxJobsInFlight ?? await DefaultJobsInFlightAsync().ConfigureAwait(false);
+        // One /api/v1/me read serves both the default jobs in flight and the credits-before figure of the report.
+        AccountInfo? account = _options.MaxJobsInFlight is null || _options.Credits is not null ? await ReadAccountAsync().ConfigureAwait(false) : null;
+        int jobs = _options.MaxJobsInFlight ?? (account is null ? 2 : Math.Clamp(account.TotalConcurrency, 2, 16));
         _jobSlots = new SemaphoreSlim(jobs);
         if (_options.JournalPath is { } path)
         {
@@ -66,7 +68,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _progress.Budget = _budget;
         if (_options.Credits is not null)
         {
-            await _budget.ReadAccountAsync(before: true, Token).ConfigureAwait(false);
+            _budget.Usage.AccountCreditsBefore = account?.AvailableCredits;
         }
 
         _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, checkTaskUrls: _pluginKey is null, Token);
@@ -119,7 +121,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _completed = true;
         if (_options.Credits is not null)
         {
-            await _budget.ReadAccountAsync(before: false, Token).ConfigureAwait(false);
+            await _budget.ReadCreditsAfterAsync(Token).ConfigureAwait(false);
         }
 
         _progress.ReportFinal(_log);
@@ -192,12 +194,12 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
     }
 
-    private async Task<int> DefaultJobsInFlightAsync()
+    /// <summary>The account, or null when <c>/api/v1/me</c> failed for any reason but a refused token.</summary>
+    private async Task<AccountInfo?> ReadAccountAsync()
     {
         try
         {
-            AccountInfo me = await _client.GetAccountAsync(Token).ConfigureAwait(false);
-            return Math.Clamp(me.TotalConcurrency, 2, 16);
+            return await _client.GetAccountAsync(Token).ConfigureAwait(false);
         }
         catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
         {
@@ -205,7 +207,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
         catch (ScrapeDoException)
         {
-            return 2;
+            return null;
         }
     }
 
