@@ -92,16 +92,25 @@ internal sealed class RecordWriter : IAsyncDisposable
             if (resume && File.Exists(path))
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-                byte[] existing = new byte[file.Length];
-                await file.ReadExactlyAsync(existing, cancellationToken).ConfigureAwait(false);
-                int end = Array.LastIndexOf(existing, (byte)'\n') + 1;
-                foreach (ReadOnlyMemory<byte> line in Lines(existing.AsMemory(0, end)))
+                // Streamed: records carry their contents, so the file can be far larger than memory. Only the head of
+                // each line (its first field is the target) is looked at.
+                using var existing = new ExistingRecords(previous);
+                byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                try
                 {
-                    string key = KeyOf(line.Span);
-                    TargetCount seen = previous.GetValueOrDefault(key) ?? (previous[key] = new TargetCount());
-                    seen.Records++;
-                    count++;
+                    int read;
+                    while ((read = await file.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        existing.Feed(chunk.AsSpan(0, read));
+                    }
                 }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(chunk);
+                }
+
+                count = existing.Records;
+                long end = existing.EndOfLastLine;
 
                 // Anything after the last newline is a record torn by the crash: it was never complete.
                 file.SetLength(end);
@@ -478,13 +487,6 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
-    private static string KeyOf(ReadOnlySpan<byte> line)
-    {
-        using JsonDocument doc = JsonDocument.Parse(line.ToArray());
-        JsonElement target = doc.RootElement.GetProperty("target");
-        return target.ValueKind == JsonValueKind.String ? target.GetString()! : PluginParams.FromJson(target.GetRawText()).ToString();
-    }
-
     /// <summary>Records already in the file for one target, and the input lines that target has.</summary>
     private sealed class TargetCount
     {
@@ -492,19 +494,122 @@ internal sealed class RecordWriter : IAsyncDisposable
         public int InputLines;
     }
 
-    private static IEnumerable<ReadOnlyMemory<byte>> Lines(ReadOnlyMemory<byte> all)
+    /// <summary>
+    /// Counts the records of an existing --output per target, fed the file in chunks: each line's target (its first
+    /// field, design.md) is read from the line's head, the rest of the line is only scanned for its end, so memory is
+    /// bounded by the longest target, not the file or its longest record.
+    /// </summary>
+    private sealed class ExistingRecords(Dictionary<string, TargetCount> counts) : IDisposable
     {
-        int start = 0;
-        while (start < all.Length)
+        // A target longer than this cannot be a record this tool wrote (targets are input lines it accepted).
+        private const int MaxHead = 4 * 1024 * 1024;
+        private static readonly byte[] TargetName = "target"u8.ToArray();
+        private readonly PooledBufferWriter _head = new(4096);
+        private string? _key; // the current line's target, counted only once its newline shows the record complete
+        private long _position;
+
+        public int Records { get; private set; }
+
+        /// <summary>Offset just past the last newline: the end of the last complete record.</summary>
+        public long EndOfLastLine { get; private set; }
+
+        public void Feed(ReadOnlySpan<byte> chunk)
         {
-            int newline = all.Span[start..].IndexOf((byte)'\n');
-            int end = newline < 0 ? all.Length : start + newline;
-            if (end > start)
+            while (!chunk.IsEmpty)
             {
-                yield return all[start..end];
+                int newline = chunk.IndexOf((byte)'\n');
+                ReadOnlySpan<byte> part = newline < 0 ? chunk : chunk[..newline];
+                if (_key is null && !part.IsEmpty)
+                {
+                    _head.Write(part[..Math.Min(part.Length, MaxHead - _head.WrittenCount)]);
+                    _key = TryKey(lineComplete: false);
+                    if (_key is null && _head.WrittenCount >= MaxHead)
+                    {
+                        throw new JsonException($"a record's target is longer than {MaxHead} bytes");
+                    }
+                }
+
+                if (newline < 0)
+                {
+                    _position += chunk.Length;
+                    return;
+                }
+
+                _position += newline + 1;
+                EndOfLastLine = _position;
+                if (_key is null && _head.WrittenCount > 0)
+                {
+                    _key = TryKey(lineComplete: true);
+                }
+
+                if (_key is not null)
+                {
+                    TargetCount seen = counts.GetValueOrDefault(_key) ?? (counts[_key] = new TargetCount());
+                    seen.Records++;
+                    Records++;
+                }
+
+                _head.Clear();
+                _key = null;
+                chunk = chunk[(newline + 1)..];
+            }
+        }
+
+        public void Dispose() => _head.Dispose();
+
+        /// <summary>The line's target once its head holds all of it; null while it does not yet.</summary>
+        private string? TryKey(bool lineComplete)
+        {
+            var reader = new Utf8JsonReader(_head.WrittenSpan, isFinalBlock: lineComplete, state: default);
+            if (!reader.Read())
+            {
+                return Incomplete(lineComplete);
             }
 
-            start = end + 1;
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException("a line does not start with a JSON object");
+            }
+
+            if (!reader.Read())
+            {
+                return Incomplete(lineComplete);
+            }
+
+            if (reader.TokenType != JsonTokenType.PropertyName || !reader.ValueTextEquals(TargetName))
+            {
+                throw new JsonException("a record's first field is not \"target\"");
+            }
+
+            if (!reader.Read())
+            {
+                return Incomplete(lineComplete);
+            }
+
+            string key;
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                key = reader.GetString()!;
+            }
+            else if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                int start = (int)reader.TokenStartIndex;
+                if (!reader.TrySkip())
+                {
+                    return Incomplete(lineComplete);
+                }
+
+                key = PluginParams.FromJson(System.Text.Encoding.UTF8.GetString(_head.WrittenSpan[start..(int)reader.BytesConsumed])).ToString();
+            }
+            else
+            {
+                throw new JsonException("a record's target is neither a string nor a plugin's parameters");
+            }
+
+            return key;
         }
+
+        private static string? Incomplete(bool lineComplete) =>
+            lineComplete ? throw new JsonException("a line ends before its record's target") : null;
     }
 }

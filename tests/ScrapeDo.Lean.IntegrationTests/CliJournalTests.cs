@@ -65,6 +65,51 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_counts_records_larger_than_its_read_chunk_and_drops_the_torn_one()
+    {
+        // Records of about 200 KB each: every one spans several of the 64 KiB chunks the resume reads the output in,
+        // and the full disk tears one mid-content. The output is scanned, never read whole.
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 150_000 });
+        const int Count = 8;
+        string input = Input(Count, "https://large.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string[] args = ["run", input, "-o", output, "--journal", Path.Combine(_dir, "run.journal"), "--targets-per-job", "4", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        string full = Path.GetFullPath(output);
+        RecordWriter.TestStreamWrapper = (path, s) => path == full ? new FailingStream(s, 700_000) : s;
+        try
+        {
+            Assert.Equal(ExitCodes.Fatal, (await RunCliAsync(args)).Code);
+        }
+        finally
+        {
+            RecordWriter.TestStreamWrapper = null;
+        }
+
+        Assert.False(File.ReadAllText(output).EndsWith('\n'), "the failing write should have torn the last record");
+
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--resume"])).Code);
+        List<string> targets = Targets(output);
+        Assert.Equal(Count, targets.Count);
+        Assert.Equal(Count, targets.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Resume_refuses_an_output_whose_line_is_not_a_record_in_one_line()
+    {
+        string input = Input(2, "https://bad.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        File.WriteAllText(output, "{\"target\":\"https://bad.example/p0\",\"status\":\"success\"}\n{\"status\":\"success\",\"target\":\"x\"}\n");
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions());
+
+        var result = await RunCliAsync("run", input, "-o", output, "--journal", Path.Combine(_dir, "run.journal"), "--resume", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.Code);
+        Assert.Contains("is not a JSONL record", result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(0, emulator.Counters.Jobs);
+    }
+
+    [Fact]
     public async Task Records_written_but_not_acknowledged_are_not_written_again_when_the_resumed_outcome_differs()
     {
         const int Count = 50;
