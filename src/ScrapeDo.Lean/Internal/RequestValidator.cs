@@ -108,17 +108,14 @@ internal static class RequestValidator
         }
 
         ReadOnlySpan<char> span = target;
-        bool ascii = true;
-        foreach (char c in span)
-        {
-            if (char.IsControl(c) || c == ' ')
-            {
-                return $"'{Shorten(target)}' contains whitespace or a control character.";
-            }
 
-            ascii &= char.IsAscii(c);
+        // Vectorised scans for what char.IsControl (U+0000-U+001F, U+007F-U+009F) or a space would have found char by char.
+        if (span.IndexOfAnyInRange('\u0000', ' ') >= 0 || span.IndexOfAnyInRange('\u007F', '\u009F') >= 0)
+        {
+            return $"'{Shorten(target)}' contains whitespace or a control character.";
         }
 
+        bool ascii = System.Text.Ascii.IsValid(span);
         bool ok = ascii ? IsAsciiHttpUrl(span) : IsHttpUrl(target);
         return ok ? null : $"'{Shorten(target)}' is not an absolute http(s) URL.";
     }
@@ -173,16 +170,11 @@ internal static class RequestValidator
             return false;
         }
 
-        foreach (char c in host)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '%' or '~'))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return !host.ContainsAnyExcept(HostChars);
     }
+
+    private static readonly System.Buffers.SearchValues<char> HostChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_%~");
 
     private static bool IsPort(ReadOnlySpan<char> port) =>
         port.IsEmpty || (port.Length <= 5 && int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p <= 65535);
