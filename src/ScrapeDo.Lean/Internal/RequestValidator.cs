@@ -109,13 +109,19 @@ internal static class RequestValidator
 
         ReadOnlySpan<char> span = target;
 
-        // Vectorised scans for what char.IsControl (U+0000-U+001F, U+007F-U+009F) or a space would have found char by char.
-        if (span.IndexOfAnyInRange('\u0000', ' ') >= 0 || span.IndexOfAnyInRange('\u007F', '\u009F') >= 0)
+        // Vectorised scans for what char.IsControl (U+0000-U+001F, U+007F-U+009F) or a space would have found char by
+        // char. The usual target is printable ASCII throughout, which one pass proves.
+        bool ascii = true;
+        if (span.ContainsAnyExceptInRange('!', '~'))
         {
-            return $"'{Shorten(target)}' contains whitespace or a control character.";
+            if (span.IndexOfAnyInRange('\u0000', ' ') >= 0 || span.IndexOfAnyInRange('\u007F', '\u009F') >= 0)
+            {
+                return $"'{Shorten(target)}' contains whitespace or a control character.";
+            }
+
+            ascii = System.Text.Ascii.IsValid(span);
         }
 
-        bool ascii = System.Text.Ascii.IsValid(span);
         bool ok = ascii ? IsAsciiHttpUrl(span) : IsHttpUrl(target);
         return ok ? null : $"'{Shorten(target)}' is not an absolute http(s) URL.";
     }
