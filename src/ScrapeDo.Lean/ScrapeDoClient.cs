@@ -69,7 +69,7 @@ public sealed class ScrapeDoClient : IDisposable
         JsonBodyWriter writer = JsonBodyWriter.Rent();
         try
         {
-            writer.Write(request, ScrapeDoJsonContext.Default.CreateJobRequest);
+            writer.Write(request);
             var call = new ApiCall(ScrapeDoOperation.CreateJob, HttpMethod.Post, _jobsUri);
             return await _pipeline.SendAsync(call, writer.WrittenMemory, ScrapeDoJsonContext.Default.CreateJobResponse, cancellationToken).ConfigureAwait(false);
         }

@@ -108,15 +108,18 @@ internal static class RequestValidator
         }
 
         ReadOnlySpan<char> span = target;
+
+        // Vectorised scans for what char.IsControl (U+0000-U+001F, U+007F-U+009F) or a space would have found char by
+        // char. The usual target is printable ASCII throughout, which one pass proves.
         bool ascii = true;
-        foreach (char c in span)
+        if (span.ContainsAnyExceptInRange('!', '~'))
         {
-            if (char.IsControl(c) || c == ' ')
+            if (span.IndexOfAnyInRange('\u0000', ' ') >= 0 || span.IndexOfAnyInRange('\u007F', '\u009F') >= 0)
             {
                 return $"'{Shorten(target)}' contains whitespace or a control character.";
             }
 
-            ascii &= char.IsAscii(c);
+            ascii = System.Text.Ascii.IsValid(span);
         }
 
         bool ok = ascii ? IsAsciiHttpUrl(span) : IsHttpUrl(target);
@@ -173,16 +176,11 @@ internal static class RequestValidator
             return false;
         }
 
-        foreach (char c in host)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '%' or '~'))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return !host.ContainsAnyExcept(HostChars);
     }
+
+    private static readonly System.Buffers.SearchValues<char> HostChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_%~");
 
     private static bool IsPort(ReadOnlySpan<char> port) =>
         port.IsEmpty || (port.Length <= 5 && int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p <= 65535);

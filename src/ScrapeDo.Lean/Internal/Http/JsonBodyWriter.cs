@@ -33,6 +33,13 @@ internal sealed class JsonBodyWriter : IDisposable
         _writer.Flush();
     }
 
+    /// <summary>Writes a create body with the hand-written <see cref="Json.CreateJobRequestWriter"/>.</summary>
+    public void Write(CreateJobRequest request)
+    {
+        Json.CreateJobRequestWriter.Write(_writer, request);
+        _writer.Flush();
+    }
+
     public void Dispose() => _buffer.Dispose();
 
     private bool Reset()

@@ -11,7 +11,6 @@ namespace ScrapeDo.Lean.Internal.Json;
     PropertyNameCaseInsensitive = false,
     MaxDepth = 32,
     Converters = [typeof(NullableTimestampConverter)])]
-[JsonSerializable(typeof(CreateJobRequest))]
 [JsonSerializable(typeof(CreateJobResponse))]
 [JsonSerializable(typeof(JobDetails))]
 [JsonSerializable(typeof(CancelJobResponse))]
@@ -22,6 +21,25 @@ namespace ScrapeDo.Lean.Internal.Json;
 [JsonSerializable(typeof(IReadOnlyList<BrowserAction>))]
 [JsonSerializable(typeof(ScrapeDo.Lean.Internal.Runner.JournalEntry))]
 internal sealed partial class ScrapeDoJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The source-generated writer for create bodies, kept for tests and benchmarks that compare it with
+    /// <see cref="CreateJobRequestWriter"/> (which the client uses). It lives in its own context so an app that never
+    /// asks for it trims its metadata away.
+    /// </summary>
+    public System.Text.Json.Serialization.Metadata.JsonTypeInfo<CreateJobRequest> CreateJobRequest =>
+        CreateJobRequestJsonContext.Default.CreateJobRequest;
+}
+
+/// <summary>Source-generated metadata for <see cref="CreateJobRequest"/>, with the options of <see cref="ScrapeDoJsonContext"/>.</summary>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    PropertyNameCaseInsensitive = false,
+    MaxDepth = 32,
+    Converters = [typeof(NullableTimestampConverter)])]
+[JsonSerializable(typeof(CreateJobRequest))]
+internal sealed partial class CreateJobRequestJsonContext : JsonSerializerContext
 {
 }
 
