@@ -167,11 +167,18 @@ internal sealed class CreditBudget
     }
 
     /// <summary>Reads the account's credits after the run for the report; a failure leaves the figure unknown.</summary>
-    public async Task ReadCreditsAfterAsync(CancellationToken cancellationToken)
+    public async Task ReadCreditsAfterAsync(CancellationToken cancellationToken) =>
+        Usage.AccountCreditsAfter = (await TryReadAccountAsync(_client, cancellationToken).ConfigureAwait(false))?.AvailableCredits;
+
+    /// <summary>
+    /// The account for figures a run can do without (default jobs in flight, credits before and after): null when
+    /// <c>/api/v1/me</c> failed, except that a refused token is thrown, since nothing else would work either.
+    /// </summary>
+    public static async Task<AccountInfo?> TryReadAccountAsync(ScrapeDoClient client, CancellationToken cancellationToken)
     {
         try
         {
-            Usage.AccountCreditsAfter = (await _client.GetAccountAsync(cancellationToken).ConfigureAwait(false)).AvailableCredits;
+            return await client.GetAccountAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
         {
@@ -179,6 +186,7 @@ internal sealed class CreditBudget
         }
         catch (ScrapeDoException)
         {
+            return null;
         }
     }
 }

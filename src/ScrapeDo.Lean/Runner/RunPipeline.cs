@@ -50,7 +50,7 @@ internal sealed class RunPipeline : IAsyncDisposable
     public async Task StartAsync(IAsyncEnumerable<RunItem> items)
     {
         // One /api/v1/me read serves both the default jobs in flight and the credits-before figure of the report.
-        AccountInfo? account = _options.MaxJobsInFlight is null || _options.Credits is not null ? await ReadAccountAsync().ConfigureAwait(false) : null;
+        AccountInfo? account = _options.MaxJobsInFlight is null || _options.Credits is not null ? await CreditBudget.TryReadAccountAsync(_client, Token).ConfigureAwait(false) : null;
         int jobs = _options.MaxJobsInFlight ?? (account is null ? 2 : Math.Clamp(account.TotalConcurrency, 2, 16));
         _jobSlots = new SemaphoreSlim(jobs);
         if (_options.JournalPath is { } path)
@@ -191,23 +191,6 @@ internal sealed class RunPipeline : IAsyncDisposable
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    /// <summary>The account, or null when <c>/api/v1/me</c> failed for any reason but a refused token.</summary>
-    private async Task<AccountInfo?> ReadAccountAsync()
-    {
-        try
-        {
-            return await _client.GetAccountAsync(Token).ConfigureAwait(false);
-        }
-        catch (ScrapeDoApiException ex) when (ex.IsUnauthorized)
-        {
-            throw;
-        }
-        catch (ScrapeDoException)
-        {
-            return null;
         }
     }
 

@@ -54,17 +54,17 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 if (reader.ValueTextEquals("TaskID"u8))
                 {
                     reader.Read();
-                    task.TaskId = ReadString(ref reader, "TaskID")!;
+                    task.TaskId = JobDetailsReader.ReadString(ref reader, "TaskID")!;
                 }
                 else if (reader.ValueTextEquals("JobID"u8))
                 {
                     reader.Read();
-                    task.JobId = ReadString(ref reader, "JobID")!;
+                    task.JobId = JobDetailsReader.ReadString(ref reader, "JobID")!;
                 }
                 else if (reader.ValueTextEquals("URL"u8))
                 {
                     reader.Read();
-                    task.Url = ReadString(ref reader, "URL");
+                    task.Url = JobDetailsReader.ReadString(ref reader, "URL");
                 }
                 else if (reader.ValueTextEquals("Status"u8))
                 {
@@ -133,17 +133,17 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 else if (reader.ValueTextEquals("ErrorMessage"u8))
                 {
                     reader.Read();
-                    task.ErrorMessage = ReadString(ref reader, "ErrorMessage");
+                    task.ErrorMessage = JobDetailsReader.ReadString(ref reader, "ErrorMessage");
                 }
                 else if (reader.ValueTextEquals("TraceID"u8))
                 {
                     reader.Read();
-                    task.TraceId = ReadString(ref reader, "TraceID");
+                    task.TraceId = JobDetailsReader.ReadString(ref reader, "TraceID");
                 }
                 else if (reader.ValueTextEquals("WebhookURL"u8))
                 {
                     reader.Read();
-                    task.WebhookUrl = ReadString(ref reader, "WebhookURL");
+                    task.WebhookUrl = JobDetailsReader.ReadString(ref reader, "WebhookURL");
                 }
                 else if (reader.ValueTextEquals("WebhookStatus"u8))
                 {
@@ -186,13 +186,6 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         }
     }
 
-    private static string? ReadString(ref Utf8JsonReader reader, string name) => reader.TokenType switch
-    {
-        JsonTokenType.String => reader.GetString(),
-        JsonTokenType.Null => null,
-        _ => throw JobDetailsReader.Unexpected(name, reader.TokenType),
-    };
-
     /// <summary>
     /// A string-to-string object as the serializer reads it: null stays null, null values are kept, a later key
     /// replaces an earlier one's value in its place. Small maps (nearly all) become a <see cref="SmallStringMap"/>.
@@ -228,7 +221,7 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         {
             string key = Known(ref reader) ?? reader.GetString()!;
             reader.Read();
-            string value = ReadString(ref reader, name)!;
+            string value = JobDetailsReader.ReadString(ref reader, name)!;
             if (large is not null)
             {
                 large[key] = value;

@@ -194,7 +194,8 @@ internal sealed class JobDetailsReader : JsonConverter<JobDetails>
         return task;
     }
 
-    private static string? ReadString(ref Utf8JsonReader reader, string name) => reader.TokenType switch
+    /// <summary>A string or null member, as the generated readers take it; anything else is refused.</summary>
+    internal static string? ReadString(ref Utf8JsonReader reader, string name) => reader.TokenType switch
     {
         JsonTokenType.String => reader.GetString(),
         JsonTokenType.Null => null,
