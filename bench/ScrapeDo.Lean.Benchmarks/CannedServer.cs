@@ -20,12 +20,18 @@ public sealed class CannedServer : IAsyncDisposable
     public const string Token = "bench-token";
     public const string SmallJob = "00000000-0000-0000-0000-000000000002";
     public const string BigJob = "00000000-0000-0000-0000-000000001000";
+
+    /// <summary>A 1,000-task job whose polls alternate between two bodies that differ in <see cref="ChangedPerPoll"/> tasks.</summary>
+    public const string ChangingJob = "00000000-0000-0000-0000-000000002000";
+    public const int ChangedPerPoll = 10;
     public const string HtmlTask = "10k-html";
     public const string Base64Task = "1m-base64";
     public const string LargeTask = "10m-base64";
 
     private readonly WebApplication _app;
     private readonly Dictionary<string, byte[]> _bodies;
+    private readonly byte[][] _changing = [JobBody(1000, 0, ChangingJob), JobBody(1000, ChangedPerPoll, ChangingJob)];
+    private int _changingPolls;
 
     private CannedServer(WebApplication app, Dictionary<string, byte[]> bodies)
     {
@@ -38,10 +44,11 @@ public sealed class CannedServer : IAsyncDisposable
     /// <summary>The in-memory certificate served over HTTPS (HTTP/1.1 and HTTP/2 by ALPN); null for plain HTTP.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; private set; }
 
-    public static byte[] JobBody(int tasks) => Json(w =>
+    /// <summary>A job body: every third task finished, and the first <paramref name="changed"/> of the others too.</summary>
+    public static byte[] JobBody(int tasks, int changed = 0, string? jobId = null) => Json(w =>
     {
         w.WriteStartObject();
-        w.WriteString("JobID", tasks == 2 ? SmallJob : BigJob);
+        w.WriteString("JobID", jobId ?? (tasks == 2 ? SmallJob : BigJob));
         w.WriteStartArray("TaskIDs");
         for (int i = 0; i < tasks; i++)
         {
@@ -60,7 +67,7 @@ public sealed class CannedServer : IAsyncDisposable
             w.WriteStartObject();
             w.WriteString("TaskID", TaskId(i));
             w.WriteString("URL", $"https://site.example/products/{i}");
-            w.WriteString("Status", i % 3 == 0 ? "success" : "pending");
+            w.WriteString("Status", i % 3 == 0 || (i % 3 == 1 && i / 3 < changed) ? "success" : "pending");
             w.WriteEndObject();
         }
 
@@ -184,6 +191,10 @@ public sealed class CannedServer : IAsyncDisposable
             }
 
             body = _bodies[read > 4096 ? "create-1000" : "create-1"];
+        }
+        else if (context.Request.Path.Value == "/api/v1/jobs/" + ChangingJob)
+        {
+            body = _changing[Interlocked.Increment(ref _changingPolls) & 1];
         }
         else if (!_bodies.TryGetValue(context.Request.Path.Value ?? "", out body))
         {

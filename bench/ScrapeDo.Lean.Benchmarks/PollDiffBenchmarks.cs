@@ -12,8 +12,11 @@ namespace ScrapeDo.Lean.Benchmarks;
 /// of them, so each poll finds exactly 10 newly finished tasks, as a re-poll after a few tasks changed does.
 /// Rows over the canned loopback server: the floor (raw HttpClient, body read into a pooled buffer, not parsed), the
 /// public <see cref="ScrapeDoClient.GetJobAsync"/> (full <see cref="JobDetails"/>) followed by the old diff, and the
-/// runner's diff path. The parse-only rows take HTTP out. Allocated bytes are the figure here (stable on a shared
-/// box); times are only indicative.
+/// runner's diff path. The runner's diff keeps the last body as a memo and skips task objects that did not change
+/// byte for byte, so the same body polled again would flatter it: the *_10Changed rows poll a job whose body
+/// alternates between two that differ in 10 tasks (<see cref="CannedServer.ChangingJob"/>), so every poll reads 10 changed
+/// task objects, as a re-poll after a few tasks finished does. The parse-only rows take HTTP out. Allocated bytes are the
+/// figure here (stable on a shared box); times are only indicative.
 /// Run: dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --filter '*PollDiff*' --inProcess
 /// </summary>
 [MemoryDiagnoser]
@@ -31,6 +34,10 @@ public class PollDiffBenchmarks
     private byte[] _body = null!;
     private ChunkTasks _table = null!;
     private PollDiff _diff = null!;
+    private PollDiff _changingDiff = null!;
+    private PollDiff _bufferedDiff = null!;
+    private byte[][] _changingBodies = null!;
+    private int _parses;
     private readonly List<FinishedTask> _finished = new(Tasks);
 
     [GlobalSetup]
@@ -56,6 +63,9 @@ public class PollDiffBenchmarks
             _table.TryClaim(i);
         }
 
+        _changingBodies = [CannedServer.JobBody(Tasks, 0, CannedServer.ChangingJob), CannedServer.JobBody(Tasks, CannedServer.ChangedPerPoll, CannedServer.ChangingJob)];
+        _changingDiff = new PollDiff(Table(CannedServer.ChangingJob));
+        _bufferedDiff = new PollDiff(Table(CannedServer.ChangingJob));
         _diff = new PollDiff(_table);
         // Warm the diff's per-chunk table index once, as the runner's first lean poll does.
         System.Text.Json.JsonSerializer.Deserialize(_body, _diff.TypeInfo);
@@ -63,11 +73,37 @@ public class PollDiffBenchmarks
         {
             throw new InvalidOperationException($"Expected {Changed} newly finished tasks, found {_diff.Finished.Count}.");
         }
+
+        // The alternating rows must really read 10 changed task objects a poll and skip the rest.
+        for (int i = 0; i < 3; i++)
+        {
+            int skippedOverHttp = await PollDiff_Poll1000_10Changed();
+            int skippedInMemory = PollDiff_Buffered_ParsePoll1000_10Changed();
+            if (i > 0 && (skippedOverHttp != Tasks - CannedServer.ChangedPerPoll || skippedInMemory != Tasks - CannedServer.ChangedPerPoll))
+            {
+                throw new InvalidOperationException($"Expected {Tasks - CannedServer.ChangedPerPoll} skipped task objects, found {skippedOverHttp} and {skippedInMemory}.");
+            }
+        }
+    }
+
+    private static ChunkTasks Table(string jobId)
+    {
+        var ids = Enumerable.Range(0, Tasks).Select(CannedServer.TaskId).ToArray();
+        var items = Enumerable.Range(0, Tasks).Select(i => new RunItem(i, $"https://site.example/products/{i}", null)).ToList();
+        var table = new ChunkTasks(jobId, ids, items);
+        foreach (int i in Enumerable.Range(0, Tasks).Where(i => i % 3 == 0))
+        {
+            table.TryClaim(i);
+        }
+
+        return table;
     }
 
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
+        _changingDiff.Dispose();
+        _bufferedDiff.Dispose();
         _lean.Dispose();
         _http.Dispose();
         await _server.DisposeAsync();
@@ -112,6 +148,30 @@ public class PollDiffBenchmarks
     {
         await _lean.PollJobAsync(CannedServer.BigJob, _diff, CancellationToken.None);
         return _diff.Finished.Count;
+    }
+
+    /// <summary>The runner's poll when 10 task objects changed since the last poll (the body alternates).</summary>
+    [Benchmark, BenchmarkCategory("Poll1000")]
+    public async Task<int> PollDiff_Poll1000_10Changed()
+    {
+        await _lean.PollJobAsync(CannedServer.ChangingJob, _changingDiff, CancellationToken.None);
+        return _changingDiff.SkippedTasks;
+    }
+
+    /// <summary>The pipeline's buffered read of a body 10 tasks away from the memo (includes copying it into the pooled buffer).</summary>
+    [Benchmark, BenchmarkCategory("ParsePoll1000")]
+    public int PollDiff_Buffered_ParsePoll1000_10Changed()
+    {
+        byte[] body = _changingBodies[++_parses & 1];
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(body.Length);
+        body.CopyTo(buffer, 0);
+        _bufferedDiff.Read(buffer, body.Length, out bool kept);
+        if (!kept)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return _bufferedDiff.SkippedTasks;
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("ParsePoll1000")]

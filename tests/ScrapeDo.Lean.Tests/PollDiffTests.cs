@@ -161,6 +161,181 @@ public class PollDiffTests
         Assert.True(lean.IsMalformedResponse);
     }
 
+    /// <summary>
+    /// A watch's polls: each body made from the one before (statuses changed, tasks moved, dropped or added, null and
+    /// unknown elements, ids escaped or not, spacing and member order changed, now and then a damaged body), so most
+    /// task objects recur byte for byte and the memo's skip is taken often.
+    /// </summary>
+    private static readonly Gen<(byte[][] Bodies, bool[] Claimed)> AnyWatch =
+        Gen.Select(Gen.Int, Gen.Int[2, 8], Gen.Bool.Array[TableIds.Length]).Select((seed, polls, claimed) => (Watch(seed, polls), claimed));
+
+    [Fact]
+    public void A_diff_that_keeps_its_memo_reads_every_poll_of_a_watch_as_a_fresh_full_read_does()
+    {
+        int skipped = 0;
+        AnyWatch.Sample((bodies, claimed) =>
+        {
+            using var diff = new PollDiff(Table(claimed));
+            foreach (byte[] body in bodies)
+            {
+                string expected = FullFails(body) == "ok" ? BothReads(body, claimed).Expected : "malformed";
+                Assert.Equal(expected, Outcome(() => ReadBuffered(diff, body), diff));
+                Interlocked.Add(ref skipped, diff.SkippedTasks);
+            }
+        }, iter: 1500);
+
+        // Otherwise the property would hold with the skip never taken.
+        Assert.True(skipped > 1000, $"only {skipped} task objects were skipped");
+    }
+
+    [Fact]
+    public void A_repeated_body_is_skipped_whole_and_still_names_only_unclaimed_finished_tasks()
+    {
+        byte[] body = Encoding.UTF8.GetBytes("""{"JobID":"j","TaskIDs":["plain","last","t\u00e9"],"Status":"running","Tasks":[{"TaskID":"plain","Status":"success"},{"TaskID":"last","Status":"pending"},{"TaskID":"t\u00e9","Status":"error"}]}""");
+        ChunkTasks tasks = Table(new bool[TableIds.Length]);
+        using var diff = new PollDiff(tasks);
+
+        ReadBuffered(diff, body);
+        Assert.Equal((0, false), (diff.SkippedTasks, diff.SkippedTaskIds));
+        Assert.Equal([1, 5], diff.Finished.Select(f => f.Index));
+
+        tasks.TryClaim(5);
+        ReadBuffered(diff, body);
+        Assert.Equal((3, true), (diff.SkippedTasks, diff.SkippedTaskIds));
+        Assert.Equal([(1, "error")], diff.Finished.Select(f => (f.Index, f.Status.Value!)));
+    }
+
+    [Fact]
+    public void Only_the_task_that_changed_is_read_again()
+    {
+        const string Before = """{"JobID":"j","Status":"running","Tasks":[{"TaskID":"plain","Status":"pending"},{"TaskID":"last","Status":"pending"},{"TaskID":"a/b","Status":"queued"}]}""";
+        using var diff = new PollDiff(Table(new bool[TableIds.Length]));
+        ReadBuffered(diff, Encoding.UTF8.GetBytes(Before));
+        Assert.Empty(diff.Finished);
+
+        ScrapeDoStatus status = ReadBuffered(diff, Encoding.UTF8.GetBytes(Before.Replace("""{"TaskID":"last","Status":"pending"}""", """{"TaskID":"last","Status":"success"}""").Replace("running", "success")));
+        Assert.Equal(2, diff.SkippedTasks);
+        Assert.Equal([(7, "success")], diff.Finished.Select(f => (f.Index, f.Status.Value!)));
+        Assert.Equal(ScrapeDoStatus.Success, status);
+    }
+
+    [Theory]
+    [InlineData("truncated after a task")]
+    [InlineData("garbage between tasks")]
+    [InlineData("a trailing comma")]
+    [InlineData("a second value after the body")]
+    [InlineData("a task without its id")]
+    public void A_damaged_body_fails_even_where_its_tasks_match_the_memo_and_the_memo_survives_it(string damage)
+    {
+        const string Good = """{"JobID":"j","Status":"running","Tasks":[{"TaskID":"plain","Status":"success"},{"TaskID":"last","Status":"pending"},{"TaskID":"a/b","Status":"queued"}]}""";
+        string damaged = damage switch
+        {
+            "truncated after a task" => Good[..(Good.IndexOf("},{", StringComparison.Ordinal) + 1)],
+            "garbage between tasks" => Good.Replace("},{\"TaskID\":\"last", "}x{\"TaskID\":\"last"),
+            "a trailing comma" => Good.Replace("\"queued\"}]", "\"queued\"},]"),
+            "a second value after the body" => Good + " {}",
+            _ => Good.Replace("{\"TaskID\":\"a/b\",", "{"),
+        };
+        Assert.NotEqual(Good, damaged);
+        using var diff = new PollDiff(Table(new bool[TableIds.Length]));
+        ReadBuffered(diff, Encoding.UTF8.GetBytes(Good));
+
+        Assert.Equal("malformed", Outcome(() => ReadBuffered(diff, Encoding.UTF8.GetBytes(damaged)), diff));
+        Assert.Equal("malformed", FullFails(Encoding.UTF8.GetBytes(damaged)));
+
+        ReadBuffered(diff, Encoding.UTF8.GetBytes(Good));
+        Assert.Equal(3, diff.SkippedTasks);
+        Assert.Equal([5], diff.Finished.Select(f => f.Index));
+    }
+
+    [Fact]
+    public async Task The_pipeline_hands_a_body_with_a_length_to_the_memo_path()
+    {
+        const string Body = """{"JobID":"j","Status":"running","Tasks":[{"TaskID":"plain","Status":"success"},{"TaskID":"last","Status":"pending"}]}""";
+        var handler = new MockHttpMessageHandler();
+        handler.When("*").Respond("application/json", Body);
+        using var client = TestSupport.Client(handler);
+        using var diff = new PollDiff(Table(new bool[TableIds.Length]));
+
+        await client.PollJobAsync("j", diff, CancellationToken.None);
+        await client.PollJobAsync("j", diff, CancellationToken.None);
+
+        Assert.Equal(2, diff.SkippedTasks);
+        Assert.Equal([5], diff.Finished.Select(f => f.Index));
+    }
+
+    private static byte[][] Watch(int seed, int polls)
+    {
+        var random = new Random(seed);
+        string[] statuses = ["\"success\"", "\"pending\"", "\"queued\"", "\"error\"", "\"SUCCESS\"", "\"succ\\u0065ss\"", "\"new-state\""];
+        const int Unknown = -1, NullElement = -2;
+        var tasks = Enumerable.Range(0, TableIds.Length).OrderBy(_ => random.Next()).Take(random.Next(TableIds.Length + 1))
+            .Select(i => (Id: i, Status: statuses[random.Next(statuses.Length)], Escaped: false)).ToList();
+        string ids = "[" + string.Join(",", TableIds.Select(t => Encode(t, false))) + "]";
+        var bodies = new byte[polls][];
+        for (int poll = 0; poll < polls; poll++)
+        {
+            if (poll > 0)
+            {
+                for (int k = 0; k < tasks.Count; k++)
+                {
+                    if (random.Next(5) == 0)
+                    {
+                        tasks[k] = tasks[k] with { Status = statuses[random.Next(statuses.Length)] };
+                    }
+
+                    if (random.Next(20) == 0)
+                    {
+                        tasks[k] = tasks[k] with { Escaped = !tasks[k].Escaped };
+                    }
+                }
+
+                if (tasks.Count > 1 && random.Next(4) == 0)
+                {
+                    int a = random.Next(tasks.Count), b = random.Next(tasks.Count);
+                    (tasks[a], tasks[b]) = (tasks[b], tasks[a]);
+                }
+
+                if (random.Next(6) == 0)
+                {
+                    tasks.Insert(random.Next(tasks.Count + 1), (NullElement, "", false));
+                }
+
+                if (random.Next(6) == 0)
+                {
+                    tasks.Insert(random.Next(tasks.Count + 1), (Unknown, statuses[random.Next(statuses.Length)], false));
+                }
+
+                if (tasks.Count > 0 && random.Next(6) == 0)
+                {
+                    tasks.RemoveAt(random.Next(tasks.Count));
+                }
+            }
+
+            string entries = string.Join(random.Next(4) == 0 ? " ,\n\t" : ",", tasks.Select(t => t.Id switch
+            {
+                NullElement => "null",
+                Unknown => $$"""{"TaskID":"unknown","Status":{{t.Status}}}""",
+                _ => $$"""{"TaskID":{{Encode(TableIds[t.Id], t.Escaped)}},"URL":"https://site.example/{{t.Id}}","Status":{{t.Status}}}""",
+            }));
+            string open = random.Next(4) == 0 ? "[ " : "[";
+            string json = random.Next(5) == 0
+                ? $$"""{"Tasks":{{open}}{{entries}}],"JobID":"j","TaskIDs":{{ids}},"Status":"running"}"""
+                : $$"""{"JobID":"j","TaskIDs":{{ids}},"Status":"running","Tasks":{{open}}{{entries}}]}""";
+            byte[] body = Encoding.UTF8.GetBytes(json);
+            if (random.Next(6) == 0)
+            {
+                // A damaged body: the watch retries it and polls on with the memo it had.
+                int at = random.Next(body.Length);
+                body = random.Next(2) == 0 ? body[..at] : [.. body[..at], (byte)"x,]}\"{ "[random.Next(7)], .. body[(at + 1)..]];
+            }
+
+            bodies[poll] = body;
+        }
+
+        return bodies;
+    }
+
     private static string Encode(string value, bool escapeAll)
     {
         if (!escapeAll)
@@ -209,8 +384,35 @@ public class PollDiffTests
 
         var diff = new PollDiff(Table(claimed));
         ScrapeDoStatus status = JsonSerializer.Deserialize(json, diff.TypeInfo);
-        string actual = status.Value + "|" + string.Join(";", diff.Finished.Select(f => $"{f.Index}:{f.Status.Value}"));
-        return (expected, actual);
+        string actual = Describe(status, diff);
+
+        // The buffered path (what the pipeline uses when the body has a length) must read the same, with no memo yet.
+        using var buffered = new PollDiff(Table(claimed));
+        string direct = Describe(ReadBuffered(buffered, json), buffered);
+        return (expected, actual == direct ? actual : $"converter {actual} but buffered {direct}");
+    }
+
+    private static string Describe(ScrapeDoStatus status, PollDiff diff) =>
+        status.Value + "|" + string.Join(";", diff.Finished.Select(f => $"{f.Index}:{f.Status.Value}"));
+
+    /// <summary>The pipeline's buffered call: the body in a pooled buffer the diff may keep as its memo.</summary>
+    private static ScrapeDoStatus ReadBuffered(PollDiff diff, byte[] json)
+    {
+        byte[]? buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(json.Length, 1));
+        try
+        {
+            json.CopyTo(buffer, 0);
+            ScrapeDoStatus status = diff.Read(buffer, json.Length, out bool kept);
+            buffer = kept ? null : buffer;
+            return status;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
     }
 
     private static string FullFails(byte[] json)
@@ -227,10 +429,17 @@ public class PollDiffTests
 
     private static string LeanFails(byte[] json)
     {
+        string converter = Outcome(() => JsonSerializer.Deserialize(json, new PollDiff(Table(new bool[TableIds.Length])).TypeInfo));
+        string buffered = Outcome(() => ReadBuffered(new PollDiff(Table(new bool[TableIds.Length])), json));
+        return converter == buffered ? converter : $"converter {converter} but buffered {buffered}";
+    }
+
+    private static string Outcome(Func<ScrapeDoStatus> read, PollDiff? describe = null)
+    {
         try
         {
-            JsonSerializer.Deserialize(json, new PollDiff(Table(new bool[TableIds.Length])).TypeInfo);
-            return "ok";
+            ScrapeDoStatus status = read();
+            return describe is null ? "ok" : Describe(status, describe);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {

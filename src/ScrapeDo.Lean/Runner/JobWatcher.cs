@@ -52,57 +52,65 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         // Null until the first snapshot: that one is read in full (it pairs tasks with targets by URL), every later
         // one only as a diff against the table.
         PollDiff? diff = null;
-        while (tasks.Remaining > 0)
+        try
         {
-            if (watch.PastDeadline)
+            while (tasks.Remaining > 0)
             {
-                await GiveUpAsync(tasks, $"Job {tasks.JobId} did not finish within the job deadline ({options.JobDeadline}); it was canceled on the server.").ConfigureAwait(false);
-                break;
-            }
-
-            PollResult poll = await PollOnceAsync(tasks.JobId, diff, watch, persistence).ConfigureAwait(false);
-            if (!poll.HasSnapshot)
-            {
-                if (poll.Ended is { } end)
+                if (watch.PastDeadline)
                 {
-                    await EndAsync(tasks, end).ConfigureAwait(false);
+                    await GiveUpAsync(tasks, $"Job {tasks.JobId} did not finish within the job deadline ({options.JobDeadline}); it was canceled on the server.").ConfigureAwait(false);
                     break;
                 }
 
-                await Task.Delay(interval.Next(0, poll.RetryAfter), _time, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
+                PollResult poll = await PollOnceAsync(tasks.JobId, diff, watch, persistence).ConfigureAwait(false);
+                if (!poll.HasSnapshot)
+                {
+                    if (poll.Ended is { } end)
+                    {
+                        await EndAsync(tasks, end).ConfigureAwait(false);
+                        break;
+                    }
 
-            List<FinishedTask> newlyFinished;
-            if (poll.Full is { } job)
-            {
-                // The first snapshot settles which task is which target; webhooks can reach the table only after it.
-                tasks.TryAlignByUrl(job.Tasks);
-                webhooks?.Register(tasks);
-                finished.Clear();
-                SnapshotDiff.FindFinished(job.Tasks, tasks, finished);
-                newlyFinished = finished;
-                diff = new PollDiff(tasks);
-            }
-            else
-            {
-                newlyFinished = diff!.Finished;
-            }
+                    await Task.Delay(interval.Next(0, poll.RetryAfter), _time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
 
-            int newlyTerminal = await DispatchAsync(newlyFinished, tasks, fetches).ConfigureAwait(false);
-            if (tasks.Remaining > 0 && poll.JobStatus.IsTerminal)
-            {
-                // The job is over but the snapshot still shows some of its tasks unfinished or leaves them out: their
-                // own view is the authority. Each is fetched once, directly; the fetch ends in one outcome whatever it finds.
-                await FetchLeftoversAsync(tasks, fetches).ConfigureAwait(false);
-            }
+                List<FinishedTask> newlyFinished;
+                if (poll.Full is { } job)
+                {
+                    // The first snapshot settles which task is which target; webhooks can reach the table only after it.
+                    tasks.TryAlignByUrl(job.Tasks);
+                    webhooks?.Register(tasks);
+                    finished.Clear();
+                    SnapshotDiff.FindFinished(job.Tasks, tasks, finished);
+                    newlyFinished = finished;
+                    diff = new PollDiff(tasks);
+                }
+                else
+                {
+                    newlyFinished = diff!.Finished;
+                }
 
-            if (tasks.Remaining == 0)
-            {
-                break;
-            }
+                int newlyTerminal = await DispatchAsync(newlyFinished, tasks, fetches).ConfigureAwait(false);
+                if (tasks.Remaining > 0 && poll.JobStatus.IsTerminal)
+                {
+                    // The job is over but the snapshot still shows some of its tasks unfinished or leaves them out: their
+                    // own view is the authority. Each is fetched once, directly; the fetch ends in one outcome whatever it finds.
+                    await FetchLeftoversAsync(tasks, fetches).ConfigureAwait(false);
+                }
 
-            await Task.Delay(interval.Next(newlyTerminal), _time, cancellationToken).ConfigureAwait(false);
+                if (tasks.Remaining == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(interval.Next(newlyTerminal), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // The diff holds the last body as its memo, in a pooled buffer.
+            diff?.Dispose();
         }
 
         await Task.WhenAll(fetches).ConfigureAwait(false);

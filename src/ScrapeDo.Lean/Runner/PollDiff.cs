@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using ScrapeDo.Lean.Internal.Http;
 using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Internal.Runner;
@@ -13,17 +14,41 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// change costs no string, no <see cref="TaskSummary"/> and no list slot.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A body is malformed exactly where <see cref="JobDetailsReader"/> finds it malformed (same type checks on every
 /// member it reads, JobID and each TaskID required), so the pipeline classifies and the watcher retries it the same
 /// way. One instance serves one watch, whose polls are sequential; each read starts from a clean slate, so a retried
 /// attempt never sees the previous attempt's half-read body.
+/// </para>
+/// <para>
+/// A buffered body (the usual case: the API sends a length) is read through <see cref="IBufferedBodyReader{T}"/>,
+/// which keeps the body as a memo: the <c>TaskIDs</c> array and each task object of the next poll that are
+/// byte-identical to the memo's, at the same position, are skipped with one vectorised compare and take the memo's
+/// reading instead of being tokenised again. Identical bytes parse identically, so this validates them as well as
+/// reading them would; only what changed is tokenised. A streamed body (chunked or compressed) goes through
+/// <see cref="Read(ref Utf8JsonReader, Type, JsonSerializerOptions)"/> in full and leaves the memo as it was.
+/// </para>
 /// </remarks>
-internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
+internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyReader<ScrapeDoStatus>, IDisposable
 {
     private const int StackIdChars = 128;
 
+    // Reader states to resume from after a skipped value: "a member's value just ended" inside the job object, and
+    // "a task object just ended" inside its Tasks array. Taken from short prefixes of the same shape, so they carry the
+    // serializer's reader options and exactly the nesting the real body has at those points.
+    private static readonly JsonReaderOptions ReaderOptions = ToReaderOptions(ScrapeDoJsonContext.Default.Options);
+    private static readonly JsonReaderState AfterMemberValue = StateAfter("{\"m\":[]"u8, tokens: 4);
+    private static readonly JsonReaderState AfterTaskObject = StateAfter("{\"m\":[{}"u8, tokens: 5);
+
+    private byte[]? _memoBody;
+    private TaskLayout _memoTasks = new();
+    private Segment _memoTaskIds;
+    private TaskLayout _readTasks = new();
+    private Segment _readTaskIds;
+
     private readonly ChunkTasks _tasks;
     private readonly ScrapeDoStatus[] _status;
+    private readonly bool[] _terminal;
     private readonly bool[] _present;
     private IReadOnlyList<string>? _indexedIds;
     private byte[][] _utf8Ids = [];
@@ -33,6 +58,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
     {
         _tasks = tasks;
         _status = new ScrapeDoStatus[tasks.Count];
+        _terminal = new bool[tasks.Count];
         _present = new bool[tasks.Count];
         TypeInfo = JsonMetadataServices.CreateValueInfo<ScrapeDoStatus>(ScrapeDoJsonContext.Default.Options, this);
     }
@@ -40,10 +66,47 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
     /// <summary>Type info to hand the client's pipeline; it reads into this diff and returns the job's status.</summary>
     public JsonTypeInfo<ScrapeDoStatus> TypeInfo { get; }
 
+    /// <summary>Task objects the last buffered read skipped as byte-identical to the memo's (for tests and diagnostics).</summary>
+    internal int SkippedTasks { get; private set; }
+
+    /// <summary>Whether the last buffered read skipped the <c>TaskIDs</c> array as byte-identical to the memo's.</summary>
+    internal bool SkippedTaskIds { get; private set; }
+
     /// <summary>The unclaimed tasks the last read showed terminal, in table order (as <see cref="SnapshotDiff"/> lists them).</summary>
     public List<FinishedTask> Finished { get; } = [];
 
     public override bool HandleNull => true;
+
+    /// <summary>Gives the memo back to the pool; a diff that is not disposed only leaves it to the collector.</summary>
+    public void Dispose() => DropMemo();
+
+    /// <inheritdoc/>
+    public ScrapeDoStatus Read(byte[] buffer, int length, out bool keepsBuffer)
+    {
+        ScrapeDoStatus status;
+        try
+        {
+            status = ReadBuffered(buffer.AsSpan(0, length));
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+        {
+            // What the serializer does with a converter's value errors, so both paths fail with a JsonException.
+            throw new JsonException($"The response holds a value of the wrong form ({ex.Message})", ex);
+        }
+
+        // Only a body read to the end becomes the memo: a malformed one throws above and the old memo stays.
+        (_memoTasks, _readTasks) = (_readTasks, _memoTasks);
+        _memoTaskIds = _readTaskIds;
+        byte[]? previous = _memoBody;
+        _memoBody = buffer;
+        if (previous is not null)
+        {
+            ArrayPool<byte>.Shared.Return(previous);
+        }
+
+        keepsBuffer = true;
+        return status;
+    }
 
     public override ScrapeDoStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -54,47 +117,13 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
         }
 
         Prepare();
-        bool hasJobId = false;
-        ScrapeDoStatus status = default;
+        var job = new JobMembers();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("JobID"u8))
-            {
-                reader.Read();
-                hasJobId = reader.TokenType switch
-                {
-                    JsonTokenType.String => CheckText(ref reader) > 0,
-                    JsonTokenType.Null => false,
-                    _ => throw JobDetailsReader.Unexpected("JobID", reader.TokenType),
-                };
-            }
-            else if (reader.ValueTextEquals("TaskIDs"u8))
+            if (reader.ValueTextEquals("TaskIDs"u8))
             {
                 reader.Read();
                 CheckTaskIds(ref reader);
-            }
-            else if (reader.ValueTextEquals("Status"u8))
-            {
-                reader.Read();
-                status = StringValueJsonConverter<ScrapeDoStatus>.ReadValue(ref reader);
-            }
-            else if (reader.ValueTextEquals("StartTime"u8) || reader.ValueTextEquals("EndTime"u8))
-            {
-                reader.Read();
-                NullableTimestampConverter.ReadValue(ref reader);
-            }
-            else if (reader.ValueTextEquals("AcquiredConcurrency"u8) || reader.ValueTextEquals("LimitConcurrency"u8))
-            {
-                reader.Read();
-                JobDetailsReader.ReadInt32(ref reader, "concurrency");
-            }
-            else if (reader.ValueTextEquals("Canceled"u8))
-            {
-                reader.Read();
-                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
-                {
-                    throw JobDetailsReader.Unexpected("Canceled", reader.TokenType);
-                }
             }
             else if (reader.ValueTextEquals("Tasks"u8))
             {
@@ -103,18 +132,132 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                ReadOtherMember(ref reader, ref job);
             }
         }
 
-        if (!hasJobId)
+        return Finish(job);
+    }
+
+    /// <summary>
+    /// The buffered path: the same reading as the converter's, except that the <c>TaskIDs</c> array and each task
+    /// object byte-identical to the memo's at the same place are skipped and take the memo's reading.
+    /// </summary>
+    private ScrapeDoStatus ReadBuffered(ReadOnlySpan<byte> body)
+    {
+        Prepare();
+        ReadOnlySpan<byte> memo = _memoBody;
+        _readTaskIds = default;
+        _readTasks.Clear();
+        SkippedTasks = 0;
+        SkippedTaskIds = false;
+
+        // offset: where the current reader's input starts in body (a skip resumes with a new reader past the value).
+        int offset = 0;
+        var reader = new Utf8JsonReader(body, ReaderOptions);
+        if (!reader.Read())
+        {
+            throw new JsonException("The response body holds no JSON value.");
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw JobDetailsReader.Unexpected("the job", reader.TokenType);
+        }
+
+        var job = new JobMembers();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("TaskIDs"u8))
+            {
+                reader.Read();
+                int start = offset + (int)reader.TokenStartIndex;
+                if (reader.TokenType == JsonTokenType.StartArray && _memoTaskIds.Length > 0
+                    && body[start..].StartsWith(memo.Slice(_memoTaskIds.Start, _memoTaskIds.Length)))
+                {
+                    _readTaskIds = new Segment(start, _memoTaskIds.Length);
+                    SkippedTaskIds = true;
+                    offset = start + _memoTaskIds.Length;
+                    reader = new Utf8JsonReader(body[offset..], isFinalBlock: true, AfterMemberValue);
+                }
+                else
+                {
+                    CheckTaskIds(ref reader);
+                    _readTaskIds = reader.TokenType == JsonTokenType.EndArray ? new Segment(start, offset + (int)reader.BytesConsumed - start) : default;
+                }
+            }
+            else if (reader.ValueTextEquals("Tasks"u8))
+            {
+                reader.Read();
+                ReadTasks(body, memo, ref reader, ref offset);
+            }
+            else
+            {
+                ReadOtherMember(ref reader, ref job);
+            }
+        }
+
+        if (reader.Read())
+        {
+            // Not reached: a final-block reader throws on anything but whitespace after the value. Kept as a guard.
+            throw new JsonException("The response body holds more than one JSON value.");
+        }
+
+        return Finish(job);
+    }
+
+    /// <summary>Reads the value of a job member other than the two task lists (the reader is on its name).</summary>
+    private static void ReadOtherMember(ref Utf8JsonReader reader, ref JobMembers job)
+    {
+        if (reader.ValueTextEquals("JobID"u8))
+        {
+            reader.Read();
+            job.HasJobId = reader.TokenType switch
+            {
+                JsonTokenType.String => CheckText(ref reader) > 0,
+                JsonTokenType.Null => false,
+                _ => throw JobDetailsReader.Unexpected("JobID", reader.TokenType),
+            };
+        }
+        else if (reader.ValueTextEquals("Status"u8))
+        {
+            reader.Read();
+            job.Status = StringValueJsonConverter<ScrapeDoStatus>.ReadValue(ref reader);
+        }
+        else if (reader.ValueTextEquals("StartTime"u8) || reader.ValueTextEquals("EndTime"u8))
+        {
+            reader.Read();
+            NullableTimestampConverter.ReadValue(ref reader);
+        }
+        else if (reader.ValueTextEquals("AcquiredConcurrency"u8) || reader.ValueTextEquals("LimitConcurrency"u8))
+        {
+            reader.Read();
+            JobDetailsReader.ReadInt32(ref reader, "concurrency");
+        }
+        else if (reader.ValueTextEquals("Canceled"u8))
+        {
+            reader.Read();
+            if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+            {
+                throw JobDetailsReader.Unexpected("Canceled", reader.TokenType);
+            }
+        }
+        else
+        {
+            reader.Read();
+            reader.Skip();
+        }
+    }
+
+    private ScrapeDoStatus Finish(in JobMembers job)
+    {
+        if (!job.HasJobId)
         {
             throw new JsonException("The response has no JobID.");
         }
 
         Collect();
-        return status;
+        return job.Status;
     }
 
     public override void Write(Utf8JsonWriter writer, ScrapeDoStatus value, JsonSerializerOptions options) =>
@@ -135,6 +278,19 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
             }
 
             (_utf8Ids, _positions, _indexedIds) = (utf8, null, ids);
+            // The memo's readings name table positions of the old pairing.
+            DropMemo();
+        }
+    }
+
+    private void DropMemo()
+    {
+        byte[]? memo = _memoBody;
+        (_memoBody, _memoTaskIds) = (null, default);
+        _memoTasks.Clear();
+        if (memo is not null)
+        {
+            ArrayPool<byte>.Shared.Return(memo);
         }
     }
 
@@ -142,7 +298,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
     {
         for (int i = 0; i < _present.Length; i++)
         {
-            if (_present[i] && !_tasks.IsClaimed(i) && _status[i].IsTerminal)
+            if (_present[i] && _terminal[i] && !_tasks.IsClaimed(i))
             {
                 Finished.Add(new FinishedTask(i, _status[i]));
             }
@@ -206,7 +362,113 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
         }
     }
 
+    private void ReadTasks(ReadOnlySpan<byte> body, ReadOnlySpan<byte> memo, ref Utf8JsonReader reader, ref int offset)
+    {
+        // A repeated Tasks member replaces the earlier one, as it does in the full read.
+        Array.Clear(_present);
+        _readTasks.Clear();
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw JobDetailsReader.Unexpected("Tasks", reader.TokenType);
+        }
+
+        TaskLayout known = _memoTasks;
+        for (int position = 0; ; position++)
+        {
+            if (position < known.Count && known.Lengths[position] > 0)
+            {
+                // The next element starts after whitespace and, past the first, a comma: the only bytes the reader
+                // would accept there. Anything else is left to the reader, which then names the problem.
+                int at = SkipWhitespace(body, offset + (int)reader.BytesConsumed);
+                if (position > 0)
+                {
+                    at = at < body.Length && body[at] == (byte)',' ? SkipWhitespace(body, at + 1) : -1;
+                }
+
+                // One vectorised compare covers a whole run of unchanged tasks: the memo's bytes from this task on
+                // (its objects and the separators between them, valid JSON when it was read) against the body's.
+                int from = known.Starts[position];
+                int same = at < 0 ? 0 : body[at..].CommonPrefixLength(memo[from..]);
+                int run = known.RunEnd(position, from + same);
+                if (run > position)
+                {
+                    _readTasks.AppendRun(known, position, run, at - from);
+                    for (int k = position; k < run; k++)
+                    {
+                        TaskReading task = known.Readings[k];
+                        Record(task.Index, task.Status, task.Terminal);
+                    }
+
+                    SkippedTasks += run - position;
+                    offset = at + (known.Starts[run - 1] + known.Lengths[run - 1] - from);
+                    reader = new Utf8JsonReader(body[offset..], isFinalBlock: true, AfterTaskObject);
+                    position = run - 1;
+                    continue;
+                }
+            }
+
+            if (!reader.Read())
+            {
+                throw new JsonException("The response ends inside Tasks.");
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.EndArray:
+                    return;
+                case JsonTokenType.Null:
+                    _readTasks.Add(0, 0, default);
+                    break;
+                case JsonTokenType.StartObject:
+                    int start = offset + (int)reader.TokenStartIndex;
+                    (int index, ScrapeDoStatus status) = ReadTaskObject(ref reader, position);
+                    bool terminal = status.IsTerminal;
+                    Record(index, status, terminal);
+                    _readTasks.Add(start, offset + (int)reader.BytesConsumed - start, new TaskReading(index, status, terminal));
+                    break;
+                default:
+                    throw JobDetailsReader.Unexpected("Tasks[]", reader.TokenType);
+            }
+        }
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> body, int at)
+    {
+        while (at < body.Length && body[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            at++;
+        }
+
+        return at;
+    }
+
     private void ReadTask(ref Utf8JsonReader reader, int position)
+    {
+        (int index, ScrapeDoStatus status) = ReadTaskObject(ref reader, position);
+        Record(index, status, status.IsTerminal);
+    }
+
+    private void Record(int index, ScrapeDoStatus status, bool terminal)
+    {
+        if (index >= 0)
+        {
+            _present[index] = true;
+            _terminal[index] = terminal;
+            if (terminal)
+            {
+                // Only a finished task's status is handed on; skipping the others' saves a reference store each.
+                _status[index] = status;
+            }
+        }
+    }
+
+    /// <summary>Reads one task object: its table position (-1 when this chunk does not know it) and its status.</summary>
+    private (int Index, ScrapeDoStatus Status) ReadTaskObject(ref Utf8JsonReader reader, int position)
     {
         int index = -1;
         bool hasId = false;
@@ -259,11 +521,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
             throw new JsonException("The response has no TaskID.");
         }
 
-        if (index >= 0)
-        {
-            _status[index] = status;
-            _present[index] = true;
-        }
+        return (index, status);
     }
 
     /// <summary>The table position of the task id under the reader, or -1 for a task this chunk does not know.</summary>
@@ -344,4 +602,98 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>
 
     private static int ValueLength(ref Utf8JsonReader reader) =>
         reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+
+    private static JsonReaderOptions ToReaderOptions(JsonSerializerOptions options) => new()
+    {
+        AllowTrailingCommas = options.AllowTrailingCommas,
+        CommentHandling = options.ReadCommentHandling,
+        // 0 means the serializer's default depth, which is the reader's default too.
+        MaxDepth = options.MaxDepth,
+    };
+
+    private static JsonReaderState StateAfter(ReadOnlySpan<byte> prefix, int tokens)
+    {
+        var reader = new Utf8JsonReader(prefix, isFinalBlock: false, new JsonReaderState(ReaderOptions));
+        for (int i = 0; i < tokens; i++)
+        {
+            reader.Read();
+        }
+
+        return reader.CurrentState;
+    }
+
+    /// <summary>The job-level members both read paths collect.</summary>
+    private struct JobMembers
+    {
+        public bool HasJobId;
+        public ScrapeDoStatus Status;
+    }
+
+    /// <summary>Where a value sat in a body.</summary>
+    private readonly record struct Segment(int Start, int Length);
+
+    /// <summary>What a task object said: its table position (-1: not this chunk's), its status, whether that is final.</summary>
+    private readonly record struct TaskReading(int Index, ScrapeDoStatus Status, bool Terminal);
+
+    /// <summary>
+    /// Where each element of a body's Tasks array sat (length 0: a null element, never skipped) and what it said, in
+    /// parallel arrays so that a run of unchanged tasks is found over plain ints and carried over in bulk copies.
+    /// </summary>
+    private sealed class TaskLayout
+    {
+        public int[] Starts = [];
+        public int[] Lengths = [];
+        public TaskReading[] Readings = [];
+
+        public int Count { get; private set; }
+
+        public void Clear() => Count = 0;
+
+        public void Add(int start, int length, TaskReading reading)
+        {
+            Grow(Count + 1);
+            (Starts[Count], Lengths[Count], Readings[Count]) = (start, length, reading);
+            Count++;
+        }
+
+        /// <summary>The end of the run of non-null elements from <paramref name="position"/> that lie wholly before <paramref name="end"/>.</summary>
+        public int RunEnd(int position, int end)
+        {
+            int run = position;
+            while (run < Count && Lengths[run] > 0 && Starts[run] + Lengths[run] <= end)
+            {
+                run++;
+            }
+
+            return run;
+        }
+
+        /// <summary>Appends elements [from, to) of <paramref name="source"/>, moved by <paramref name="shift"/> bytes.</summary>
+        public void AppendRun(TaskLayout source, int from, int to, int shift)
+        {
+            int n = to - from;
+            Grow(Count + n);
+            Array.Copy(source.Lengths, from, Lengths, Count, n);
+            Array.Copy(source.Readings, from, Readings, Count, n);
+            Span<int> starts = Starts.AsSpan(Count, n);
+            source.Starts.AsSpan(from, n).CopyTo(starts);
+            for (int k = 0; k < starts.Length; k++)
+            {
+                starts[k] += shift;
+            }
+
+            Count += n;
+        }
+
+        private void Grow(int needed)
+        {
+            if (needed > Starts.Length)
+            {
+                int size = Math.Max(Math.Max(needed, 16), Starts.Length * 2);
+                Array.Resize(ref Starts, size);
+                Array.Resize(ref Lengths, size);
+                Array.Resize(ref Readings, size);
+            }
+        }
+    }
 }

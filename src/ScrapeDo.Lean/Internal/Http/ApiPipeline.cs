@@ -353,7 +353,7 @@ internal sealed class ApiPipeline : IDisposable
         if (length is long known && known <= BufferedBodyLimit)
         {
             int size = (int)known;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+            byte[]? buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
             try
             {
                 int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
@@ -362,11 +362,22 @@ internal sealed class ApiPipeline : IDisposable
                     throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
                 }
 
-                value = JsonSerializer.Deserialize(buffer.AsSpan(0, size), typeInfo);
+                if (typeInfo.Converter is IBufferedBodyReader<T> direct)
+                {
+                    value = direct.Read(buffer, size, out bool kept);
+                    buffer = kept ? null : buffer;
+                }
+                else
+                {
+                    value = JsonSerializer.Deserialize(buffer.AsSpan(0, size), typeInfo);
+                }
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
         else

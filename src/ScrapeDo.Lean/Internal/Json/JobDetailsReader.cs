@@ -143,14 +143,19 @@ internal sealed class JobDetailsReader : JsonConverter<JobDetails>
         var items = new ArrayBuilder<TaskSummary>();
         try
         {
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            for (int position = 0; reader.Read() && reader.TokenType != JsonTokenType.EndArray; position++)
             {
-                items.Add(reader.TokenType switch
+                switch (reader.TokenType)
                 {
-                    JsonTokenType.Null => null!,
-                    JsonTokenType.StartObject => ReadTask(ref reader, items.Count < taskIds.Count ? taskIds[items.Count] : null),
-                    _ => throw Unexpected("Tasks[]", reader.TokenType),
-                });
+                    case JsonTokenType.Null:
+                        // Not a task: dropped, so Tasks never holds a null for the runner (or a caller) to trip on.
+                        break;
+                    case JsonTokenType.StartObject:
+                        items.Add(ReadTask(ref reader, position < taskIds.Count ? taskIds[position] : null));
+                        break;
+                    default:
+                        throw Unexpected("Tasks[]", reader.TokenType);
+                }
             }
 
             return items.ToArray();
