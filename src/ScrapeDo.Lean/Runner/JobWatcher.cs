@@ -107,6 +107,14 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                 await Task.Delay(interval.Next(newlyTerminal), _time, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch
+        {
+            // Canceled or failed: the fetches this watch started still hold fetcher slots and outcomes, and the run
+            // disposes the fetcher once its watches are done, so they end first. The watch's own failure is the one
+            // reported; theirs (the same cancellation, mostly) are not.
+            await Task.WhenAll(fetches).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
         finally
         {
             // The diff holds the last body as its memo, in a pooled buffer.
