@@ -111,7 +111,8 @@ internal static class ApiCommands
                     throw new CliException($"input file '{path}' not found.");
                 }
 
-                using var reader = path == "-" ? new StreamReader(console.OpenStdin()) : new StreamReader(path);
+                using Stream source = path == "-" ? console.OpenStdin() : File.OpenRead(path);
+                BoundedLineReader reader = BoundedLineReader.Open(source);
                 while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
                 {
                     string t = line.Trim();

@@ -143,7 +143,7 @@ internal sealed class CostOptions
 
     private static async IAsyncEnumerable<string> ReadLinesAsync(Stream source, LineCount count, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+        BoundedLineReader reader = BoundedLineReader.Open(source);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
             string text = raw.Trim();

@@ -232,7 +232,7 @@ internal sealed class RunCommand
 
     private static async IAsyncEnumerable<InputLine> ReadLines(Stream source, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+        BoundedLineReader reader = BoundedLineReader.Open(source);
         int number = 0;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
@@ -271,9 +271,19 @@ internal sealed class RunCommand
         }
     }
 
+    private static IEnumerable<string> ReadFileLines(string path)
+    {
+        using FileStream file = File.OpenRead(path);
+        BoundedLineReader reader = BoundedLineReader.Open(file);
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
+
     private static void CountInputLines(string path, bool plugin, RecordWriter writer)
     {
-        foreach (string line in File.ReadLines(path))
+        foreach (string line in ReadFileLines(path))
         {
             string text = line.Trim();
             if (text.Length > 0 && text[0] != '#')
@@ -287,7 +297,7 @@ internal sealed class RunCommand
     {
         long count = 0;
         int number = 0;
-        foreach (string line in File.ReadLines(path))
+        foreach (string line in ReadFileLines(path))
         {
             ThrowIfNotText(line, ++number);
             ReadOnlySpan<char> t = line.AsSpan().Trim();

@@ -1,0 +1,114 @@
+using System.Text;
+
+namespace ScrapeDo.Lean.Cli;
+
+/// <summary>
+/// Reads input lines the way <see cref="TextReader.ReadLine"/> does (LF, CR or CRLF ends a line), but keeps at most
+/// <see cref="MaxLineChars"/> characters of any one line: the rest of that line is read and dropped. A file with no
+/// line breaks (a gigabyte of one "line") then costs a bounded buffer instead of a string that cannot be allocated.
+/// </summary>
+/// <remarks>
+/// A cut line is still a line: it is far longer than any target the API accepts (8,192 characters) and is no longer
+/// valid JSON, so it becomes the same failed record an over-long line always got, with the same resume key each run.
+/// </remarks>
+internal sealed class BoundedLineReader(TextReader reader)
+{
+    /// <summary>The most characters kept of one line (4 Mi: far above any valid target or plugin parameters line).</summary>
+    public const int MaxLineChars = 4 * 1024 * 1024;
+
+    private readonly char[] _buffer = new char[16 * 1024];
+    private readonly StringBuilder _line = new();
+    private int _start;
+    private int _end;
+    private bool _afterCarriageReturn;
+    private bool _inLine;
+
+    /// <summary>Opens <paramref name="source"/> as UTF-8 text (a byte order mark picks another encoding).</summary>
+    public static BoundedLineReader Open(Stream source) =>
+        new(new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true));
+
+    /// <summary>The next line without its line break, or null at the end of the input.</summary>
+    public async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        string? line;
+        while (!TryTakeLine(out line))
+        {
+            (_start, _end) = (0, await reader.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false));
+            if (_end == 0)
+            {
+                return TakeLastLine();
+            }
+        }
+
+        return line;
+    }
+
+    /// <summary>The next line without its line break, or null at the end of the input.</summary>
+    public string? ReadLine()
+    {
+        string? line;
+        while (!TryTakeLine(out line))
+        {
+            (_start, _end) = (0, reader.Read(_buffer));
+            if (_end == 0)
+            {
+                return TakeLastLine();
+            }
+        }
+
+        return line;
+    }
+
+    private bool TryTakeLine(out string? line)
+    {
+        line = null;
+        if (_afterCarriageReturn && _start < _end)
+        {
+            // CRLF is one line break, even when the LF comes in the next read.
+            _afterCarriageReturn = false;
+            _start += _buffer[_start] == '\n' ? 1 : 0;
+        }
+
+        ReadOnlySpan<char> pending = _buffer.AsSpan(_start, _end - _start);
+        if (pending.IsEmpty)
+        {
+            return false;
+        }
+
+        int breakAt = pending.IndexOfAny('\r', '\n');
+        Keep(breakAt < 0 ? pending : pending[..breakAt]);
+        if (breakAt < 0)
+        {
+            _start = _end;
+            return false;
+        }
+
+        _afterCarriageReturn = pending[breakAt] == '\r';
+        _start += breakAt + 1;
+        line = Take();
+        return true;
+    }
+
+    private void Keep(ReadOnlySpan<char> chars)
+    {
+        _inLine |= !chars.IsEmpty;
+        int room = MaxLineChars - _line.Length;
+        _line.Append(chars.Length <= room ? chars : chars[..room]);
+    }
+
+    private string? TakeLastLine() => _inLine ? Take() : null;
+
+    private string Take()
+    {
+        string line = _line.ToString();
+        _line.Clear();
+        if (_line.Capacity > _buffer.Length * 4)
+        {
+            // One huge line must not pin its buffer for the rest of the input.
+            _line.Capacity = _buffer.Length;
+        }
+
+        _inLine = false;
+        return line;
+    }
+}

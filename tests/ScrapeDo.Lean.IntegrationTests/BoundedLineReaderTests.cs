@@ -1,0 +1,96 @@
+using System.Text;
+using System.Text.Json;
+using CsCheck;
+using ScrapeDo.Lean.Cli;
+
+namespace ScrapeDo.Lean.IntegrationTests;
+
+/// <summary>The CLI's input reader: the lines <see cref="TextReader.ReadLine"/> gives, with any one line's memory bounded.</summary>
+public sealed class BoundedLineReaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("scrapedo-lines-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Gives_the_lines_ReadLine_gives_for_any_mix_of_line_breaks_and_read_sizes()
+    {
+        Gen<string> text = Gen.OneOf(Gen.Const("\r"), Gen.Const("\n"), Gen.Const("\r\n"), Gen.Const("a"), Gen.Const("é€"), Gen.String[0, 40]).Array[0, 60]
+            .Select(parts => string.Concat(parts));
+        await text.SampleAsync(async value =>
+        {
+            var expected = new List<string>();
+            using (var reference = new StringReader(value))
+            {
+                while (reference.ReadLine() is { } line)
+                {
+                    expected.Add(line);
+                }
+            }
+
+            // A reader that returns a few characters a read puts CR and LF of one break in different reads.
+            var sync = new BoundedLineReader(new TrickleReader(value));
+            var asyncReader = new BoundedLineReader(new TrickleReader(value));
+            var syncLines = new List<string>();
+            var asyncLines = new List<string>();
+            while (sync.ReadLine() is { } line)
+            {
+                syncLines.Add(line);
+            }
+
+            while (await asyncReader.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                asyncLines.Add(line);
+            }
+
+            Assert.Equal(expected, syncLines);
+            Assert.Equal(expected, asyncLines);
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void A_line_longer_than_the_bound_is_cut_and_the_lines_after_it_are_read_whole()
+    {
+        string huge = new('x', BoundedLineReader.MaxLineChars + 123_457);
+        var reader = new BoundedLineReader(new StringReader($"first\r\n{huge}\r\nnext\n"));
+        Assert.Equal("first", reader.ReadLine());
+        string cut = reader.ReadLine()!;
+        Assert.Equal(BoundedLineReader.MaxLineChars, cut.Length);
+        Assert.Equal("next", reader.ReadLine());
+        Assert.Null(reader.ReadLine());
+    }
+
+    [Fact]
+    public async Task A_run_over_input_with_a_line_past_the_bound_fails_that_line_alone()
+    {
+        string input = Path.Combine(_dir, "urls.txt");
+        await File.WriteAllTextAsync(input, "https://a.example/ok\nhttps://a.example/" + new string('x', BoundedLineReader.MaxLineChars + 10) + "\nhttps://a.example/after\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await CliHarness.RunAsync("run", input, "--emulate", "-o", output, "-q");
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        JsonElement[] records = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+        Assert.Equal(3, records.Length);
+        Assert.Equal(2, records.Count(r => r.GetProperty("status").GetString() == "success"));
+        Assert.Contains(records, r => r.GetProperty("target").GetString() == "https://a.example/after");
+    }
+
+    /// <summary>Hands out at most three characters a read.</summary>
+    private sealed class TrickleReader(string text) : TextReader
+    {
+        private int _at;
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            int n = Math.Min(Math.Min(3, buffer.Length), text.Length - _at);
+            text.AsSpan(_at, n).CopyTo(buffer);
+            _at += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+    }
+}
