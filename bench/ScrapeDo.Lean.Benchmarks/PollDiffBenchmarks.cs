@@ -17,7 +17,7 @@ namespace ScrapeDo.Lean.Benchmarks;
 /// alternates between two that differ in 10 tasks (<see cref="CannedServer.ChangingJob"/>), so every poll reads 10 changed
 /// task objects, as a re-poll after a few tasks finished does. The parse-only rows take HTTP out. Allocated bytes are the
 /// figure here (stable on a shared box); times are only indicative.
-/// Run: dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --filter '*PollDiff*' --inProcess
+/// Run: dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --filter '*PollDiff*'
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -27,7 +27,7 @@ public class PollDiffBenchmarks
     private const int Tasks = 1000;
     private const int Changed = 10;
 
-    private CannedServer _server = null!;
+    private Rig.ServerProcess _server = null!;
     private HttpClient _http = null!;
     private ScrapeDoClient _lean = null!;
     private Uri _bigJob = null!;
@@ -43,7 +43,8 @@ public class PollDiffBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _server = await CannedServer.StartAsync();
+        // The canned server in its own process, pinned to the other core, as the rest of the rig runs it.
+        _server = await Rig.ServerProcess.StartAsync(Rig.ServerKind.Canned);
         _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = _server.BaseAddress,
