@@ -17,7 +17,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// wall-clock iterations, which this shared 2-vCPU VM cannot resolve.
 /// <para>
 /// For each operation: a warm-up, then many rounds; in each round every contender runs one batch of N calls (N chosen so
-/// a batch takes about <see cref="Settings.BatchMs"/>), the order rotated by one each round (A B C, B C A, …), after a
+/// a batch takes about <see cref="Settings.BatchMs"/>), in a new seeded random order each round, after a
 /// full collection so each batch starts on an empty young generation and pays for its own collections. A batch records
 /// CPU time per call (process CPU for calls over HTTP, whose continuations run on pool threads; the calling thread's CPU
 /// for in-memory parses), wall time per call and allocated bytes per call. The ratio of ScrapeDo.Lean to each peer is
@@ -39,7 +39,8 @@ public static class PerCallRatio
     /// <param name="Control">Adds the A/A control row (ScrapeDo.Lean against itself) to every operation.</param>
     /// <param name="Peers">Contender names to run besides Lean (and the floor); null for all.</param>
     /// <param name="OutputDirectory">Where <c>percall-ratio.json</c> and <c>.md</c> go.</param>
-    public sealed record Settings(int Rounds, int BatchMs, string[] Filter, string[] Suites, double Margin, bool Control, string[]? Peers, string OutputDirectory);
+    /// <param name="Only">Profiling: run only this contender (no ratios), e.g. under <c>perf record</c>.</param>
+    public sealed record Settings(int Rounds, int BatchMs, string[] Filter, string[] Suites, double Margin, bool Control, string[]? Peers, string OutputDirectory, string? Only = null);
 
     /// <summary>One batch of one contender: per-call figures.</summary>
     public sealed record Sample(double CpuUs, double WallUs, double AllocatedBytes);
@@ -62,7 +63,7 @@ public static class PerCallRatio
     public sealed record Pair(string Peer, double Median, double P25, double P75, int LeanLower, int Rounds, string Verdict);
 
     /// <summary>One operation: its contenders and Lean's paired ratios.</summary>
-    public sealed record Operation(string Name, string CpuClock, int CallsPerBatch, List<Row> Rows, List<Pair> Pairs);
+    public sealed record Operation(string Name, string CpuClock, int CallsPerBatch, List<Row> Rows, List<Pair> Pairs, int WarmupPasses, bool Settled);
 
     /// <summary>The harness result, as written to <c>percall-ratio.json</c>.</summary>
     public sealed record Result(string Date, string Machine, string Placement, string Command, int Rounds, int BatchMs, double Margin, List<Operation> Operations, bool ServersStoppedCleanly);
@@ -165,10 +166,18 @@ public static class PerCallRatio
                 contenders.Insert(0, added);
             }
 
-            Contender lean = contenders.First(c => c.Name == Lean);
-            if (settings.Control)
+            if (settings.Only is { } only)
             {
-                contenders.Add(lean with { Name = Control });
+                // Profiling mode: one contender alone, so a profiler attached to the whole process sees only its work.
+                contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
+                if (contenders.Count == 0)
+                {
+                    continue;
+                }
+            }
+            else if (settings.Control)
+            {
+                contenders.Add(contenders.First(c => c.Name == Lean) with { Name = Control });
             }
 
             operations.Add(await MeasureAsync(name, contenders, settings));
@@ -195,50 +204,69 @@ public static class PerCallRatio
     private static async Task<Operation> MeasureAsync(string name, List<Contender> contenders, Settings settings)
     {
         bool async = contenders.Any(c => c.Async);
-        // Warm-up: each contender for about 10 then 5 batches' worth of time (at least 60 calls each time), so tiered JIT
-        // (with PGO) has promoted the hot paths; the slowest contender's CPU time per call then sets N for everyone.
+        // Warm-up: passes over every contender (at least 60 calls, or 5 batches' worth of time, each), until a pass
+        // compiled no method and no contender's CPU per call moved more than 10 % from the pass before (at most 12
+        // passes; the report says when that was not reached), so tiered JIT (with PGO) has promoted the hot paths. A first version warmed up for a fixed two passes and measured ParseJob[2] at
+        // 10 µs right after start-up against 0.9 µs later in the same kind of run. The slowest contender's CPU per call
+        // then sets N for everyone.
+        double[] previous = new double[contenders.Count];
         double slowestUs = 0;
-        for (int pass = 0; pass < 2; pass++)
+        int passes = 0;
+        long lastPassJitted = 0;
+        bool settled = false;
+        while (!settled && passes < 12)
         {
-            foreach (Contender c in contenders)
+            settled = passes++ >= 2;
+            long jitted0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            for (int k = 0; k < contenders.Count; k++)
             {
+                Contender c = contenders[k];
                 var clock = Stopwatch.StartNew();
                 long cpu0 = CpuNs(c.Async);
                 int calls = 0;
-                while (calls < 60 || clock.Elapsed.TotalMilliseconds < settings.BatchMs * (pass == 0 ? 10 : 5))
+                while (calls < 60 || clock.Elapsed.TotalMilliseconds < settings.BatchMs * 5)
                 {
                     await CallAsync(c);
                     calls++;
-                    if (clock.Elapsed.TotalSeconds > 3 && calls >= 3)
+                    if (clock.Elapsed.TotalSeconds > 2 && calls >= 3)
                     {
                         break;
                     }
                 }
 
-                if (pass == 1)
-                {
-                    // CPU, not wall: on a loaded machine wall time includes waiting for the core, and N would shrink to 1.
-                    slowestUs = Math.Max(slowestUs, (CpuNs(c.Async) - cpu0) / 1000.0 / calls);
-                }
+                double us = (CpuNs(c.Async) - cpu0) / 1000.0 / calls;
+                settled &= Math.Abs(us - previous[k]) <= 0.10 * previous[k];
+                previous[k] = us;
             }
+
+            slowestUs = previous.Max();
+            // Steady only when a whole pass compiled nothing (tier-up finished for every contender's code).
+            lastPassJitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitted0;
+            settled &= lastPassJitted == 0;
         }
 
         int n = Math.Max(1, (int)(settings.BatchMs * 1000 / slowestUs));
         var rows = contenders.Select(c => new Row(c.Name, [])).ToList();
+        // A fresh order each round (seeded, so runs repeat): a plain rotation keeps every contender behind the same
+        // neighbour, and a neighbour's after-effects (the GC's tuned budgets after 3 MB/call of large objects, caches)
+        // then land on one contender every round. The first run showed exactly that: Lean against its own A/A copy
+        // at 1.37 on GetTask1MBase64 with rotation.
+        var random = new Random(14);
+        int[] order = Enumerable.Range(0, contenders.Count).ToArray();
         for (int round = 0; round < settings.Rounds; round++)
         {
-            for (int k = 0; k < contenders.Count; k++)
+            random.Shuffle(order);
+            foreach (int i in order)
             {
-                int i = (k + round) % contenders.Count;
                 rows[i].Samples.Add(await BatchAsync(contenders[i], n));
             }
         }
 
-        Row leanRow = rows.First(r => r.Name == Lean);
+        Row? leanRow = rows.FirstOrDefault(r => r.Name == Lean);
         var pairs = new List<Pair>();
-        foreach (Row peer in rows.Where(r => r != leanRow && r.Name != "Floor"))
+        foreach (Row peer in rows.Where(r => leanRow is not null && r != leanRow && r.Name != "Floor"))
         {
-            double[] ratios = leanRow.Samples.Zip(peer.Samples, (a, b) => a.CpuUs / b.CpuUs).ToArray();
+            double[] ratios = leanRow!.Samples.Zip(peer.Samples, (a, b) => a.CpuUs / b.CpuUs).ToArray();
             double median = Quantile(ratios, 0.5), p25 = Quantile(ratios, 0.25), p75 = Quantile(ratios, 0.75);
             string verdict = median <= 1 - settings.Margin && p75 < 1 ? "ahead"
                 : median >= 1 + settings.Margin && p25 > 1 ? "behind"
@@ -246,8 +274,8 @@ public static class PerCallRatio
             pairs.Add(new Pair(peer.Name, median, p25, p75, ratios.Count(r => r < 1), ratios.Length, verdict));
         }
 
-        var op = new Operation(name, async ? "process" : "thread", n, rows, pairs);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: N={n}, ") + string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Name} {r.CpuUs:0.0} us"))) +
+        var op = new Operation(name, async ? "process" : "thread", n, rows, pairs, passes, settled);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: N={n}, warm-up {passes} passes{(settled ? "" : $" (NOT settled: {lastPassJitted} methods compiled in the last)")}, ") + string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Name} {r.CpuUs:0.0} us"))) +
             "; Lean/peer " + string.Join(", ", pairs.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Peer} {p.Median:0.000} [{p.P25:0.000}-{p.P75:0.000}] {p.Verdict}"))));
         return op;
     }
@@ -308,7 +336,7 @@ public static class PerCallRatio
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Date}; {r.Machine}; {r.Placement}.");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"`{r.Command}`: {r.Rounds} interleaved rounds per operation, batches of ~{r.BatchMs} ms (N calls), order rotated each round, full GC before each batch. CPU = process CPU time per call over HTTP, calling thread's CPU time per call for in-memory parses. Verdict margin {r.Margin:P0}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"`{r.Command}`: {r.Rounds} interleaved rounds per operation, batches of ~{r.BatchMs} ms (N calls), a new seeded random order each round, full GC before each batch. CPU = process CPU time per call over HTTP, calling thread's CPU time per call for in-memory parses. Verdict margin {r.Margin:P0}.");
         sb.AppendLine();
         sb.AppendLine("| Operation | N | Contender | CPU µs/call median [p25–p75] | Wall µs/call | Allocated B/call | Lean/peer CPU, paired median [p25–p75] | Lean lower | Verdict |");
         sb.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---|");
@@ -325,8 +353,10 @@ public static class PerCallRatio
             }
         }
 
+        var unsettled = r.Operations.Where(o => !o.Settled).Select(o => o.Name).ToList();
+        sb.AppendLine($"Warm-up not settled (JIT still compiling or CPU/call still moving >10 % after 12 passes): {(unsettled.Count == 0 ? "none" : string.Join(", ", unsettled))}.");
         var behind = r.Operations.SelectMany(o => o.Pairs.Where(p => p.Verdict == "behind" && p.Peer != Control).Select(p => $"{o.Name} vs {p.Peer} ({p.Median:0.000})")).ToList();
-        var heavier = r.Operations.SelectMany(o => o.Rows.Where(x => x.Name is not Lean and not Control and not "Floor" && x.AllocatedBytes < o.Rows.First(l => l.Name == Lean).AllocatedBytes).Select(x => $"{o.Name} vs {x.Name}")).ToList();
+        var heavier = r.Operations.Where(o => o.Rows.Any(l => l.Name == Lean)).SelectMany(o => o.Rows.Where(x => x.Name is not Lean and not Control and not "Floor" && x.AllocatedBytes < o.Rows.First(l => l.Name == Lean).AllocatedBytes).Select(x => $"{o.Name} vs {x.Name}")).ToList();
         var controls = r.Operations.SelectMany(o => o.Pairs.Where(p => p.Peer == Control)).ToList();
         sb.AppendLine();
         if (controls.Count > 0)
