@@ -34,7 +34,7 @@ public static class PerCallRatio
     /// <param name="Rounds">Interleaved rounds per operation.</param>
     /// <param name="BatchMs">Target wall time of one batch (N calls of one contender); N is at least 1.</param>
     /// <param name="Filter">Substrings; an operation runs when its name (e.g. <c>http/GetJob2</c>, <c>parse/ParseJob[2]</c>) contains one.</param>
-    /// <param name="Suites">Any of <c>percall</c>, <c>tls</c>, <c>parse</c>.</param>
+    /// <param name="Suites">Any of <c>percall</c>, <c>tls</c>, <c>parse</c>, <c>body</c> (Create1000's validation and body writing, no HTTP).</param>
     /// <param name="Margin">Verdict margin (0.03 = 3 %).</param>
     /// <param name="Control">Adds the A/A control row (ScrapeDo.Lean against itself) to every operation.</param>
     /// <param name="Peers">Contender names to run besides Lean (and the floor); null for all.</param>
@@ -105,6 +105,28 @@ public static class PerCallRatio
                 };
                 await MeasureOperationsAsync(suite, $"parse[{tasks}]", settings, operations, extra, renameLean: "LeanSourceGen");
             }
+        }
+
+        if (settings.Suites.Contains("body") && (settings.Filter.Length == 0 || settings.Filter.Any(f => "body/CreateBody1000".Contains(f, StringComparison.OrdinalIgnoreCase))))
+        {
+            // Create1000's client-side work without HTTP (CreateBodyBenchmarks): validate + write the body, against an
+            // STJ source-generated serialize of the same targets; the validation alone as a third row.
+            var body = new CreateBodyBenchmarks();
+            body.Setup();
+            object done = new();
+            List<Contender> contenders =
+            [
+                new(Lean, () => { body.Lean_Create1000(); return done; }, false),
+                new("StjSourceGen", () => { body.Stj_SourceGen_Create1000(); return done; }, false),
+                new("LeanValidateOnly", () => { body.Lean_Validate1000(); return done; }, false),
+            ];
+            if (settings.Control && settings.Only is null)
+            {
+                contenders.Add(contenders[0] with { Name = Control });
+            }
+
+            contenders.RemoveAll(c => settings.Only is { } only && !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
+            operations.Add(await MeasureAsync("body/CreateBody1000", contenders, settings));
         }
 
         var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), FanOutRatio.Machine(), Pinning.Describe(), command, settings.Rounds, settings.BatchMs, settings.Margin, operations, clean);
@@ -228,7 +250,7 @@ public static class PerCallRatio
                 {
                     await CallAsync(c);
                     calls++;
-                    if (clock.Elapsed.TotalSeconds > 2 && calls >= 3)
+                    if (clock.Elapsed.TotalSeconds > 0.5 && calls >= 3)
                     {
                         break;
                     }
@@ -354,11 +376,11 @@ public static class PerCallRatio
         }
 
         var unsettled = r.Operations.Where(o => !o.Settled).Select(o => o.Name).ToList();
+        sb.AppendLine();
         sb.AppendLine($"Warm-up not settled (JIT still compiling or CPU/call still moving >10 % after 12 passes): {(unsettled.Count == 0 ? "none" : string.Join(", ", unsettled))}.");
         var behind = r.Operations.SelectMany(o => o.Pairs.Where(p => p.Verdict == "behind" && p.Peer != Control).Select(p => $"{o.Name} vs {p.Peer} ({p.Median:0.000})")).ToList();
         var heavier = r.Operations.Where(o => o.Rows.Any(l => l.Name == Lean)).SelectMany(o => o.Rows.Where(x => x.Name is not Lean and not Control and not "Floor" && x.AllocatedBytes < o.Rows.First(l => l.Name == Lean).AllocatedBytes).Select(x => $"{o.Name} vs {x.Name}")).ToList();
         var controls = r.Operations.SelectMany(o => o.Pairs.Where(p => p.Peer == Control)).ToList();
-        sb.AppendLine();
         if (controls.Count > 0)
         {
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"A/A control (Lean against itself): median paired ratio {controls.Min(c => c.Median):0.000}–{controls.Max(c => c.Median):0.000} over the operations; widest p25–p75 {controls.Max(c => c.P75 - c.P25):0.000}; verdicts other than level: {controls.Count(c => c.Verdict != "level")}."));
