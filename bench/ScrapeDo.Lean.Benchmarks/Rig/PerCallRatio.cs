@@ -130,7 +130,7 @@ public static class PerCallRatio
             operations.Add(await MeasureAsync("body/CreateBody1000", contenders, settings));
         }
 
-        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), FanOutRatio.Machine(), Pinning.Describe(), command, settings.Rounds, settings.BatchMs, settings.Margin, operations, clean);
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), command, settings.Rounds, settings.BatchMs, settings.Margin, operations, clean);
         Directory.CreateDirectory(settings.OutputDirectory);
         string json = Path.Combine(settings.OutputDirectory, "percall-ratio.json");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, FanOutRatio.Json));
@@ -142,9 +142,25 @@ public static class PerCallRatio
         return result;
     }
 
+    /// <summary>OS, CPU model and the machine's CPU count (this pinned process sees one), runtime.</summary>
+    private static string Machine()
+    {
+        string cpu = "unknown CPU";
+        int cpus = Environment.ProcessorCount;
+        if (File.Exists("/proc/cpuinfo"))
+        {
+            string[] lines = File.ReadAllLines("/proc/cpuinfo");
+            cpu = lines.FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+            cpus = lines.Count(l => l.StartsWith("processor", StringComparison.Ordinal));
+        }
+
+        return $"{RuntimeInformation.OSDescription}, {cpu}, {cpus} vCPUs, {RuntimeInformation.FrameworkDescription}";
+    }
+
     private static async Task<bool> RunSuiteAsync(PerCallBase suite, string prefix, Settings settings, List<Operation> operations)
     {
         await suite.SetupAsync();
+        bool clean = true;
         try
         {
             await MeasureOperationsAsync(suite, prefix, settings, operations, null, null);
@@ -158,10 +174,11 @@ public static class PerCallRatio
             catch (InvalidOperationException e)
             {
                 Console.WriteLine($"  {prefix}: {e.Message}");
+                clean = false;
             }
         }
 
-        return true;
+        return clean;
     }
 
     private static async Task MeasureOperationsAsync(object suite, string prefix, Settings settings, List<Operation> operations, Dictionary<string, Contender>? extra, string? renameLean)
@@ -388,6 +405,7 @@ public static class PerCallRatio
         }
 
         sb.AppendLine($"Lean behind on CPU: {(behind.Count == 0 ? "none" : string.Join("; ", behind))}.");
+        sb.AppendLine($"Canned server processes stopped cleanly: {(r.ServersStoppedCleanly ? "yes" : "NO")}.");
         sb.AppendLine($"Lean not the lowest allocation: {(heavier.Count == 0 ? "none" : string.Join("; ", heavier))}.");
         return sb.ToString();
     }
