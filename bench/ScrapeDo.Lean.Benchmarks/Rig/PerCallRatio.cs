@@ -25,6 +25,14 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// makes the unpaired medians wander), and reported as median and p25–p75 over the rounds. An A/A control (ScrapeDo.Lean
 /// against a second copy of itself, in the same rotation) shows the resolution of the day on every operation.
 /// </para>
+/// <para>
+/// Usage: <c>dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --percall-ratio [--suites percall,tls,parse,body]
+/// [--filter http/Create1000,parse[2]/] [--peers Naive,Refit] [--rounds 21] [--batch-ms 20] [--margin-pct 3] [--no-control]
+/// [--only Lean] [--out DIR]</c>; the whole set takes about 3 minutes on the project VM. The client is re-launched under
+/// <c>taskset</c> on core 0 (the canned server on core 1) with <c>DOTNET_TC_CallCountingDelayMs=0</c> (see Program.cs):
+/// on one CPU the runtime otherwise kept ScrapeDo.Lean's code at tier 0 for the whole run. <c>--only NAME</c> runs one
+/// contender alone, for <c>perf record</c> with <c>DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0</c>.
+/// </para>
 /// Verdict at margin m: <b>ahead</b> when the median paired ratio is at most 1 − m and its p75 is under 1; <b>behind</b>
 /// when the median is at least 1 + m and its p25 is over 1; <b>level</b> otherwise.
 /// </summary>
