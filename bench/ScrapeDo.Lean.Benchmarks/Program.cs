@@ -13,6 +13,7 @@ using ScrapeDo.Lean.Emulator;
 //   --serve KIND      the out-of-process server of the rig (started by the benchmarks themselves, never by hand)
 //   --suite           the full per-call, TLS, serialization and large-content suites with the resolving job
 //   --fanout-ratio    the fan-out harness: runner vs raw floor (vs the CLI) in interleaved rounds, emulator out of process
+//   --percall-ratio   the per-call and parse rows by CPU time per call: interleaved rounds, paired ratios Lean/peer (Rig/PerCallRatio.cs)
 //   --report          tables and SVG charts from BenchmarkDotNet's JSON exports and the fan-out harness's JSON
 //   --ci              a few minutes: short job over the headline rows (allocation gate), a small out-of-process fan-out
 //                     (requests/target gate), and a clean start/stop of the rig; time ratios printed, never gated
@@ -27,6 +28,14 @@ if (args.Contains("--report"))
 {
     string? Opt(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     return await Report.RunAsync(Opt("--run1") ?? "BenchmarkDotNet.Artifacts", Opt("--run2"), Opt("--fanout"), Opt("--docs"));
+}
+
+// --percall-ratio measures steady state: the pinned client sees one CPU, where the runtime stretches the tiering delay
+// (100 ms, x10 on one CPU, restarted by every new tier-0 method), and a profile showed ScrapeDo.Lean's own code still at
+// tier 0 after seconds of calls while the peers ran on the framework's precompiled code. No delay: same code, sooner.
+if (args.Contains("--percall-ratio") && Environment.GetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs") is null)
+{
+    Environment.SetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs", "0");
 }
 
 // Everything else measures: run pinned to the client core (the server processes go to the other one).
@@ -59,6 +68,13 @@ if (args.Contains("--fanout-ratio"))
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
     await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3)));
+    return 0;
+}
+
+if (args.Contains("--percall-ratio"))
+{
+    string[] List(string name, string fallback) => (StringArg(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries);
+    await PerCallRatio.RunAsync(new PerCallRatio.Settings(Arg("--rounds", 21), Arg("--batch-ms", 20), List("--filter", ""), List("--suites", "percall,tls,parse,body"), Arg("--margin-pct", 3) / 100.0, !args.Contains("--no-control"), StringArg("--peers")?.Split(','), StringArg("--out") ?? "BenchmarkDotNet.Artifacts", StringArg("--only")), "bench --percall-ratio " + string.Join(' ', args.Where(a => a != "--percall-ratio")));
     return 0;
 }
 
