@@ -30,12 +30,15 @@ if (args.Contains("--report"))
     return await Report.RunAsync(Opt("--run1") ?? "BenchmarkDotNet.Artifacts", Opt("--run2"), Opt("--fanout"), Opt("--docs"));
 }
 
-// --percall-ratio measures steady state: the pinned client sees one CPU, where the runtime stretches the tiering delay
-// (100 ms, x10 on one CPU, restarted by every new tier-0 method), and a profile showed ScrapeDo.Lean's own code still at
-// tier 0 after seconds of calls while the peers ran on the framework's precompiled code. No delay: same code, sooner.
-if (args.Contains("--percall-ratio") && Environment.GetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs") is null)
+// Every measuring mode measures steady state: the pinned client sees one CPU, where the runtime stretches the tiering
+// delay (100 ms, x10 on one CPU, restarted by every new tier-0 method), and a profile showed ScrapeDo.Lean's own code
+// still at tier 0 after seconds of calls while the peers and the raw floor ran on the framework's precompiled code.
+// No delay: same code, optimised sooner. The CLI the fan-out harness starts is a fresh process a user would run, so it
+// gets the runtime's defaults (FanOutRatio removes the variable again for it).
+if (Environment.GetEnvironmentVariable(Pinning.SteadyStateVariable) is null)
 {
-    Environment.SetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs", "0");
+    Environment.SetEnvironmentVariable(Pinning.SteadyStateVariable, "0");
+    Environment.SetEnvironmentVariable(Pinning.SteadyStateSetByRig, "1");
 }
 
 // Everything else measures: run pinned to the client core (the server processes go to the other one).
@@ -46,7 +49,7 @@ if (Pinning.RelaunchPinned(args) is int pinnedExit)
 
 // BenchmarkDotNet's child processes inherit this and use it to start the server process (see ServerProcess).
 Environment.SetEnvironmentVariable(ServerProcess.HostVariable, typeof(PerCallBenchmarks).Assembly.Location);
-Console.WriteLine($"placement: {Pinning.Describe()}");
+Console.WriteLine($"placement: {Pinning.Describe()}; tiering delay {(Environment.GetEnvironmentVariable(Pinning.SteadyStateVariable) is { } delay ? delay + " ms (steady state)" : "runtime default")}");
 
 int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 string? StringArg(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;

@@ -251,6 +251,12 @@ public static class FanOutRatio
             info.ArgumentList.Add(a);
         }
 
+        if (Environment.GetEnvironmentVariable(Pinning.SteadyStateSetByRig) == "1")
+        {
+            // A user's CLI run starts with the runtime's defaults; only the in-process contenders are measured warm.
+            info.Environment.Remove(Pinning.SteadyStateVariable);
+        }
+
         info.Environment["SCRAPEDO_BASE_URL"] = baseAddress.ToString();
         info.Environment["SCRAPEDO_TOKEN"] = EmulatorOptions.DefaultToken;
         using Process process = Process.Start(info)!;

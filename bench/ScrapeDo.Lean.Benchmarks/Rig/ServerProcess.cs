@@ -197,6 +197,12 @@ public static class Pinning
     /// <summary>Set in a process that was re-launched under <c>taskset -c 0</c>, so it does not re-launch again.</summary>
     public const string PinnedVariable = "SCRAPEDO_BENCH_PINNED";
 
+    /// <summary>The runtime's tiering delay; the rig sets it to 0 in the processes it measures (see Program.cs).</summary>
+    public const string SteadyStateVariable = "DOTNET_TC_CallCountingDelayMs";
+
+    /// <summary>Set when the rig, not the user, set <see cref="SteadyStateVariable"/>.</summary>
+    public const string SteadyStateSetByRig = "SCRAPEDO_BENCH_STEADY_STATE";
+
     /// <summary>The core of the measured (client) process.</summary>
     public const int ClientCore = 0;
 
