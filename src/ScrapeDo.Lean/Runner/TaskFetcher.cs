@@ -94,6 +94,7 @@ internal sealed class TaskFetcher : IDisposable
     // One state machine per task: fetch (with its retries), then emit. The slot is taken before this starts.
     private async Task FetchAsync(RunItem item, string jobId, string taskId)
     {
+        TaskDetailsReader? reader = null;
         try
         {
             // Hands the fetch to the pool so the watcher goes straight back to dispatching (A/B on the rig: running the
@@ -104,12 +105,14 @@ internal sealed class TaskFetcher : IDisposable
             RetryPersistence? persistence = null;
             long started = _client.TimeProvider.GetTimestamp();
             bool lease = _options.LeaseContent;
+            // Reads this task's ids (and, for a URL target, its URL) into the strings the run already holds.
+            reader = TaskDetailsReader.Rent(lease, jobId, taskId, item.Params is null ? item.Target : null);
             for (int round = 0; ; round++)
             {
                 using Activity? activity = Telemetry.Source.StartActivity("scrapedo.task.fetch");
                 try
                 {
-                    TaskDetails details = await _client.GetTaskAsync(jobId, taskId, lease ? TaskDetailsReader.PooledTypeInfo : TaskDetailsReader.TypeInfo, _cancellationToken).ConfigureAwait(false);
+                    TaskDetails details = await _client.GetTaskAsync(jobId, taskId, reader.Info, _cancellationToken).ConfigureAwait(false);
                     activity?.SetTag("scrapedo.trace_id", details.TraceId);
                     Telemetry.ContentBytes.Add(details.Content.Length);
                     if (!details.Status.IsTerminal && round < ConvergenceRounds)
@@ -152,6 +155,11 @@ internal sealed class TaskFetcher : IDisposable
         }
         finally
         {
+            if (reader is not null)
+            {
+                TaskDetailsReader.Return(reader);
+            }
+
             _slots.Release();
         }
     }
