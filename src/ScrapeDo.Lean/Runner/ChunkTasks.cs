@@ -25,6 +25,9 @@ internal sealed class ChunkTasks
 
     public string JobId { get; }
 
+    /// <summary>The fetches queued for this chunk's tasks (see <see cref="TaskFetcher.StartAsync"/>).</summary>
+    public FetchGroup Fetches { get; } = new();
+
     /// <summary>Tasks in the job, which is also the number of input items (position i of one is position i of the other).</summary>
     public int Count => _items.Count;
 
@@ -146,6 +149,70 @@ internal sealed class ChunkTasks
         while (Volatile.Read(ref _sideDeliveries) > 0)
         {
             await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>
+/// The fetches of one chunk that are queued or running, as few tasks as possible for the watcher to await: one task
+/// per stretch during which fetches were outstanding, which ends when the last of them has ended, with the first
+/// failure of that stretch (a cancellation only when nothing else failed).
+/// </summary>
+internal sealed class FetchGroup
+{
+    private readonly Lock _lock = new();
+    private int _outstanding;
+    private TaskCompletionSource? _stretch;
+    private Exception? _failure;
+
+    /// <summary>One more fetch: the stretch's task when this fetch opened it, else a completed task (the stretch's
+    /// task, already handed out, also covers this fetch).</summary>
+    public Task Started()
+    {
+        lock (_lock)
+        {
+            if (_outstanding++ > 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _stretch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _stretch.Task;
+        }
+    }
+
+    /// <summary>A fetch ended (after its emit), with <paramref name="error"/> when it failed.</summary>
+    public void Ended(Exception? error)
+    {
+        TaskCompletionSource stretch;
+        Exception? failure;
+        lock (_lock)
+        {
+            if (error is not null && (_failure is null || (_failure is OperationCanceledException && error is not OperationCanceledException)))
+            {
+                _failure = error;
+            }
+
+            if (--_outstanding > 0)
+            {
+                return;
+            }
+
+            (stretch, failure) = (_stretch!, _failure);
+            (_stretch, _failure) = (null, null);
+        }
+
+        if (failure is null)
+        {
+            stretch.TrySetResult();
+        }
+        else if (failure is OperationCanceledException canceled)
+        {
+            stretch.TrySetCanceled(canceled.CancellationToken);
+        }
+        else
+        {
+            stretch.TrySetException(failure);
         }
     }
 }
