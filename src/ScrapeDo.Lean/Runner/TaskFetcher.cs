@@ -16,7 +16,7 @@ internal sealed class TaskFetcher : IDisposable
     private readonly ScrapeDoClient _client;
     private readonly RunOptions _options;
     private readonly OutcomeDelivery _delivery;
-    private readonly Channel<Work> _queue;
+    private readonly Channel<FetchGroup> _queue;
     private readonly CancellationToken _cancellationToken;
     private int _workersStarted;
 
@@ -25,11 +25,10 @@ internal sealed class TaskFetcher : IDisposable
         _client = client;
         _options = options;
         _delivery = delivery;
-        // Never full: it holds only claimed task positions (the contents are fetched by the workers, at most
-        // MaxConcurrentTaskFetches at once), and a writer that never waits allocates nothing per task. A bounded
-        // channel's queue is one array that grows to the deepest backlog and stays; the unbounded channel's segments
-        // were dropped and made again as each job's tasks went through (about 50 bytes a task on the fan-out rig).
-        _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(int.MaxValue) { SingleReader = false, SingleWriter = false });
+        // Holds chunks with queued fetches, each at most once (its queued positions stay in the chunk), so it never
+        // grows past the jobs in flight: a queue of every task position grew to the whole backlog of finished tasks
+        // in every run (about 50 bytes a task on the fan-out rig). Never full, so a writer never waits.
+        _queue = Channel.CreateBounded<FetchGroup>(new BoundedChannelOptions(int.MaxValue) { SingleReader = false, SingleWriter = false });
         _cancellationToken = cancellationToken;
     }
 
@@ -46,8 +45,12 @@ internal sealed class TaskFetcher : IDisposable
     {
         _cancellationToken.ThrowIfCancellationRequested();
         StartWorkers();
-        Task group = tasks.Fetches.Started();
-        _queue.Writer.TryWrite(new Work(tasks, index));
+        Task group = tasks.Fetches.Started(index, out bool wasIdle);
+        if (wasIdle)
+        {
+            _queue.Writer.TryWrite(tasks.Fetches);
+        }
+
         if (_cancellationToken.IsCancellationRequested)
         {
             // The workers may already have stopped: nothing queued may be left without its end.
@@ -120,18 +123,30 @@ internal sealed class TaskFetcher : IDisposable
     /// <summary>One fetch worker: takes queued tasks one at a time until the run ends.</summary>
     private async Task WorkAsync()
     {
-        ChannelReader<Work> queue = _queue.Reader;
+        ChannelReader<FetchGroup> queue = _queue.Reader;
         try
         {
             while (await queue.WaitToReadAsync(_cancellationToken).ConfigureAwait(false))
             {
-                while (queue.TryRead(out Work work))
+                while (queue.TryRead(out FetchGroup? group))
                 {
+                    if (!group.TryTake(out int index, out bool more))
+                    {
+                        continue;
+                    }
+
+                    if (more)
+                    {
+                        // The chunk has more queued: other workers may take from it meanwhile.
+                        _queue.Writer.TryWrite(group);
+                    }
+
                     Exception? error = null;
                     try
                     {
                         _cancellationToken.ThrowIfCancellationRequested();
-                        await FetchAsync(work.Tasks.Item(work.Index), work.Tasks.JobId, work.Tasks.TaskId(work.Index)).ConfigureAwait(false);
+                        ChunkTasks tasks = group.Tasks;
+                        await FetchAsync(tasks.Item(index), tasks.JobId, tasks.TaskId(index)).ConfigureAwait(false);
                     }
                     catch (Exception ex)
                     {
@@ -139,7 +154,7 @@ internal sealed class TaskFetcher : IDisposable
                         error = ex;
                     }
 
-                    work.Tasks.Fetches.Ended(error);
+                    group.Ended(error);
                 }
             }
         }
@@ -160,9 +175,12 @@ internal sealed class TaskFetcher : IDisposable
             return;
         }
 
-        while (_queue.Reader.TryRead(out Work work))
+        while (_queue.Reader.TryRead(out FetchGroup? group))
         {
-            work.Tasks.Fetches.Ended(new OperationCanceledException(_cancellationToken));
+            while (group.TryTake(out _, out _))
+            {
+                group.Ended(new OperationCanceledException(_cancellationToken));
+            }
         }
     }
 
@@ -231,7 +249,4 @@ internal sealed class TaskFetcher : IDisposable
 
         await _delivery.EmitAsync(outcome).ConfigureAwait(false);
     }
-
-    /// <summary>A claimed task waiting for a worker.</summary>
-    private readonly record struct Work(ChunkTasks Tasks, int Index);
 }
