@@ -22,7 +22,14 @@ internal sealed class ChunkTasks
         _items = items;
         _claimed = new int[items.Count];
         _remaining = items.Count;
+        Context = ExecutionContext.Capture();
     }
+
+    /// <summary>
+    /// The context the chunk is watched in (its job's activity, the caller's logging scopes): the fetch workers run
+    /// this chunk's fetches in it, as when each fetch was started from the watcher.
+    /// </summary>
+    public ExecutionContext? Context { get; }
 
     public string JobId { get; }
 

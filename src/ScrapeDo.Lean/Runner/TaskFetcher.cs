@@ -114,9 +114,13 @@ internal sealed class TaskFetcher : IDisposable
             return;
         }
 
-        for (int i = 0; i < _options.MaxConcurrentTaskFetches; i++)
+        // Not in the context of whichever chunk came first: each fetch runs in its own chunk's context (FetchStarter).
+        using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(WorkAsync);
+            for (int i = 0; i < _options.MaxConcurrentTaskFetches; i++)
+            {
+                _ = Task.Run(WorkAsync);
+            }
         }
     }
 
@@ -124,6 +128,7 @@ internal sealed class TaskFetcher : IDisposable
     private async Task WorkAsync()
     {
         ChannelReader<FetchGroup> queue = _queue.Reader;
+        var starter = new FetchStarter(this);
         try
         {
             while (await queue.WaitToReadAsync(_cancellationToken).ConfigureAwait(false))
@@ -145,8 +150,7 @@ internal sealed class TaskFetcher : IDisposable
                     try
                     {
                         _cancellationToken.ThrowIfCancellationRequested();
-                        ChunkTasks tasks = group.Tasks;
-                        await FetchAsync(tasks.Item(index), tasks.JobId, tasks.TaskId(index)).ConfigureAwait(false);
+                        await starter.Start(group.Tasks, index).ConfigureAwait(false);
                     }
                     catch (Exception ex)
                     {
@@ -182,6 +186,37 @@ internal sealed class TaskFetcher : IDisposable
                 group.Ended(new OperationCanceledException(_cancellationToken));
             }
         }
+    }
+
+    /// <summary>
+    /// Starts one fetch in its chunk's execution context, with one reusable state object per worker (so the fetch's
+    /// activity is a child of its job's, as when the watcher started each fetch itself).
+    /// </summary>
+    private sealed class FetchStarter(TaskFetcher fetcher)
+    {
+        private static readonly ContextCallback StartInContext = static state => ((FetchStarter)state!).StartHere();
+        private ChunkTasks? _tasks;
+        private int _index;
+        private ValueTask _started;
+
+        public ValueTask Start(ChunkTasks tasks, int index)
+        {
+            (_tasks, _index) = (tasks, index);
+            if (tasks.Context is { } context)
+            {
+                ExecutionContext.Run(context, StartInContext, this);
+            }
+            else
+            {
+                StartHere();
+            }
+
+            ValueTask started = _started;
+            (_tasks, _started) = (null, default);
+            return started;
+        }
+
+        private void StartHere() => _started = fetcher.FetchAsync(_tasks!.Item(_index), _tasks.JobId, _tasks.TaskId(_index));
     }
 
     // One fetch (with its retries), then its emit; runs on a worker, one at a time per worker, so its state machine
