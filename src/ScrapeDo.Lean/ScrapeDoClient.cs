@@ -107,18 +107,20 @@ public sealed class ScrapeDoClient : IDisposable
     /// <exception cref="ScrapeDoApiException">For example 410 (<see cref="ScrapeDoApiException.IsGone"/>) once the
     /// content is past its retention.</exception>
     public Task<TaskDetails> GetTaskAsync(string jobId, string taskId, CancellationToken cancellationToken = default) =>
-        GetTaskAsync(jobId, taskId, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
+        _pipeline.SendAsync(TaskCall(jobId, taskId), default, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
 
     /// <summary>
     /// The runner's task read: <see cref="GetTaskAsync(string, string, CancellationToken)"/> with the same retries and failures, read through
-    /// <paramref name="typeInfo"/> (the pooled-content reader of a run with <see cref="RunOptions.LeaseContent"/>).
+    /// <paramref name="typeInfo"/> (the runner's reader), for a caller that awaits it exactly once (its state machine is pooled).
     /// </summary>
-    internal Task<TaskDetails> GetTaskAsync(string jobId, string taskId, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> typeInfo, CancellationToken cancellationToken)
+    internal ValueTask<TaskDetails> GetTaskAsync(string jobId, string taskId, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> typeInfo, CancellationToken cancellationToken) =>
+        _pipeline.SendPooledAsync(TaskCall(jobId, taskId), default, typeInfo, cancellationToken);
+
+    private ApiCall TaskCall(string jobId, string taskId)
     {
         string jobSegment = Segment(jobId, nameof(jobId));
         string taskSegment = Segment(taskId, nameof(taskId));
-        var call = new ApiCall(ScrapeDoOperation.GetTask, HttpMethod.Get, new Uri(string.Concat(_apiPrefix, "jobs/", jobSegment, "/", taskSegment)), jobId, taskId);
-        return _pipeline.SendAsync(call, default, typeInfo, cancellationToken);
+        return new ApiCall(ScrapeDoOperation.GetTask, HttpMethod.Get, new Uri(string.Concat(_apiPrefix, "jobs/", jobSegment, "/", taskSegment)), jobId, taskId);
     }
 
     /// <summary>Cancels a job's unfinished tasks (<c>DELETE /api/v1/jobs/{jobID}</c>).</summary>

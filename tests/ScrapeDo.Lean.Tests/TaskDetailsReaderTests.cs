@@ -39,6 +39,26 @@ public class TaskDetailsReaderTests
         (TaskDetails? expected, Exception? expectedError) = Read(utf8, ScrapeDoJsonContext.Default.TaskDetails);
         (TaskDetails? actual, Exception? actualError) = Read(utf8, TaskDetailsReader.TypeInfo);
         (TaskDetails? pooled, Exception? pooledError) = Read(utf8, TaskDetailsReader.PooledTypeInfo);
+        // Rented readers expecting this body's ids, or other ids: the ids are only a cheaper source of equal strings.
+        // Each is read twice, so the second read goes through the shared value and map caches.
+        foreach ((string job, string task, string url) in new[] { ("j", "t", "https://a.example/"), ("x", "y", "https://other.example/") })
+        {
+            for (int pass = 0; pass < 2; pass++)
+            {
+                TaskDetailsReader rented = TaskDetailsReader.Rent(pooled: false, job, task, url);
+                (TaskDetails? read, Exception? readError) = Read(utf8, rented.Info);
+                TaskDetailsReader.Return(rented);
+                if (expectedError is not null)
+                {
+                    Assert.True(readError is JsonException or InvalidOperationException or FormatException, $"rented reader accepted what the generated one refused ({expectedError.Message})");
+                }
+                else
+                {
+                    Assert.Null(readError);
+                    AssertSame(expected!, read!);
+                }
+            }
+        }
 
         if (expectedError is not null)
         {
@@ -53,6 +73,31 @@ public class TaskDetailsReaderTests
         AssertSame(expected!, pooled!);
         using TaskContentLease? lease = PooledTaskContent.Detach(pooled!);
         Assert.Equal(expected!.Content.Utf8.ToArray(), lease?.Span.ToArray() ?? []);
+    }
+
+    [Fact]
+    public void Rented_reader_uses_the_callers_id_strings_and_shares_repeated_maps()
+    {
+        byte[] utf8 = """{"TaskID":"task-1","JobID":"job-1","URL":"https://a.example/p","Status":"success","ResponseHeaders":{"Content-Type":"text/html"},"Scrape.do":{"Scrape.do-Request-Cost":"1"},"Content":"x"}"""u8.ToArray();
+        // Built at run time, so they are not the interned literals the body could be read into.
+        string job = string.Concat("job", "-1".AsSpan()), task = string.Concat("task", "-1".AsSpan()), url = string.Concat("https://a.example", "/p".AsSpan());
+        TaskDetailsReader reader = TaskDetailsReader.Rent(pooled: false, job, task, url);
+        TaskDetails first = JsonSerializer.Deserialize(utf8, reader.Info)!;
+        TaskDetails second = JsonSerializer.Deserialize(utf8, reader.Info)!;
+        TaskDetailsReader.Return(reader);
+
+        Assert.Same(job, first.JobId);
+        Assert.Same(task, first.TaskId);
+        Assert.Same(url, first.Url);
+        Assert.Same(first.ResponseHeaders, second.ResponseHeaders);
+        Assert.Same(first.ScrapeDoMetadata, second.ScrapeDoMetadata);
+        Assert.Equal("text/html", second.ResponseHeaders!["Content-Type"]);
+
+        // Other ids in the body: the body's own strings, never the expected ones.
+        TaskDetailsReader other = TaskDetailsReader.Rent(pooled: false, "job-2", "task-2", "https://b.example/");
+        TaskDetails third = JsonSerializer.Deserialize(utf8, other.Info)!;
+        TaskDetailsReader.Return(other);
+        Assert.Equal(("job-1", "task-1", "https://a.example/p"), (third.JobId, third.TaskId, third.Url));
     }
 
     private static (TaskDetails?, Exception?) Read(byte[] utf8, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> info)

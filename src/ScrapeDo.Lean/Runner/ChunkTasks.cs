@@ -13,6 +13,7 @@ internal sealed class ChunkTasks
     private readonly int[] _claimed;
     private int _remaining;
     private int _sideDeliveries;
+    private FetchGroup? _fetches;
 
     public ChunkTasks(string jobId, IReadOnlyList<string> taskIds, List<RunItem> items)
     {
@@ -21,9 +22,19 @@ internal sealed class ChunkTasks
         _items = items;
         _claimed = new int[items.Count];
         _remaining = items.Count;
+        Context = ExecutionContext.Capture();
     }
 
+    /// <summary>
+    /// The context the chunk is watched in (its job's activity, the caller's logging scopes): the fetch workers run
+    /// this chunk's fetches in it, as when each fetch was started from the watcher.
+    /// </summary>
+    public ExecutionContext? Context { get; }
+
     public string JobId { get; }
+
+    /// <summary>The fetches queued for this chunk's tasks (see <see cref="TaskFetcher.StartAsync"/>).</summary>
+    public FetchGroup Fetches => _fetches ??= new FetchGroup(this);
 
     /// <summary>Tasks in the job, which is also the number of input items (position i of one is position i of the other).</summary>
     public int Count => _items.Count;
@@ -146,6 +157,99 @@ internal sealed class ChunkTasks
         while (Volatile.Read(ref _sideDeliveries) > 0)
         {
             await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>
+/// The fetches of one chunk that are queued or running, as few tasks as possible for the watcher to await: one task
+/// per stretch during which fetches were outstanding, which ends when the last of them has ended, with the first
+/// failure of that stretch (a cancellation only when nothing else failed).
+/// </summary>
+internal sealed class FetchGroup(ChunkTasks tasks)
+{
+    private readonly Lock _lock = new();
+    // Positions queued for a worker, in order: each task is claimed (so queued) at most once, so the array never wraps.
+    private int[]? _queued;
+    private int _head;
+    private int _tail;
+    private int _outstanding;
+    private TaskCompletionSource? _stretch;
+    private Exception? _failure;
+
+    public ChunkTasks Tasks => tasks;
+
+    /// <summary>
+    /// Queues position <paramref name="index"/>: the stretch's task when this fetch opened it, else a completed task
+    /// (the stretch's task, already handed out, also covers this fetch). <paramref name="wasIdle"/> says that nothing
+    /// was queued before, so the group must be offered to the workers.
+    /// </summary>
+    public Task Started(int index, out bool wasIdle)
+    {
+        lock (_lock)
+        {
+            _queued ??= new int[tasks.Count];
+            wasIdle = _head == _tail;
+            _queued[_tail++] = index;
+            if (_outstanding++ > 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _stretch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _stretch.Task;
+        }
+    }
+
+    /// <summary>Takes the next queued position; <paramref name="more"/> says whether others are still queued.</summary>
+    public bool TryTake(out int index, out bool more)
+    {
+        lock (_lock)
+        {
+            if (_queued is null || _head == _tail)
+            {
+                (index, more) = (-1, false);
+                return false;
+            }
+
+            index = _queued[_head++];
+            more = _head != _tail;
+            return true;
+        }
+    }
+
+    /// <summary>A fetch ended (after its emit), with <paramref name="error"/> when it failed.</summary>
+    public void Ended(Exception? error)
+    {
+        TaskCompletionSource stretch;
+        Exception? failure;
+        lock (_lock)
+        {
+            if (error is not null && (_failure is null || (_failure is OperationCanceledException && error is not OperationCanceledException)))
+            {
+                _failure = error;
+            }
+
+            if (--_outstanding > 0)
+            {
+                return;
+            }
+
+            (stretch, failure) = (_stretch!, _failure);
+            (_stretch, _failure) = (null, null);
+        }
+
+        if (failure is null)
+        {
+            stretch.TrySetResult();
+        }
+        else if (failure is OperationCanceledException canceled)
+        {
+            stretch.TrySetCanceled(canceled.CancellationToken);
+        }
+        else
+        {
+            stretch.TrySetException(failure);
         }
     }
 }

@@ -14,6 +14,28 @@ internal sealed class SmallStringMap(KeyValuePair<string, string>[] items) : IRe
 {
     public const int MaxEntries = 16;
 
+    /// <summary>The empty map (immutable, so one serves every task).</summary>
+    public static SmallStringMap Empty { get; } = new([]);
+
+    /// <summary>True when <paramref name="entries"/> are this map's entries as the very same string instances, in order.</summary>
+    public bool HasSameStrings(ReadOnlySpan<KeyValuePair<string, string>> entries)
+    {
+        if (entries.Length != items.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < entries.Length; i++)
+        {
+            if (!ReferenceEquals(entries[i].Key, items[i].Key) || !ReferenceEquals(entries[i].Value, items[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public int Count => items.Length;
 
     public string this[string key] => TryGetValue(key, out string? value) ? value : throw new KeyNotFoundException($"The key '{key}' was not present.");

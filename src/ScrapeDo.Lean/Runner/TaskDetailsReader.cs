@@ -26,9 +26,67 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
 
     private static readonly byte[][] KnownNamesUtf8 = Array.ConvertAll(KnownNames, System.Text.Encoding.UTF8.GetBytes);
 
-    private readonly bool _pooled;
+    // Known names whose values repeat from task to task (a content type, a cost, a status code): the last value read
+    // for each is kept and shared while the bytes match. Names whose values differ per task (ids, dates, cookies,
+    // credits left) are not cached, so a miss never costs more than before.
+    private static readonly bool[] RepeatingValue = Array.ConvertAll(KnownNames, n => n is "Content-Type" or "Scrape.do-Request-Cost"
+        or "Scrape.do-Initial-Status-Code" or "Scrape.do-Auth" or "Server" or "Cache-Control" or "Vary" or "Content-Encoding");
+
+    private const int MaxCachedValueBytes = 128;
+    private static readonly CachedValue?[] LastValues = new CachedValue?[KnownNames.Length];
+
+    // The last map read for each property; a map with the very same (shared) key and value strings is shared too.
+    private static SmallStringMap? s_lastHeaders;
+    private static SmallStringMap? s_lastMetadata;
+
+    // Readers that expect one task's ids (see Rent): one per fetch in flight, kept for reuse.
+    private static readonly TaskDetailsReader?[] Pool = new TaskDetailsReader?[64];
+
+    private bool _pooled;
+    private string? _expectedJobId;
+    private string? _expectedTaskId;
+    private string? _expectedUrl;
+    private JsonTypeInfo<TaskDetails>? _info;
 
     private TaskDetailsReader(bool pooled) => _pooled = pooled;
+
+    /// <summary>The type info that reads through this reader (a rented one).</summary>
+    public JsonTypeInfo<TaskDetails> Info => _info ??= JsonMetadataServices.CreateValueInfo<TaskDetails>(ScrapeDoJsonContext.Default.Options, this);
+
+    /// <summary>
+    /// A reader for one fetch of task <paramref name="taskId"/> of job <paramref name="jobId"/>: where the body
+    /// carries exactly these ids (and <paramref name="url"/>), the caller's strings are used instead of new ones read
+    /// from the body. The values are equal either way; only the allocation differs. Give it back with <see cref="Return"/>
+    /// once the read is over.
+    /// </summary>
+    public static TaskDetailsReader Rent(bool pooled, string jobId, string taskId, string? url)
+    {
+        TaskDetailsReader? reader = null;
+        for (int i = 0; i < Pool.Length && reader is null; i++)
+        {
+            reader = Interlocked.Exchange(ref Pool[i], null);
+        }
+
+        reader ??= new TaskDetailsReader(pooled);
+        reader._pooled = pooled;
+        reader._expectedJobId = jobId;
+        reader._expectedTaskId = taskId;
+        reader._expectedUrl = url;
+        return reader;
+    }
+
+    /// <summary>Takes back a reader from <see cref="Rent"/> whose read is over.</summary>
+    public static void Return(TaskDetailsReader reader)
+    {
+        reader._expectedJobId = reader._expectedTaskId = reader._expectedUrl = null;
+        for (int i = 0; i < Pool.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref Pool[i], reader, null) is null)
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>Contents as exact arrays, like the public <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>.</summary>
     public static JsonTypeInfo<TaskDetails> TypeInfo { get; } =
@@ -54,17 +112,17 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 if (reader.ValueTextEquals("TaskID"u8))
                 {
                     reader.Read();
-                    task.TaskId = JobDetailsReader.ReadString(ref reader, "TaskID")!;
+                    task.TaskId = Expected(ref reader, _expectedTaskId) ?? JobDetailsReader.ReadString(ref reader, "TaskID")!;
                 }
                 else if (reader.ValueTextEquals("JobID"u8))
                 {
                     reader.Read();
-                    task.JobId = JobDetailsReader.ReadString(ref reader, "JobID")!;
+                    task.JobId = Expected(ref reader, _expectedJobId) ?? JobDetailsReader.ReadString(ref reader, "JobID")!;
                 }
                 else if (reader.ValueTextEquals("URL"u8))
                 {
                     reader.Read();
-                    task.Url = JobDetailsReader.ReadString(ref reader, "URL");
+                    task.Url = Expected(ref reader, _expectedUrl) ?? JobDetailsReader.ReadString(ref reader, "URL");
                 }
                 else if (reader.ValueTextEquals("Status"u8))
                 {
@@ -109,12 +167,12 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 else if (reader.ValueTextEquals("ResponseHeaders"u8))
                 {
                     reader.Read();
-                    task.ResponseHeaders = ReadMap(ref reader, "ResponseHeaders");
+                    task.ResponseHeaders = ReadMap(ref reader, "ResponseHeaders", ref s_lastHeaders);
                 }
                 else if (reader.ValueTextEquals("Scrape.do"u8))
                 {
                     reader.Read();
-                    task.ScrapeDoMetadata = ReadMap(ref reader, "Scrape.do");
+                    task.ScrapeDoMetadata = ReadMap(ref reader, "Scrape.do", ref s_lastMetadata);
                 }
                 else if (reader.ValueTextEquals("Content"u8))
                 {
@@ -177,6 +235,10 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
     public override void Write(Utf8JsonWriter writer, TaskDetails value, JsonSerializerOptions options) =>
         JsonSerializer.Serialize(writer, value, ScrapeDoJsonContext.Default.TaskDetails);
 
+    /// <summary><paramref name="expected"/> when the current value is exactly that string, else null.</summary>
+    private static string? Expected(ref Utf8JsonReader reader, string? expected) =>
+        expected is not null && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(expected) ? expected : null;
+
     private static void ReturnRented(ref byte[]? rented)
     {
         if (rented is not null)
@@ -190,7 +252,7 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
     /// A string-to-string object as the serializer reads it: null stays null, null values are kept, a later key
     /// replaces an earlier one's value in its place. Small maps (nearly all) become a <see cref="SmallStringMap"/>.
     /// </summary>
-    private static IReadOnlyDictionary<string, string>? ReadMap(ref Utf8JsonReader reader, string name)
+    private static IReadOnlyDictionary<string, string>? ReadMap(ref Utf8JsonReader reader, string name, ref SmallStringMap? last)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -205,7 +267,7 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         KeyValuePair<string, string>[] scratch = ArrayPool<KeyValuePair<string, string>>.Shared.Rent(SmallStringMap.MaxEntries);
         try
         {
-            return ReadMap(ref reader, name, scratch.AsSpan(0, SmallStringMap.MaxEntries));
+            return ReadMap(ref reader, name, scratch.AsSpan(0, SmallStringMap.MaxEntries), ref last);
         }
         finally
         {
@@ -213,15 +275,17 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         }
     }
 
-    private static IReadOnlyDictionary<string, string> ReadMap(ref Utf8JsonReader reader, string name, Span<KeyValuePair<string, string>> small)
+    private static IReadOnlyDictionary<string, string> ReadMap(ref Utf8JsonReader reader, string name, Span<KeyValuePair<string, string>> small, ref SmallStringMap? last)
     {
         int count = 0;
         Dictionary<string, string>? large = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string key = Known(ref reader) ?? reader.GetString()!;
+            int known = Known(ref reader);
+            string key = known >= 0 ? KnownNames[known] : reader.GetString()!;
             reader.Read();
-            string value = JobDetailsReader.ReadString(ref reader, name)!;
+            string value = (known >= 0 && RepeatingValue[known] ? CachedValue.Read(ref reader, ref LastValues[known]) : null)
+                ?? JobDetailsReader.ReadString(ref reader, name)!;
             if (large is not null)
             {
                 large[key] = value;
@@ -249,14 +313,34 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
             }
         }
 
-        return large ?? (IReadOnlyDictionary<string, string>)new SmallStringMap(small[..count].ToArray());
+        if (large is not null)
+        {
+            return large;
+        }
+
+        if (count == 0)
+        {
+            return SmallStringMap.Empty;
+        }
+
+        // Maps are immutable, so one whose keys and values are the very strings of the last map read is that map.
+        SmallStringMap? previous = Volatile.Read(ref last);
+        if (previous is not null && previous.HasSameStrings(small[..count]))
+        {
+            return previous;
+        }
+
+        var map = new SmallStringMap(small[..count].ToArray());
+        Volatile.Write(ref last, map);
+        return map;
     }
 
-    private static string? Known(ref Utf8JsonReader reader)
+    /// <summary>The index in <see cref="KnownNames"/> of the current property name, or -1.</summary>
+    private static int Known(ref Utf8JsonReader reader)
     {
         if (reader.HasValueSequence || reader.ValueIsEscaped)
         {
-            return null;
+            return -1;
         }
 
         ReadOnlySpan<byte> name = reader.ValueSpan;
@@ -264,10 +348,37 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         {
             if (name.SequenceEqual(KnownNamesUtf8[i]))
             {
-                return KnownNames[i];
+                return i;
             }
         }
 
-        return null;
+        return -1;
+    }
+
+    /// <summary>A value string with its UTF-8 bytes, shared while the next value read is the same bytes.</summary>
+    private sealed class CachedValue(byte[] utf8, string value)
+    {
+        private readonly byte[] _utf8 = utf8;
+        private readonly string _value = value;
+
+        /// <summary>The current string value, shared with <paramref name="slot"/> when possible; null when it is not a plain string.</summary>
+        public static string? Read(ref Utf8JsonReader reader, ref CachedValue? slot)
+        {
+            if (reader.TokenType != JsonTokenType.String || reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length > MaxCachedValueBytes)
+            {
+                return null;
+            }
+
+            ReadOnlySpan<byte> bytes = reader.ValueSpan;
+            CachedValue? cached = Volatile.Read(ref slot);
+            if (cached is not null && bytes.SequenceEqual(cached._utf8))
+            {
+                return cached._value;
+            }
+
+            string value = reader.GetString()!;
+            Volatile.Write(ref slot, new CachedValue(bytes.ToArray(), value));
+            return value;
+        }
     }
 }
