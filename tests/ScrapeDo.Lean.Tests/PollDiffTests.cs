@@ -264,6 +264,64 @@ public class PollDiffTests
         Assert.Equal([5], diff.Finished.Select(f => f.Index));
     }
 
+    [Fact]
+    public async Task A_poll_body_without_a_length_reaches_the_memo_path_too()
+    {
+        // A Go server sends a large body chunked: no Content-Length, read to its end through the size limit.
+        byte[] body = Encoding.UTF8.GetBytes("""{"JobID":"j","Status":"running","Tasks":[{"TaskID":"plain","Status":"success"},{"TaskID":"last","Status":"pending"}]}""" + new string(' ', 40_000));
+        var handler = new MockHttpMessageHandler();
+        handler.When("*").Respond(_ => new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+        {
+            Content = new StreamContent(new UnknownLengthStream(body)) { Headers = { { "Content-Type", "application/json" } } },
+        });
+        using var client = TestSupport.Client(handler);
+        using var diff = new PollDiff(Table(new bool[TableIds.Length]));
+
+        await client.PollJobAsync("j", diff, CancellationToken.None);
+        await client.PollJobAsync("j", diff, CancellationToken.None);
+
+        Assert.Equal(2, diff.SkippedTasks);
+        Assert.Equal([5], diff.Finished.Select(f => f.Index));
+    }
+
+    /// <summary>A body whose length the client cannot know in advance, handed out in small reads.</summary>
+    private sealed class UnknownLengthStream(byte[] data) : Stream
+    {
+        private int _at;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(Math.Min(buffer.Length, 7_000), data.Length - _at);
+            data.AsSpan(_at, n).CopyTo(buffer);
+            _at += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private static byte[][] Watch(int seed, int polls)
     {
         var random = new Random(seed);

@@ -391,6 +391,26 @@ internal sealed class ApiPipeline : IDisposable
                 }
             }
         }
+        else if (typeInfo.Converter is IBufferedBodyReader<T> direct)
+        {
+            // No length, but a reader that wants the whole body (the runner's poll keeps it as its memo; a Go server
+            // sends a large body chunked, and a compressed one has no decoded length): gather it into a pooled buffer,
+            // counted against the limit as it streams. The serializer would buffer the whole value for it anyway.
+            await using Stream body = new LengthLimitedReadStream(stream, _maxResponseBytes);
+            (byte[]? buffer, int size) = await ReadWholeAsync(body, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                value = direct.Read(buffer, size, out bool kept);
+                buffer = kept ? null : buffer;
+            }
+            finally
+            {
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
         else
         {
             // No length (chunked or decompressed): count while streaming so an endless body or a gzip bomb stops at the limit.
@@ -399,6 +419,35 @@ internal sealed class ApiPipeline : IDisposable
         }
 
         return value ?? throw new JsonException("The response body is JSON null.");
+    }
+
+    /// <summary>Reads <paramref name="body"/> to its end into one buffer rented from the shared pool (the caller returns it).</summary>
+    private static async ValueTask<(byte[] Buffer, int Size)> ReadWholeAsync(Stream body, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        int size = 0;
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(size), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                size += read;
+                if (size == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));
+                    buffer.AsSpan(0, size).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+
+            return (buffer, size);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     private async Task<ScrapeDoApiException> CreateStatusExceptionAsync(ApiCall call, HttpResponseMessage response, TimeSpan? retryAfter, int attempt, CancellationToken cancellationToken)
