@@ -77,7 +77,7 @@ if (args.Contains("--fanout-ratio"))
 if (args.Contains("--percall-ratio"))
 {
     string[] List(string name, string fallback) => (StringArg(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries);
-    await PerCallRatio.RunAsync(new PerCallRatio.Settings(Arg("--rounds", 21), Arg("--batch-ms", 20), List("--filter", ""), List("--suites", "percall,tls,parse,body"), Arg("--margin-pct", 3) / 100.0, !args.Contains("--no-control"), StringArg("--peers")?.Split(','), StringArg("--out") ?? "BenchmarkDotNet.Artifacts", StringArg("--only")), "bench --percall-ratio " + string.Join(' ', args.Where(a => a != "--percall-ratio")));
+    await PerCallRatio.RunAsync(new PerCallRatio.Settings(Arg("--rounds", 21), Arg("--batch-ms", 20), List("--filter", ""), List("--suites", "percall,tls,parse,body,poll"), Arg("--margin-pct", 3) / 100.0, !args.Contains("--no-control"), StringArg("--peers")?.Split(','), StringArg("--out") ?? "BenchmarkDotNet.Artifacts", StringArg("--only")), "bench --percall-ratio " + string.Join(' ', args.Where(a => a != "--percall-ratio")));
     return 0;
 }
 

@@ -26,7 +26,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// against a second copy of itself, in the same rotation) shows the resolution of the day on every operation.
 /// </para>
 /// <para>
-/// Usage: <c>dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --percall-ratio [--suites percall,tls,parse,body]
+/// Usage: <c>dotnet run -c Release --project bench/ScrapeDo.Lean.Benchmarks -- --percall-ratio [--suites percall,tls,parse,body,poll]
 /// [--filter http/Create1000,parse[2]/] [--peers Naive,Refit] [--rounds 21] [--batch-ms 20] [--margin-pct 3] [--no-control]
 /// [--only Lean] [--out DIR]</c>; the whole set takes about 3 minutes on the project VM. The client is re-launched under
 /// <c>taskset</c> on core 0 (the canned server on core 1) with <c>DOTNET_TC_CallCountingDelayMs=0</c> (see Program.cs):
@@ -42,7 +42,7 @@ public static class PerCallRatio
     /// <param name="Rounds">Interleaved rounds per operation.</param>
     /// <param name="BatchMs">Target wall time of one batch (N calls of one contender); N is at least 1.</param>
     /// <param name="Filter">Substrings; an operation runs when its name (e.g. <c>http/GetJob2</c>, <c>parse/ParseJob[2]</c>) contains one.</param>
-    /// <param name="Suites">Any of <c>percall</c>, <c>tls</c>, <c>parse</c>, <c>body</c> (Create1000's validation and body writing, no HTTP).</param>
+    /// <param name="Suites">Any of <c>percall</c>, <c>tls</c>, <c>parse</c>, <c>body</c> (Create1000's validation and body writing, no HTTP), <c>poll</c> (the runner's 1,000-task re-poll against the raw read).</param>
     /// <param name="Margin">Verdict margin (0.03 = 3 %).</param>
     /// <param name="Control">Adds the A/A control row (ScrapeDo.Lean against itself) to every operation.</param>
     /// <param name="Peers">Contender names to run besides Lean (and the floor); null for all.</param>
@@ -146,6 +146,42 @@ public static class PerCallRatio
                         operations.Add(await MeasureAsync(createName, contenders, settings));
                     }
                 }
+            }
+        }
+
+        if (settings.Suites.Contains("poll") && (settings.Filter.Length == 0 || settings.Filter.Any(f => "poll/Poll1000".Contains(f, StringComparison.OrdinalIgnoreCase))))
+        {
+            // Issue 14 target 4: the runner's re-poll of a 1,000-task job against the raw read of the same body. The
+            // floor is listed as a peer here so that the paired ratio Lean/floor is the target's figure ("behind" is
+            // expected: the question is by how much). Lean polls the job whose body alternates 10 tasks apart.
+            var poll = new PollDiffBenchmarks();
+            await poll.SetupAsync();
+            try
+            {
+                List<Contender> contenders =
+                [
+                    new(Lean, () => poll.PollDiff_Poll1000_10Changed(), true),
+                    new("RawFloor", () => poll.Floor_Poll1000(), true),
+                    new("LeanUnchangedBody", () => poll.PollDiff_Poll1000(), true),
+                    new("GetJobAsyncThenDiff", () => poll.GetJobAsync_then_diff_Poll1000(), true),
+                ];
+                if (settings.Only is { } only)
+                {
+                    contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
+                }
+                else if (settings.Control)
+                {
+                    contenders.Add(contenders[0] with { Name = Control });
+                }
+
+                if (contenders.Count > 0)
+                {
+                    operations.Add(await MeasureAsync("poll/Poll1000", contenders, settings));
+                }
+            }
+            finally
+            {
+                await poll.CleanupAsync();
             }
         }
 
