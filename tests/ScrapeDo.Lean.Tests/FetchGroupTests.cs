@@ -12,6 +12,23 @@ public class FetchGroupTests
     }
 
     [Fact]
+    public async Task A_fetch_started_after_the_fetcher_is_disposed_still_ends()
+    {
+        using var client = TestSupport.Client(new RichardSzalay.MockHttp.MockHttpMessageHandler());
+        var delivery = new OutcomeDelivery(4, null, new ProgressReporter(client, null), checkTaskUrls: true, TestSupport.Timeout());
+        var fetcher = new TaskFetcher(client, new RunOptions(), delivery, CancellationToken.None);
+        var items = new List<RunItem> { new(0, "https://a.example/0", null) };
+        var tasks = new ChunkTasks("job", ["task-0"], items);
+        fetcher.Dispose();
+
+        Assert.True(tasks.TryClaim(0));
+        Task fetch = await fetcher.StartAsync(tasks, 0);
+
+        // Not reachable from a run (it disposes the fetcher last), but nothing queued may be left without its end.
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void Positions_come_out_in_order_and_the_first_queued_says_offer_the_group()
     {
         FetchGroup group = Group(3);

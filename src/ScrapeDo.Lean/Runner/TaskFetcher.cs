@@ -46,9 +46,11 @@ internal sealed class TaskFetcher : IDisposable
         _cancellationToken.ThrowIfCancellationRequested();
         StartWorkers();
         Task group = tasks.Fetches.Started(index, out bool wasIdle);
-        if (wasIdle)
+        if (wasIdle && !_queue.Writer.TryWrite(tasks.Fetches))
         {
-            _queue.Writer.TryWrite(tasks.Fetches);
+            // Disposed: no worker will take it. Not reachable from the run (it disposes the fetcher after every
+            // watch, and every watch after its fetches), but a queued fetch must never be left without its end.
+            Abandon(tasks.Fetches);
         }
 
         if (_cancellationToken.IsCancellationRequested)
@@ -140,10 +142,10 @@ internal sealed class TaskFetcher : IDisposable
                         continue;
                     }
 
-                    if (more)
+                    if (more && !_queue.Writer.TryWrite(group))
                     {
-                        // The chunk has more queued: other workers may take from it meanwhile.
-                        _queue.Writer.TryWrite(group);
+                        // The chunk has more queued, but the fetcher was disposed meanwhile: end the rest here.
+                        Abandon(group);
                     }
 
                     Exception? error = null;
@@ -168,6 +170,14 @@ internal sealed class TaskFetcher : IDisposable
         finally
         {
             DrainCanceled();
+        }
+    }
+
+    private static void Abandon(FetchGroup group)
+    {
+        while (group.TryTake(out _, out _))
+        {
+            group.Ended(new ObjectDisposedException(nameof(TaskFetcher)));
         }
     }
 
