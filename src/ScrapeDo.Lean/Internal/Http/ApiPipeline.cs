@@ -360,11 +360,13 @@ internal sealed class ApiPipeline : IDisposable
             throw new ResponseTooLargeException(_maxResponseBytes);
         }
 
-        T? value;
+        var direct = typeInfo.Converter as IBufferedBodyReader<T>;
+        byte[]? buffer;
+        int size;
         if (length is long known && known <= BufferedBodyLimit)
         {
-            int size = (int)known;
-            byte[]? buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+            size = (int)known;
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
             try
             {
                 int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
@@ -372,50 +374,48 @@ internal sealed class ApiPipeline : IDisposable
                 {
                     throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
                 }
-
-                if (typeInfo.Converter is IBufferedBodyReader<T> direct)
-                {
-                    value = direct.Read(buffer, size, out bool kept);
-                    buffer = kept ? null : buffer;
-                }
-                else
-                {
-                    value = JsonSerializer.Deserialize(buffer.AsSpan(0, size), typeInfo);
-                }
             }
-            finally
+            catch
             {
-                if (buffer is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
             }
         }
-        else if (typeInfo.Converter is IBufferedBodyReader<T> direct)
+        else if (direct is not null)
         {
             // No length, but a reader that wants the whole body (the runner's poll keeps it as its memo; a Go server
             // sends a large body chunked, and a compressed one has no decoded length): gather it into a pooled buffer,
             // counted against the limit as it streams. The serializer would buffer the whole value for it anyway.
-            await using Stream body = new LengthLimitedReadStream(stream, _maxResponseBytes);
-            (byte[]? buffer, int size) = await ReadWholeAsync(body, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                value = direct.Read(buffer, size, out bool kept);
-                buffer = kept ? null : buffer;
-            }
-            finally
-            {
-                if (buffer is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
+            await using Stream limited = new LengthLimitedReadStream(stream, _maxResponseBytes);
+            (buffer, size) = await ReadWholeAsync(limited, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             // No length (chunked or decompressed): count while streaming so an endless body or a gzip bomb stops at the limit.
             await using Stream body = new LengthLimitedReadStream(stream, _maxResponseBytes);
-            value = await JsonSerializer.DeserializeAsync(body, typeInfo, cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync(body, typeInfo, cancellationToken).ConfigureAwait(false)
+                ?? throw new JsonException("The response body is JSON null.");
+        }
+
+        T? value;
+        try
+        {
+            if (direct is not null)
+            {
+                value = direct.Read(buffer, size, out bool kept);
+                buffer = kept ? null : buffer;
+            }
+            else
+            {
+                value = JsonSerializer.Deserialize(buffer.AsSpan(0, size), typeInfo);
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         return value ?? throw new JsonException("The response body is JSON null.");
