@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using ScrapeDo.Lean.Credits;
 
 namespace ScrapeDo.Lean.Cli;

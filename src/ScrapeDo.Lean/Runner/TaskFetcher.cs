@@ -50,7 +50,7 @@ internal sealed class TaskFetcher : IDisposable
         {
             // Disposed: no worker will take it. Not reachable from the run (it disposes the fetcher after every
             // watch, and every watch after its fetches), but a queued fetch must never be left without its end.
-            Abandon(tasks.Fetches);
+            EndQueued(tasks.Fetches, new ObjectDisposedException(nameof(TaskFetcher)));
         }
 
         if (_cancellationToken.IsCancellationRequested)
@@ -145,7 +145,7 @@ internal sealed class TaskFetcher : IDisposable
                     if (more && !_queue.Writer.TryWrite(group))
                     {
                         // The chunk has more queued, but the fetcher was disposed meanwhile: end the rest here.
-                        Abandon(group);
+                        EndQueued(group, new ObjectDisposedException(nameof(TaskFetcher)));
                     }
 
                     Exception? error = null;
@@ -173,11 +173,12 @@ internal sealed class TaskFetcher : IDisposable
         }
     }
 
-    private static void Abandon(FetchGroup group)
+    /// <summary>Ends every fetch still queued in <paramref name="group"/> with <paramref name="reason"/>, unstarted.</summary>
+    private static void EndQueued(FetchGroup group, Exception reason)
     {
         while (group.TryTake(out _, out _))
         {
-            group.Ended(new ObjectDisposedException(nameof(TaskFetcher)));
+            group.Ended(reason);
         }
     }
 
@@ -191,10 +192,7 @@ internal sealed class TaskFetcher : IDisposable
 
         while (_queue.Reader.TryRead(out FetchGroup? group))
         {
-            while (group.TryTake(out _, out _))
-            {
-                group.Ended(new OperationCanceledException(_cancellationToken));
-            }
+            EndQueued(group, new OperationCanceledException(_cancellationToken));
         }
     }
 
