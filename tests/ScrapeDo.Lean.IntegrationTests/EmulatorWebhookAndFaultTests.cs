@@ -153,7 +153,9 @@ public class EmulatorWebhookAndFaultTests
     public async Task Slow_answers_past_the_attempt_timeout_raise_timeouts_and_gets_retry()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Faults = new FaultOptions { SlowShare = 1.0, SlowDelay = TimeSpan.FromSeconds(3) } });
-        using var client = Support.Client(emulator, retry: new ScrapeDoRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }, attemptTimeout: TimeSpan.FromMilliseconds(200));
+        // 1 s per attempt (the server answers after 3 s): with 200 ms a loaded CI machine once timed the second attempt
+        // out while it was still connecting, before the server saw it.
+        using var client = Support.Client(emulator, retry: new ScrapeDoRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }, attemptTimeout: TimeSpan.FromSeconds(1));
         var ex = await Assert.ThrowsAsync<ScrapeDoTimeoutException>(() => client.GetAccountAsync(Support.Timeout()));
         Assert.Equal(2, ex.Attempts);
         Assert.Equal(2, emulator.Counters.AccountRequests);
