@@ -15,11 +15,12 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// </summary>
 public static class FanOutRatio
 {
-    /// <summary>Options of one harness run.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3);
+    /// <summary>Options of one harness run; <see cref="Only"/> keeps just the named contenders (<c>runner</c>,
+    /// <c>lease</c>, <c>floor</c>, <c>cli</c>), e.g. to profile one of them alone.</summary>
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null);
 
     /// <summary>One measured run of one contender.</summary>
-    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded);
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>
     public sealed record Row(string Transport, string Name, List<Sample> Samples)
@@ -31,6 +32,10 @@ public static class FanOutRatio
         public double RequestsPerTarget => Median(Samples.Select(s => s.RequestsPerTarget));
 
         public double WallSeconds => Median(Samples.Select(s => s.WallSeconds));
+
+        /// <summary>Context switches of the client process per target (voluntary and involuntary; NaN for the CLI):
+        /// how often its threads slept and woke, steadier than CPU time on a shared machine.</summary>
+        public double SwitchesPerTarget => Median(Samples.Select(s => s.SwitchesPerTarget));
 
         public double CpuSpread => Samples.Count < 2 ? 0 : (Samples.Max(s => s.CpuUsPerTarget) - Samples.Min(s => s.CpuUsPerTarget)) / CpuUsPerTarget;
     }
@@ -79,6 +84,11 @@ public static class FanOutRatio
                     contenders.Add((cli, () => RunCliAsync(settings.Cli!, server.BaseAddress, input!), false));
                 }
 
+                if (settings.Only is { Length: > 0 } only)
+                {
+                    contenders.RemoveAll(c => !only.Contains(c.Row == runner ? "runner" : c.Row == leased ? "lease" : c.Row == floor ? "floor" : "cli"));
+                }
+
                 if (cli is not null)
                 {
                     // What a 1-target run costs (process start, JIT, one create/poll/fetch), to read the per-target CPU against.
@@ -101,9 +111,13 @@ public static class FanOutRatio
                 // counted rounds still cost up to 4x the later ones after 1,000 or even 2 x 10,000 warm-up targets.
                 for (int w = 0; w < settings.Warmups; w++)
                 {
-                    await RunRunnerAsync(client, urls);
-                    await RunLeasedAsync(client, urls);
-                    await FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version);
+                    foreach (var (_, run, inProcess) in contenders)
+                    {
+                        if (inProcess)
+                        {
+                            await run();
+                        }
+                    }
                 }
 
                 for (int round = 0; round < settings.Rounds; round++)
@@ -115,17 +129,14 @@ public static class FanOutRatio
                         Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
                     }
                 }
 
-                rows.Add(runner);
-                rows.Add(leased);
-                rows.Add(floor);
-                if (cli is not null)
+                rows.AddRange(contenders.Select(c => c.Row).OrderBy(r => r == runner ? 0 : r == leased ? 1 : r == floor ? 2 : 3));
+                if (input is not null)
                 {
-                    rows.Add(cli);
-                    File.Delete(input!);
+                    File.Delete(input);
                 }
             }
             finally
@@ -154,14 +165,14 @@ public static class FanOutRatio
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
-            Row floor = r.Rows.First(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal));
+            Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
@@ -228,14 +239,16 @@ public static class FanOutRatio
         TimeSpan cpu0 = self.TotalProcessorTime;
         TimeSpan children0 = ChildrenCpu();
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        long switches0 = ContextSwitches();
         var clock = Stopwatch.StartNew();
         int ok = await run();
         clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
+        long switches = ContextSwitches() - switches0;
         self.Refresh();
         TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
         ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok);
+        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN);
     }
 
     /// <summary>
@@ -289,6 +302,10 @@ public static class FanOutRatio
 
         return TimeSpan.FromMicroseconds((usage.UserSeconds * 1_000_000.0) + usage.UserMicroseconds + (usage.SystemSeconds * 1_000_000.0) + usage.SystemMicroseconds);
     }
+
+    /// <summary>This process's context switches so far (<c>getrusage(RUSAGE_SELF)</c>), or -1 where that is not available.</summary>
+    private static long ContextSwitches() =>
+        OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage.NvCsw + usage.NIvCsw : -1;
 
     private static double Median(IEnumerable<double> values)
     {
