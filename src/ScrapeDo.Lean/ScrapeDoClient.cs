@@ -94,10 +94,11 @@ public sealed class ScrapeDoClient : IDisposable
     /// is diffed against the run's task table by <paramref name="diff"/> instead of being read into a
     /// <see cref="JobDetails"/>. Returns the job's status; the newly finished tasks are left in the diff.
     /// </summary>
-    internal Task<ScrapeDoStatus> PollJobAsync(string jobId, Internal.Runner.PollDiff diff, CancellationToken cancellationToken)
+    internal ValueTask<ScrapeDoStatus> PollJobAsync(string jobId, Internal.Runner.PollDiff diff, CancellationToken cancellationToken)
     {
+        // Awaited exactly once by the watcher, so the call's state machine comes from the pool.
         var call = new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
-        return _pipeline.SendAsync(call, default, diff.TypeInfo, cancellationToken);
+        return _pipeline.SendPooledAsync(call, default, diff.TypeInfo, cancellationToken);
     }
 
     /// <summary>Gets a task with its content (<c>GET /api/v1/jobs/{jobID}/{taskID}</c>).</summary>

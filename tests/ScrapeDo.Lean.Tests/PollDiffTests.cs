@@ -156,7 +156,7 @@ public class PollDiffTests
         using var client = TestSupport.Client(handler);
         var diff = new PollDiff(Table(new bool[TableIds.Length]));
         var full = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetJobAsync("j"));
-        var lean = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.PollJobAsync("j", diff, CancellationToken.None));
+        var lean = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.PollJobAsync("j", diff, CancellationToken.None).AsTask());
         Assert.Equal(full.IsMalformedResponse, lean.IsMalformedResponse);
         Assert.True(lean.IsMalformedResponse);
     }

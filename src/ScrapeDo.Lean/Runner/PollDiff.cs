@@ -47,9 +47,11 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     private Segment _readTaskIds;
 
     private readonly ChunkTasks _tasks;
-    private readonly ScrapeDoStatus[] _status;
-    private readonly bool[] _terminal;
-    private readonly bool[] _present;
+    // Per table position, what this poll's last reading of the task said: 0 when it was not terminal (or the task was
+    // not listed), else its terminal status as a code (TerminalCode). No references, so carrying a run of readings
+    // over from the memo is a plain copy with no GC write barrier per task.
+    private readonly ushort[] _final;
+    private readonly List<ScrapeDoStatus> _oddTerminals = [];
     private IReadOnlyList<string>? _indexedIds;
     private byte[][] _utf8Ids = [];
     private Dictionary<string, int>? _positions;
@@ -57,9 +59,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     public PollDiff(ChunkTasks tasks)
     {
         _tasks = tasks;
-        _status = new ScrapeDoStatus[tasks.Count];
-        _terminal = new bool[tasks.Count];
-        _present = new bool[tasks.Count];
+        _final = new ushort[tasks.Count];
         TypeInfo = JsonMetadataServices.CreateValueInfo<ScrapeDoStatus>(ScrapeDoJsonContext.Default.Options, this);
     }
 
@@ -266,7 +266,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     private void Prepare()
     {
         Finished.Clear();
-        Array.Clear(_present);
+        Array.Clear(_final);
         IReadOnlyList<string> ids = _tasks.TaskIds;
         if (!ReferenceEquals(ids, _indexedIds))
         {
@@ -296,11 +296,12 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
 
     private void Collect()
     {
-        for (int i = 0; i < _present.Length; i++)
+        ushort[] final = _final;
+        for (int i = 0; i < final.Length; i++)
         {
-            if (_present[i] && _terminal[i] && !_tasks.IsClaimed(i))
+            if (final[i] != 0 && !_tasks.IsClaimed(i))
             {
-                Finished.Add(new FinishedTask(i, _status[i]));
+                Finished.Add(new FinishedTask(i, TerminalStatus(final[i])));
             }
         }
     }
@@ -333,7 +334,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     private void ReadTasks(ref Utf8JsonReader reader)
     {
         // A repeated Tasks member replaces the earlier one, as it does in the full read.
-        Array.Clear(_present);
+        Array.Clear(_final);
         if (reader.TokenType == JsonTokenType.Null)
         {
             return;
@@ -365,7 +366,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     private void ReadTasks(ReadOnlySpan<byte> body, ReadOnlySpan<byte> memo, ref Utf8JsonReader reader, ref int offset)
     {
         // A repeated Tasks member replaces the earlier one, as it does in the full read.
-        Array.Clear(_present);
+        Array.Clear(_final);
         _readTasks.Clear();
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -394,16 +395,9 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
                 // (its objects and the separators between them, valid JSON when it was read) against the body's.
                 int from = known.Starts[position];
                 int same = at < 0 ? 0 : body[at..].CommonPrefixLength(memo[from..]);
-                int run = known.RunEnd(position, from + same);
+                int run = CarryOver(known, position, from + same, at - from);
                 if (run > position)
                 {
-                    _readTasks.AppendRun(known, position, run, at - from);
-                    for (int k = position; k < run; k++)
-                    {
-                        TaskReading task = known.Readings[k];
-                        Record(task.Index, task.Status, task.Terminal);
-                    }
-
                     SkippedTasks += run - position;
                     offset = at + (known.Starts[run - 1] + known.Lengths[run - 1] - from);
                     reader = new Utf8JsonReader(body[offset..], isFinalBlock: true, AfterTaskObject);
@@ -427,14 +421,48 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
                 case JsonTokenType.StartObject:
                     int start = offset + (int)reader.TokenStartIndex;
                     (int index, ScrapeDoStatus status) = ReadTaskObject(ref reader, position);
-                    bool terminal = status.IsTerminal;
-                    Record(index, status, terminal);
-                    _readTasks.Add(start, offset + (int)reader.BytesConsumed - start, new TaskReading(index, status, terminal));
+                    var reading = new TaskReading(index, TerminalCode(status));
+                    Record(reading);
+                    _readTasks.Add(start, offset + (int)reader.BytesConsumed - start, reading);
                     break;
                 default:
                     throw JobDetailsReader.Unexpected("Tasks[]", reader.TokenType);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes over the memo's readings of the elements from <paramref name="position"/> on that lie wholly before
+    /// <paramref name="end"/> (the end of the bytes identical to the body's), moved by <paramref name="shift"/> bytes;
+    /// returns where that run ends. One pass that checks, copies and records each element.
+    /// </summary>
+    private int CarryOver(TaskLayout known, int position, int end, int shift)
+    {
+        int count = known.Count;
+        int[] starts = known.Starts, lengths = known.Lengths;
+        TaskReading[] readings = known.Readings;
+        TaskLayout read = _readTasks;
+        read.Reserve(count - position);
+        int[] readStarts = read.Starts, readLengths = read.Lengths;
+        TaskReading[] readReadings = read.Readings;
+        int written = read.Count;
+        int k = position;
+        for (; k < count; k++)
+        {
+            int start = starts[k], length = lengths[k];
+            if (length == 0 || start + length > end)
+            {
+                break;
+            }
+
+            TaskReading task = readings[k];
+            (readStarts[written], readLengths[written], readReadings[written]) = (start + shift, length, task);
+            written++;
+            Record(task);
+        }
+
+        read.Count = written;
+        return k;
     }
 
     private static int SkipWhitespace(ReadOnlySpan<byte> body, int at)
@@ -450,22 +478,67 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     private void ReadTask(ref Utf8JsonReader reader, int position)
     {
         (int index, ScrapeDoStatus status) = ReadTaskObject(ref reader, position);
-        Record(index, status, status.IsTerminal);
+        Record(new TaskReading(index, TerminalCode(status)));
     }
 
-    private void Record(int index, ScrapeDoStatus status, bool terminal)
+    private void Record(TaskReading reading)
     {
-        if (index >= 0)
+        if (reading.Index >= 0)
         {
-            _present[index] = true;
-            _terminal[index] = terminal;
-            if (terminal)
-            {
-                // Only a finished task's status is handed on; skipping the others' saves a reference store each.
-                _status[index] = status;
-            }
+            // The last reading of a task wins, as it does when the full read lists the same task twice.
+            _final[reading.Index] = reading.Final;
         }
     }
+
+    /// <summary>
+    /// 0 for a status that is not terminal; otherwise a code <see cref="TerminalStatus"/> turns back into the same
+    /// value: 1–3 for the cached success, error and canceled instances (what the converter returns for the lowercase
+    /// wire values), higher for another spelling of them (kept as sent, as the full read keeps it).
+    /// </summary>
+    private ushort TerminalCode(ScrapeDoStatus status)
+    {
+        if (!status.IsTerminal)
+        {
+            return 0;
+        }
+
+        string? value = status.Value;
+        if (ReferenceEquals(value, ScrapeDoStatus.Success.Value))
+        {
+            return 1;
+        }
+
+        if (ReferenceEquals(value, ScrapeDoStatus.Error.Value))
+        {
+            return 2;
+        }
+
+        if (ReferenceEquals(value, ScrapeDoStatus.Canceled.Value))
+        {
+            return 3;
+        }
+
+        // Another casing of a terminal word: few distinct spellings exist (each word has at most 2^8 casings), so
+        // the list stays small however many polls send them.
+        for (int i = 0; i < _oddTerminals.Count; i++)
+        {
+            if (string.Equals(_oddTerminals[i].Value, value, StringComparison.Ordinal))
+            {
+                return (ushort)(i + 4);
+            }
+        }
+
+        _oddTerminals.Add(status);
+        return (ushort)(_oddTerminals.Count + 3);
+    }
+
+    private ScrapeDoStatus TerminalStatus(ushort code) => code switch
+    {
+        1 => ScrapeDoStatus.Success,
+        2 => ScrapeDoStatus.Error,
+        3 => ScrapeDoStatus.Canceled,
+        _ => _oddTerminals[code - 4],
+    };
 
     /// <summary>Reads one task object: its table position (-1 when this chunk does not know it) and its status.</summary>
     private (int Index, ScrapeDoStatus Status) ReadTaskObject(ref Utf8JsonReader reader, int position)
@@ -632,8 +705,8 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     /// <summary>Where a value sat in a body.</summary>
     private readonly record struct Segment(int Start, int Length);
 
-    /// <summary>What a task object said: its table position (-1: not this chunk's), its status, whether that is final.</summary>
-    private readonly record struct TaskReading(int Index, ScrapeDoStatus Status, bool Terminal);
+    /// <summary>What a task object said: its table position (-1: not this chunk's) and its <see cref="TerminalCode"/>.</summary>
+    private readonly record struct TaskReading(int Index, ushort Final);
 
     /// <summary>
     /// Where each element of a body's Tasks array sat (length 0: a null element, never skipped) and what it said, in
@@ -645,7 +718,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
         public int[] Lengths = [];
         public TaskReading[] Readings = [];
 
-        public int Count { get; private set; }
+        public int Count { get; set; }
 
         public void Clear() => Count = 0;
 
@@ -656,34 +729,8 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
             Count++;
         }
 
-        /// <summary>The end of the run of non-null elements from <paramref name="position"/> that lie wholly before <paramref name="end"/>.</summary>
-        public int RunEnd(int position, int end)
-        {
-            int run = position;
-            while (run < Count && Lengths[run] > 0 && Starts[run] + Lengths[run] <= end)
-            {
-                run++;
-            }
-
-            return run;
-        }
-
-        /// <summary>Appends elements [from, to) of <paramref name="source"/>, moved by <paramref name="shift"/> bytes.</summary>
-        public void AppendRun(TaskLayout source, int from, int to, int shift)
-        {
-            int n = to - from;
-            Grow(Count + n);
-            Array.Copy(source.Lengths, from, Lengths, Count, n);
-            Array.Copy(source.Readings, from, Readings, Count, n);
-            Span<int> starts = Starts.AsSpan(Count, n);
-            source.Starts.AsSpan(from, n).CopyTo(starts);
-            for (int k = 0; k < starts.Length; k++)
-            {
-                starts[k] += shift;
-            }
-
-            Count += n;
-        }
+        /// <summary>Makes room for <paramref name="more"/> elements past <see cref="Count"/>.</summary>
+        public void Reserve(int more) => Grow(Count + more);
 
         private void Grow(int needed)
         {
