@@ -149,6 +149,44 @@ public static class PerCallRatio
             }
         }
 
+        if (settings.Suites.Contains("parse"))
+        {
+            // Issue 14 target 2 on its other two paths: a 10 MB task of JSON-escaped HTML read from a stream (a
+            // response without a length) and through the webhook receiver (its size limit, then the same streamed
+            // read), each against the reflection serializer streaming the same bytes into the peer model.
+            var html = new EscapedHtmlBenchmarks();
+            html.Setup();
+            byte[] task = CannedServer.TaskBody(10 * 1024 * 1024, base64: false);
+            var receiver = new ScrapeDoWebhookReceiver(ScrapeDoWebhookReceiver.NewSecret());
+            var streamedRows = new (string Name, Contender Lean)[]
+            {
+                ("parse/Task10MBStreamed", new Contender(Lean, () => html.Lean_Streamed(), true)),
+                ("parse/Task10MBWebhook", new Contender(Lean, () => receiver.ParseAsync(new MemoryStream(task, writable: false)).AsTask(), true)),
+            };
+            foreach ((string name, Contender lean) in streamedRows)
+            {
+                if (settings.Filter.Length > 0 && !settings.Filter.Any(f => name.Contains(f, StringComparison.OrdinalIgnoreCase)))
+                {
+                    continue;
+                }
+
+                List<Contender> contenders = [lean, new("ReflectionStj", () => html.Stj_Streamed(), true)];
+                if (settings.Only is { } only)
+                {
+                    contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
+                }
+                else if (settings.Control)
+                {
+                    contenders.Add(contenders[0] with { Name = Control });
+                }
+
+                if (contenders.Count > 0)
+                {
+                    operations.Add(await MeasureAsync(name, contenders, settings));
+                }
+            }
+        }
+
         if (settings.Suites.Contains("poll") && (settings.Filter.Length == 0 || settings.Filter.Any(f => "poll/Poll1000".Contains(f, StringComparison.OrdinalIgnoreCase))))
         {
             // Issue 14 target 4: the runner's re-poll of a 1,000-task job against the raw read of the same body. The
