@@ -42,7 +42,7 @@ public static class PerCallRatio
     /// <param name="Rounds">Interleaved rounds per operation.</param>
     /// <param name="BatchMs">Target wall time of one batch (N calls of one contender); N is at least 1.</param>
     /// <param name="Filter">Substrings; an operation runs when its name (e.g. <c>http/GetJob2</c>, <c>parse/ParseJob[2]</c>) contains one.</param>
-    /// <param name="Suites">Any of <c>percall</c>, <c>tls</c>, <c>parse</c>, <c>body</c> (Create1000's validation and body writing, no HTTP), <c>poll</c> (the runner's 1,000-task re-poll against the raw read).</param>
+    /// <param name="Suites">Any of <c>percall</c>, <c>tls</c>, <c>parse</c> (job, task and create bodies in memory, and the 10 MB escaped-HTML task buffered, streamed and through the webhook receiver), <c>body</c> (Create1000's validation and body writing, no HTTP), <c>poll</c> (the runner's 1,000-task re-poll against the raw read).</param>
     /// <param name="Margin">Verdict margin (0.03 = 3 %).</param>
     /// <param name="Control">Adds the A/A control row (ScrapeDo.Lean against itself) to every operation.</param>
     /// <param name="Peers">Contender names to run besides Lean (and the floor); null for all.</param>

@@ -518,8 +518,8 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
             return 3;
         }
 
-        // Another casing of a terminal word: few distinct spellings exist (each word has at most 2^8 casings), so
-        // the list stays small however many polls send them.
+        // Another spelling of a terminal word (statuses compare ignoring case): each word has a few hundred such
+        // spellings at most, so the list stays small however many polls send them, and a code always fits.
         for (int i = 0; i < _oddTerminals.Count; i++)
         {
             if (string.Equals(_oddTerminals[i].Value, value, StringComparison.Ordinal))
