@@ -68,6 +68,11 @@ if (args.Contains("--throughput"))
 
 if (args.Contains("--fanout-ratio"))
 {
+    if (Arg("--processes", 1) is int processes and > 1)
+    {
+        return await FanOutProcesses.RunAsync(args, processes, StringArg("--out") ?? "BenchmarkDotNet.Artifacts");
+    }
+
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
     await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(',')));
