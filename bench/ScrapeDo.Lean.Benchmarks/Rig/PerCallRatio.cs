@@ -132,19 +132,7 @@ public static class PerCallRatio
                             return newtonsoft.Deserialize<PeerCreateResponse>(reader)!;
                         }, false),
                     ];
-                    if (settings.Only is { } only)
-                    {
-                        contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
-                    }
-                    else if (settings.Control)
-                    {
-                        contenders.Add(contenders[0] with { Name = Control });
-                    }
-
-                    if (contenders.Count > 0)
-                    {
-                        operations.Add(await MeasureAsync(createName, contenders, settings));
-                    }
+                    await MeasureWithControlAsync(createName, contenders, settings, operations);
                 }
             }
         }
@@ -171,19 +159,7 @@ public static class PerCallRatio
                 }
 
                 List<Contender> contenders = [lean, new("ReflectionStj", () => html.Stj_Streamed(), true)];
-                if (settings.Only is { } only)
-                {
-                    contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
-                }
-                else if (settings.Control)
-                {
-                    contenders.Add(contenders[0] with { Name = Control });
-                }
-
-                if (contenders.Count > 0)
-                {
-                    operations.Add(await MeasureAsync(name, contenders, settings));
-                }
+                await MeasureWithControlAsync(name, contenders, settings, operations);
             }
         }
 
@@ -203,19 +179,7 @@ public static class PerCallRatio
                     new("LeanUnchangedBody", () => poll.PollDiff_Poll1000(), true),
                     new("GetJobAsyncThenDiff", () => poll.GetJobAsync_then_diff_Poll1000(), true),
                 ];
-                if (settings.Only is { } only)
-                {
-                    contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
-                }
-                else if (settings.Control)
-                {
-                    contenders.Add(contenders[0] with { Name = Control });
-                }
-
-                if (contenders.Count > 0)
-                {
-                    operations.Add(await MeasureAsync("poll/Poll1000", contenders, settings));
-                }
+                await MeasureWithControlAsync("poll/Poll1000", contenders, settings, operations);
             }
             finally
             {
@@ -441,6 +405,27 @@ public static class PerCallRatio
         if (c.Async)
         {
             await (Task)result;
+        }
+    }
+
+    /// <summary>
+    /// Measures one operation whose first contender is Lean: with <c>--only</c> just that contender, otherwise with the
+    /// A/A control added when asked for.
+    /// </summary>
+    private static async Task MeasureWithControlAsync(string name, List<Contender> contenders, Settings settings, List<Operation> operations)
+    {
+        if (settings.Only is { } only)
+        {
+            contenders.RemoveAll(c => !c.Name.Equals(only, StringComparison.OrdinalIgnoreCase));
+        }
+        else if (settings.Control)
+        {
+            contenders.Add(contenders[0] with { Name = Control });
+        }
+
+        if (contenders.Count > 0)
+        {
+            operations.Add(await MeasureAsync(name, contenders, settings));
         }
     }
 
