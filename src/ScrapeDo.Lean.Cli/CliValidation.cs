@@ -52,6 +52,27 @@ internal static class CliValidation
         return option;
     }
 
+    /// <summary>
+    /// Whether two paths name the same file: the same full path once a symbolic link to the file is followed
+    /// (case-insensitively where the file system usually is). Hard links and linked folders are not detected.
+    /// </summary>
+    public static bool SameFile(string a, string b) =>
+        string.Equals(Resolve(a), Resolve(b), OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    private static string Resolve(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            // A link loop or an unreadable link: compare the path as given.
+            return full;
+        }
+    }
+
     /// <summary>A user's value echoed in a message, cut short so a pasted megabyte does not flood the terminal.</summary>
     public static string Excerpt(string text, int max = 80) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
 

@@ -71,6 +71,23 @@ internal sealed class RunCommand
                 "For resumable local runs start 'scrapedo emulator' and point the run at it with --base-url and --token.");
         }
 
+        // Opening --output truncates it and a new journal is written over: naming the input (or each other) would
+        // destroy the targets or the run's record before a single line was read.
+        if (output is not null && input != "-" && CliValidation.SameFile(output, input))
+        {
+            throw new CliException($"--output '{output}' is the input file: writing the records would erase the targets. Write them to another file.");
+        }
+
+        if (journal is not null && input != "-" && CliValidation.SameFile(journal, input))
+        {
+            throw new CliException($"--journal '{journal}' is the input file. Give the journal its own file.");
+        }
+
+        if (journal is not null && output is not null && CliValidation.SameFile(journal, output))
+        {
+            throw new CliException($"--journal and --output name the same file '{output}'. Give each its own file.");
+        }
+
         if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
         {
             throw new CliException($"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
@@ -78,7 +95,7 @@ internal sealed class RunCommand
 
         if (input != "-" && !File.Exists(input))
         {
-            throw new CliException($"input file '{input}' not found.");
+            throw new CliException(Directory.Exists(input) ? $"input '{input}' is a directory, not a file." : $"input file '{input}' not found.");
         }
 
         CreateJobRequest template = _jobOptions.Template(parse);
