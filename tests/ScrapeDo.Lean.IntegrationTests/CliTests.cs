@@ -285,26 +285,11 @@ public sealed class CliTests : IDisposable
         string output = Path.Combine(_dir, "out.jsonl");
         string journal = Path.Combine(_dir, "run.journal");
         string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "20", "--base-url", emulator.BaseAddress.ToString(), "--token", "int-token"];
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using Process child = Process.Start(start)!;
-        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        (Process child, Task<string> stderr) = StartCli(args);
+        using Process started = child;
         var ct = Support.Timeout(60);
-        while (emulator.Counters.JobPolls < 2 && !child.HasExited)
-        {
-            await Task.Delay(10, ct);
-        }
-
-        Assert.False(child.HasExited, "the run ended before it could be interrupted");
-        using (Process kill = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
-        {
-            await kill.WaitForExitAsync(ct);
-        }
+        await WaitUntilPolledAsync(emulator, child, ct);
+        await SignalAsync(child, "-INT", ct);
 
         var clock = Stopwatch.StartNew();
         await child.WaitForExitAsync(ct);
@@ -318,6 +303,107 @@ public sealed class CliTests : IDisposable
         var targets = System.IO.File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("target").GetString()).ToList();
         Assert.Equal(40, targets.Count);
         Assert.Equal(40, targets.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task An_interrupt_delivered_twice_at_once_as_GNU_timeout_sends_it_still_stops_cleanly()
+    {
+        // GNU timeout signals the child and then its process group, so the CLI gets SIGINT twice in quick succession;
+        // the echo must not be taken for a second Ctrl-C that kills the process on the spot.
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount("twice-token", "hobby")],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(200),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(400),
+            // Every answer takes 300 ms, so the clean stop (canceling the open jobs) is still under way when the
+            // repeat arrives 100 ms after the first signal: the window in which the repeat used to kill the process.
+            Faults = new FaultOptions { SlowShare = 1, SlowDelay = TimeSpan.FromMilliseconds(300) },
+        });
+        string input = File("urls.txt", string.Join('\n', Support.Urls(40, "https://twice.example/p")) + "\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        (Process child, Task<string> stderr) = StartCli(["run", input, "-o", output, "--journal", journal, "--targets-per-job", "20", "--base-url", emulator.BaseAddress.ToString(), "--token", "twice-token"]);
+        using Process started = child;
+        var ct = Support.Timeout(60);
+        await WaitUntilPolledAsync(emulator, child, ct);
+        for (int i = 0; i < 2; i++)
+        {
+            await SignalAsync(child, "-INT", ct);
+            // Far enough apart that the kernel does not merge the two into one pending signal, as it does when they
+            // come microseconds apart; well inside the second in which a repeat counts as the same interrupt.
+            await Task.Delay(100, ct);
+        }
+
+        await child.WaitForExitAsync(ct);
+        // A process killed by the signal would also report 130; the summary and the canceled jobs tell them apart.
+        Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
+        Assert.Contains("--resume", await stderr);
+        Assert.True(emulator.Counters.Cancels >= 1, "the running server jobs were canceled");
+    }
+
+    [Fact]
+    public async Task Output_or_journal_naming_the_input_or_each_other_is_refused_before_anything_is_touched()
+    {
+        string content = "https://a.example/\nhttps://b.example/\n";
+        string input = File("urls.txt", content);
+        string other = Path.Combine(_dir, "other.jsonl");
+        string link = Path.Combine(_dir, "link.txt");
+        System.IO.File.CreateSymbolicLink(link, input);
+
+        CliResult sameOutput = await RunCliAsync("run", input, "-o", input, "--emulate");
+        CliResult linkedOutput = await RunCliAsync("run", input, "-o", link, "--emulate");
+        CliResult relativeOutput = await RunCliAsync("run", input, "-o", Path.Combine(_dir, ".", "urls.txt"), "--emulate");
+        CliResult sameJournal = await RunCliAsync("run", input, "-o", other, "--journal", input, "--emulate");
+        CliResult journalIsOutput = await RunCliAsync("run", input, "-o", other, "--journal", other, "--emulate");
+        CliResult directory = await RunCliAsync("run", _dir, "--emulate");
+
+        foreach (CliResult r in new[] { sameOutput, linkedOutput, relativeOutput, sameJournal, journalIsOutput, directory })
+        {
+            Assert.Equal(ExitCodes.Fatal, r.ExitCode);
+            Assert.Single(r.Error.Trim().Split('\n'));
+            Assert.DoesNotContain("   at ", r.Error);
+        }
+
+        Assert.Contains("is the input file", sameOutput.Error);
+        Assert.Contains("--output", sameOutput.Error);
+        Assert.Contains("is the input file", linkedOutput.Error);
+        Assert.Contains("is the input file", relativeOutput.Error);
+        Assert.Contains("--journal", sameJournal.Error);
+        Assert.Contains("the same file", journalIsOutput.Error);
+        Assert.Contains("is a directory", directory.Error);
+        Assert.Equal(content, System.IO.File.ReadAllText(input));
+        Assert.False(System.IO.File.Exists(other));
+    }
+
+    /// <summary>Starts the CLI as its own process (signals need one), stderr read to the end in the background.</summary>
+    private static (Process Child, Task<string> Stderr) StartCli(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        Process child = Process.Start(start)!;
+        return (child, child.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>Waits until the run has jobs open on the server (it polled twice), so an interrupt has jobs to cancel.</summary>
+    private static async Task WaitUntilPolledAsync(ScrapeDoEmulator emulator, Process child, CancellationToken ct)
+    {
+        while (emulator.Counters.JobPolls < 2 && !child.HasExited)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        Assert.False(child.HasExited, "the run ended before it could be interrupted");
+    }
+
+    private static async Task SignalAsync(Process child, string signal, CancellationToken ct)
+    {
+        using Process kill = Process.Start("kill", [signal, child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync(ct);
     }
 
     private static int ClosedPort()
