@@ -42,6 +42,28 @@ public class PoolingTests
     }
 
     [Fact]
+    public void Pooled_buffer_writer_hands_its_array_over_and_owns_nothing_after()
+    {
+        var writer = new PooledBufferWriter(16);
+        for (int i = 0; i < 100; i++)
+        {
+            writer.GetSpan(1)[0] = (byte)i;
+            writer.Advance(1);
+        }
+
+        (byte[] buffer, int written) = writer.Detach();
+        Assert.Equal(100, written);
+        Assert.True(buffer.Length >= 100);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)i), buffer.Take(100));
+        Assert.Equal(0, writer.WrittenCount);
+        Assert.Equal(0, writer.Capacity);
+        // Disposing after the hand-over must not return the caller's array a second time.
+        writer.Dispose();
+        Assert.Equal(0, writer.Capacity);
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    [Fact]
     public void Retry_budget_withdraws_to_half_and_refills_on_success()
     {
         var budget = new RetryBudget(10, 0.5);

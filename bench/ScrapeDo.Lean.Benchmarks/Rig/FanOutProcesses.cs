@@ -93,15 +93,9 @@ public static class FanOutProcesses
             }
 
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{Median(ratios):0.00}** | {Median(allocated):N0} |"));
+                $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{FanOutRatio.Median(ratios):0.00}** | {FanOutRatio.Median(allocated):N0} |"));
         }
 
         return sb.ToString();
-    }
-
-    private static double Median(List<double> values)
-    {
-        double[] v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
-        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
     }
 }

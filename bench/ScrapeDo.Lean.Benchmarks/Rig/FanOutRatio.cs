@@ -307,7 +307,7 @@ public static class FanOutRatio
     private static long ContextSwitches() =>
         OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage.NvCsw + usage.NIvCsw : -1;
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         double[] v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
         return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;

@@ -424,28 +424,20 @@ internal sealed class ApiPipeline : IDisposable
     /// <summary>Reads <paramref name="body"/> to its end into one buffer rented from the shared pool (the caller returns it).</summary>
     private static async ValueTask<(byte[] Buffer, int Size)> ReadWholeAsync(Stream body, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        int size = 0;
+        var gathered = new PooledBufferWriter(16 * 1024);
         try
         {
             int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(size), cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(gathered.GetMemory(), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                size += read;
-                if (size == buffer.Length)
-                {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));
-                    buffer.AsSpan(0, size).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
+                gathered.Advance(read);
             }
 
-            return (buffer, size);
+            return gathered.Detach();
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            gathered.Dispose();
             throw;
         }
     }

@@ -39,6 +39,17 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands the rented array and the count written into it to the caller, who returns the array to the pool; the
+    /// writer is left empty, owning nothing (a later write rents afresh).
+    /// </summary>
+    public (byte[] Buffer, int Written) Detach()
+    {
+        (byte[] buffer, int written) = (_buffer, _written);
+        (_buffer, _written) = ([], 0);
+        return (buffer, written);
+    }
+
     /// <summary>Drops everything written after the first <paramref name="count"/> bytes.</summary>
     public void Truncate(int count) => _written = Math.Min(_written, count);
 
