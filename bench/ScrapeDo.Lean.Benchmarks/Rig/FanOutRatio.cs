@@ -16,8 +16,10 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 public static class FanOutRatio
 {
     /// <summary>Options of one harness run; <see cref="Only"/> keeps just the named contenders (<c>runner</c>,
-    /// <c>lease</c>, <c>floor</c>, <c>cli</c>), e.g. to profile one of them alone.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null);
+    /// <c>lease</c>, <c>floor</c>, <c>cli</c>, <c>app</c>), e.g. to profile one of them alone. <see cref="RunnerApp"/>
+    /// is a <c>runner-probe</c> binary (bench/ScrapeDo.Lean.RunnerProbe): the runner alone in a fresh process per
+    /// round, built as the CLI is, so the CLI's row can be read against a runner that pays the same start-up and JIT.</summary>
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null);
 
     /// <summary>One measured run of one contender.</summary>
     public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN);
@@ -41,7 +43,7 @@ public static class FanOutRatio
     }
 
     /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
-    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs);
+    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN);
 
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -52,7 +54,7 @@ public static class FanOutRatio
         string[] urls = Enumerable.Range(0, settings.Targets).Select(i => $"https://site.example/products/{i}").ToArray();
         var rows = new List<Row>();
         bool clean = true;
-        double cliStartup = double.NaN;
+        double cliStartup = double.NaN, appStartup = double.NaN;
         foreach (string transport in settings.Transports)
         {
             bool https = BenchTransport.IsHttps(transport);
@@ -66,8 +68,9 @@ public static class FanOutRatio
                 var leased = new Row(transport, "ScrapeDo.Lean runner (lease)", []);
                 var floor = new Row(transport, "floor (raw HttpClient)", []);
                 Row? cli = settings.Cli is not null && !https ? new Row(transport, "scrapedo run (CLI, end to end)", []) : null;
+                Row? app = settings.RunnerApp is not null && !https ? new Row(transport, "runner-probe (runner alone, fresh process)", []) : null;
                 string? input = null;
-                if (cli is not null)
+                if (cli is not null || app is not null)
                 {
                     input = Path.Combine(Path.GetTempPath(), $"scrapedo-bench-{Environment.ProcessId}.txt");
                     await File.WriteAllLinesAsync(input, urls);
@@ -84,26 +87,24 @@ public static class FanOutRatio
                     contenders.Add((cli, () => RunCliAsync(settings.Cli!, server.BaseAddress, input!), false));
                 }
 
+                if (app is not null)
+                {
+                    contenders.Add((app, () => RunAppAsync(settings.RunnerApp!, server.BaseAddress, input!), false));
+                }
+
                 if (settings.Only is { Length: > 0 } only)
                 {
-                    contenders.RemoveAll(c => !only.Contains(c.Row == runner ? "runner" : c.Row == leased ? "lease" : c.Row == floor ? "floor" : "cli"));
+                    contenders.RemoveAll(c => !only.Contains(c.Row == runner ? "runner" : c.Row == leased ? "lease" : c.Row == floor ? "floor" : c.Row == app ? "app" : "cli"));
                 }
 
                 if (cli is not null)
                 {
-                    // What a 1-target run costs (process start, JIT, one create/poll/fetch), to read the per-target CPU against.
-                    string one = input + ".one";
-                    await File.WriteAllLinesAsync(one, urls.Take(1));
-                    var startups = new List<double>();
-                    for (int i = 0; i < 3; i++)
-                    {
-                        Sample s = await MeasureAsync(server, 1, () => RunCliAsync(settings.Cli!, server.BaseAddress, one), inProcess: false);
-                        startups.Add(s.CpuUsPerTarget / 1000);
-                    }
+                    cliStartup = await StartupCpuMsAsync(server, input!, urls[0], one => RunCliAsync(settings.Cli!, server.BaseAddress, one), "scrapedo run");
+                }
 
-                    File.Delete(one);
-                    cliStartup = Median(startups);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  scrapedo run with 1 target: {cliStartup:0} ms CPU (median of 3)"));
+                if (app is not null)
+                {
+                    appStartup = await StartupCpuMsAsync(server, input!, urls[0], one => RunAppAsync(settings.RunnerApp!, server.BaseAddress, one), "runner-probe");
                 }
 
                 // Warm-up, not counted: full-size runs of each, so tiered JIT (whose background compiles count as CPU of
@@ -133,7 +134,7 @@ public static class FanOutRatio
                     }
                 }
 
-                rows.AddRange(contenders.Select(c => c.Row).OrderBy(r => r == runner ? 0 : r == leased ? 1 : r == floor ? 2 : 3));
+                rows.AddRange(contenders.Select(c => c.Row).OrderBy(r => r == runner ? 0 : r == leased ? 1 : r == floor ? 2 : r == app ? 3 : 4));
                 if (input is not null)
                 {
                     File.Delete(input);
@@ -147,7 +148,7 @@ public static class FanOutRatio
             }
         }
 
-        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup);
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup);
         Directory.CreateDirectory(settings.OutputDirectory);
         string json = Path.Combine(settings.OutputDirectory, "fanout-ratio.json");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, Json));
@@ -170,19 +171,34 @@ public static class FanOutRatio
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
-            bool cli = row.Name.Contains("CLI", StringComparison.Ordinal);
+            // Allocation and context switches of another process are not visible from here.
+            bool cli = row.Name.Contains("CLI", StringComparison.Ordinal) || row.Name.StartsWith("runner-probe", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
         Row? cliRow = r.Rows.FirstOrDefault(x => x.Name.Contains("CLI", StringComparison.Ordinal));
+        Row? appRow = r.Rows.FirstOrDefault(x => x.Name.StartsWith("runner-probe", StringComparison.Ordinal));
+        double cliMarginal = cliRow is null ? double.NaN : cliRow.CpuUsPerTarget - (r.CliStartupCpuMs * 1000 / r.Targets);
+        double appMarginal = appRow is null ? double.NaN : appRow.CpuUsPerTarget - (r.RunnerAppStartupCpuMs * 1000 / r.Targets);
         if (runner is not null && cliRow is not null)
         {
             sb.AppendLine();
-            double marginal = cliRow.CpuUsPerTarget - (r.CliStartupCpuMs * 1000 / r.Targets);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"CLI end to end against the runner (same transport): {cliRow.CpuUsPerTarget / runner.CpuUsPerTarget:0.00}× CPU per target. A 1-target `scrapedo run` costs {r.CliStartupCpuMs:0} ms of CPU (start-up, JIT, one create/poll/fetch); without it the CLI spends {marginal:0.0} µs per target, {marginal / runner.CpuUsPerTarget:0.00}× the runner."));
+                $"CLI end to end against the runner (same transport): {cliRow.CpuUsPerTarget / runner.CpuUsPerTarget:0.00}× CPU per target. A 1-target `scrapedo run` costs {r.CliStartupCpuMs:0} ms of CPU (start-up, JIT, one create/poll/fetch); without it the CLI spends {cliMarginal:0.0} µs per target, {cliMarginal / runner.CpuUsPerTarget:0.00}× the runner."));
+        }
+
+        if (appRow is not null)
+        {
+            sb.AppendLine();
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"The runner alone in a fresh process (`runner-probe`): a 1-target run costs {r.RunnerAppStartupCpuMs:0} ms of CPU; without it {appMarginal:0.0} µs per target{(runner is null ? "" : string.Create(CultureInfo.InvariantCulture, $", {appMarginal / runner.CpuUsPerTarget:0.00}× the warm in-process runner"))}."));
+            if (cliRow is not null)
+            {
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"CLI against the runner when both start fresh (start-up subtracted from each): {cliMarginal / appMarginal:0.00}× CPU per target; paired per round, start-up included: {Median(cliRow.Samples.Zip(appRow.Samples, (c, a) => c.CpuUsPerTarget / a.CpuUsPerTarget)):0.00}×."));
+            }
         }
 
         return sb.ToString();
@@ -251,6 +267,25 @@ public static class FanOutRatio
         return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN);
     }
 
+    /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median
+    /// of 3, to read its per-target CPU against.</summary>
+    private static async Task<double> StartupCpuMsAsync(ServerProcess server, string input, string url, Func<string, Task<int>> run, string name)
+    {
+        string one = input + ".one";
+        await File.WriteAllLinesAsync(one, [url]);
+        var startups = new List<double>();
+        for (int i = 0; i < 3; i++)
+        {
+            Sample s = await MeasureAsync(server, 1, () => run(one), inProcess: false);
+            startups.Add(s.CpuUsPerTarget / 1000);
+        }
+
+        File.Delete(one);
+        double median = Median(startups);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name} with 1 target: {median:0} ms CPU (median of 3)"));
+        return median;
+    }
+
     /// <summary>
     /// <c>scrapedo run INPUT -o OUT -q</c> against the emulator process; CPU is read from <c>getrusage(RUSAGE_CHILDREN)</c>,
     /// which counts the CLI once it has been waited for (the emulator, also a child, is still running then).
@@ -258,15 +293,35 @@ public static class FanOutRatio
     private static async Task<int> RunCliAsync(string cli, Uri baseAddress, string input)
     {
         string output = Path.ChangeExtension(input, ".jsonl");
-        var info = new ProcessStartInfo(cli) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { "run", input, "-o", output, "-q" })
+        await RunProcessAsync(cli, ["run", input, "-o", output, "-q"], baseAddress);
+        int ok = 0;
+        foreach (string line in File.ReadLines(output))
+        {
+            ok += line.Contains("\"status\":\"success\"", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        File.Delete(output);
+        return ok;
+    }
+
+    /// <summary><c>runner-probe INPUT</c>, measured as the CLI is; it prints "N of M succeeded".</summary>
+    private static async Task<int> RunAppAsync(string app, Uri baseAddress, string input)
+    {
+        string stdout = await RunProcessAsync(app, [input], baseAddress);
+        return int.Parse(stdout.AsSpan(0, stdout.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string> RunProcessAsync(string path, string[] arguments, Uri baseAddress)
+    {
+        var info = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in arguments)
         {
             info.ArgumentList.Add(a);
         }
 
         if (Environment.GetEnvironmentVariable(Pinning.SteadyStateSetByRig) == "1")
         {
-            // A user's CLI run starts with the runtime's defaults; only the in-process contenders are measured warm.
+            // A user's process starts with the runtime's defaults; only the in-process contenders are measured warm.
             info.Environment.Remove(Pinning.SteadyStateVariable);
         }
 
@@ -277,20 +332,13 @@ public static class FanOutRatio
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         string error = await stderr;
-        await stdout;
+        string output = await stdout;
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"scrapedo run exited {process.ExitCode}: {error.Trim()}");
+            throw new InvalidOperationException($"{Path.GetFileName(path)} exited {process.ExitCode}: {error.Trim()}");
         }
 
-        int ok = 0;
-        foreach (string line in File.ReadLines(output))
-        {
-            ok += line.Contains("\"status\":\"success\"", StringComparison.Ordinal) ? 1 : 0;
-        }
-
-        File.Delete(output);
-        return ok;
+        return output;
     }
 
     private static TimeSpan ChildrenCpu()
