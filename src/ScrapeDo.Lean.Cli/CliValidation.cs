@@ -31,6 +31,24 @@ internal static class CliValidation
         return option;
     }
 
+    /// <summary>An option whose value must be an absolute http:// or https:// URL with a host.</summary>
+    public static Option<string?> HttpUrl(string name, string description)
+    {
+        var option = new Option<string?>(name) { Description = description };
+        option.CustomParser = result =>
+        {
+            string text = LastToken(result);
+            if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0)
+            {
+                return text;
+            }
+
+            result.AddError($"{name} must be an absolute http:// or https:// URL (e.g. https://example.com/hook), not '{Excerpt(text)}'.");
+            return null;
+        };
+        return option;
+    }
+
     /// <summary>An option that takes one of <paramref name="allowed"/> (any casing); the value is returned as listed.</summary>
     public static Option<string?> OneOf(string name, string description, params string[] allowed)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using ScrapeDo.Lean.Internal;
 using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Cli;
@@ -17,8 +18,8 @@ internal sealed class JobOptions
     private readonly Option<bool> _forwardHeaders = new("--forward-headers") { Description = "Send only the given headers (ForwardHeaders)." };
     private readonly Option<string?> _sessionId = new("--session-id") { Description = "Sticky proxy session (SessionID)." };
     private readonly Option<string?> _setCookies = new("--set-cookies") { Description = "Cookies, 'a=1; b=2' (SetCookies)." };
-    private readonly Option<int?> _timeout = CliValidation.Int("--timeout-ms", "Task timeout in ms (Timeout).", min: 0);
-    private readonly Option<int?> _retryTimeout = CliValidation.Int("--retry-timeout-ms", "Per-attempt wait in ms (RetryTimeout).", min: 0);
+    private readonly Option<int?> _timeout = CliValidation.Int("--timeout-ms", $"Task timeout in ms, {JobOptionBounds.TimeoutMinMs}-{JobOptionBounds.TimeoutMaxMs} (Timeout).", min: JobOptionBounds.TimeoutMinMs, max: JobOptionBounds.TimeoutMaxMs);
+    private readonly Option<int?> _retryTimeout = CliValidation.Int("--retry-timeout-ms", $"Per-attempt wait in ms, {JobOptionBounds.RetryTimeoutMinMs}-{JobOptionBounds.RetryTimeoutMaxMs} (RetryTimeout).", min: JobOptionBounds.RetryTimeoutMinMs, max: JobOptionBounds.RetryTimeoutMaxMs);
     private readonly Option<bool> _disableRetry = new("--disable-retry") { Description = "Single attempt per target (DisableRetry)." };
     private readonly Option<bool> _transparent = new("--transparent-response") { Description = "Target's status and body as-is (TransparentResponse)." };
     private readonly Option<bool> _disableRedirection = new("--disable-redirection") { Description = "Do not follow redirects (DisableRedirection)." };
@@ -35,7 +36,7 @@ internal sealed class JobOptions
     private readonly Option<bool> _screenshot = new("--screenshot") { Description = "Render.Screenshot." };
     private readonly Option<bool> _fullScreenshot = new("--full-screenshot") { Description = "Render.FullScreenshot." };
     private readonly Option<string?> _particularScreenshot = new("--particular-screenshot") { Description = "Render.ParticularScreenshot (CSS selector)." };
-    private readonly Option<string?> _webhookUrl = new("--webhook-url") { Description = "Webhook receiving each finished task (WebhookURL)." };
+    private readonly Option<string?> _webhookUrl = CliValidation.HttpUrl("--webhook-url", "Webhook receiving each finished task, an absolute http(s) URL (WebhookURL).");
     private readonly Option<string[]> _webhookHeader = new("--webhook-header") { Description = "Webhook header K:V; repeatable (WebhookHeaders)." };
 
     public void AddTo(Command command)
@@ -55,6 +56,18 @@ internal sealed class JobOptions
     /// <summary>The job options given on the command line, without targets.</summary>
     public CreateJobRequest Template(ParseResult r)
     {
+        // The rules the library would otherwise refuse the job for: said here in the user's flags, before anything is
+        // sent, rather than as a failed record per target naming the request's properties.
+        if (!string.IsNullOrEmpty(r.GetValue(_geoCode)) && !string.IsNullOrEmpty(r.GetValue(_regionalGeoCode)))
+        {
+            throw new CliException("--geo-code and --regional-geo-code cannot be combined; give one of them.");
+        }
+
+        if ((Flag(r, _screenshot) == true ? 1 : 0) + (Flag(r, _fullScreenshot) == true ? 1 : 0) + (string.IsNullOrEmpty(r.GetValue(_particularScreenshot)) ? 0 : 1) > 1)
+        {
+            throw new CliException("give only one of --screenshot, --full-screenshot and --particular-screenshot.");
+        }
+
         RenderOptions? render = null;
         if (Flag(r, _render) == true || Given(r, _blockResources) || Given(r, _waitUntil) || Given(r, _customWait)
             || Given(r, _waitSelector) || Given(r, _play) || Given(r, _returnJson) || Given(r, _showWebsocket)
@@ -118,14 +131,33 @@ internal sealed class JobOptions
             int colon = value.IndexOf(':');
             if (colon <= 0)
             {
-                throw new CliException($"{flag} '{value}' is not K:V (e.g. {flag} \"Accept-Language:en\").");
+                throw new CliException($"{flag} '{CliValidation.Excerpt(value)}' is not K:V (e.g. {flag} \"Accept-Language:en\").");
             }
 
-            pairs[value[..colon].Trim()] = value[(colon + 1)..].Trim();
+            string name = value[..colon].Trim();
+            string text = value[(colon + 1)..].Trim();
+            if (!IsHeaderName(name))
+            {
+                throw new CliException($"{flag} '{CliValidation.Excerpt(value)}': '{CliValidation.Excerpt(name)}' is not a header name (letters, digits and !#$%&'*+-.^_`|~, no spaces).");
+            }
+
+            if (text.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            {
+                throw new CliException($"{flag} '{CliValidation.Excerpt(name)}': the value contains a line break or NUL.");
+            }
+
+            pairs[name] = text;
         }
 
         return pairs;
     }
+
+    // RFC 9110 token characters: what the library's request check accepts as a header name.
+    private static bool IsHeaderName(string name) =>
+        name.Length > 0 && !name.AsSpan().ContainsAnyExcept(HeaderNameChars);
+
+    private static readonly System.Buffers.SearchValues<char> HeaderNameChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     private static IReadOnlyList<BrowserAction> ParseActions(string json)
     {

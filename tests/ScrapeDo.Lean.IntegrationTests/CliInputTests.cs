@@ -37,8 +37,12 @@ public sealed class CliInputTests : IDisposable
     [InlineData("--method", "FETCH", "GET, POST, PUT, PATCH, HEAD, DELETE")]
     [InlineData("--wait-until", "never", "domcontentloaded, networkidle0, networkidle2")]
     [InlineData("--output-format", "pdf", "raw, markdown")]
-    [InlineData("--timeout-ms", "-5", "at least 0")]
-    [InlineData("--retry-timeout-ms", "soon", "at least 0")]
+    [InlineData("--timeout-ms", "-5", "from 5000 to 120000")]
+    [InlineData("--timeout-ms", "600000", "from 5000 to 120000")]
+    [InlineData("--retry-timeout-ms", "soon", "from 5000 to 55000")]
+    [InlineData("--retry-timeout-ms", "0", "from 5000 to 55000")]
+    [InlineData("--webhook-url", "notaurl", "absolute http:// or https:// URL")]
+    [InlineData("--webhook-url", "ftp://hooks.example/x", "absolute http:// or https:// URL")]
     [InlineData("--custom-wait-ms", "1e3", "at least 0")]
     [InlineData("--targets-per-job", "abc", "from 1 to 1000")]
     [InlineData("--targets-per-job", "1001", "from 1 to 1000")]
@@ -56,6 +60,28 @@ public sealed class CliInputTests : IDisposable
         Assert.StartsWith("scrapedo: error: ", first);
         Assert.Contains(flag, first);
         Assert.Contains(allowed, first);
+        AssertNoPlumbing(result.Error);
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("--geo-code|us|--regional-geo-code|europe", "--geo-code and --regional-geo-code")]
+    [InlineData("--screenshot|--full-screenshot", "--screenshot, --full-screenshot and --particular-screenshot")]
+    [InlineData("--header|bad name:v", "--header")]
+    [InlineData("--webhook-header|a/b:v", "--webhook-header")]
+    public async Task Job_options_the_api_would_refuse_are_refused_before_sending_naming_the_flags(string options, string named)
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync(["run", input, "-o", output, .. options.Split('|'), "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken]);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.StartsWith("scrapedo: error: ", result.Error);
+        Assert.Contains(named, result.Error);
+        Assert.DoesNotContain("CreateJobRequest", result.Error);
         AssertNoPlumbing(result.Error);
         Assert.Equal(0, emulator.Counters.TotalRequests);
         Assert.False(File.Exists(output));
