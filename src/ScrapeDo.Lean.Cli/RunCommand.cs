@@ -137,7 +137,7 @@ internal sealed class RunCommand
 
         var lines = new ConcurrentDictionary<long, InputLine>();
         var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
-        var stats = new RunStats(total, writer.PreviouslyWritten);
+        var stats = new RunStats(total, writer.PreviouslyWritten, writer.PreviouslyNotSucceeded);
         var progress = new ProgressLine(_console, quiet, stats);
         var runner = new ScrapeDoRunner(connection.Client, new RunOptions
         {
@@ -330,7 +330,7 @@ internal sealed class RunCommand
 }
 
 /// <summary>Counts of a run, for the progress line, the summary and the exit code.</summary>
-internal sealed class RunStats(long? total, int previouslyWritten)
+internal sealed class RunStats(long? total, int previouslyWritten, int previouslyNotSucceeded = 0)
 {
     private readonly long[] _byKind = new long[5];
 
@@ -338,12 +338,15 @@ internal sealed class RunStats(long? total, int previouslyWritten)
 
     public int PreviouslyWritten { get; } = previouslyWritten;
 
+    /// <summary>Records from before a resume whose status is not success: they count against the exit code too.</summary>
+    public int PreviouslyNotSucceeded { get; } = previouslyNotSucceeded;
+
     public long Written => _byKind.Sum();
 
     public long NotSucceeded => Written - _byKind[(int)OutcomeStatus.Success];
 
-    /// <summary>True when this run wrote no failure; after a resume, earlier records are not re-read for status.</summary>
-    public bool AllSucceeded => NotSucceeded == 0;
+    /// <summary>True when every record of the output succeeded, those written before a resume included.</summary>
+    public bool AllSucceeded => NotSucceeded == 0 && PreviouslyNotSucceeded == 0;
 
     public void Count(OutcomeStatus kind) => Interlocked.Increment(ref _byKind[(int)kind]);
 
@@ -375,7 +378,7 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         string rates = meaningful ? string.Create(CultureInfo.InvariantCulture, $", {value.Rate:0.0}/s, {value.RequestsPerTarget:0.000} req/target") : string.Empty;
         string eta = meaningful && stats.Total is long total && value.Rate > 0 ? $", ETA {TimeSpan.FromSeconds(Math.Max(0, (total - done) / value.Rate)):hh\\:mm\\:ss}" : string.Empty;
         console.Error.Write(string.Create(CultureInfo.InvariantCulture,
-            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded} not succeeded{rates}, {value.JobsInFlight} jobs open{eta}   "));
+            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded + stats.PreviouslyNotSucceeded} not succeeded{rates}, {value.JobsInFlight} jobs open{eta}   "));
     }
 
     private const int MeaningfulAfterOutcomes = 20;
@@ -399,7 +402,9 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         double seconds = _clock.Elapsed.TotalSeconds;
         long written = stats.Written;
         long sent = Volatile.Read(ref _submitted);
-        string resumed = stats.PreviouslyWritten > 0 ? $" (+{stats.PreviouslyWritten} from before the resume)" : string.Empty;
+        string resumed = stats.PreviouslyWritten == 0 ? string.Empty
+            : stats.PreviouslyNotSucceeded == 0 ? string.Create(CultureInfo.InvariantCulture, $" (+{stats.PreviouslyWritten} from before the resume)")
+            : string.Create(CultureInfo.InvariantCulture, $" (+{stats.PreviouslyWritten} from before the resume, {stats.PreviouslyNotSucceeded} of them not succeeded)");
         // Requests per target only over targets that were sent: lines refused before sending cost no request.
         string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
             : interrupted ? string.Empty : ", no target was sent";
