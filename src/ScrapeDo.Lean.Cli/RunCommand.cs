@@ -360,11 +360,13 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw;
     private long _resubmitted;
+    private long _notCreated;
 
     public void Report(RunProgress value)
     {
         Volatile.Write(ref _submitted, value.Submitted);
         Interlocked.Exchange(ref _resubmitted, value.Resubmitted);
+        Interlocked.Exchange(ref _notCreated, value.NotCreated);
         if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
         {
             return;
@@ -406,8 +408,15 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
             : stats.PreviouslyNotSucceeded == 0 ? string.Create(CultureInfo.InvariantCulture, $" (+{stats.PreviouslyWritten} from before the resume)")
             : string.Create(CultureInfo.InvariantCulture, $" (+{stats.PreviouslyWritten} from before the resume, {stats.PreviouslyNotSucceeded} of them not succeeded)");
         // Requests per target only over targets that were sent: lines refused before sending cost no request.
+        long notCreated = Interlocked.Read(ref _notCreated);
         string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
-            : interrupted ? string.Empty : ", no target was sent";
+            : interrupted || notCreated > 0 ? string.Empty : ", no target was sent";
+        if (notCreated > 0)
+        {
+            // "No target was sent" would be false here: creates were sent and refused (or kept failing).
+            perTarget += string.Create(CultureInfo.InvariantCulture,
+                $", no job could be created for {notCreated} {(notCreated == 1 ? "target" : "targets")}: see each record's error");
+        }
         long resubmitted = Interlocked.Read(ref _resubmitted);
         if (resubmitted > 0)
         {
