@@ -90,17 +90,23 @@ internal sealed class Connection : IAsyncDisposable
 
         try
         {
+            if (token.AsSpan().IndexOfAnyExceptInRange('!', '~') >= 0)
+            {
+                // The library would refuse it too, naming its own option; the token itself is never echoed.
+                throw new CliException("the API token (--token or SCRAPEDO_TOKEN) contains whitespace, control or non-ASCII characters; check how it was copied.");
+            }
+
             var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address });
             return new Connection(client, emulator);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or CliException)
         {
             if (emulator is not null)
             {
                 await emulator.DisposeAsync().ConfigureAwait(false);
             }
 
-            throw new CliException(ex.Message);
+            throw ex as CliException ?? new CliException(ex.Message.Split(" (Parameter", 2)[0]);
         }
     }
 
@@ -114,9 +120,22 @@ internal sealed class Connection : IAsyncDisposable
         return parse.GetValue(GlobalOptions.Emulate) || (emulateWhenNoToken && token is null && baseUrl is null);
     }
 
-    private static (string? Token, string? BaseUrl) Resolve(ParseResult parse) =>
-        (parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN")),
-         parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL")));
+    private static (string? Token, string? BaseUrl) Resolve(ParseResult parse)
+    {
+        // An empty flag is a mistake (an unset shell variable, say), never "fall back to the environment".
+        if (parse.GetValue(GlobalOptions.Token) is { } given && string.IsNullOrWhiteSpace(given))
+        {
+            throw new CliException("--token is empty: give the API token, or leave --token out to use SCRAPEDO_TOKEN.");
+        }
+
+        if (parse.GetValue(GlobalOptions.BaseUrl) is { } url && string.IsNullOrWhiteSpace(url))
+        {
+            throw new CliException("--base-url is empty: give the API's base URL (e.g. https://q.scrape.do), or leave --base-url out for the default.");
+        }
+
+        return (parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN")),
+            parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL")));
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -136,7 +155,7 @@ internal sealed class Connection : IAsyncDisposable
 
         if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out Uri? uri))
         {
-            throw new CliException($"base URL '{baseUrl}' is not an absolute URL (e.g. https://q.scrape.do).");
+            throw new CliException($"--base-url (or SCRAPEDO_BASE_URL) '{CliValidation.Excerpt(baseUrl)}' is not an absolute URL (e.g. https://q.scrape.do).");
         }
 
         try
@@ -145,7 +164,7 @@ internal sealed class Connection : IAsyncDisposable
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+            throw new CliException($"--base-url (or SCRAPEDO_BASE_URL): {ex.Message.Split(" (Parameter", 2)[0]}");
         }
 
         return uri;

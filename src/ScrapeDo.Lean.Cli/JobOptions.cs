@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using ScrapeDo.Lean.Internal;
 using ScrapeDo.Lean.Internal.Json;
@@ -159,16 +160,63 @@ internal sealed class JobOptions
     private static readonly System.Buffers.SearchValues<char> HeaderNameChars =
         System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
+    private const string ActionsExample = "e.g. '[{\"Action\":\"Click\",\"Selector\":\"#b\"},{\"Action\":\"Wait\",\"Timeout\":1000}]'";
+
+    // async-api.md §4.4: the actions of the official client's PlayWithBrowser type (the async docs show only Click and
+    // Wait). The library can send any name (BrowserAction.Custom); the CLI refuses others, since a typo would otherwise
+    // reach the browser as a step that silently does nothing. A new action of the API is one line here.
+    private static readonly string[] KnownActions = ["Click", "Wait", "WaitSelector", "ScrollX", "ScrollY", "ScrollTo", "Fill", "Execute", "ScreenShot"];
+
     private static IReadOnlyList<BrowserAction> ParseActions(string json)
     {
+        IReadOnlyList<BrowserAction>? actions;
         try
         {
-            return JsonSerializer.Deserialize(json, ScrapeDoJsonContext.Default.IReadOnlyListBrowserAction)
-                ?? throw new CliException("--play-with-browser is null; give a JSON array of actions.");
+            actions = JsonSerializer.Deserialize(json, ScrapeDoJsonContext.Default.IReadOnlyListBrowserAction);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw new CliException($"--play-with-browser is not a JSON array of actions: {ex.Message}");
+            // The serializer's own text names .NET types; where it stopped is what helps.
+            string at = ex is JsonException { BytePositionInLine: long position } ? string.Create(CultureInfo.InvariantCulture, $" (stopped at character {position + 1})") : string.Empty;
+            throw new CliException($"--play-with-browser is not a JSON array of action objects with text and number fields where they belong{at}; {ActionsExample}.");
         }
+
+        if (actions is null || actions.Count == 0)
+        {
+            throw new CliException($"--play-with-browser has no actions; {ActionsExample}.");
+        }
+
+        for (int i = 0; i < actions.Count; i++)
+        {
+            BrowserAction a = actions[i];
+            string? known = Array.Find(KnownActions, k => string.Equals(k, a.Action, StringComparison.OrdinalIgnoreCase));
+            if (known is null)
+            {
+                throw new CliException($"--play-with-browser action {i + 1}: '{CliValidation.Excerpt(a.Action)}' is not one of {string.Join(", ", KnownActions)}.");
+            }
+
+            if (known != a.Action)
+            {
+                throw new CliException($"--play-with-browser action {i + 1}: write '{known}', not '{CliValidation.Excerpt(a.Action)}' (action names are case-sensitive).");
+            }
+
+            string? missing = known switch
+            {
+                "Click" when string.IsNullOrWhiteSpace(a.Selector) => "\"Selector\" (a CSS selector)",
+                "Wait" when a.Timeout is not >= 0 => "\"Timeout\" (milliseconds, 0 or more)",
+                "WaitSelector" when string.IsNullOrWhiteSpace(a.WaitSelector) => "\"WaitSelector\" (a CSS selector)",
+                "ScrollX" or "ScrollY" when a.NumericValue is null => "\"Value\" (pixels, a number)",
+                "ScrollTo" when string.IsNullOrWhiteSpace(a.Selector) && a.NumericValue is null => "\"Selector\" or a numeric \"Value\"",
+                "Fill" when string.IsNullOrWhiteSpace(a.Selector) || a.TextValue is null => "\"Selector\" and a text \"Value\"",
+                "Execute" when string.IsNullOrWhiteSpace(a.Script) => "\"Execute\" (JavaScript)",
+                _ => null,
+            };
+            if (missing is not null)
+            {
+                throw new CliException($"--play-with-browser action {i + 1} ({known}) needs {missing}.");
+            }
+        }
+
+        return actions;
     }
 }

@@ -106,6 +106,43 @@ public sealed class CliInputTests : IDisposable
         AssertNoPlumbing(result.Error);
     }
 
+    [Theory]
+    [InlineData("account|--token|", "--token is empty")]
+    [InlineData("account|--token|two words", "(--token or SCRAPEDO_TOKEN) contains whitespace")]
+    [InlineData("job|list|--page|0|--emulate", "--page must be a whole number of at least 1")]
+    [InlineData("job|list|--page-size|101|--emulate", "--page-size must be a whole number from 1 to 100")]
+    [InlineData("job|list|--status|done|--emulate", "--status must be one of queuing, queued, pending, rotating, success, error, canceled")]
+    [InlineData("job|list|--sort|newest|--emulate", "--sort must be one of start_time_desc, start_time_asc")]
+    [InlineData("job|create|--emulate", "job create needs targets: --target URL (repeatable), a FILE with one per line, or - ")]
+    [InlineData("job|create|--target|not a url|--emulate", "--target 'not a url': the target")]
+    [InlineData("job|get||--emulate", "job-id is empty")]
+    [InlineData("run|{input}|--emulate|--play-with-browser|{bad", "--play-with-browser is not a JSON array of action objects")]
+    [InlineData("run|{input}|--emulate|--play-with-browser|[{\"Action\":\"Dance\"}]", "'Dance' is not one of Click, Wait, WaitSelector, ScrollX, ScrollY, ScrollTo, Fill, Execute, ScreenShot")]
+    [InlineData("run|{input}|--emulate|--play-with-browser|[{\"Action\":\"Fill\",\"Selector\":\"#q\"}]", "action 1 (Fill) needs \"Selector\" and a text \"Value\"")]
+    [InlineData("emulator|--error-share|2", "--error-share must be a number from 0 to 1")]
+    [InlineData("emulator|--fault-429|-1", "--fault-429 must be a number from 0 to 1")]
+    [InlineData("emulator|--fault-429|0.6|--fault-5xx|0.6", "--fault-429, --fault-5xx, --fault-drop, --fault-truncate and --fault-slow")]
+    [InlineData("emulator|--content-bytes|-1", "--content-bytes must be a whole number from 0 to 268435456")]
+    [InlineData("emulator|--port|-1", "--port must be a whole number from 0 to 65535")]
+    [InlineData("emulator|--plan|gold", "--plan must be one of free, hobby, pro, business, advanced")]
+    [InlineData("emulator|--retention-hours|-1", "--retention-hours must be a number from 0 to")]
+    public async Task A_bad_value_anywhere_is_exit_1_naming_the_flag_and_no_internal_name(string args, string expected)
+    {
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string[] argv = [.. args.Split('|').Select(a => a == "{input}" ? input : a)];
+
+        CliResult result = await RunCliAsync(argv);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.StartsWith("scrapedo: error: ", result.Error);
+        Assert.Contains(expected, result.Error);
+        AssertNoPlumbing(result.Error);
+        foreach (string internalName in new[] { "ScrapeDoClientOptions", "ListJobsQuery", "CreateJobRequest", "TaskErrorShare", "RateLimitShare", "ContentBytes", "Port must", "RetryTimeout" })
+        {
+            Assert.DoesNotContain(internalName, result.Error);
+        }
+    }
+
     [Fact]
     public async Task Binary_input_is_not_text_exit_1_and_nothing_is_sent()
     {
