@@ -102,7 +102,7 @@ internal static class ApiCommands
 
     private static Command Create(CliConsole console)
     {
-        var input = new Argument<string?>("input") { Description = "File of URLs (or JSON params with --plugin), one per line; '-' for stdin.", Arity = ArgumentArity.ZeroOrOne };
+        var input = new Argument<string?>("input") { Description = "File of URLs (or JSON params with --plugin), one per line; '-' for stdin, which is also read when neither a file nor --target is given and stdin is piped.", Arity = ArgumentArity.ZeroOrOne };
         var targets = new Option<string[]>("--target") { Description = "A target URL; repeatable." };
         var plugin = new Option<string?>("--plugin") { Description = "Create a plugin job; input lines are JSON params objects." };
         var jobOptions = new JobOptions();
@@ -118,6 +118,13 @@ internal static class ApiCommands
             }
 
             string? path = parse.GetValue(input);
+            if (path is null && lines.Count == 0)
+            {
+                // As `run` does: nothing named means stdin, when something is piped in.
+                console.RefuseUnaskedTerminalInput(inputGiven: false, NoTargets);
+                path = "-";
+            }
+
             if (path is not null)
             {
                 if (path != "-" && !File.Exists(path))
@@ -125,7 +132,7 @@ internal static class ApiCommands
                     throw new CliException(Directory.Exists(path) ? $"input '{path}' is a directory, not a file." : $"input file '{path}' not found.");
                 }
 
-                using Stream source = path == "-" ? console.OpenStdin() : File.OpenRead(path);
+                using Stream source = path == "-" ? console.OpenInput() : File.OpenRead(path);
                 BoundedLineReader reader = BoundedLineReader.Open(source);
                 int number = 0;
                 while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
@@ -141,8 +148,8 @@ internal static class ApiCommands
 
             if (lines.Count == 0)
             {
-                throw new CliException(path is null
-                    ? "job create needs targets: --target URL (repeatable), a FILE with one per line, or - to read them from stdin."
+                throw new CliException(path == "-"
+                    ? $"job create needs targets, and stdin had none: {NoTargets}"
                     : $"input '{path}' holds no targets (blank lines and lines starting with # are skipped).");
             }
 
@@ -186,6 +193,8 @@ internal static class ApiCommands
         }));
         return create;
     }
+
+    private const string NoTargets = "give --target URL (repeatable), a FILE with one per line, or pipe the lines in (e.g. cat urls.txt | scrapedo job create -).";
 
     private static Task<int> WithClientAsync(CliConsole console, ParseResult parse, CancellationToken ct, Func<ScrapeDoClient, Task> body) =>
         CliApp.Guard(console, async () =>

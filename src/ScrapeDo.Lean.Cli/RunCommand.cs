@@ -9,7 +9,7 @@ namespace ScrapeDo.Lean.Cli;
 /// <summary><c>scrapedo run</c>: the runner behind a command.</summary>
 internal sealed class RunCommand
 {
-    private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' or nothing for stdin. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' for stdin, which is also read when nothing is given and stdin is piped. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
     private readonly Option<string?> _plugin = new("--plugin") { Description = "Run this plugin (e.g. amazon/pdp, google/search); each input line is a JSON params object." };
     private readonly Option<string?> _output = new("--output", "-o") { Description = "Write JSONL records to this file (default stdout)." };
     private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
@@ -20,6 +20,7 @@ internal sealed class RunCommand
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
     private const int MaxEchoedTarget = 200;
+    private const string StdinHint = "give a FILE with one URL per line (or JSON params with --plugin), or pipe the lines in (e.g. cat urls.txt | scrapedo run -); '-' also reads what is typed at the terminal.";
     private readonly JobOptions _jobOptions = new();
     private readonly CostOptions _cost = new();
     private readonly CliConsole _console;
@@ -54,12 +55,14 @@ internal sealed class RunCommand
 
     private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
+        bool inputGiven = parse.GetValue(_input) is not null;
         string input = parse.GetValue(_input) ?? "-";
         string? plugin = parse.GetValue(_plugin);
         string? output = parse.GetValue(_output);
         string? journal = parse.GetValue(_journal);
         bool resume = parse.GetValue(_resume);
         bool quiet = parse.GetValue(_quiet);
+        _console.RefuseUnaskedTerminalInput(inputGiven, StdinHint);
         if (resume && (journal is null || output is null))
         {
             throw new CliException("--resume needs the --journal and --output of the interrupted run.");
@@ -154,7 +157,7 @@ internal sealed class RunCommand
             Credits = _cost.Usage,
         });
 
-        Stream source = input == "-" ? _console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        Stream source = input == "-" ? _console.OpenInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         await using (source.ConfigureAwait(false))
         {
             IAsyncEnumerable<TaskOutcome> outcomes = plugin is null

@@ -113,7 +113,7 @@ public sealed class CliInputTests : IDisposable
     [InlineData("job|list|--page-size|101|--emulate", "--page-size must be a whole number from 1 to 100")]
     [InlineData("job|list|--status|done|--emulate", "--status must be one of queuing, queued, pending, rotating, success, error, canceled")]
     [InlineData("job|list|--sort|newest|--emulate", "--sort must be one of start_time_desc, start_time_asc")]
-    [InlineData("job|create|--emulate", "job create needs targets: --target URL (repeatable), a FILE with one per line, or - ")]
+    [InlineData("job|create|--emulate", "job create needs targets, and stdin had none: give --target URL (repeatable), a FILE with one per line, or pipe")]
     [InlineData("job|create|--target|not a url|--emulate", "--target 'not a url': the target")]
     [InlineData("job|get||--emulate", "job-id is empty")]
     [InlineData("run|{input}|--emulate|--play-with-browser|{bad", "--play-with-browser is not a JSON array of action objects")]
@@ -141,6 +141,49 @@ public sealed class CliInputTests : IDisposable
         {
             Assert.DoesNotContain(internalName, result.Error);
         }
+    }
+
+    [Fact]
+    public async Task Run_with_no_input_and_a_terminal_for_stdin_says_what_to_pass_instead_of_waiting()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await CliHarness.RunWithStdinAsync(string.Empty, stdinIsTerminal: true, "run", "-o", output, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("no input, and nothing is piped in", result.Error);
+        Assert.Contains("cat urls.txt | scrapedo run -", result.Error);
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Run_dash_reads_the_terminal_after_saying_how_to_end_it()
+    {
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await CliHarness.RunWithStdinAsync("https://a.example/1\n", stdinIsTerminal: true, "run", "-", "--emulate", "-o", output, "-q");
+
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+        Assert.Contains("end it with Ctrl-D", result.Error);
+        Assert.Single(File.ReadAllLines(output));
+    }
+
+    [Fact]
+    public async Task Job_create_reads_stdin_like_run_when_it_is_piped_and_says_what_to_pass_at_a_terminal()
+    {
+        CliResult piped = await CliHarness.RunWithStdinAsync("https://a.example/1\nhttps://a.example/2\n", stdinIsTerminal: false, "job", "create", "--emulate");
+        Assert.Equal(ExitCodes.Success, piped.ExitCode);
+        using (JsonDocument created = JsonDocument.Parse(piped.Out))
+        {
+            Assert.Equal(2, created.RootElement.GetProperty("TaskIDs").GetArrayLength());
+        }
+
+        CliResult terminal = await CliHarness.RunWithStdinAsync(string.Empty, stdinIsTerminal: true, "job", "create", "--emulate");
+        Assert.Equal(ExitCodes.Fatal, terminal.ExitCode);
+        Assert.Contains("no input, and nothing is piped in: give --target URL (repeatable), a FILE", terminal.Error);
+        AssertNoPlumbing(terminal.Error);
     }
 
     [Fact]
