@@ -138,6 +138,11 @@ internal static class ApiCommands
                 while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
                 {
                     number++;
+                    if (reader.LastLineWasCut)
+                    {
+                        throw new CliException($"line {number}: {BoundedLineReader.TooLong}.");
+                    }
+
                     string t = line.Trim();
                     if (t.Length > 0 && t[0] != '#')
                     {

@@ -170,7 +170,8 @@ internal sealed class RunCommand
                     TaskOutcome outcome = taken;
                     await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
                     lines.TryRemove(outcome.InputIndex, out InputLine line);
-                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {outcome.Reason}" : outcome.Reason;
+                    string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
+                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
                     if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
                     {
                         // A line refused for its length is named by its line number and an excerpt, not echoed whole.
@@ -208,7 +209,9 @@ internal sealed class RunCommand
     {
         while (rejected.TryDequeue(out var item))
         {
-            var outcome = new TaskOutcome { InputIndex = -1, Target = item.Line.Text, Status = OutcomeStatus.Failed, Reason = item.Error };
+            // A cut line is named by its line number and an excerpt, as in a URL run, not echoed whole.
+            string target = item.Line.Cut ? CliValidation.Excerpt(item.Line.Text, MaxEchoedTarget) : item.Line.Text;
+            var outcome = new TaskOutcome { InputIndex = -1, Target = target, Status = OutcomeStatus.Failed, Reason = item.Error };
             if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
             {
                 stats.Count(OutcomeStatus.Failed);
@@ -233,6 +236,12 @@ internal sealed class RunCommand
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
             counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
+            if (line.Cut)
+            {
+                rejected.Enqueue((line, BoundedLineReader.TooLong));
+                continue;
+            }
+
             PluginParams parameters;
             try
             {
@@ -263,7 +272,7 @@ internal sealed class RunCommand
                 continue;
             }
 
-            yield return new InputLine(number, text);
+            yield return new InputLine(number, text, reader.LastLineWasCut);
         }
     }
 
@@ -329,7 +338,7 @@ internal sealed class RunCommand
         return count;
     }
 
-    private readonly record struct InputLine(int Number, string Text);
+    private readonly record struct InputLine(int Number, string Text, bool Cut = false);
 }
 
 /// <summary>Counts of a run, for the progress line, the summary and the exit code.</summary>
