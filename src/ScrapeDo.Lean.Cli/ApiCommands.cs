@@ -205,7 +205,15 @@ internal static class ApiCommands
         CliApp.Guard(console, async () =>
         {
             await using Connection connection = await Connection.OpenAsync(parse, console, emulateWhenNoToken: false, ct).ConfigureAwait(false);
-            await body(connection.Client).ConfigureAwait(false);
+            try
+            {
+                await body(connection.Client).ConfigureAwait(false);
+            }
+            catch (ScrapeDoException ex) when (Connection.IsUnreachable(ex))
+            {
+                throw connection.Unreachable(ex);
+            }
+
             return ExitCodes.Success;
         }, ct);
 

@@ -31,14 +31,17 @@ internal static class GlobalOptions
 internal sealed class Connection : IAsyncDisposable
 {
 #if NO_EMULATOR
-    private Connection(ScrapeDoClient client, IAsyncDisposable? emulator)
+    private Connection(ScrapeDoClient client, IAsyncDisposable? emulator, string token)
 #else
-    private Connection(ScrapeDoClient client, ScrapeDoEmulator? emulator)
+    private Connection(ScrapeDoClient client, ScrapeDoEmulator? emulator, string token)
 #endif
     {
         Client = client;
         Emulator = emulator;
+        _token = token;
     }
+
+    private readonly string _token;
 
     public ScrapeDoClient Client { get; }
 
@@ -97,7 +100,7 @@ internal sealed class Connection : IAsyncDisposable
             }
 
             var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address });
-            return new Connection(client, emulator);
+            return new Connection(client, emulator, token ?? string.Empty);
         }
         catch (Exception ex) when (ex is ArgumentException or CliException)
         {
@@ -169,6 +172,50 @@ internal sealed class Connection : IAsyncDisposable
 
         return uri;
     }
+
+    /// <summary>
+    /// The one wording, for every command, of a call that failed at the network level or timed out: the base URL as
+    /// configured, the host:port that was dialled, how many attempts, and the innermost cause, which is what says what
+    /// went wrong ("Connection refused", the certificate problem); the outer ones say "see inner exception".
+    /// </summary>
+    public CliException Unreachable(ScrapeDoException ex)
+    {
+        Uri address = Client.BaseAddress;
+        string endpoint = $"{address.Host}:{address.Port}";
+        string attempts = ex.Attempts == 1 ? "1 attempt" : $"{ex.Attempts} attempts";
+        string what;
+        if (ex is ScrapeDoTimeoutException timeout)
+        {
+            what = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{endpoint} did not answer within {timeout.AttemptTimeout.TotalSeconds:0.#} s ({attempts})");
+        }
+        else
+        {
+            bool tls = false;
+            string? cause = null;
+            for (Exception? e = ex.InnerException; e is not null; e = e.InnerException)
+            {
+                tls |= e is System.Security.Authentication.AuthenticationException;
+                if (!string.IsNullOrWhiteSpace(e.Message) && !e.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase))
+                {
+                    cause = e.Message.Trim();
+                }
+            }
+
+            // HttpRequestException appends the endpoint, which this wording names already.
+            cause = (cause ?? "the connection failed").Replace($" ({endpoint})", string.Empty, StringComparison.Ordinal).TrimEnd('.');
+            if (_token.Length > 0)
+            {
+                cause = cause.Replace(_token, "***", StringComparison.Ordinal);
+            }
+
+            what = $"{(tls ? "the TLS handshake with" : "connecting to")} {endpoint} failed ({attempts}): {cause}";
+        }
+
+        return new CliException($"cannot reach the API at {address}: {what}. Check --base-url and the network.");
+    }
+
+    /// <summary>Whether <paramref name="ex"/> is a failure to reach the API at all (network or timeout), not an answer.</summary>
+    public static bool IsUnreachable(ScrapeDoException ex) => ex is ScrapeDoTransportException or ScrapeDoTimeoutException;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
