@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ScrapeDo.Lean.Internal;
 using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Cli;
@@ -15,19 +16,25 @@ internal static class ApiCommands
         var getId = new Argument<string>("job-id") { Description = "The job id." };
         var get = new Command("get", "Show a job with the status of each task (GET /api/v1/jobs/{id}).\n\nExample:\n  scrapedo job get 9f0c…") { getId };
         get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
-            CliApp.PrintJson(console, await c.GetJobAsync(parse.GetValue(getId)!, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.JobDetails)));
+            CliApp.PrintJson(console, await c.GetJobAsync(Id(parse.GetValue(getId), "job-id"), ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.JobDetails)));
         job.Add(get);
 
-        var page = new Option<int?>("--page") { Description = "Page number, from 1." };
-        var pageSize = new Option<int?>("--page-size") { Description = "Jobs per page, 1-100." };
-        var status = new Option<string?>("--status") { Description = "Only jobs with this status (queuing, queued, pending, rotating, success, error, canceled)." };
+        var page = CliValidation.Int("--page", "Page number, from 1.", min: 1);
+        var pageSize = CliValidation.Int("--page-size", "Jobs per page, 1-100.", min: 1, max: ListJobsQuery.MaxPageSize);
+        var status = CliValidation.OneOf("--status", "Only jobs with this status (queuing, queued, pending, rotating, success, error, canceled).",
+            "queuing", "queued", "pending", "rotating", "success", "error", "canceled");
         var from = new Option<string?>("--from") { Description = "Only jobs started at or after this RFC 3339 time." };
         var to = new Option<string?>("--to") { Description = "Only jobs started at or before this RFC 3339 time." };
-        var sort = new Option<string?>("--sort") { Description = "start_time_desc (default) or start_time_asc." };
+        var sort = CliValidation.OneOf("--sort", "start_time_desc (default) or start_time_asc.", "start_time_desc", "start_time_asc");
         var all = new Option<bool>("--all") { Description = "Follow every page and print one job per line (JSONL)." };
         var list = new Command("list", "List jobs (GET /api/v1/jobs).\n\nExamples:\n  scrapedo job list --page-size 50 --status success\n  scrapedo job list --all --from 2026-11-01T00:00:00Z") { page, pageSize, status, from, to, sort, all };
         list.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
         {
+            if (Time(parse.GetValue(from), "--from") > Time(parse.GetValue(to), "--to"))
+            {
+                throw new CliException("--from is after --to: no job can match.");
+            }
+
             var query = new ListJobsQuery
             {
                 Page = parse.GetValue(page),
@@ -54,7 +61,7 @@ internal static class ApiCommands
         var cancelId = new Argument<string>("job-id") { Description = "The job id." };
         var cancel = new Command("cancel", "Cancel a job's unfinished tasks (DELETE /api/v1/jobs/{id}); 406 when it already finished.\n\nExample:\n  scrapedo job cancel 9f0c…") { cancelId };
         cancel.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
-            CliApp.PrintJson(console, await c.CancelJobAsync(parse.GetValue(cancelId)!, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CancelJobResponse)));
+            CliApp.PrintJson(console, await c.CancelJobAsync(Id(parse.GetValue(cancelId), "job-id"), ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CancelJobResponse)));
         job.Add(cancel);
         return job;
     }
@@ -67,7 +74,7 @@ internal static class ApiCommands
         var get = new Command("get", "Show a task with its content (GET /api/v1/jobs/{job}/{task}).\n\nExamples:\n  scrapedo task get JOB TASK\n  scrapedo task get JOB TASK --content-out page.html") { jobId, taskId, contentOut };
         get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
         {
-            TaskDetails details = await c.GetTaskAsync(parse.GetValue(jobId)!, parse.GetValue(taskId)!, ct).ConfigureAwait(false);
+            TaskDetails details = await c.GetTaskAsync(Id(parse.GetValue(jobId), "job-id"), Id(parse.GetValue(taskId), "task-id"), ct).ConfigureAwait(false);
             if (parse.GetValue(contentOut) is { } path)
             {
                 await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
@@ -95,7 +102,7 @@ internal static class ApiCommands
 
     private static Command Create(CliConsole console)
     {
-        var input = new Argument<string?>("input") { Description = "File of URLs (or JSON params with --plugin), one per line; '-' for stdin.", Arity = ArgumentArity.ZeroOrOne };
+        var input = new Argument<string?>("input") { Description = "File of URLs (or JSON params with --plugin), one per line; '-' for stdin, which is also read when neither a file nor --target is given and stdin is piped.", Arity = ArgumentArity.ZeroOrOne };
         var targets = new Option<string[]>("--target") { Description = "A target URL; repeatable." };
         var plugin = new Option<string?>("--plugin") { Description = "Create a plugin job; input lines are JSON params objects." };
         var jobOptions = new JobOptions();
@@ -103,42 +110,117 @@ internal static class ApiCommands
         jobOptions.AddTo(create);
         create.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
         {
-            var lines = new List<string>(parse.GetValue(targets) ?? []);
-            if (parse.GetValue(input) is { } path)
+            // Each entry keeps where it came from, so a bad one is named as the user gave it (a --target or a line).
+            var lines = new List<(string Text, string Where)>();
+            foreach (string t in parse.GetValue(targets) ?? [])
+            {
+                lines.Add((t.Trim(), $"--target '{CliValidation.Excerpt(t)}'"));
+            }
+
+            string? path = parse.GetValue(input);
+            if (path is null && lines.Count == 0)
+            {
+                // As `run` does: nothing named means stdin, when something is piped in.
+                console.RefuseUnaskedTerminalInput(inputGiven: false, NoTargets);
+                path = "-";
+            }
+
+            if (path is not null)
             {
                 if (path != "-" && !File.Exists(path))
                 {
-                    throw new CliException($"input file '{path}' not found.");
+                    throw new CliException(Directory.Exists(path) ? $"input '{path}' is a directory, not a file." : $"input file '{path}' not found.");
                 }
 
-                using Stream source = path == "-" ? console.OpenStdin() : File.OpenRead(path);
+                using Stream source = path == "-" ? console.OpenInput() : File.OpenRead(path);
                 BoundedLineReader reader = BoundedLineReader.Open(source);
+                int number = 0;
                 while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
                 {
+                    number++;
+                    if (reader.LastLineWasCut)
+                    {
+                        throw new CliException($"line {number}: {BoundedLineReader.TooLong}.");
+                    }
+
                     string t = line.Trim();
                     if (t.Length > 0 && t[0] != '#')
                     {
-                        lines.Add(t);
+                        lines.Add((t, $"line {number}"));
                     }
                 }
             }
 
+            if (lines.Count == 0)
+            {
+                throw new CliException(path == "-"
+                    ? $"job create needs targets, and stdin had none: {NoTargets}"
+                    : $"input '{path}' holds no targets (blank lines and lines starting with # are skipped).");
+            }
+
+            if (lines.Count > CreateJobRequest.MaxTargetsPerJob)
+            {
+                throw new CliException($"job create makes one job of at most {CreateJobRequest.MaxTargetsPerJob} targets, not {lines.Count}; 'scrapedo run' splits any number into jobs.");
+            }
+
             CreateJobRequest template = jobOptions.Template(parse);
-            CreateJobRequest request = parse.GetValue(plugin) is { } key
-                ? template.WithPlugin(new PluginRequest(key, lines.ConvertAll(l => PluginParams.FromJson(l))))
-                : template.WithTargets(lines);
+            CreateJobRequest request;
+            if (parse.GetValue(plugin) is { } key)
+            {
+                var parameters = new List<PluginParams>(lines.Count);
+                foreach ((string text, string where) in lines)
+                {
+                    try
+                    {
+                        parameters.Add(PluginParams.FromJson(text));
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        throw new CliException($"{where}: {ex.Message.Split(" (Parameter", 2)[0]}");
+                    }
+                }
+
+                request = template.WithPlugin(new PluginRequest(key, parameters));
+            }
+            else
+            {
+                foreach ((string text, string where) in lines)
+                {
+                    if (RequestValidator.TargetProblem(text) is { } problem)
+                    {
+                        throw new CliException($"{where}: the target {problem}");
+                    }
+                }
+
+                request = template.WithTargets(lines.ConvertAll(l => l.Text));
+            }
             CliApp.PrintJson(console, await c.CreateJobAsync(request, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CreateJobResponse);
         }));
         return create;
     }
 
+    private const string NoTargets = "give --target URL (repeatable), a FILE with one per line, or pipe the lines in (e.g. cat urls.txt | scrapedo job create -).";
+
     private static Task<int> WithClientAsync(CliConsole console, ParseResult parse, CancellationToken ct, Func<ScrapeDoClient, Task> body) =>
         CliApp.Guard(console, async () =>
         {
             await using Connection connection = await Connection.OpenAsync(parse, console, emulateWhenNoToken: false, ct).ConfigureAwait(false);
-            await body(connection.Client).ConfigureAwait(false);
+            try
+            {
+                await body(connection.Client).ConfigureAwait(false);
+            }
+            catch (ScrapeDoException ex) when (Connection.IsUnreachable(ex))
+            {
+                throw connection.Unreachable(ex);
+            }
+
             return ExitCodes.Success;
         }, ct);
+
+    private static string Id(string? value, string name) =>
+        string.IsNullOrWhiteSpace(value) ? throw new CliException($"{name} is empty; give the id printed by 'scrapedo job create' or 'scrapedo job list'.")
+        : value.Length > 256 ? throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).")
+        : value.Trim();
 
     private static DateTimeOffset? Time(string? value, string flag)
     {

@@ -16,12 +16,23 @@ internal sealed class BoundedLineReader(TextReader reader)
     /// <summary>The most characters kept of one line (4 Mi: far above any valid target or plugin parameters line).</summary>
     public const int MaxLineChars = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Why a cut line is refused. The cut line's length is the cap itself, so "is 4194304 characters long" would be
+    /// a misleading number: the message names the limit instead.
+    /// </summary>
+    public static readonly string TooLong =
+        $"the line is over {MaxLineChars >> 20} Mi characters long, past the limit of one input line, and was not sent (a target URL has at most 8192 characters)";
+
     private readonly char[] _buffer = new char[16 * 1024];
     private readonly StringBuilder _line = new();
     private int _start;
     private int _end;
     private bool _afterCarriageReturn;
     private bool _inLine;
+    private bool _cut;
+
+    /// <summary>Whether the line last returned was longer than <see cref="MaxLineChars"/> and lost its tail.</summary>
+    public bool LastLineWasCut { get; private set; }
 
     /// <summary>Opens <paramref name="source"/> as UTF-8 text (a byte order mark picks another encoding).</summary>
     public static BoundedLineReader Open(Stream source) =>
@@ -93,6 +104,7 @@ internal sealed class BoundedLineReader(TextReader reader)
     {
         _inLine |= !chars.IsEmpty;
         int room = MaxLineChars - _line.Length;
+        _cut |= chars.Length > room;
         _line.Append(chars.Length <= room ? chars : chars[..room]);
     }
 
@@ -109,6 +121,8 @@ internal sealed class BoundedLineReader(TextReader reader)
         }
 
         _inLine = false;
+        LastLineWasCut = _cut;
+        _cut = false;
         return line;
     }
 }

@@ -142,9 +142,9 @@ internal static class CliApp
         {
             await connection.Client.GetAccountAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (ScrapeDoException ex) when (ex is ScrapeDoTransportException or ScrapeDoTimeoutException)
+        catch (ScrapeDoException ex) when (Connection.IsUnreachable(ex))
         {
-            throw new CliException($"cannot reach the API at {connection.Client.BaseAddress}: {(ex.InnerException ?? ex).Message} Check --base-url and the network.");
+            throw connection.Unreachable(ex);
         }
     }
 

@@ -6,7 +6,32 @@ namespace ScrapeDo.Lean.Cli;
 /// <param name="OpenStdin">Opens standard input, for <c>run -</c>.</param>
 /// <param name="OpenStdout">Opens standard output as a stream, for JSONL records.</param>
 /// <param name="ErrorIsTerminal">Whether live progress can be drawn on <paramref name="Error"/>.</param>
-internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream> OpenStdin, Func<Stream> OpenStdout, bool ErrorIsTerminal);
+/// <param name="InputIsTerminal">Whether standard input is a terminal (nothing piped in): reading it would wait for typing.</param>
+internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream> OpenStdin, Func<Stream> OpenStdout, bool ErrorIsTerminal, bool InputIsTerminal = false)
+{
+    // The shared rule of `run` and `job create` for standard input: with no input argument it is read only when something
+    // is piped in, since a terminal would wait silently for typing; '-' reads it even from a terminal, after saying so.
+
+    /// <summary>Refuses, before anything is opened or sent, to read a terminal nobody asked to read.</summary>
+    public void RefuseUnaskedTerminalInput(bool inputGiven, string whatToPass)
+    {
+        if (InputIsTerminal && !inputGiven)
+        {
+            throw new CliException($"no input, and nothing is piped in: {whatToPass}");
+        }
+    }
+
+    /// <summary>Opens standard input, saying how to end it when it is the terminal.</summary>
+    public Stream OpenInput()
+    {
+        if (InputIsTerminal)
+        {
+            Error.WriteLine("scrapedo: reading the input from the terminal, one per line; end it with Ctrl-D (Ctrl-Z then Enter on Windows).");
+        }
+
+        return OpenStdin();
+    }
+}
 
 /// <summary>A failure the user can fix, reported as one line and exit code 1.</summary>
 internal sealed class CliException(string message) : Exception(message);

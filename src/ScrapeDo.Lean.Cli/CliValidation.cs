@@ -23,9 +23,45 @@ internal static class CliValidation
                 return value;
             }
 
-            result.AddError(max == int.MaxValue
-                ? $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."
+            result.AddError(min == int.MinValue && max == int.MaxValue ? $"{name} must be a whole number, not '{Excerpt(text)}'."
+                : max == int.MaxValue ? $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."
                 : $"{name} must be a whole number from {min} to {max}, not '{Excerpt(text)}'.");
+            return null;
+        };
+        return option;
+    }
+
+    /// <summary>A number option (decimals allowed) within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Option<double?> Number(string name, string description, double min, double max)
+    {
+        var option = new Option<double?>(name) { Description = description };
+        option.CustomParser = result =>
+        {
+            string text = LastToken(result);
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= min && value <= max)
+            {
+                return value;
+            }
+
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a number from {min} to {max}, not '{Excerpt(text)}'."));
+            return null;
+        };
+        return option;
+    }
+
+    /// <summary>An option whose value must be an absolute http:// or https:// URL with a host.</summary>
+    public static Option<string?> HttpUrl(string name, string description)
+    {
+        var option = new Option<string?>(name) { Description = description };
+        option.CustomParser = result =>
+        {
+            string text = LastToken(result);
+            if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0)
+            {
+                return text;
+            }
+
+            result.AddError($"{name} must be an absolute http:// or https:// URL (e.g. https://example.com/hook), not '{Excerpt(text)}'.");
             return null;
         };
         return option;

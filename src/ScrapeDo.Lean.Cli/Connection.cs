@@ -31,14 +31,17 @@ internal static class GlobalOptions
 internal sealed class Connection : IAsyncDisposable
 {
 #if NO_EMULATOR
-    private Connection(ScrapeDoClient client, IAsyncDisposable? emulator)
+    private Connection(ScrapeDoClient client, IAsyncDisposable? emulator, string token)
 #else
-    private Connection(ScrapeDoClient client, ScrapeDoEmulator? emulator)
+    private Connection(ScrapeDoClient client, ScrapeDoEmulator? emulator, string token)
 #endif
     {
         Client = client;
         Emulator = emulator;
+        _token = token;
     }
+
+    private readonly string _token;
 
     public ScrapeDoClient Client { get; }
 
@@ -90,17 +93,23 @@ internal sealed class Connection : IAsyncDisposable
 
         try
         {
+            if (token.AsSpan().IndexOfAnyExceptInRange('!', '~') >= 0)
+            {
+                // The library would refuse it too, naming its own option; the token itself is never echoed.
+                throw new CliException("the API token (--token or SCRAPEDO_TOKEN) contains whitespace, control or non-ASCII characters; check how it was copied.");
+            }
+
             var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address });
-            return new Connection(client, emulator);
+            return new Connection(client, emulator, token ?? string.Empty);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or CliException)
         {
             if (emulator is not null)
             {
                 await emulator.DisposeAsync().ConfigureAwait(false);
             }
 
-            throw new CliException(ex.Message);
+            throw ex as CliException ?? new CliException(ex.Message.Split(" (Parameter", 2)[0]);
         }
     }
 
@@ -114,9 +123,22 @@ internal sealed class Connection : IAsyncDisposable
         return parse.GetValue(GlobalOptions.Emulate) || (emulateWhenNoToken && token is null && baseUrl is null);
     }
 
-    private static (string? Token, string? BaseUrl) Resolve(ParseResult parse) =>
-        (parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN")),
-         parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL")));
+    private static (string? Token, string? BaseUrl) Resolve(ParseResult parse)
+    {
+        // An empty flag is a mistake (an unset shell variable, say), never "fall back to the environment".
+        if (parse.GetValue(GlobalOptions.Token) is { } given && string.IsNullOrWhiteSpace(given))
+        {
+            throw new CliException("--token is empty: give the API token, or leave --token out to use SCRAPEDO_TOKEN.");
+        }
+
+        if (parse.GetValue(GlobalOptions.BaseUrl) is { } url && string.IsNullOrWhiteSpace(url))
+        {
+            throw new CliException("--base-url is empty: give the API's base URL (e.g. https://q.scrape.do), or leave --base-url out for the default.");
+        }
+
+        return (parse.GetValue(GlobalOptions.Token) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_TOKEN")),
+            parse.GetValue(GlobalOptions.BaseUrl) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SCRAPEDO_BASE_URL")));
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -136,7 +158,7 @@ internal sealed class Connection : IAsyncDisposable
 
         if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out Uri? uri))
         {
-            throw new CliException($"base URL '{baseUrl}' is not an absolute URL (e.g. https://q.scrape.do).");
+            throw new CliException($"--base-url (or SCRAPEDO_BASE_URL) '{CliValidation.Excerpt(baseUrl)}' is not an absolute URL (e.g. https://q.scrape.do).");
         }
 
         try
@@ -145,11 +167,55 @@ internal sealed class Connection : IAsyncDisposable
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+            throw new CliException($"--base-url (or SCRAPEDO_BASE_URL): {ex.Message.Split(" (Parameter", 2)[0]}");
         }
 
         return uri;
     }
+
+    /// <summary>
+    /// The one wording, for every command, of a call that failed at the network level or timed out: the base URL as
+    /// configured, the host:port that was dialled, how many attempts, and the innermost cause, which is what says what
+    /// went wrong ("Connection refused", the certificate problem); the outer ones say "see inner exception".
+    /// </summary>
+    public CliException Unreachable(ScrapeDoException ex)
+    {
+        Uri address = Client.BaseAddress;
+        string endpoint = $"{address.Host}:{address.Port}";
+        string attempts = ex.Attempts == 1 ? "1 attempt" : $"{ex.Attempts} attempts";
+        string what;
+        if (ex is ScrapeDoTimeoutException timeout)
+        {
+            what = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{endpoint} did not answer within {timeout.AttemptTimeout.TotalSeconds:0.#} s ({attempts})");
+        }
+        else
+        {
+            bool tls = false;
+            string? cause = null;
+            for (Exception? e = ex.InnerException; e is not null; e = e.InnerException)
+            {
+                tls |= e is System.Security.Authentication.AuthenticationException;
+                if (!string.IsNullOrWhiteSpace(e.Message) && !e.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase))
+                {
+                    cause = e.Message.Trim();
+                }
+            }
+
+            // HttpRequestException appends the endpoint, which this wording names already.
+            cause = (cause ?? "the connection failed").Replace($" ({endpoint})", string.Empty, StringComparison.Ordinal).TrimEnd('.');
+            if (_token.Length > 0)
+            {
+                cause = cause.Replace(_token, "***", StringComparison.Ordinal);
+            }
+
+            what = $"{(tls ? "the TLS handshake with" : "connecting to")} {endpoint} failed ({attempts}): {cause}";
+        }
+
+        return new CliException($"cannot reach the API at {address}: {what}. Check --base-url and the network.");
+    }
+
+    /// <summary>Whether <paramref name="ex"/> is a failure to reach the API at all (network or timeout), not an answer.</summary>
+    public static bool IsUnreachable(ScrapeDoException ex) => ex is ScrapeDoTransportException or ScrapeDoTimeoutException;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -9,22 +9,24 @@ internal static class EmulatorCommand
 {
     public static Command Build(CliConsole console)
     {
-        var port = new Option<int>("--port") { Description = "Loopback port (default 5080; 0 picks a free one).", DefaultValueFactory = _ => 5080 };
+        // Every value is checked as the command line is parsed (CliValidation), so a bad one is a usage line naming the
+        // flag and its range, never the emulator's option property that would refuse it later.
+        var port = CliValidation.Int("--port", "Loopback port, 0-65535 (default 5080; 0 picks a free one).", min: 0, max: 65535);
         var token = new Option<string?>("--token") { Description = $"Accepted token (default {EmulatorOptions.DefaultToken})." };
-        var plan = new Option<string>("--plan") { Description = "free, hobby, pro, business or advanced (async slots 2, 2, 5, 12, 60).", DefaultValueFactory = _ => "pro" };
+        var plan = CliValidation.OneOf("--plan", "free, hobby, pro, business or advanced (async slots 2, 2, 5, 12, 60; default pro).", [.. EmulatorPlans.Concurrency.Keys]);
         var latency = new Option<string?>("--latency-ms") { Description = "Task latency in ms, N or MIN-MAX (default 0)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of contents, outcomes and faults.", DefaultValueFactory = _ => 1 };
-        var errorShare = new Option<double>("--error-share") { Description = "Share of tasks ending in error, 0-1." };
-        var rotateShare = new Option<double>("--rotate-share") { Description = "Share of tasks passing through rotating, 0-1." };
-        var contentBytes = new Option<int>("--content-bytes") { Description = "Size of generated content (default 2048).", DefaultValueFactory = _ => 2048 };
-        var retention = new Option<double>("--retention-hours") { Description = "Hours task content stays available (default 72).", DefaultValueFactory = _ => 72 };
-        var f429 = new Option<double>("--fault-429") { Description = "Share of requests answered 429 with Retry-After." };
-        var f5xx = new Option<double>("--fault-5xx") { Description = "Share answered 500/502/503." };
-        var fDrop = new Option<double>("--fault-drop") { Description = "Share whose connection is dropped." };
-        var fTruncate = new Option<double>("--fault-truncate") { Description = "Share whose body is cut off." };
-        var fSlow = new Option<double>("--fault-slow") { Description = "Share answered slowly." };
-        var slowMs = new Option<int>("--slow-ms") { Description = "Delay of slow answers (default 5000).", DefaultValueFactory = _ => 5000 };
-        var rate = new Option<int>("--rate-limit") { Description = "Requests per second per token before 429 (0 = none)." };
+        var seed = CliValidation.Int("--seed", "Seed of contents, outcomes and faults (default 1).", min: int.MinValue);
+        var errorShare = Share("--error-share", "Share of tasks ending in error, 0-1.");
+        var rotateShare = Share("--rotate-share", "Share of tasks passing through rotating, 0-1.");
+        var contentBytes = CliValidation.Int("--content-bytes", "Size of generated content in bytes, 0-268435456 (default 2048).", min: 0, max: MaxContentBytes);
+        var retention = CliValidation.Number("--retention-hours", "Hours task content stays available (default 72).", min: 0, max: MaxRetentionHours);
+        var f429 = Share("--fault-429", "Share of requests answered 429 with Retry-After, 0-1.");
+        var f5xx = Share("--fault-5xx", "Share answered 500/502/503, 0-1.");
+        var fDrop = Share("--fault-drop", "Share whose connection is dropped, 0-1.");
+        var fTruncate = Share("--fault-truncate", "Share whose body is cut off, 0-1.");
+        var fSlow = Share("--fault-slow", "Share answered slowly, 0-1.");
+        var slowMs = CliValidation.Int("--slow-ms", "Delay of slow answers in ms (default 5000).", min: 0);
+        var rate = CliValidation.Int("--rate-limit", "Requests per second per token before 429 (0 = none).", min: 0);
         var credits = new Option<long>("--credits") { Description = "The account's starting credits (default 10000000); tasks are billed by the credit table.", DefaultValueFactory = _ => 10_000_000 };
         var creditTable = new Option<string?>("--credit-table") { Description = "JSON file with the prices tasks are billed by (same shape as run --credit-table)." };
         var command = new Command("emulator", """
@@ -45,10 +47,20 @@ internal static class EmulatorCommand
         {
             (TimeSpan min, TimeSpan max) = Latency(parse.GetValue(latency));
             string acceptedToken = parse.GetValue(token) ?? EmulatorOptions.DefaultToken;
-            string planName = parse.GetValue(plan)!;
+            string planName = parse.GetValue(plan) ?? "pro";
             if (parse.GetValue(credits) < 0)
             {
                 throw new CliException("--credits must be 0 or more.");
+            }
+
+            if ((parse.GetValue(f429) ?? 0) + (parse.GetValue(f5xx) ?? 0) + (parse.GetValue(fDrop) ?? 0) + (parse.GetValue(fTruncate) ?? 0) + (parse.GetValue(fSlow) ?? 0) > 1)
+            {
+                throw new CliException("--fault-429, --fault-5xx, --fault-drop, --fault-truncate and --fault-slow are shares of the same requests: together they must be at most 1.");
+            }
+
+            if (string.IsNullOrWhiteSpace(acceptedToken))
+            {
+                throw new CliException("--token is empty; give the token the emulator should accept, or leave --token out for the default.");
             }
 
             EmulatorOptions options;
@@ -56,25 +68,25 @@ internal static class EmulatorCommand
             {
                 options = new EmulatorOptions
                 {
-                    Port = parse.GetValue(port),
+                    Port = parse.GetValue(port) ?? DefaultPort,
                     Accounts = [new EmulatorAccount(acceptedToken, planName, parse.GetValue(credits))],
                     CreditTable = parse.GetValue(creditTable) is { } table ? CostOptions.LoadTable(table) : null,
-                    Seed = parse.GetValue(seed),
+                    Seed = parse.GetValue(seed) ?? 1,
                     TaskLatencyMin = min,
                     TaskLatencyMax = max,
-                    TaskErrorShare = parse.GetValue(errorShare),
-                    TaskRotateShare = parse.GetValue(rotateShare),
-                    ContentBytes = parse.GetValue(contentBytes),
-                    Retention = TimeSpan.FromHours(parse.GetValue(retention)),
+                    TaskErrorShare = parse.GetValue(errorShare) ?? 0,
+                    TaskRotateShare = parse.GetValue(rotateShare) ?? 0,
+                    ContentBytes = parse.GetValue(contentBytes) ?? 2048,
+                    Retention = TimeSpan.FromHours(parse.GetValue(retention) ?? 72),
                     Faults = new FaultOptions
                     {
-                        RateLimitShare = parse.GetValue(f429),
-                        ServerErrorShare = parse.GetValue(f5xx),
-                        DropShare = parse.GetValue(fDrop),
-                        TruncateShare = parse.GetValue(fTruncate),
-                        SlowShare = parse.GetValue(fSlow),
-                        SlowDelay = TimeSpan.FromMilliseconds(parse.GetValue(slowMs)),
-                        RequestsPerSecondPerToken = parse.GetValue(rate),
+                        RateLimitShare = parse.GetValue(f429) ?? 0,
+                        ServerErrorShare = parse.GetValue(f5xx) ?? 0,
+                        DropShare = parse.GetValue(fDrop) ?? 0,
+                        TruncateShare = parse.GetValue(fTruncate) ?? 0,
+                        SlowShare = parse.GetValue(fSlow) ?? 0,
+                        SlowDelay = TimeSpan.FromMilliseconds(parse.GetValue(slowMs) ?? 5000),
+                        RequestsPerSecondPerToken = parse.GetValue(rate) ?? 0,
                     },
                 };
                 await using ScrapeDoEmulator emulator = await ScrapeDoEmulator.StartAsync(options, ct).ConfigureAwait(false);
@@ -86,13 +98,21 @@ internal static class EmulatorCommand
             }
             catch (IOException ex)
             {
-                throw new CliException($"cannot listen on 127.0.0.1:{parse.GetValue(port)}: {ex.Message}");
+                throw new CliException($"cannot listen on 127.0.0.1:{parse.GetValue(port) ?? DefaultPort}: {ex.Message}");
             }
 
             return ExitCodes.Success;
         }, CancellationToken.None));
         return command;
     }
+
+    private const int DefaultPort = 5080;
+    private const int MaxContentBytes = 256 * 1024 * 1024;
+
+    // Ten years: far past any test, and far from the TimeSpan overflow a typo like 1e300 would otherwise hit.
+    private const double MaxRetentionHours = 24 * 365 * 10;
+
+    private static Option<double?> Share(string name, string description) => CliValidation.Number(name, description, min: 0, max: 1);
 
     private static (TimeSpan, TimeSpan) Latency(string? text)
     {

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
+using ScrapeDo.Lean.Internal;
 using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Cli;
@@ -17,8 +19,8 @@ internal sealed class JobOptions
     private readonly Option<bool> _forwardHeaders = new("--forward-headers") { Description = "Send only the given headers (ForwardHeaders)." };
     private readonly Option<string?> _sessionId = new("--session-id") { Description = "Sticky proxy session (SessionID)." };
     private readonly Option<string?> _setCookies = new("--set-cookies") { Description = "Cookies, 'a=1; b=2' (SetCookies)." };
-    private readonly Option<int?> _timeout = CliValidation.Int("--timeout-ms", "Task timeout in ms (Timeout).", min: 0);
-    private readonly Option<int?> _retryTimeout = CliValidation.Int("--retry-timeout-ms", "Per-attempt wait in ms (RetryTimeout).", min: 0);
+    private readonly Option<int?> _timeout = CliValidation.Int("--timeout-ms", $"Task timeout in ms, {JobOptionBounds.TimeoutMinMs}-{JobOptionBounds.TimeoutMaxMs} (Timeout).", min: JobOptionBounds.TimeoutMinMs, max: JobOptionBounds.TimeoutMaxMs);
+    private readonly Option<int?> _retryTimeout = CliValidation.Int("--retry-timeout-ms", $"Per-attempt wait in ms, {JobOptionBounds.RetryTimeoutMinMs}-{JobOptionBounds.RetryTimeoutMaxMs} (RetryTimeout).", min: JobOptionBounds.RetryTimeoutMinMs, max: JobOptionBounds.RetryTimeoutMaxMs);
     private readonly Option<bool> _disableRetry = new("--disable-retry") { Description = "Single attempt per target (DisableRetry)." };
     private readonly Option<bool> _transparent = new("--transparent-response") { Description = "Target's status and body as-is (TransparentResponse)." };
     private readonly Option<bool> _disableRedirection = new("--disable-redirection") { Description = "Do not follow redirects (DisableRedirection)." };
@@ -35,7 +37,7 @@ internal sealed class JobOptions
     private readonly Option<bool> _screenshot = new("--screenshot") { Description = "Render.Screenshot." };
     private readonly Option<bool> _fullScreenshot = new("--full-screenshot") { Description = "Render.FullScreenshot." };
     private readonly Option<string?> _particularScreenshot = new("--particular-screenshot") { Description = "Render.ParticularScreenshot (CSS selector)." };
-    private readonly Option<string?> _webhookUrl = new("--webhook-url") { Description = "Webhook receiving each finished task (WebhookURL)." };
+    private readonly Option<string?> _webhookUrl = CliValidation.HttpUrl("--webhook-url", "Webhook receiving each finished task, an absolute http(s) URL (WebhookURL).");
     private readonly Option<string[]> _webhookHeader = new("--webhook-header") { Description = "Webhook header K:V; repeatable (WebhookHeaders)." };
 
     public void AddTo(Command command)
@@ -55,6 +57,18 @@ internal sealed class JobOptions
     /// <summary>The job options given on the command line, without targets.</summary>
     public CreateJobRequest Template(ParseResult r)
     {
+        // The rules the library would otherwise refuse the job for: said here in the user's flags, before anything is
+        // sent, rather than as a failed record per target naming the request's properties.
+        if (!string.IsNullOrEmpty(r.GetValue(_geoCode)) && !string.IsNullOrEmpty(r.GetValue(_regionalGeoCode)))
+        {
+            throw new CliException("--geo-code and --regional-geo-code cannot be combined; give one of them.");
+        }
+
+        if ((Flag(r, _screenshot) == true ? 1 : 0) + (Flag(r, _fullScreenshot) == true ? 1 : 0) + (string.IsNullOrEmpty(r.GetValue(_particularScreenshot)) ? 0 : 1) > 1)
+        {
+            throw new CliException("give only one of --screenshot, --full-screenshot and --particular-screenshot.");
+        }
+
         RenderOptions? render = null;
         if (Flag(r, _render) == true || Given(r, _blockResources) || Given(r, _waitUntil) || Given(r, _customWait)
             || Given(r, _waitSelector) || Given(r, _play) || Given(r, _returnJson) || Given(r, _showWebsocket)
@@ -118,25 +132,91 @@ internal sealed class JobOptions
             int colon = value.IndexOf(':');
             if (colon <= 0)
             {
-                throw new CliException($"{flag} '{value}' is not K:V (e.g. {flag} \"Accept-Language:en\").");
+                throw new CliException($"{flag} '{CliValidation.Excerpt(value)}' is not K:V (e.g. {flag} \"Accept-Language:en\").");
             }
 
-            pairs[value[..colon].Trim()] = value[(colon + 1)..].Trim();
+            string name = value[..colon].Trim();
+            string text = value[(colon + 1)..].Trim();
+            if (!IsHeaderName(name))
+            {
+                throw new CliException($"{flag} '{CliValidation.Excerpt(value)}': '{CliValidation.Excerpt(name)}' is not a header name (letters, digits and !#$%&'*+-.^_`|~, no spaces).");
+            }
+
+            if (text.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            {
+                throw new CliException($"{flag} '{CliValidation.Excerpt(name)}': the value contains a line break or NUL.");
+            }
+
+            pairs[name] = text;
         }
 
         return pairs;
     }
 
+    // RFC 9110 token characters: what the library's request check accepts as a header name.
+    private static bool IsHeaderName(string name) =>
+        name.Length > 0 && !name.AsSpan().ContainsAnyExcept(HeaderNameChars);
+
+    private static readonly System.Buffers.SearchValues<char> HeaderNameChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    private const string ActionsExample = "e.g. '[{\"Action\":\"Click\",\"Selector\":\"#b\"},{\"Action\":\"Wait\",\"Timeout\":1000}]'";
+
+    // async-api.md §4.4: the actions of the official client's PlayWithBrowser type (the async docs show only Click and
+    // Wait). The library can send any name (BrowserAction.Custom); the CLI refuses others, since a typo would otherwise
+    // reach the browser as a step that silently does nothing. A new action of the API is one line here.
+    private static readonly string[] KnownActions = ["Click", "Wait", "WaitSelector", "ScrollX", "ScrollY", "ScrollTo", "Fill", "Execute", "ScreenShot"];
+
     private static IReadOnlyList<BrowserAction> ParseActions(string json)
     {
+        IReadOnlyList<BrowserAction>? actions;
         try
         {
-            return JsonSerializer.Deserialize(json, ScrapeDoJsonContext.Default.IReadOnlyListBrowserAction)
-                ?? throw new CliException("--play-with-browser is null; give a JSON array of actions.");
+            actions = JsonSerializer.Deserialize(json, ScrapeDoJsonContext.Default.IReadOnlyListBrowserAction);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw new CliException($"--play-with-browser is not a JSON array of actions: {ex.Message}");
+            // The serializer's own text names .NET types; where it stopped is what helps.
+            string at = ex is JsonException { BytePositionInLine: long position } ? string.Create(CultureInfo.InvariantCulture, $" (stopped at character {position + 1})") : string.Empty;
+            throw new CliException($"--play-with-browser is not a JSON array of action objects with text and number fields where they belong{at}; {ActionsExample}.");
         }
+
+        if (actions is null || actions.Count == 0)
+        {
+            throw new CliException($"--play-with-browser has no actions; {ActionsExample}.");
+        }
+
+        for (int i = 0; i < actions.Count; i++)
+        {
+            BrowserAction a = actions[i];
+            string? known = Array.Find(KnownActions, k => string.Equals(k, a.Action, StringComparison.OrdinalIgnoreCase));
+            if (known is null)
+            {
+                throw new CliException($"--play-with-browser action {i + 1}: '{CliValidation.Excerpt(a.Action)}' is not one of {string.Join(", ", KnownActions)}.");
+            }
+
+            if (known != a.Action)
+            {
+                throw new CliException($"--play-with-browser action {i + 1}: write '{known}', not '{CliValidation.Excerpt(a.Action)}' (action names are case-sensitive).");
+            }
+
+            string? missing = known switch
+            {
+                "Click" when string.IsNullOrWhiteSpace(a.Selector) => "\"Selector\" (a CSS selector)",
+                "Wait" when a.Timeout is not >= 0 => "\"Timeout\" (milliseconds, 0 or more)",
+                "WaitSelector" when string.IsNullOrWhiteSpace(a.WaitSelector) => "\"WaitSelector\" (a CSS selector)",
+                "ScrollX" or "ScrollY" when a.NumericValue is null => "\"Value\" (pixels, a number)",
+                "ScrollTo" when string.IsNullOrWhiteSpace(a.Selector) && a.NumericValue is null => "\"Selector\" or a numeric \"Value\"",
+                "Fill" when string.IsNullOrWhiteSpace(a.Selector) || a.TextValue is null => "\"Selector\" and a text \"Value\"",
+                "Execute" when string.IsNullOrWhiteSpace(a.Script) => "\"Execute\" (JavaScript)",
+                _ => null,
+            };
+            if (missing is not null)
+            {
+                throw new CliException($"--play-with-browser action {i + 1} ({known}) needs {missing}.");
+            }
+        }
+
+        return actions;
     }
 }

@@ -13,7 +13,9 @@ namespace ScrapeDo.Lean.Cli;
 /// </summary>
 /// <remarks>
 /// <para>
-/// On resume it first cuts a torn last line, then counts the records already there per target. Records carry no
+/// On resume it first cuts a torn last line, then counts the records already there per target, and those that did not
+/// succeed (the journal keeps only which inputs were delivered; the output holds what became of them, so the exit code of
+/// a resume covers the records written before it). Records carry no
 /// input line number, so the dedupe is by count: a target that already has as many records as the input has lines
 /// for it gets no more, whatever the new outcome says (an outcome written before a crash but never acknowledged is
 /// delivered again, possibly with another status). The input's line counts are taken only for targets that already
@@ -62,6 +64,9 @@ internal sealed class RecordWriter : IAsyncDisposable
 
     public int PreviouslyWritten { get; private init; }
 
+    /// <summary>Records already in the file (a resume) whose status is not <c>success</c>.</summary>
+    public int PreviouslyNotSucceeded { get; private init; }
+
     /// <summary>For tests: wraps the --output file's stream at a given full path (e.g. one that fails like a full disk).</summary>
     internal static Func<string, Stream, Stream>? TestStreamWrapper { get; set; }
 
@@ -87,7 +92,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         try
         {
             var previous = new Dictionary<string, TargetCount>(StringComparer.Ordinal);
-            int count = 0;
+            int count = 0, notSucceeded = 0;
             FileStream file;
             if (resume && File.Exists(path))
             {
@@ -110,6 +115,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                 }
 
                 count = existing.Records;
+                notSucceeded = existing.NotSucceeded;
                 long end = existing.EndOfLastLine;
 
                 // Anything after the last newline is a record torn by the crash: it was never complete.
@@ -123,7 +129,7 @@ internal sealed class RecordWriter : IAsyncDisposable
             }
 
             Stream sink = TestStreamWrapper?.Invoke(Path.GetFullPath(path), file) ?? file;
-            return new RecordWriter(sink, ownsStream: true, contentDir, textExtension, previous) { PreviouslyWritten = count };
+            return new RecordWriter(sink, ownsStream: true, contentDir, textExtension, previous) { PreviouslyWritten = count, PreviouslyNotSucceeded = notSucceeded };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -496,19 +502,23 @@ internal sealed class RecordWriter : IAsyncDisposable
 
     /// <summary>
     /// Counts the records of an existing --output per target, fed the file in chunks: each line's target (its first
-    /// field, design.md) is read from the line's head, the rest of the line is only scanned for its end, so memory is
-    /// bounded by the longest target, not the file or its longest record.
+    /// field, design.md) and status (before the content) are read from the line's head, the rest of the line is only
+    /// scanned for its end, so memory is bounded by the longest target, not the file or its longest record.
     /// </summary>
     private sealed class ExistingRecords(Dictionary<string, TargetCount> counts) : IDisposable
     {
         // A target longer than this cannot be a record this tool wrote (targets are input lines it accepted).
         private const int MaxHead = 4 * 1024 * 1024;
         private static readonly byte[] TargetName = "target"u8.ToArray();
+        private static readonly byte[] StatusName = "status"u8.ToArray();
         private readonly PooledBufferWriter _head = new(4096);
         private string? _key; // the current line's target, counted only once its newline shows the record complete
+        private bool _succeeded;
         private long _position;
 
         public int Records { get; private set; }
+
+        public int NotSucceeded { get; private set; }
 
         /// <summary>Offset just past the last newline: the end of the last complete record.</summary>
         public long EndOfLastLine { get; private set; }
@@ -522,7 +532,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                 if (_key is null && !part.IsEmpty)
                 {
                     _head.Write(part[..Math.Min(part.Length, MaxHead - _head.WrittenCount)]);
-                    _key = TryKey(lineComplete: false);
+                    _key = TryHead(lineComplete: false);
                     if (_key is null && _head.WrittenCount >= MaxHead)
                     {
                         throw new JsonException($"a record's target is longer than {MaxHead} bytes");
@@ -539,7 +549,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                 EndOfLastLine = _position;
                 if (_key is null && _head.WrittenCount > 0)
                 {
-                    _key = TryKey(lineComplete: true);
+                    _key = TryHead(lineComplete: true);
                 }
 
                 if (_key is not null)
@@ -547,6 +557,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                     TargetCount seen = counts.GetValueOrDefault(_key) ?? (counts[_key] = new TargetCount());
                     seen.Records++;
                     Records++;
+                    NotSucceeded += _succeeded ? 0 : 1;
                 }
 
                 _head.Clear();
@@ -557,8 +568,8 @@ internal sealed class RecordWriter : IAsyncDisposable
 
         public void Dispose() => _head.Dispose();
 
-        /// <summary>The line's target once its head holds all of it; null while it does not yet.</summary>
-        private string? TryKey(bool lineComplete)
+        /// <summary>The line's target once its head holds it and the status after it; null while it does not yet.</summary>
+        private string? TryHead(bool lineComplete)
         {
             var reader = new Utf8JsonReader(_head.WrittenSpan, isFinalBlock: lineComplete, state: default);
             if (!reader.Read())
@@ -606,10 +617,38 @@ internal sealed class RecordWriter : IAsyncDisposable
                 throw new JsonException("a record's target is neither a string nor a plugin's parameters");
             }
 
-            return key;
+            // The status follows the ids (design.md's field order); anything before it is skipped, not assumed.
+            while (true)
+            {
+                if (!reader.Read())
+                {
+                    return Incomplete(lineComplete);
+                }
+
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    throw new JsonException("a record has no \"status\"");
+                }
+
+                if (reader.ValueTextEquals(StatusName))
+                {
+                    if (!reader.Read())
+                    {
+                        return Incomplete(lineComplete);
+                    }
+
+                    _succeeded = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("success"u8);
+                    return key;
+                }
+
+                if (!reader.TrySkip())
+                {
+                    return Incomplete(lineComplete);
+                }
+            }
         }
 
         private static string? Incomplete(bool lineComplete) =>
-            lineComplete ? throw new JsonException("a line ends before its record's target") : null;
+            lineComplete ? throw new JsonException("a line ends before its record's target and status") : null;
     }
 }

@@ -9,7 +9,7 @@ namespace ScrapeDo.Lean.Cli;
 /// <summary><c>scrapedo run</c>: the runner behind a command.</summary>
 internal sealed class RunCommand
 {
-    private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' or nothing for stdin. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' for stdin, which is also read when nothing is given and stdin is piped. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
     private readonly Option<string?> _plugin = new("--plugin") { Description = "Run this plugin (e.g. amazon/pdp, google/search); each input line is a JSON params object." };
     private readonly Option<string?> _output = new("--output", "-o") { Description = "Write JSONL records to this file (default stdout)." };
     private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
@@ -20,6 +20,7 @@ internal sealed class RunCommand
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
     private const int MaxEchoedTarget = 200;
+    private const string StdinHint = "give a FILE with one URL per line (or JSON params with --plugin), or pipe the lines in (e.g. cat urls.txt | scrapedo run -); '-' also reads what is typed at the terminal.";
     private readonly JobOptions _jobOptions = new();
     private readonly CostOptions _cost = new();
     private readonly CliConsole _console;
@@ -54,12 +55,14 @@ internal sealed class RunCommand
 
     private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
+        bool inputGiven = parse.GetValue(_input) is not null;
         string input = parse.GetValue(_input) ?? "-";
         string? plugin = parse.GetValue(_plugin);
         string? output = parse.GetValue(_output);
         string? journal = parse.GetValue(_journal);
         bool resume = parse.GetValue(_resume);
         bool quiet = parse.GetValue(_quiet);
+        _console.RefuseUnaskedTerminalInput(inputGiven, StdinHint);
         if (resume && (journal is null || output is null))
         {
             throw new CliException("--resume needs the --journal and --output of the interrupted run.");
@@ -137,7 +140,7 @@ internal sealed class RunCommand
 
         var lines = new ConcurrentDictionary<long, InputLine>();
         var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
-        var stats = new RunStats(total, writer.PreviouslyWritten);
+        var stats = new RunStats(total, writer.PreviouslyWritten, writer.PreviouslyNotSucceeded);
         var progress = new ProgressLine(_console, quiet, stats);
         var runner = new ScrapeDoRunner(connection.Client, new RunOptions
         {
@@ -154,7 +157,7 @@ internal sealed class RunCommand
             Credits = _cost.Usage,
         });
 
-        Stream source = input == "-" ? _console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        Stream source = input == "-" ? _console.OpenInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         await using (source.ConfigureAwait(false))
         {
             IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
@@ -167,7 +170,8 @@ internal sealed class RunCommand
                     TaskOutcome outcome = taken;
                     await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
                     lines.TryRemove(outcome.InputIndex, out InputLine line);
-                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {outcome.Reason}" : outcome.Reason;
+                    string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
+                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
                     if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
                     {
                         // A line refused for its length is named by its line number and an excerpt, not echoed whole.
@@ -205,7 +209,9 @@ internal sealed class RunCommand
     {
         while (rejected.TryDequeue(out var item))
         {
-            var outcome = new TaskOutcome { InputIndex = -1, Target = item.Line.Text, Status = OutcomeStatus.Failed, Reason = item.Error };
+            // A cut line is named by its line number and an excerpt, as in a URL run, not echoed whole.
+            string target = item.Line.Cut ? CliValidation.Excerpt(item.Line.Text, MaxEchoedTarget) : item.Line.Text;
+            var outcome = new TaskOutcome { InputIndex = -1, Target = target, Status = OutcomeStatus.Failed, Reason = item.Error };
             if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
             {
                 stats.Count(OutcomeStatus.Failed);
@@ -230,6 +236,12 @@ internal sealed class RunCommand
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
             counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
+            if (line.Cut)
+            {
+                rejected.Enqueue((line, BoundedLineReader.TooLong));
+                continue;
+            }
+
             PluginParams parameters;
             try
             {
@@ -260,7 +272,7 @@ internal sealed class RunCommand
                 continue;
             }
 
-            yield return new InputLine(number, text);
+            yield return new InputLine(number, text, reader.LastLineWasCut);
         }
     }
 
@@ -326,11 +338,11 @@ internal sealed class RunCommand
         return count;
     }
 
-    private readonly record struct InputLine(int Number, string Text);
+    private readonly record struct InputLine(int Number, string Text, bool Cut = false);
 }
 
 /// <summary>Counts of a run, for the progress line, the summary and the exit code.</summary>
-internal sealed class RunStats(long? total, int previouslyWritten)
+internal sealed class RunStats(long? total, int previouslyWritten, int previouslyNotSucceeded = 0)
 {
     private readonly long[] _byKind = new long[5];
 
@@ -338,12 +350,15 @@ internal sealed class RunStats(long? total, int previouslyWritten)
 
     public int PreviouslyWritten { get; } = previouslyWritten;
 
+    /// <summary>Records from before a resume whose status is not success: they count against the exit code too.</summary>
+    public int PreviouslyNotSucceeded { get; } = previouslyNotSucceeded;
+
     public long Written => _byKind.Sum();
 
     public long NotSucceeded => Written - _byKind[(int)OutcomeStatus.Success];
 
-    /// <summary>True when this run wrote no failure; after a resume, earlier records are not re-read for status.</summary>
-    public bool AllSucceeded => NotSucceeded == 0;
+    /// <summary>True when every record of the output succeeded, those written before a resume included.</summary>
+    public bool AllSucceeded => NotSucceeded == 0 && PreviouslyNotSucceeded == 0;
 
     public void Count(OutcomeStatus kind) => Interlocked.Increment(ref _byKind[(int)kind]);
 
@@ -357,11 +372,13 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw;
     private long _resubmitted;
+    private long _notCreated;
 
     public void Report(RunProgress value)
     {
         Volatile.Write(ref _submitted, value.Submitted);
         Interlocked.Exchange(ref _resubmitted, value.Resubmitted);
+        Interlocked.Exchange(ref _notCreated, value.NotCreated);
         if (quiet || !console.ErrorIsTerminal || _clock.ElapsedMilliseconds - Interlocked.Read(ref _lastDraw) < 250)
         {
             return;
@@ -375,7 +392,7 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         string rates = meaningful ? string.Create(CultureInfo.InvariantCulture, $", {value.Rate:0.0}/s, {value.RequestsPerTarget:0.000} req/target") : string.Empty;
         string eta = meaningful && stats.Total is long total && value.Rate > 0 ? $", ETA {TimeSpan.FromSeconds(Math.Max(0, (total - done) / value.Rate)):hh\\:mm\\:ss}" : string.Empty;
         console.Error.Write(string.Create(CultureInfo.InvariantCulture,
-            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded} not succeeded{rates}, {value.JobsInFlight} jobs open{eta}   "));
+            $"\r{done}/{(stats.Total?.ToString(CultureInfo.InvariantCulture) ?? "?")} done, {stats.NotSucceeded + stats.PreviouslyNotSucceeded} not succeeded{rates}, {value.JobsInFlight} jobs open{eta}   "));
     }
 
     private const int MeaningfulAfterOutcomes = 20;
@@ -399,10 +416,19 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         double seconds = _clock.Elapsed.TotalSeconds;
         long written = stats.Written;
         long sent = Volatile.Read(ref _submitted);
-        string resumed = stats.PreviouslyWritten > 0 ? $" (+{stats.PreviouslyWritten} from before the resume)" : string.Empty;
+        string resumed = stats.PreviouslyWritten == 0 ? string.Empty
+            : stats.PreviouslyNotSucceeded == 0 ? string.Create(CultureInfo.InvariantCulture, $" (+{stats.PreviouslyWritten} from before the resume)")
+            : string.Create(CultureInfo.InvariantCulture, $" (+{stats.PreviouslyWritten} from before the resume, {stats.PreviouslyNotSucceeded} of them not succeeded)");
         // Requests per target only over targets that were sent: lines refused before sending cost no request.
+        long notCreated = Interlocked.Read(ref _notCreated);
         string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
-            : interrupted ? string.Empty : ", no target was sent";
+            : interrupted || notCreated > 0 ? string.Empty : ", no target was sent";
+        if (notCreated > 0)
+        {
+            // "No target was sent" would be false here: creates were sent and refused (or kept failing).
+            perTarget += string.Create(CultureInfo.InvariantCulture,
+                $", no job could be created for {notCreated} {(notCreated == 1 ? "target" : "targets")}: see each record's error");
+        }
         long resubmitted = Interlocked.Read(ref _resubmitted);
         if (resubmitted > 0)
         {

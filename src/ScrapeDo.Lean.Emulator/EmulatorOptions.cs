@@ -1,3 +1,5 @@
+using ScrapeDo.Lean.Internal;
+
 namespace ScrapeDo.Lean.Emulator;
 
 /// <summary>The async plans and their concurrency (async-api.md §12.1).</summary>
@@ -83,11 +85,11 @@ public sealed class EmulatorOptions
     /// <summary>When true a job whose tasks all ended with any error reports <c>error</c>; see <see cref="JobStatusRule"/>.</summary>
     public JobStatusRule JobStatusRule { get; init; } = JobStatusRule.SuccessIfAnyTaskSucceeded;
 
-    /// <summary>Accepted range of <c>Timeout</c> in ms (bounds are unpublished; these are permissive guesses).</summary>
-    public (int Min, int Max) TimeoutRange { get; init; } = (1_000, 600_000);
+    /// <summary>Accepted range of <c>Timeout</c> in ms (unpublished for async; default the sync API's 5000–120000).</summary>
+    public (int Min, int Max) TimeoutRange { get; init; } = (JobOptionBounds.TimeoutMinMs, JobOptionBounds.TimeoutMaxMs);
 
-    /// <summary>Accepted range of <c>RetryTimeout</c> in ms (sync API docs: 5000–55000).</summary>
-    public (int Min, int Max) RetryTimeoutRange { get; init; } = (5_000, 55_000);
+    /// <summary>Accepted range of <c>RetryTimeout</c> in ms (unpublished for async; default the sync API's 5000–55000).</summary>
+    public (int Min, int Max) RetryTimeoutRange { get; init; } = (JobOptionBounds.RetryTimeoutMinMs, JobOptionBounds.RetryTimeoutMaxMs);
 
     /// <summary>Injected failures; all off by default.</summary>
     public FaultOptions Faults { get; init; } = new();

@@ -76,6 +76,38 @@ public sealed class BoundedLineReaderTests : IDisposable
         Assert.Contains(records, r => r.GetProperty("target").GetString() == "https://a.example/after");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_line_past_the_bound_is_reported_as_over_the_limit_not_as_the_cap_in_characters(bool plugin)
+    {
+        string input = Path.Combine(_dir, "in.txt");
+        string ok = plugin ? "{\"q\":\"ok\"}" : "https://a.example/ok";
+        string huge = plugin ? "{\"q\":\"" + new string('x', BoundedLineReader.MaxLineChars) + "\"}" : "https://a.example/" + new string('x', BoundedLineReader.MaxLineChars);
+        await File.WriteAllTextAsync(input, $"{ok}\n{huge}\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await CliHarness.RunAsync(["run", input, "--emulate", "-o", output, "-q", .. (plugin ? new[] { "--plugin", "google/search" } : [])]);
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        string error = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.Clone())
+            .Single(r => r.GetProperty("status").GetString() == "failed").GetProperty("error").GetString()!;
+        Assert.StartsWith("line 2: the line is over 4 Mi characters long", error);
+        Assert.DoesNotContain(BoundedLineReader.MaxLineChars.ToString(System.Globalization.CultureInfo.InvariantCulture), error);
+    }
+
+    [Fact]
+    public void The_reader_says_which_line_it_cut()
+    {
+        var reader = new BoundedLineReader(new StringReader($"a\n{new string('x', BoundedLineReader.MaxLineChars + 1)}\n{new string('y', BoundedLineReader.MaxLineChars)}\n"));
+        Assert.Equal("a", reader.ReadLine());
+        Assert.False(reader.LastLineWasCut);
+        reader.ReadLine();
+        Assert.True(reader.LastLineWasCut);
+        reader.ReadLine();
+        Assert.False(reader.LastLineWasCut, "a line of exactly the bound is whole");
+    }
+
     /// <summary>Hands out at most three characters a read.</summary>
     private sealed class TrickleReader(string text) : TextReader
     {

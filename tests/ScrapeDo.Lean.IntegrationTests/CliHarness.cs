@@ -9,12 +9,15 @@ internal sealed record CliResult(int ExitCode, string Out, string Error);
 /// <summary>Runs the CLI in-process with string writers for the console, as every CLI test does.</summary>
 internal static class CliHarness
 {
-    public static async Task<CliResult> RunAsync(params string[] args)
+    public static Task<CliResult> RunAsync(params string[] args) => RunWithStdinAsync(string.Empty, stdinIsTerminal: false, args);
+
+    /// <summary>Runs with <paramref name="stdin"/> as standard input, which the CLI takes for a terminal when <paramref name="stdinIsTerminal"/>.</summary>
+    public static async Task<CliResult> RunWithStdinAsync(string stdin, bool stdinIsTerminal, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var stdoutStream = new MemoryStream();
-        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => stdoutStream, ErrorIsTerminal: false);
+        var console = new CliConsole(stdout, stderr, () => new MemoryStream(Encoding.UTF8.GetBytes(stdin)), () => stdoutStream, ErrorIsTerminal: false, InputIsTerminal: stdinIsTerminal);
         int code = await CliApp.RunAsync(args, console, Support.Timeout(120));
         return new CliResult(code, stdout + Encoding.UTF8.GetString(stdoutStream.ToArray()), stderr.ToString());
     }

@@ -94,6 +94,27 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_resume_exits_2_when_records_written_before_it_did_not_succeed()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Path.Combine(_dir, "urls.txt");
+        File.WriteAllText(input, "https://prior.example/ok1\nhttps://prior.example/bad?emulate=error\nhttps://prior.example/ok2\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string[] args = ["run", input, "-o", output, "--journal", Path.Combine(_dir, "run.journal"), "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        Assert.Equal(ExitCodes.SomeFailed, (await RunCliAsync(args)).Code);
+        long jobs = emulator.Counters.Jobs;
+
+        // Every target is journaled as delivered: the resume sends nothing and writes nothing, and its exit code still
+        // covers the error written by the first run (design.md: 0 only when every target succeeded).
+        var resumed = await RunCliAsync([.. args, "--resume"]);
+
+        Assert.Equal(ExitCodes.SomeFailed, resumed.Code);
+        Assert.Contains("(+3 from before the resume, 1 of them not succeeded)", resumed.Error, StringComparison.Ordinal);
+        Assert.Equal(jobs, emulator.Counters.Jobs);
+        Assert.Equal(3, File.ReadAllLines(output).Length);
+    }
+
+    [Fact]
     public async Task Resume_refuses_an_output_whose_line_is_not_a_record_in_one_line()
     {
         string input = Input(2, "https://bad.example/p");

@@ -114,6 +114,36 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_network_failure_reads_the_same_for_run_account_and_job_get_naming_host_port_and_cause()
+    {
+        const string Token = "network-test-token";
+        string input = File("urls.txt", "https://a.example/\n");
+        int closedPort = ClosedPort();
+        string url = $"http://127.0.0.1:{closedPort}/";
+        CliResult run = await RunCliAsync("run", input, "--base-url", url, "--token", Token);
+        CliResult account = await RunCliAsync("account", "--base-url", url, "--token", Token);
+        CliResult job = await RunCliAsync("job", "get", "some-job", "--base-url", url, "--token", Token);
+
+        string expected = $"scrapedo: error: cannot reach the API at {url}: connecting to 127.0.0.1:{closedPort} failed (4 attempts): Connection refused. Check --base-url and the network.";
+        foreach (CliResult result in new[] { run, account, job })
+        {
+            Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+            Assert.Equal(expected, result.Error.Trim());
+        }
+
+        // TLS spoken to a plain-http server: the cause is the handshake's, not "see inner exception".
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string tlsUrl = $"https://127.0.0.1:{emulator.BaseAddress.Port}/";
+        CliResult tlsAccount = await RunCliAsync("account", "--base-url", tlsUrl, "--token", Token);
+        CliResult tlsRun = await RunCliAsync("run", input, "--base-url", tlsUrl, "--token", Token);
+        Assert.Equal(tlsAccount.Error, tlsRun.Error);
+        Assert.StartsWith($"scrapedo: error: cannot reach the API at {tlsUrl}: the TLS handshake with 127.0.0.1:{emulator.BaseAddress.Port} failed", tlsAccount.Error);
+        Assert.DoesNotContain("inner exception", tlsAccount.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Exception", tlsAccount.Error);
+        Assert.DoesNotContain(Token, run.Error + account.Error + job.Error + tlsAccount.Error + tlsRun.Error);
+    }
+
+    [Fact]
     public async Task Bad_token_unreachable_server_missing_file_and_plain_http_each_exit_1_with_one_line()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();

@@ -11,6 +11,7 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
     private long _delivered;
     private long _failed;
     private long _resubmitted;
+    private long _notCreated;
     private int _jobsInFlight;
     private long _lastReport;
 
@@ -22,6 +23,9 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
     public void JobEnded() => Interlocked.Decrement(ref _jobsInFlight);
 
     public void Submitted(int targets) => Interlocked.Add(ref _submitted, targets);
+
+    /// <summary>Counts targets whose job could not be created.</summary>
+    public void NotCreated(int targets) => Interlocked.Add(ref _notCreated, targets);
 
     /// <summary>Counts targets submitted again because an earlier interrupt of the run canceled their tasks.</summary>
     public void Resubmitted(int targets) => Interlocked.Add(ref _resubmitted, targets);
@@ -66,6 +70,7 @@ internal sealed class ProgressReporter(ScrapeDoClient client, IProgress<RunProgr
             _time.GetElapsedTime(_startTimestamp), client.RequestsSent - _requestsAtStart)
         {
             Resubmitted = Interlocked.Read(ref _resubmitted),
+            NotCreated = Interlocked.Read(ref _notCreated),
             EstimatedCreditsSpent = Budget?.Usage.EstimatedSpent ?? 0,
         });
     }

@@ -206,6 +206,12 @@ public readonly record struct RunProgress(long Submitted, long Delivered, long F
     /// </summary>
     public long Resubmitted { get; init; }
 
+    /// <summary>
+    /// Targets whose job could not be created (the create was refused before sending or by the API, or kept failing);
+    /// each got a <see cref="OutcomeStatus.Failed"/> outcome. They are not in <see cref="Submitted"/>.
+    /// </summary>
+    public long NotCreated { get; init; }
+
     /// <summary>Estimated credits of the jobs created so far (a resumed run's earlier jobs included).</summary>
     public long EstimatedCreditsSpent { get; init; }
 

@@ -274,6 +274,7 @@ internal sealed class RunPipeline : IAsyncDisposable
 
         if (job.JobId is not { } jobId || job.TaskIds is not { } taskIds)
         {
+            _progress.NotCreated(chunk.Items.Count);
             await FailAllAsync(chunk, job.Failure ?? "The job could not be created.", null).ConfigureAwait(false);
             return;
         }
