@@ -203,10 +203,7 @@ internal sealed class Connection : IAsyncDisposable
 
             // HttpRequestException appends the endpoint, which this wording names already.
             cause = (cause ?? "the connection failed").Replace($" ({endpoint})", string.Empty, StringComparison.Ordinal).TrimEnd('.');
-            if (_token.Length > 0)
-            {
-                cause = cause.Replace(_token, "***", StringComparison.Ordinal);
-            }
+            cause = ScrapeDo.Lean.Internal.TokenScrubber.Scrub(cause, _token);
 
             what = $"{(tls ? "the TLS handshake with" : "connecting to")} {endpoint} failed ({attempts}): {cause}";
         }

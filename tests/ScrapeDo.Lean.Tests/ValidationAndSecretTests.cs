@@ -121,4 +121,31 @@ public class ValidationAndSecretTests
 
         Assert.Contains("bad token ***", ex.ErrorText);
     }
+
+    [Theory]
+    // A short (development) token is taken out where it stands alone, and leaves words that contain it intact.
+    [InlineData("x", "see inner exception", "see inner exception")]
+    [InlineData("x", "GET /api/v1/me?token=x&url=y failed", "GET /api/v1/me?token=***&url=y failed")]
+    [InlineData("dev", "device dev 'dev' dev", "device *** '***' ***")]
+    [InlineData("dev", "devdev", "devdev")]
+    // A real-length token is taken out everywhere, inside a word too.
+    [InlineData("0123456789abcdef0123456789abcdef", "k0123456789abcdef0123456789abcdefz and 0123456789abcdef0123456789abcdef", "k***z and ***")]
+    [InlineData("", "nothing to take out", "nothing to take out")]
+    public void Token_scrubbing_takes_out_the_token_without_garbling_the_text(string token, string text, string expected) =>
+        Assert.Equal(expected, ScrapeDo.Lean.Internal.TokenScrubber.Scrub(text, token));
+
+    [Fact]
+    public async Task A_one_letter_token_is_scrubbed_from_an_echoed_error_without_garbling_the_rest()
+    {
+        var mock = new MockHttpMessageHandler();
+        mock.When("*").Respond(req => new HttpResponseMessage(HttpStatusCode.Unauthorized)
+        {
+            Content = TestSupport.Json($$"""{"Error":"bad token {{req.Headers.GetValues("X-Token").Single()}}: expired","Code":401}"""),
+        });
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = "x", BaseAddress = new Uri(TestSupport.Base), HttpMessageHandler = mock });
+
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetAccountAsync(TestSupport.Timeout()));
+
+        Assert.Equal("bad token ***: expired", ex.ErrorText);
+    }
 }

@@ -565,5 +565,5 @@ internal sealed class ApiPipeline : IDisposable
     }
 
     /// <summary>A server (or anything between) might echo the request headers; the token never leaves in our text.</summary>
-    private string Scrub(string text) => text.Contains(_token, StringComparison.Ordinal) ? text.Replace(_token, "***", StringComparison.Ordinal) : text;
+    private string Scrub(string text) => TokenScrubber.Scrub(text, _token);
 }
