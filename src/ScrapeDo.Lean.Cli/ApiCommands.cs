@@ -143,6 +143,11 @@ internal static class ApiCommands
                         throw new CliException($"line {number}: {BoundedLineReader.TooLong}.");
                     }
 
+                    if (BoundedLineReader.HasUndecodedBytes(line))
+                    {
+                        throw new CliException($"line {number}: {BoundedLineReader.NotUtf8}.");
+                    }
+
                     string t = line.Trim();
                     if (t.Length > 0 && t[0] != '#')
                     {

@@ -23,6 +23,14 @@ internal sealed class BoundedLineReader(TextReader reader)
     public static readonly string TooLong =
         $"the line is over {MaxLineChars >> 20} Mi characters long, past the limit of one input line, and was not sent (a target URL has at most 8192 characters)";
 
+    /// <summary>
+    /// Why a line with bytes that are not UTF-8 is refused. Input is read as UTF-8 (or what a byte order mark says),
+    /// which puts U+FFFD for such bytes, so a Latin-1 'é' would otherwise be sent as part of a URL the user never wrote.
+    /// (A file that is mostly not UTF-8 stops the run before anything is sent instead: it is not a list of targets.)
+    /// </summary>
+    public static readonly string NotUtf8 =
+        "the line is not valid UTF-8 (it holds bytes that decode to U+FFFD) and was not sent; save the input as UTF-8";
+
     private readonly char[] _buffer = new char[16 * 1024];
     private readonly StringBuilder _line = new();
     private int _start;
@@ -33,6 +41,9 @@ internal sealed class BoundedLineReader(TextReader reader)
 
     /// <summary>Whether the line last returned was longer than <see cref="MaxLineChars"/> and lost its tail.</summary>
     public bool LastLineWasCut { get; private set; }
+
+    /// <summary>Whether <paramref name="line"/> holds U+FFFD, what the decoder puts for bytes that are not UTF-8.</summary>
+    public static bool HasUndecodedBytes(string line) => line.Contains('\uFFFD', StringComparison.Ordinal);
 
     /// <summary>Opens <paramref name="source"/> as UTF-8 text (a byte order mark picks another encoding).</summary>
     public static BoundedLineReader Open(Stream source) =>

@@ -161,7 +161,7 @@ internal sealed class RunCommand
         await using (source.ConfigureAwait(false))
         {
             IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
-                ? runner.RunAsync(UrlLines(source, lines, countAsRead), template, cancellationToken)
+                ? runner.RunAsync(UrlLines(source, lines, rejected, countAsRead), template, cancellationToken)
                 : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
             try
             {
@@ -219,12 +219,19 @@ internal sealed class RunCommand
         }
     }
 
-    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, RecordWriter? counter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<string> UrlLines(Stream source, ConcurrentDictionary<long, InputLine> lines, ConcurrentQueue<(InputLine, string)> rejected, RecordWriter? counter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
             counter?.CountInputLine(line.Text);
+            if (line.NotUtf8)
+            {
+                // Never sent: the server would scrape a URL the user never wrote.
+                rejected.Enqueue((line, BoundedLineReader.NotUtf8));
+                continue;
+            }
+
             lines[index++] = line;
             yield return line.Text;
         }
@@ -236,9 +243,9 @@ internal sealed class RunCommand
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
             counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
-            if (line.Cut)
+            if (line.Cut || line.NotUtf8)
             {
-                rejected.Enqueue((line, BoundedLineReader.TooLong));
+                rejected.Enqueue((line, line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8));
                 continue;
             }
 
@@ -272,7 +279,7 @@ internal sealed class RunCommand
                 continue;
             }
 
-            yield return new InputLine(number, text, reader.LastLineWasCut);
+            yield return new InputLine(number, text, reader.LastLineWasCut, BoundedLineReader.HasUndecodedBytes(text));
         }
     }
 
@@ -338,7 +345,12 @@ internal sealed class RunCommand
         return count;
     }
 
-    private readonly record struct InputLine(int Number, string Text, bool Cut = false);
+    /// <param name="Number">The line's number in the input, from 1.</param>
+    /// <param name="Text">The line, trimmed.</param>
+    /// <param name="Cut">Longer than <see cref="BoundedLineReader.MaxLineChars"/>: its tail was dropped.</param>
+    /// <param name="NotUtf8">Holds U+FFFD, what the reader puts for bytes that are not UTF-8.</param>
+    private readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false);
+
 }
 
 /// <summary>Counts of a run, for the progress line, the summary and the exit code.</summary>

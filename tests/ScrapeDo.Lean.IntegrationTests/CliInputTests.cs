@@ -216,6 +216,40 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_line_that_is_not_utf8_gets_a_failed_record_and_is_never_sent()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Path.Combine(_dir, "latin1.txt");
+        // A Latin-1 'é' (0xE9) in the first line; the second line is good.
+        File.WriteAllBytes(input, [.. "https://a.example/caf"u8, 0xE9, (byte)'\n', .. "https://a.example/ok\n"u8]);
+        string output = Path.Combine(_dir, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        JsonElement[] records = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(2, records.Length);
+        JsonElement failed = records.Single(r => r.GetProperty("status").GetString() == "failed");
+        Assert.StartsWith("line 1: the line is not valid UTF-8", failed.GetProperty("error").GetString());
+        Assert.Equal("https://a.example/ok", records.Single(r => r.GetProperty("status").GetString() == "success").GetProperty("target").GetString());
+        Assert.Equal(1, emulator.Counters.Tasks);
+    }
+
+    [Fact]
+    public async Task Job_create_refuses_a_line_that_is_not_utf8()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Path.Combine(_dir, "latin1.txt");
+        File.WriteAllBytes(input, [.. "https://a.example/ok\nhttps://a.example/caf"u8, 0xE9, (byte)'\n']);
+
+        CliResult result = await RunCliAsync("job", "create", input, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("line 2: the line is not valid UTF-8", result.Error);
+        Assert.Equal(0, emulator.Counters.Creates);
+    }
+
+    [Fact]
     public async Task An_over_long_line_gets_its_own_failed_record_with_a_short_excerpt()
     {
         string longUrl = "https://a.example/" + new string('x', 1_000_000);
