@@ -99,7 +99,7 @@ internal sealed class Connection : IAsyncDisposable
                 throw new CliException("the API token (--token or SCRAPEDO_TOKEN) contains whitespace, control or non-ASCII characters; check how it was copied.");
             }
 
-            var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address });
+            var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address, LoggerFactory = new RetryNotice(console.Error, console.ErrorIsTerminal) });
             return new Connection(client, emulator, token ?? string.Empty);
         }
         catch (Exception ex) when (ex is ArgumentException or CliException)

@@ -372,6 +372,40 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_server_that_goes_away_mid_run_is_said_on_stderr_while_the_run_keeps_trying()
+    {
+        // Tasks take far longer than the test: the run is still watching its job when the server disappears.
+        ScrapeDoEmulator emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            TaskLatencyMin = TimeSpan.FromSeconds(60),
+            TaskLatencyMax = TimeSpan.FromSeconds(60),
+        });
+        string input = File("urls.txt", "https://gone.example/a\nhttps://gone.example/b\n");
+        (Process child, Task<string> stderr) = StartCli(["run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--no-cancel-on-exit", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken]);
+        using Process started = child;
+        var ct = Support.Timeout(60);
+        try
+        {
+            await WaitUntilPolledAsync(emulator, child, ct);
+        }
+        finally
+        {
+            await emulator.DisposeAsync();
+        }
+
+        // The first notice comes once retries have gone on for RetryNotice.After (5 s); the run keeps trying far longer.
+        await Task.Delay(RetryNotice.After + TimeSpan.FromSeconds(5), ct);
+        Assert.False(child.HasExited, "the run gave up instead of retrying");
+        await SignalAsync(child, "-INT", ct);
+        await child.WaitForExitAsync(ct);
+
+        string error = await stderr;
+        Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
+        Assert.Contains("scrapedo: the API is not answering (network error); still retrying", error);
+        Assert.DoesNotContain(EmulatorOptions.DefaultToken, error);
+    }
+
+    [Fact]
     public async Task Output_or_journal_naming_the_input_or_each_other_is_refused_before_anything_is_touched()
     {
         string content = "https://a.example/\nhttps://b.example/\n";
