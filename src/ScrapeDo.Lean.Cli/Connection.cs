@@ -42,6 +42,7 @@ internal sealed class Connection : IAsyncDisposable
     }
 
     private readonly string _token;
+    private RetryNotice? _retryNotice;
 
     public ScrapeDoClient Client { get; }
 
@@ -99,8 +100,8 @@ internal sealed class Connection : IAsyncDisposable
                 throw new CliException("the API token (--token or SCRAPEDO_TOKEN) contains whitespace, control or non-ASCII characters; check how it was copied.");
             }
 
-            var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address, LoggerFactory = new RetryNotice(console.Error, console.ErrorIsTerminal) });
-            return new Connection(client, emulator, token ?? string.Empty);
+            var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = token, BaseAddress = address });
+            return new Connection(client, emulator, token ?? string.Empty) { _retryNotice = new RetryNotice(client, console.Error, console.ErrorIsTerminal) };
         }
         catch (Exception ex) when (ex is ArgumentException or CliException)
         {
@@ -142,6 +143,11 @@ internal sealed class Connection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_retryNotice is not null)
+        {
+            await _retryNotice.DisposeAsync().ConfigureAwait(false);
+        }
+
         Client.Dispose();
         if (Emulator is not null)
         {

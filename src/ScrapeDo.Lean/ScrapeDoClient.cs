@@ -56,6 +56,9 @@ public sealed class ScrapeDoClient : IDisposable
     /// <summary>Retries this client has scheduled so far (each one a backoff wait followed by a new attempt).</summary>
     public long RetriesScheduled => _pipeline.RetriesScheduled;
 
+    /// <summary>Why the last retry was scheduled (a short constant text such as "network error" or "HTTP 503"), or null.</summary>
+    internal string? LastRetryReason => _pipeline.LastRetryReason;
+
     /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>
     /// <param name="request">Targets or plugin, and options.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -92,6 +92,10 @@ internal sealed class ApiPipeline : IDisposable
     public long RetriesScheduled => Interlocked.Read(ref _retriesScheduled);
 
     private long _retriesScheduled;
+    private string? _lastRetryReason;
+
+    /// <summary>Why the last retry was scheduled ("network error", "HTTP 503" …; one of a few constant texts), or null.</summary>
+    public string? LastRetryReason => Volatile.Read(ref _lastRetryReason);
 
     internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer, System.Security.Cryptography.X509Certificates.X509Certificate2? trusted = null)
     {
@@ -224,6 +228,7 @@ internal sealed class ApiPipeline : IDisposable
 
             // The timer is registered before the count moves, so an observer of the count can advance a fake clock safely.
             Task wait = Task.Delay(delay, _time, cancellationToken);
+            Volatile.Write(ref _lastRetryReason, RetryReason(failure));
             Interlocked.Increment(ref _retriesScheduled);
             Telemetry.Retries.Add(1);
             await wait.ConfigureAwait(false);
