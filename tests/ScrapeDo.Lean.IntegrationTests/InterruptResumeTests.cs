@@ -242,6 +242,49 @@ public class InterruptResumeTests
         }
     }
 
+    [Fact]
+    public async Task A_resume_with_other_job_options_is_refused_before_any_job_and_an_old_journal_resumes_as_before()
+    {
+        await using var emulator = await StartAsync();
+        using var client = Support.Client(emulator);
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-int-{Guid.NewGuid():N}.jsonl");
+        string[] urls = Support.Urls(Targets, "https://options.example/p");
+        var other = new CreateJobRequest { Render = new RenderOptions(), GeoCode = "de" };
+        try
+        {
+            List<TaskOutcome> first = await InterruptedRunAsync(new ScrapeDoRunner(client, Journaled(journal, false, cancelOnExit: false)), urls, 1);
+            long jobs = emulator.Counters.Jobs;
+
+            // The remaining targets would go out with Render and another country: one output, two settings.
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            {
+                await foreach (TaskOutcome o in new ScrapeDoRunner(client, Journaled(journal, true, cancelOnExit: false)).RunAsync(urls, other, Support.Timeout()))
+                {
+                    Assert.Fail($"Unexpected outcome {o}");
+                }
+            });
+            Assert.Contains("job options differ", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(jobs, emulator.Counters.Jobs);
+
+            // A journal written before the fingerprint (its run line has none) resumes with
+            // whatever options it is given, as it always did.
+            string[] lines = await File.ReadAllLinesAsync(journal);
+            Assert.Contains("\"o\":", lines[0], StringComparison.Ordinal);
+            await File.WriteAllLinesAsync(journal, [$"{{\"t\":\"run\",\"n\":10}}", .. lines.Skip(1)]);
+            var second = new List<TaskOutcome>();
+            await foreach (TaskOutcome o in new ScrapeDoRunner(client, Journaled(journal, true, cancelOnExit: false)).RunAsync(urls, other, Support.Timeout()))
+            {
+                second.Add(o);
+            }
+
+            Assert.Equal(Enumerable.Range(0, Targets).Select(i => (long)i), first.Concat(second).Select(o => o.InputIndex).Order());
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
     private sealed class LastProgress : IProgress<RunProgress>
     {
         public RunProgress Last { get; private set; }

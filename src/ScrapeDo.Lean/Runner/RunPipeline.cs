@@ -55,7 +55,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _jobSlots = new SemaphoreSlim(jobs);
         if (_options.JournalPath is { } path)
         {
-            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
+            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token, RunJournal.HashOptions(_template, _pluginKey)).ConfigureAwait(false);
             _journal.Logger = _log;
             var recorded = _journal.State.Summary();
             if (recorded.Chunks > 0)
