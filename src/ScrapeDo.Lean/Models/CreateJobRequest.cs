@@ -108,10 +108,10 @@ public sealed class CreateJobRequest
     public CreateJobRequest WithPlugin(PluginRequest plugin) => Copy(null, plugin);
 
     /// <summary>
-    /// The options that decide what a job scrapes and what it costs, in one canonical form, for a run journal's
-    /// fingerprint: no targets or plugin (the runner fills them per job), headers in ordinal order (their order on a
-    /// command line means nothing), and no webhook URL or headers (they say where the API notifies, not what is scraped
-    /// or charged, and a tunnel address or webhook secret may rightly change between an interrupt and its resume).
+    /// The options that decide what a job scrapes and what it costs, for a run journal's fingerprint: no targets or
+    /// plugin (the runner fills them per job), no headers (the fingerprint adds them in ordinal order, since their order
+    /// on a command line means nothing), and no webhook URL or headers (they say where the API notifies, not what is
+    /// scraped or charged, and a tunnel address or webhook secret may rightly change between an interrupt and its resume).
     /// </summary>
     internal CreateJobRequest JobOptionsForFingerprint() => new()
     {
@@ -120,7 +120,6 @@ public sealed class CreateJobRequest
         GeoCode = GeoCode,
         RegionalGeoCode = RegionalGeoCode,
         Super = Super,
-        Headers = Headers is null ? null : new SortedDictionary<string, string>(Headers.ToDictionary(StringComparer.Ordinal), StringComparer.Ordinal),
         ForwardHeaders = ForwardHeaders,
         SessionId = SessionId,
         Device = Device,

@@ -405,8 +405,8 @@ internal sealed class RunJournal : IAsyncDisposable
 
     /// <summary>
     /// A stable fingerprint of a run's job options: FNV-1a 64 over the create body its template writes without targets
-    /// (<see cref="CreateJobRequest.JobOptionsForFingerprint"/>), then the plugin key; hex. Only a hash is kept, so
-    /// header values (which may hold secrets) never reach the journal.
+    /// (<see cref="CreateJobRequest.JobOptionsForFingerprint"/>), then its headers in ordinal order, then the plugin
+    /// key; hex. Only a hash is kept, so header values (which may hold secrets) never reach the journal.
     /// </summary>
     public static string HashOptions(CreateJobRequest template, string? pluginKey)
     {
@@ -422,13 +422,29 @@ internal sealed class RunJournal : IAsyncDisposable
             h = (h ^ b) * 1099511628211UL;
         }
 
-        h = (h ^ '\n') * 1099511628211UL;
-        foreach (char c in pluginKey ?? "")
+        if (template.Headers is { } headers)
         {
-            h = (h ^ c) * 1099511628211UL;
+            string[] names = [.. headers.Keys];
+            Array.Sort(names, StringComparer.Ordinal);
+            foreach (string name in names)
+            {
+                h = Fnv(Fnv(h, name), headers[name]);
+            }
         }
 
-        return h.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        return Fnv(h, pluginKey ?? "").ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+        // Each string is closed by a separator, so ("ab", "c") and ("a", "bc") differ.
+        static ulong Fnv(ulong h, string text)
+        {
+            h = (h ^ '\n') * 1099511628211UL;
+            foreach (char c in text)
+            {
+                h = (h ^ c) * 1099511628211UL;
+            }
+
+            return h;
+        }
     }
 
     /// <summary>A stable hash of a chunk's targets (FNV-1a 64 over their UTF-16 code units), hex.</summary>
