@@ -142,7 +142,12 @@ internal sealed class CreditBudget
         }
 
         Usage.AddEstimated(cost);
-        Telemetry.CreditsSpent.Add(cost);
+        if (chunk >= 0)
+        {
+            // A retry's targets were counted when their first job was created (this process or an earlier one); a
+            // counter cannot take them off that job as MoveToRetry does for the run's figure, so it counts them there once.
+            Telemetry.CreditsSpent.Add(cost);
+        }
         if (_journal is not null)
         {
             await _journal.RecordSpendAsync(chunk, cost).ConfigureAwait(false);
