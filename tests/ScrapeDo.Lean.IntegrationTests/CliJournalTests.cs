@@ -162,6 +162,33 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_with_other_job_options_exits_1_with_one_line_and_sends_nothing()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Input(12, "https://options.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "5", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).Code);
+        long creates = emulator.Counters.Creates;
+        string written = await File.ReadAllTextAsync(output);
+
+        foreach (string[] changed in new[] { new[] { "--render" }, ["--render", "--geo-code", "de"], ["--header", "X-Test:1"] })
+        {
+            var resumed = await RunCliAsync([.. args, "--resume", .. changed]);
+            Assert.Equal(ExitCodes.Fatal, resumed.Code);
+            Assert.Single(resumed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("scrapedo: error: The job options differ from those the journal", resumed.Error, StringComparison.Ordinal);
+        }
+
+        // Nothing was sent or written, and the same options still resume (with nothing left to do).
+        Assert.Equal(creates, emulator.Counters.Creates);
+        Assert.Equal(written, await File.ReadAllTextAsync(output));
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--resume"])).Code);
+        Assert.Equal(creates, emulator.Counters.Creates);
+    }
+
+    [Fact]
     public async Task Ctrl_C_then_resume_continues_the_canceled_targets_and_the_summary_counts_them()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions

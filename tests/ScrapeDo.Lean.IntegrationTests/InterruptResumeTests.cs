@@ -1,3 +1,4 @@
+using ScrapeDo.Lean.Credits;
 using ScrapeDo.Lean.Emulator;
 
 namespace ScrapeDo.Lean.IntegrationTests;
@@ -130,6 +131,153 @@ public class InterruptResumeTests
             Assert.Contains(second, o => o.Status == OutcomeStatus.Canceled);
             Assert.Equal(0, progress.Last.Resubmitted);
             Assert.Equal(2, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    /// <summary>The job ids a journal records as canceled by the run's own interrupt.</summary>
+    private static HashSet<string> OwnCancels(string journal) =>
+        [.. File.ReadAllLines(journal).Where(l => l.Contains("\"t\":\"cancel\"", StringComparison.Ordinal))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("job").GetString()!)];
+
+    private static async Task<int> CanceledTasksAsync(ScrapeDoClient client, IEnumerable<string> jobIds)
+    {
+        int canceled = 0;
+        foreach (string id in jobIds)
+        {
+            canceled += (await client.GetJobAsync(id, Support.Timeout())).Tasks.Count(t => t.Status == ScrapeDoStatus.Canceled);
+        }
+
+        return canceled;
+    }
+
+    [Fact]
+    public async Task After_two_interrupts_the_estimate_and_the_budget_count_each_target_once_and_resubmitted_stays_within_the_targets()
+    {
+        // 30 plain targets at 1 credit, jobs of 10, two in flight: the third job waits for a slot, so each interrupt
+        // leaves it unsent and the last resume must fit it in a budget of exactly 30.
+        const int targets = 30;
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(50),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(2500),
+        });
+        using var client = Support.Client(emulator);
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-int-{Guid.NewGuid():N}.jsonl");
+        string[] urls = Support.Urls(targets, "https://twice.example/p");
+        RunOptions Budgeted(bool resume, CreditUsage credits, IProgress<RunProgress>? progress = null) => new()
+        {
+            MaxTargetsPerJob = 10,
+            MaxJobsInFlight = 2,
+            JournalPath = journal,
+            Resume = resume,
+            CancelJobsOnCancellation = true,
+            MaxCredits = targets,
+            Credits = credits,
+            Progress = progress,
+            FirstPollDelay = TimeSpan.FromMilliseconds(20),
+            MinPollInterval = TimeSpan.FromMilliseconds(20),
+            MaxPollInterval = TimeSpan.FromMilliseconds(100),
+        };
+
+        try
+        {
+            // 1: interrupted after two outcomes; jobs 0 and 1 are canceled with most of their tasks.
+            List<TaskOutcome> first = await InterruptedRunAsync(new ScrapeDoRunner(client, Budgeted(false, new CreditUsage())), urls, 2);
+            Assert.Equal(2, emulator.Counters.Jobs);
+            HashSet<string> canceledFirst = OwnCancels(journal);
+            Assert.True(await CanceledTasksAsync(client, canceledFirst) > 0, "the first interrupt canceled no task; make the tasks slower");
+
+            // 2: resumed, and interrupted the moment both resubmissions exist, so they are canceled in turn.
+            var taken = new List<TaskOutcome>();
+            using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                Task interrupt = Task.Run(async () =>
+                {
+                    while (emulator.Counters.Jobs < 4 && !cts.IsCancellationRequested)
+                    {
+                        await Task.Delay(2);
+                    }
+
+                    await cts.CancelAsync();
+                });
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+                {
+                    await foreach (TaskOutcome o in new ScrapeDoRunner(client, Budgeted(true, new CreditUsage())).RunAsync(urls, cancellationToken: cts.Token))
+                    {
+                        taken.Add(o);
+                    }
+                });
+                await interrupt;
+            }
+
+            Assert.Equal(4, emulator.Counters.Jobs);
+            string[] canceledSecond = [.. OwnCancels(journal).Except(canceledFirst)];
+            int resubmittable = await CanceledTasksAsync(client, canceledSecond);
+            Assert.True(resubmittable > 0, "the second interrupt canceled no task; make the tasks slower");
+
+            // 3: resumed to the end within the same budget of one credit per target.
+            var credits = new CreditUsage();
+            var progress = new LastProgress();
+            List<TaskOutcome> third = await RunAsync(new ScrapeDoRunner(client, Budgeted(true, credits, progress)), urls);
+
+            Assert.False(credits.Stopped, $"stopped at the budget: {credits.EstimatedSpent} estimated, {credits.TargetsRemaining} remaining");
+            List<TaskOutcome> all = [.. first, .. taken, .. third];
+            Assert.Equal(Enumerable.Range(0, targets).Select(i => (long)i), all.Select(o => o.InputIndex).Order());
+            Assert.All(all, o => Assert.Equal(OutcomeStatus.Success, o.Status));
+            // Canceled tasks are never charged: each target was paid once, and the estimate says so.
+            Assert.Equal(targets, 1_000 - (await client.GetAccountAsync(Support.Timeout())).AvailableCredits);
+            Assert.Equal(targets, credits.EstimatedSpent);
+            // Only what the second interrupt canceled was put in a new job by this process.
+            Assert.Equal(resubmittable, progress.Last.Resubmitted);
+            Assert.True(progress.Last.Resubmitted <= targets);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
+    public async Task A_resume_with_other_job_options_is_refused_before_any_job_and_an_old_journal_resumes_as_before()
+    {
+        await using var emulator = await StartAsync();
+        using var client = Support.Client(emulator);
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-int-{Guid.NewGuid():N}.jsonl");
+        string[] urls = Support.Urls(Targets, "https://options.example/p");
+        var other = new CreateJobRequest { Render = new RenderOptions(), GeoCode = "de" };
+        try
+        {
+            List<TaskOutcome> first = await InterruptedRunAsync(new ScrapeDoRunner(client, Journaled(journal, false, cancelOnExit: false)), urls, 1);
+            long jobs = emulator.Counters.Jobs;
+
+            // The remaining targets would go out with Render and another country: one output, two settings.
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            {
+                await foreach (TaskOutcome o in new ScrapeDoRunner(client, Journaled(journal, true, cancelOnExit: false)).RunAsync(urls, other, Support.Timeout()))
+                {
+                    Assert.Fail($"Unexpected outcome {o}");
+                }
+            });
+            Assert.Contains("job options differ", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(jobs, emulator.Counters.Jobs);
+
+            // A journal written before the fingerprint (its run line has none) resumes with
+            // whatever options it is given, as it always did.
+            string[] lines = await File.ReadAllLinesAsync(journal);
+            Assert.Contains("\"o\":", lines[0], StringComparison.Ordinal);
+            await File.WriteAllLinesAsync(journal, [$"{{\"t\":\"run\",\"n\":10}}", .. lines.Skip(1)]);
+            var second = new List<TaskOutcome>();
+            await foreach (TaskOutcome o in new ScrapeDoRunner(client, Journaled(journal, true, cancelOnExit: false)).RunAsync(urls, other, Support.Timeout()))
+            {
+                second.Add(o);
+            }
+
+            Assert.Equal(Enumerable.Range(0, Targets).Select(i => (long)i), first.Concat(second).Select(o => o.InputIndex).Order());
         }
         finally
         {

@@ -107,6 +107,32 @@ public sealed class CreateJobRequest
     /// <param name="plugin">The plugin of the copy.</param>
     public CreateJobRequest WithPlugin(PluginRequest plugin) => Copy(null, plugin);
 
+    /// <summary>
+    /// The options that decide what a job scrapes and what it costs, for a run journal's fingerprint: no targets or
+    /// plugin (the runner fills them per job), no headers (the fingerprint adds them in ordinal order, since their order
+    /// on a command line means nothing), and no webhook URL or headers (they say where the API notifies, not what is
+    /// scraped or charged, and a tunnel address or webhook secret may rightly change between an interrupt and its resume).
+    /// </summary>
+    internal CreateJobRequest JobOptionsForFingerprint() => new()
+    {
+        Method = Method,
+        Body = Body,
+        GeoCode = GeoCode,
+        RegionalGeoCode = RegionalGeoCode,
+        Super = Super,
+        ForwardHeaders = ForwardHeaders,
+        SessionId = SessionId,
+        Device = Device,
+        SetCookies = SetCookies,
+        Timeout = Timeout,
+        RetryTimeout = RetryTimeout,
+        DisableRetry = DisableRetry,
+        TransparentResponse = TransparentResponse,
+        DisableRedirection = DisableRedirection,
+        Output = Output,
+        Render = Render,
+    };
+
     private CreateJobRequest Copy(IReadOnlyList<string>? targets, PluginRequest? plugin) => new()
     {
         Targets = targets,

@@ -89,24 +89,71 @@ internal sealed class CreditBudget
         return false;
     }
 
-    /// <summary>The chunk's job exists: its reservation becomes spend, journaled so a resume counts it.</summary>
-    public async Task ConfirmAsync(int chunk)
+    /// <summary>
+    /// <paramref name="tasks"/> tasks of chunk <paramref name="parent"/>'s job, canceled by this run's own interrupt,
+    /// were just journaled for a retry: a canceled task is never charged, so their estimate leaves that job (the retry
+    /// pays for them once it is created). <see cref="JournalState.SpentSoFar"/> applies the same rule on resume.
+    /// </summary>
+    public void MoveToRetry(int parent, int tasks)
+    {
+        long perTask = _journal?.State.CostPerTaskOf(parent, CostPerTask) ?? CostPerTask;
+        long moved = tasks * perTask;
+        lock (_lock)
+        {
+            _committed -= moved;
+        }
+
+        Usage.AddEstimated(-moved);
+    }
+
+    /// <summary>
+    /// Reserves a retry chunk's cost without a budget check: its targets were inside the budget as part of the canceled
+    /// job (<see cref="MoveToRetry"/> took them off), so the retry can never pass it. A retry whose job the journal
+    /// already records was counted on resume and reserves nothing.
+    /// </summary>
+    public void ReserveRetry(TargetChunk retry)
+    {
+        if (_journal is not null && _journal.TryGetChunk(retry.Index, out JournalChunk? recorded) && recorded is not null && (recorded.JobId is not null || recorded.FailureReason is not null))
+        {
+            return;
+        }
+
+        long cost = (long)retry.Items.Count * CostPerTask;
+        lock (_lock)
+        {
+            _committed += cost;
+            _reserved[retry.Index] = cost;
+        }
+    }
+
+    /// <summary>
+    /// The chunk's job exists: its reservation becomes spend, journaled so a resume counts it. False when the chunk
+    /// had no reservation (its job was already in the journal, so this process did not create it).
+    /// </summary>
+    public async Task<bool> ConfirmAsync(int chunk)
     {
         long cost;
         lock (_lock)
         {
             if (!_reserved.Remove(chunk, out cost))
             {
-                return;
+                return false;
             }
         }
 
         Usage.AddEstimated(cost);
-        Telemetry.CreditsSpent.Add(cost);
+        if (chunk >= 0)
+        {
+            // A retry's targets were counted when their first job was created (this process or an earlier one); a
+            // counter cannot take them off that job as MoveToRetry does for the run's figure, so it counts them there once.
+            Telemetry.CreditsSpent.Add(cost);
+        }
         if (_journal is not null)
         {
             await _journal.RecordSpendAsync(chunk, cost).ConfigureAwait(false);
         }
+
+        return true;
     }
 
     /// <summary>The chunk made no job: its reservation is free again.</summary>

@@ -26,29 +26,33 @@ internal sealed class InterruptRetry(RunJournal? journal)
     }
 
     /// <summary>
-    /// The retry chunk for the inputs of <paramref name="chunk"/> held back from job <paramref name="jobId"/>, or null.
+    /// The retry chunk for the inputs of <paramref name="chunk"/> held back from job <paramref name="jobId"/>, or null;
+    /// and how many inputs this call newly journaled as resubmitted (0 when the journal already held the retry), so the
+    /// credit budget moves their estimate from the canceled job to the retry exactly once.
     /// A retry the journal already records keeps exactly its journaled inputs (some may be delivered by now).
     /// </summary>
-    public async Task<TargetChunk?> TakeRetryAsync(TargetChunk chunk, string jobId)
+    public async Task<(TargetChunk? Retry, int RecordedNow)> TakeRetryAsync(TargetChunk chunk, string jobId)
     {
         if (journal is null)
         {
-            return null;
+            return (null, 0);
         }
 
         int index = RetryIndex(chunk.Index);
         IReadOnlyList<long>? indices = journal.State.RetryOf(index);
+        int recordedNow = 0;
         if (indices is null)
         {
             if (!_held.TryRemove(jobId, out ConcurrentBag<long>? held) || held.IsEmpty)
             {
-                return null;
+                return (null, 0);
             }
 
             long[] sorted = [.. held];
             Array.Sort(sorted);
             await journal.RecordRetryAsync(index, sorted).ConfigureAwait(false);
             indices = sorted;
+            recordedNow = sorted.Length;
         }
         else
         {
@@ -59,11 +63,11 @@ internal sealed class InterruptRetry(RunJournal? journal)
         List<RunItem> items = chunk.Items.FindAll(i => wanted.Contains(i.Index));
         if (items.Count == 0)
         {
-            return null;
+            return (null, recordedNow);
         }
 
         string[] targets = [.. items.Select(i => i.Target)];
-        return new TargetChunk(index, items, targets, RunJournal.HashTargets(targets));
+        return (new TargetChunk(index, items, targets, RunJournal.HashTargets(targets)), recordedNow);
     }
 
     /// <summary>
@@ -87,5 +91,22 @@ internal sealed class InterruptRetry(RunJournal? journal)
         }
 
         return -(((generation + 1) << 24) | original) - 1;
+    }
+
+    /// <summary>
+    /// The chunk whose job retry chunk <paramref name="retry"/> resubmits tasks of: the inverse of
+    /// <see cref="RetryIndex"/> (a chunker chunk for generation 1, the previous retry for later ones).
+    /// </summary>
+    public static int ParentIndex(int retry)
+    {
+        if (retry >= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(retry), retry, "Only a retry chunk (a negative index) has a parent.");
+        }
+
+        int v = -retry - 1;
+        int generation = v >> 24;
+        int original = v & 0xFFFFFF;
+        return generation <= 1 ? original : -(((generation - 1) << 24) | original) - 1;
     }
 }

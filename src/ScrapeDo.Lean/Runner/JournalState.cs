@@ -75,8 +75,11 @@ internal sealed class JournalState
     }
 
     /// <summary>
-    /// What the jobs the journal records as created spent: their <c>spend</c> entries, or, for a job whose spend line a
-    /// crash cut off, its estimate at <paramref name="costPerTask"/>.
+    /// What the jobs the journal records as created spent, each target's charge counted once: every created job's
+    /// <c>spend</c> entry (or, for a job whose spend line a crash cut off, its estimate at <paramref name="costPerTask"/>),
+    /// less, for each journaled <c>retry</c>, the tasks it resubmits at their first job's price. Those tasks were canceled
+    /// by this run's own interrupt, and a canceled task is never charged (only the retry's own job pays for them), so
+    /// counting both jobs in full would charge one target once per interrupt.
     /// </summary>
     public long SpentSoFar(long costPerTask)
     {
@@ -91,9 +94,35 @@ internal sealed class JournalState
                 }
             }
 
+            foreach ((int retry, IReadOnlyList<long> indices) in _retries)
+            {
+                // A retry is only recorded after its first job was watched to the end, so that job exists; the check
+                // keeps a hand-edited or odd journal from taking off what was never added.
+                int parent = InterruptRetry.ParentIndex(retry);
+                if (_chunks.TryGetValue(parent, out JournalChunk? first) && first.JobId is not null)
+                {
+                    total -= indices.Count * CostPerTaskOfLocked(first, costPerTask);
+                }
+            }
+
             return total;
         }
     }
+
+    /// <summary>
+    /// The estimated credits one task of chunk <paramref name="chunk"/>'s job cost: its <c>spend</c> over its targets,
+    /// or <paramref name="costPerTask"/> when the journal has no spend for it.
+    /// </summary>
+    public long CostPerTaskOf(int chunk, long costPerTask)
+    {
+        lock (_lock)
+        {
+            return _chunks.TryGetValue(chunk, out JournalChunk? record) ? CostPerTaskOfLocked(record, costPerTask) : costPerTask;
+        }
+    }
+
+    private long CostPerTaskOfLocked(JournalChunk chunk, long costPerTask) =>
+        _spent.TryGetValue(chunk.Chunk, out long spent) && chunk.Count > 0 ? spent / chunk.Count : costPerTask;
 
     /// <summary>What a resume starts from, for its one log line: chunks by state, and input indices already delivered.</summary>
     public (int Chunks, int WithJob, int Failed, int Unanswered, long Delivered) Summary()

@@ -51,6 +51,13 @@ internal sealed class JournalEntry
     /// <summary>Estimated credits of a chunk's created job (spend).</summary>
     [JsonPropertyName("cr")]
     public long? Credits { get; init; }
+
+    /// <summary>
+    /// Fingerprint of the run's job options (run), so a resume with other options is refused. Journals written before
+    /// it have none and resume without the check.
+    /// </summary>
+    [JsonPropertyName("o")]
+    public string? Options { get; init; }
 }
 
 /// <summary>
@@ -77,6 +84,7 @@ internal sealed class RunJournal : IAsyncDisposable
     private readonly JournalState _state = new();
     private Stream _writer = null!;
     private Exception? _failed;
+    private string? _options;
 
     /// <summary>Where a failed write is logged (event 1104) before it stops the run.</summary>
     public Microsoft.Extensions.Logging.ILogger Logger { get; set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
@@ -103,7 +111,14 @@ internal sealed class RunJournal : IAsyncDisposable
     /// <summary>Estimated credits per chunk whose job was created (spend entries; issue 16).</summary>
     public Dictionary<int, long> Spent { get; } = [];
 
-    public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens (or, with <paramref name="resume"/>, loads) the journal at <paramref name="path"/>. A new journal records
+    /// <paramref name="chunkSize"/> and <paramref name="options"/> (see <see cref="HashOptions"/>); a resumed one is
+    /// refused when either differs from what it recorded, since its jobs already exist with those settings and one
+    /// output would otherwise mix two. A journal that records no options fingerprint (written before it existed)
+    /// resumes without that check.
+    /// </summary>
+    public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken, string? options = null)
     {
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
@@ -151,6 +166,11 @@ internal sealed class RunJournal : IAsyncDisposable
                     throw new InvalidOperationException($"The journal '{path}' was written with {recorded} targets per job, not {chunkSize}; resume with the same settings.");
                 }
 
+                if (journal._options is { } recordedOptions && options is not null && recordedOptions != options)
+                {
+                    throw new InvalidOperationException($"The job options differ from those the journal '{path}' was written with (render, country, headers, output format or another job option); resume with the same job options, or start a new journal.");
+                }
+
                 // Cut a torn last line so new entries start on a line of their own.
                 file.SetLength(validLength);
                 file.Seek(validLength, SeekOrigin.Begin);
@@ -159,7 +179,7 @@ internal sealed class RunJournal : IAsyncDisposable
             journal._writer = TestStreamWrapper?.Invoke(full, file) ?? file;
             if (journal.ChunkSize is null)
             {
-                await journal.AppendAsync([new JournalEntry { T = "run", Count = chunkSize }], durable: true, cancellationToken).ConfigureAwait(false);
+                await journal.AppendAsync([new JournalEntry { T = "run", Count = chunkSize, Options = options }], durable: true, cancellationToken).ConfigureAwait(false);
                 journal._state.ChunkSize = chunkSize;
             }
 
@@ -355,6 +375,7 @@ internal sealed class RunJournal : IAsyncDisposable
         {
             case "run":
                 _state.ChunkSize = entry.Count;
+                _options = entry.Options;
                 break;
             case "submit" when entry.Chunk is int c && entry.Index is long first && entry.Count is int n && entry.At is { } at:
                 _state.Submitted(new JournalChunk { Chunk = c, FirstIndex = first, Count = n, SubmittedAt = at, Hash = entry.Hash ?? "" });
@@ -379,6 +400,50 @@ internal sealed class RunJournal : IAsyncDisposable
                 break;
             default:
                 throw new InvalidDataException($"The journal '{_path}' has an entry it does not understand at line {line}.");
+        }
+    }
+
+    /// <summary>
+    /// A stable fingerprint of a run's job options: FNV-1a 64 over the create body its template writes without targets
+    /// (<see cref="CreateJobRequest.JobOptionsForFingerprint"/>), then its headers in ordinal order, then the plugin
+    /// key; hex. Only a hash is kept, so header values (which may hold secrets) never reach the journal.
+    /// </summary>
+    public static string HashOptions(CreateJobRequest template, string? pluginKey)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            CreateJobRequestWriter.Write(json, template.JobOptionsForFingerprint());
+        }
+
+        ulong h = 14695981039346656037UL;
+        foreach (byte b in buffer.WrittenSpan)
+        {
+            h = (h ^ b) * 1099511628211UL;
+        }
+
+        if (template.Headers is { } headers)
+        {
+            string[] names = [.. headers.Keys];
+            Array.Sort(names, StringComparer.Ordinal);
+            foreach (string name in names)
+            {
+                h = Fnv(Fnv(h, name), headers[name]);
+            }
+        }
+
+        return Fnv(h, pluginKey ?? "").ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+        // Each string is closed by a separator, so ("ab", "c") and ("a", "bc") differ.
+        static ulong Fnv(ulong h, string text)
+        {
+            h = (h ^ '\n') * 1099511628211UL;
+            foreach (char c in text)
+            {
+                h = (h ^ c) * 1099511628211UL;
+            }
+
+            return h;
         }
     }
 

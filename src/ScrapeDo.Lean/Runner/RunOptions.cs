@@ -201,8 +201,10 @@ public sealed class RunOptions
 public readonly record struct RunProgress(long Submitted, long Delivered, long Failed, int JobsInFlight, TimeSpan Elapsed, long HttpRequests)
 {
     /// <summary>
-    /// Targets this process submitted again because an earlier interrupt of the same run (journaled) canceled their
-    /// tasks; tasks canceled by the user or the server are not resubmitted.
+    /// Targets this process put in a new job because an earlier interrupt of the same run (journaled) canceled their
+    /// tasks; tasks canceled by the user or the server are not resubmitted. Counted when this process creates that job:
+    /// a resubmission an earlier process already created is reattached and not counted again, so a target counts at
+    /// most once per process and the figure never exceeds the run's targets.
     /// </summary>
     public long Resubmitted { get; init; }
 

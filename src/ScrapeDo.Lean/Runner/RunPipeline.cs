@@ -55,7 +55,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _jobSlots = new SemaphoreSlim(jobs);
         if (_options.JournalPath is { } path)
         {
-            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token).ConfigureAwait(false);
+            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token, RunJournal.HashOptions(_template, _pluginKey)).ConfigureAwait(false);
             _journal.Logger = _log;
             var recorded = _journal.State.Summary();
             if (recorded.Chunks > 0)
@@ -260,9 +260,11 @@ internal sealed class RunPipeline : IAsyncDisposable
         {
             _budget.Release(chunk.Index);
         }
-        else
+        else if (await _budget.ConfirmAsync(chunk.Index).ConfigureAwait(false) && chunk.Index < 0)
         {
-            await _budget.ConfirmAsync(chunk.Index).ConfigureAwait(false);
+            // A retry whose job this process made (a reservation was confirmed): counted here and not when taken, so a
+            // retry an earlier process already created is reattached without counting its targets again.
+            _progress.Resubmitted(chunk.Items.Count);
         }
 
         if (job.NotSent)
@@ -291,10 +293,16 @@ internal sealed class RunPipeline : IAsyncDisposable
         _progress.Submitted(chunk.Items.Count);
         await _watcher.WatchAsync(jobId, taskIds, chunk.Items).ConfigureAwait(false);
         _openJobs.Remove(jobId);
-        if (await _delivery.Retry.TakeRetryAsync(chunk, jobId).ConfigureAwait(false) is { } retry)
+        (TargetChunk? retry, int recordedNow) = await _delivery.Retry.TakeRetryAsync(chunk, jobId).ConfigureAwait(false);
+        if (recordedNow > 0)
+        {
+            _budget.MoveToRetry(chunk.Index, recordedNow);
+        }
+
+        if (retry is not null)
         {
             // Tasks an earlier interrupt of this run canceled: their inputs get a job of their own.
-            _progress.Resubmitted(retry.Items.Count(i => !_delivery.WasDelivered(i.Index)));
+            _budget.ReserveRetry(retry);
             await ChunkLifecycleAsync(retry).ConfigureAwait(false);
         }
     }

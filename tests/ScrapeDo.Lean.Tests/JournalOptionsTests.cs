@@ -1,0 +1,71 @@
+using ScrapeDo.Lean.Internal.Runner;
+
+namespace ScrapeDo.Lean.Tests;
+
+/// <summary>
+/// A journal records a fingerprint of the run's job options, and a resume with other options is refused; a journal
+/// written before the fingerprint existed resumes as before.
+/// </summary>
+public class JournalOptionsTests
+{
+    private static string Hash(CreateJobRequest template, string? pluginKey = null) => RunJournal.HashOptions(template, pluginKey);
+
+    [Fact]
+    public void The_fingerprint_follows_what_is_scraped_and_charged_and_ignores_header_order_and_the_webhook()
+    {
+        string plain = Hash(new CreateJobRequest());
+        Assert.Equal(plain, Hash(new CreateJobRequest()));
+        Assert.NotEqual(plain, Hash(new CreateJobRequest { Render = new RenderOptions() }));
+        Assert.NotEqual(plain, Hash(new CreateJobRequest { GeoCode = "de" }));
+        Assert.NotEqual(plain, Hash(new CreateJobRequest { Super = true }));
+        Assert.NotEqual(plain, Hash(new CreateJobRequest { Output = OutputFormat.Markdown }));
+        Assert.NotEqual(plain, Hash(new CreateJobRequest(), "google/search"));
+        Assert.NotEqual(Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["X-A"] = "1" } }), Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["X-A"] = "2" } }));
+
+        // The order headers were given in means nothing; where the API notifies means nothing for the results.
+        Assert.Equal(
+            Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["X-A"] = "1", ["X-B"] = "2" } }),
+            Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["X-B"] = "2", ["X-A"] = "1" } }));
+        Assert.Equal(plain, Hash(new CreateJobRequest { WebhookUrl = "https://hooks.example/a", WebhookHeaders = new Dictionary<string, string> { ["S"] = "x" } }));
+    }
+
+    [Fact]
+    public async Task A_resume_with_other_job_options_is_refused_and_one_with_the_same_is_not()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            string plain = Hash(new CreateJobRequest());
+            await using (await RunJournal.OpenAsync(path, resume: false, chunkSize: 10, TestSupport.Timeout(), plain))
+            {
+            }
+
+            Assert.Contains($"\"o\":\"{plain}\"", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout(), Hash(new CreateJobRequest { Render = new RenderOptions(), GeoCode = "de" })));
+            Assert.Contains("job options differ", refused.Message, StringComparison.Ordinal);
+            await using (await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout(), plain))
+            {
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_journal_without_a_fingerprint_resumes_with_any_options()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await File.WriteAllTextAsync(path, "{\"t\":\"run\",\"n\":10}\n");
+            await using RunJournal journal = await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout(), Hash(new CreateJobRequest { Render = new RenderOptions() }));
+            Assert.Equal(10, journal.ChunkSize);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
