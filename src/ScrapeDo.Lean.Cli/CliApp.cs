@@ -120,6 +120,10 @@ internal static class CliApp
         {
             console.Error.WriteLine("scrapedo: error: the API refused the token (401 Unauthorized). Check --token or SCRAPEDO_TOKEN.");
         }
+        catch (ScrapeDoApiException ex) when (!ex.IsMalformedResponse)
+        {
+            console.Error.WriteLine($"scrapedo: error: {Refused(ex)}");
+        }
         catch (ScrapeDoException ex)
         {
             console.Error.WriteLine($"scrapedo: error: {ex.Message}");
@@ -131,6 +135,44 @@ internal static class CliApp
 
         return ExitCodes.Fatal;
     }
+
+    /// <summary>
+    /// An answer of the API that refused a call, in the user's terms: what was asked, the status as HTTP names it, and
+    /// the API's own error text (the library's message names its method and the status's enum member instead).
+    /// </summary>
+    internal static string Refused(ScrapeDoApiException ex)
+    {
+        string what = ex.Operation switch
+        {
+            ScrapeDoOperation.CreateJob => "creating the job",
+            ScrapeDoOperation.GetJob => $"reading job {ex.JobId}",
+            ScrapeDoOperation.GetTask => $"reading task {ex.TaskId} of job {ex.JobId}",
+            ScrapeDoOperation.CancelJob => $"canceling job {ex.JobId}",
+            ScrapeDoOperation.ListJobs => "listing jobs",
+            _ => "reading the account",
+        };
+        int code = (int)ex.StatusCode;
+        string status = StatusNames.TryGetValue(code, out string? name) ? $"{code} {name}" : $"HTTP {code}";
+        string reason = ex.ErrorText is { Length: > 0 } text ? text.Trim().TrimEnd('.')
+            : ex.BodyExcerpt is { Length: > 0 } body ? CliValidation.Excerpt(body.Trim(), 200)
+            : "no reason given";
+        // What the status means for this call, where async-api.md says it (406 and 404 are the ones users meet).
+        string hint = (ex.Operation, code) switch
+        {
+            (ScrapeDoOperation.CancelJob, 406) => " (a job that already finished or was canceled cannot be canceled)",
+            (ScrapeDoOperation.GetJob or ScrapeDoOperation.GetTask or ScrapeDoOperation.CancelJob, 404) => " (no such job or task for this token)",
+            _ => string.Empty,
+        };
+        return $"the API refused {what} ({status}): {reason}{hint}.";
+    }
+
+    private static readonly Dictionary<int, string> StatusNames = new()
+    {
+        [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required", [403] = "Forbidden", [404] = "Not Found",
+        [405] = "Method Not Allowed", [406] = "Not Acceptable", [408] = "Request Timeout", [409] = "Conflict", [410] = "Gone",
+        [413] = "Content Too Large", [422] = "Unprocessable Content", [429] = "Too Many Requests", [500] = "Internal Server Error",
+        [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
+    };
 
     /// <summary>
     /// One cheap call before a run, so a wrong token or an unreachable server fails at once with one line instead of

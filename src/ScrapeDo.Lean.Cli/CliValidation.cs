@@ -141,6 +141,15 @@ internal static class CliValidation
         _ => ex.Message.Split(" : '", 2)[0].TrimEnd('.'),
     };
 
+    /// <summary>
+    /// Why an input line is not plugin params, for a record's error or a message. A line that is not JSON at all is
+    /// said so with an example, without the parser's position text (its LineNumber and BytePositionInLine, counted
+    /// from 0 within the one line, which only confuse next to the input's own line number).
+    /// </summary>
+    public static string PluginProblem(ArgumentException ex) => ex.InnerException is System.Text.Json.JsonException
+        ? "not valid JSON; with --plugin each line is one JSON object of the plugin's params, e.g. {\"asin\":\"B0C7BKZ883\",\"geocode\":\"us\"}"
+        : ex.Message.Split(" (Parameter", 2)[0];
+
     /// <summary>A user's value echoed in a message, cut short so a pasted megabyte does not flood the terminal.</summary>
     public static string Excerpt(string text, int max = 80) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
 

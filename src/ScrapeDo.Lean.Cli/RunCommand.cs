@@ -301,7 +301,7 @@ internal sealed class RunCommand
             }
             catch (ArgumentException ex)
             {
-                rejected.Enqueue((line, ex.Message.Split(" (Parameter", 2)[0]));
+                rejected.Enqueue((line, CliValidation.PluginProblem(ex)));
                 continue;
             }
 

@@ -400,4 +400,31 @@ public sealed class CliInputTests : IDisposable
             Assert.DoesNotContain(dotnetWording, result.Error, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Job_and_task_commands_check_the_job_id_and_content_out_before_any_request()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string[] conn = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        string job = Guid.NewGuid().ToString();
+
+        CliResult badId = await RunCliAsync(["job", "get", "not-an-id", .. conn]);
+        CliResult badCancel = await RunCliAsync(["job", "cancel", "not-an-id", .. conn]);
+        CliResult noFolder = await RunCliAsync(["task", "get", job, Guid.NewGuid().ToString(), "--content-out", "/proc/x/y", .. conn]);
+        CliResult folder = await RunCliAsync(["task", "get", job, Guid.NewGuid().ToString(), "--content-out", _dir, .. conn]);
+
+        Assert.Contains("job-id 'not-an-id' is not a job id: job ids are UUIDs", badId.Error, StringComparison.Ordinal);
+        Assert.Contains("job-id 'not-an-id' is not a job id", badCancel.Error, StringComparison.Ordinal);
+        Assert.Contains("--content-out '/proc/x/y': the folder '/proc/x' does not exist.", noFolder.Error, StringComparison.Ordinal);
+        Assert.Contains($"--content-out '{_dir}' is a folder", folder.Error, StringComparison.Ordinal);
+        foreach (CliResult result in new[] { badId, badCancel, noFolder, folder })
+        {
+            Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+            Assert.DoesNotContain("Could not find", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("BadRequest", result.Error, StringComparison.Ordinal);
+            AssertNoPlumbing(result.Error);
+        }
+
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+    }
 }

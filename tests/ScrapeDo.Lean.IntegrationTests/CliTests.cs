@@ -110,7 +110,9 @@ public sealed class CliTests : IDisposable
         Assert.All(objects, r => Assert.Contains(r.GetProperty("target").GetProperty("asin").GetString()!, r.GetProperty("content").GetString()));
         JsonElement broken = records.Single(r => r.GetProperty("target").ValueKind == JsonValueKind.String);
         Assert.Equal("{broken", broken.GetProperty("target").GetString());
-        Assert.StartsWith("line 2: Plugin params are not valid JSON", broken.GetProperty("error").GetString());
+        Assert.StartsWith("line 2: not valid JSON; with --plugin each line is one JSON object", broken.GetProperty("error").GetString());
+        // The parser's position text is .NET's wording, not the user's.
+        Assert.DoesNotContain("BytePositionInLine", broken.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,7 +124,7 @@ public sealed class CliTests : IDisposable
         string url = $"http://127.0.0.1:{closedPort}/";
         CliResult run = await RunCliAsync("run", input, "--base-url", url, "--token", Token);
         CliResult account = await RunCliAsync("account", "--base-url", url, "--token", Token);
-        CliResult job = await RunCliAsync("job", "get", "some-job", "--base-url", url, "--token", Token);
+        CliResult job = await RunCliAsync("job", "get", "9f0c5a3e-1b2d-4c5e-8f70-123456789abc", "--base-url", url, "--token", Token);
 
         string expected = $"scrapedo: error: cannot reach the API at {url}: connecting to 127.0.0.1:{closedPort} failed (4 attempts): Connection refused. Check --base-url and the network.";
         foreach (CliResult result in new[] { run, account, job })
@@ -208,11 +210,17 @@ public sealed class CliTests : IDisposable
 
         CliResult cancel = await RunCliAsync(["job", "cancel", jobId, .. conn]);
         Assert.Equal(ExitCodes.Fatal, cancel.ExitCode);
-        Assert.Contains("HTTP 406", cancel.Error);
+        Assert.Contains($"the API refused canceling job {jobId} (406 Not Acceptable): ", cancel.Error, StringComparison.Ordinal);
 
-        CliResult notFound = await RunCliAsync(["job", "get", Guid.NewGuid().ToString(), .. conn]);
+        string unknown = Guid.NewGuid().ToString();
+        CliResult notFound = await RunCliAsync(["job", "get", unknown, .. conn]);
         Assert.Equal(ExitCodes.Fatal, notFound.ExitCode);
-        Assert.Contains("HTTP 404", notFound.Error);
+        Assert.Contains($"the API refused reading job {unknown} (404 Not Found): ", notFound.Error, StringComparison.Ordinal);
+        // The user's terms, not the library's method and status enum names.
+        foreach (string leaked in new[] { "CancelJob", "GetJob", "NotAcceptable", "NotFound" })
+        {
+            Assert.DoesNotContain(leaked, cancel.Error + notFound.Error, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
