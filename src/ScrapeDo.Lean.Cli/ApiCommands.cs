@@ -104,7 +104,7 @@ internal static class ApiCommands
 
     public static Command Account(CliConsole console)
     {
-        var account = new Command("account", "Show async concurrency and credits (GET /api/v1/me).\n\nExample:\n  scrapedo account --token $TOKEN");
+        var account = new Command("account", "Show async concurrency and credits (GET /api/v1/me).\n\nExamples:\n  export SCRAPEDO_TOKEN=your-token\n  scrapedo account\n  scrapedo account --emulate");
         account.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
             CliApp.PrintJson(console, await c.GetAccountAsync(ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.AccountInfo)));
         return account;

@@ -26,7 +26,8 @@ internal static class CliApp
             """);
         // The client options belong to the commands that talk to the API, not to the root: the emulator command has
         // a --token of its own with another meaning, and its help must not list the client's.
-        foreach (Command client in new[] { new RunCommand(console).Build(), ApiCommands.Job(console), ApiCommands.Task(console), ApiCommands.Account(console) })
+        Command run = new RunCommand(console).Build();
+        foreach (Command client in new[] { run, ApiCommands.Job(console), ApiCommands.Task(console), ApiCommands.Account(console) })
         {
             client.Add(GlobalOptions.Token);
             client.Add(GlobalOptions.BaseUrl);
@@ -37,6 +38,10 @@ internal static class CliApp
 #if !NO_EMULATOR
         root.Add(EmulatorCommand.Build(console));
 #endif
+        if (root.Options.OfType<System.CommandLine.Help.HelpOption>().FirstOrDefault() is { Action: System.CommandLine.Invocation.SynchronousCommandLineAction standard } helpOption)
+        {
+            helpOption.Action = new RootHelp(standard, console, root, run);
+        }
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelpRequest(args))
@@ -226,3 +231,50 @@ internal static class CliApp
         console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
     }
 }
+
+/// <summary>
+/// <c>scrapedo --help</c>: the standard help lists every command with its whole description (examples and exit codes
+/// included) and labels each with its arguments as if required ("run &lt;input&gt;", while run reads stdin without
+/// one). The root's page lists one line per command instead; each command's own help is the standard one.
+/// </summary>
+internal sealed class RootHelp(System.CommandLine.Invocation.SynchronousCommandLineAction standard, CliConsole console, RootCommand root, Command run)
+    : System.CommandLine.Invocation.SynchronousCommandLineAction
+{
+    public override bool ClearsParseErrors => standard.ClearsParseErrors;
+
+    public override int Invoke(ParseResult parseResult)
+    {
+        if (parseResult.CommandResult.Command != root)
+        {
+            return standard.Invoke(parseResult);
+        }
+
+        TextWriter o = console.Out;
+        o.WriteLine("Description:");
+        foreach (string line in (root.Description ?? string.Empty).Split('\n'))
+        {
+            o.WriteLine(line.Trim().Length == 0 ? string.Empty : "  " + line.TrimEnd());
+        }
+
+        o.WriteLine();
+        o.WriteLine("Usage:");
+        o.WriteLine("  scrapedo [command] [options]");
+        o.WriteLine();
+        o.WriteLine("Options:");
+        o.WriteLine("  -?, -h, --help  Show help and usage information");
+        o.WriteLine("  --version       Show version information");
+        o.WriteLine();
+        o.WriteLine("Commands:");
+        var rows = root.Subcommands.Where(c => !c.Hidden).Select(c => (Label: c == run ? "run [FILE|-]" : c.Name, Text: (c.Description ?? string.Empty).Split('\n')[0].Trim())).ToList();
+        int width = rows.Max(r => r.Label.Length) + 2;
+        foreach ((string label, string text) in rows)
+        {
+            o.WriteLine($"  {label.PadRight(width)}{text}");
+        }
+
+        o.WriteLine();
+        o.WriteLine("Run 'scrapedo COMMAND --help' for a command's options and examples.");
+        return 0;
+    }
+}
+

@@ -16,7 +16,7 @@ internal sealed class RunCommand
     private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
     private readonly Option<string?> _journal = new("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --journal, appending the missing records to --output. Never creates a job twice." };
-    private readonly Option<int?> _maxJobs = CliValidation.Int("--max-in-flight-jobs", "Jobs open at once (default: from the account's concurrency, 2-16).", min: 1, max: 1000);
+    private readonly Option<int?> _maxJobs = CliValidation.Int("--max-in-flight-jobs", "Jobs open at once, 1-1000 (default: from the account's concurrency, 2-16).", min: 1, max: 1000);
     private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };

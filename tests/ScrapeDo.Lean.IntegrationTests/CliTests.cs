@@ -452,4 +452,37 @@ public sealed class CliTests : IDisposable
         listener.Stop();
         return port;
     }
+
+    /// <summary>Walkthrough finding 4: a stop with one target left read "1 targets remain (about 1 credits more)".</summary>
+    [Fact]
+    public async Task A_credit_stop_with_one_target_left_says_it_in_the_singular()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)], ContentBytes = 100 });
+        string input = File("urls.txt", string.Join('\n', Support.Urls(3, "https://one.example/p")) + "\n");
+
+        CliResult run = await RunCliAsync("run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--targets-per-job", "1", "--max-credits", "2", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        Assert.Contains("; 1 target remains (about 1 credit more); ", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Walkthrough finding 4: help that said a default twice, left out a range, or showed a required input.</summary>
+    [Fact]
+    public async Task Help_states_each_default_once_the_accepted_range_and_the_optional_input()
+    {
+        CliResult root = await RunCliAsync("--help");
+        CliResult run = await RunCliAsync("run", "--help");
+        CliResult emulator = await RunCliAsync("emulator", "--help");
+        CliResult account = await RunCliAsync("account", "--help");
+
+        Assert.DoesNotContain("run <input>", root.Out, StringComparison.Ordinal);
+        Assert.Contains("  run [FILE|-]  ", root.Out, StringComparison.Ordinal);
+        Assert.Contains(" run [<input>] [options]", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Jobs open at once, 1-1000", run.Out, StringComparison.Ordinal);
+        string creditsLine = emulator.Out.Split('\n').Single(l => l.TrimStart().StartsWith("--credits ", StringComparison.Ordinal));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(creditsLine, "10000000"));
+        // Examples show the environment variable: a token typed on the command line lands in the shell's history.
+        Assert.DoesNotContain("--token $TOKEN", account.Out, StringComparison.Ordinal);
+        Assert.Contains("SCRAPEDO_TOKEN", account.Out, StringComparison.Ordinal);
+    }
 }
