@@ -161,11 +161,12 @@ internal static class CliApp
         string reason = ex.ErrorText is { Length: > 0 } text ? text.Trim().TrimEnd('.')
             : ex.BodyExcerpt is { Length: > 0 } body ? CliValidation.Excerpt(body.Trim(), 200)
             : "no reason given";
-        // What the status means for this call, where async-api.md says it (406 and 404 are the ones users meet).
+        // What the status means for this call, where async-api.md says it (406, 404 and 410 are the ones users meet).
         string hint = (ex.Operation, code) switch
         {
             (ScrapeDoOperation.CancelJob, 406) => " (a job that already finished or was canceled cannot be canceled)",
             (ScrapeDoOperation.GetJob or ScrapeDoOperation.GetTask or ScrapeDoOperation.CancelJob, 404) => " (no such job or task for this token)",
+            (ScrapeDoOperation.GetTask, 410) => " (the task's content is past its retention and no longer kept)",
             _ => string.Empty,
         };
         return $"the API refused {what} ({status}): {reason}{hint}.";

@@ -485,4 +485,23 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("--token $TOKEN", account.Out, StringComparison.Ordinal);
         Assert.Contains("SCRAPEDO_TOKEN", account.Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Task_get_past_retention_says_the_content_is_gone_in_the_users_terms()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Retention = TimeSpan.FromMilliseconds(1) });
+        string[] conn = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult created = await RunCliAsync(["job", "create", "--target", "https://gone.example/1", .. conn]);
+        using var doc = JsonDocument.Parse(created.Out);
+        string jobId = doc.RootElement.GetProperty("JobID").GetString()!;
+        string taskId = doc.RootElement.GetProperty("TaskIDs")[0].GetString()!;
+
+        CliResult task = await RunCliAsync(["task", "get", jobId, taskId, .. conn]);
+
+        Assert.Equal(ExitCodes.Fatal, task.ExitCode);
+        Assert.Contains($"the API refused reading task {taskId} of job {jobId} (410 Gone): ", task.Error, StringComparison.Ordinal);
+        Assert.Contains("(the task's content is past its retention and no longer kept).", task.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("GetTask", task.Error, StringComparison.Ordinal);
+    }
 }
+
