@@ -16,7 +16,7 @@ internal static class ApiCommands
         var getId = new Argument<string>("job-id") { Description = "The job id." };
         var get = new Command("get", "Show a job with the status of each task (GET /api/v1/jobs/{id}).\n\nExample:\n  scrapedo job get 9f0c…") { getId };
         get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
-            CliApp.PrintJson(console, await c.GetJobAsync(Id(parse.GetValue(getId), "job-id"), ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.JobDetails)));
+            CliApp.PrintJson(console, await c.GetJobAsync(JobId(parse.GetValue(getId)), ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.JobDetails)));
         job.Add(get);
 
         var page = CliValidation.Int("--page", "Page number, from 1.", min: 1);
@@ -61,7 +61,7 @@ internal static class ApiCommands
         var cancelId = new Argument<string>("job-id") { Description = "The job id." };
         var cancel = new Command("cancel", "Cancel a job's unfinished tasks (DELETE /api/v1/jobs/{id}); 406 when it already finished.\n\nExample:\n  scrapedo job cancel 9f0c…") { cancelId };
         cancel.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
-            CliApp.PrintJson(console, await c.CancelJobAsync(Id(parse.GetValue(cancelId), "job-id"), ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CancelJobResponse)));
+            CliApp.PrintJson(console, await c.CancelJobAsync(JobId(parse.GetValue(cancelId)), ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CancelJobResponse)));
         job.Add(cancel);
         return job;
     }
@@ -74,12 +74,22 @@ internal static class ApiCommands
         var get = new Command("get", "Show a task with its content (GET /api/v1/jobs/{job}/{task}).\n\nExamples:\n  scrapedo task get JOB TASK\n  scrapedo task get JOB TASK --content-out page.html") { jobId, taskId, contentOut };
         get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
         {
-            TaskDetails details = await c.GetTaskAsync(Id(parse.GetValue(jobId), "job-id"), Id(parse.GetValue(taskId), "task-id"), ct).ConfigureAwait(false);
+            if (parse.GetValue(contentOut) is { } target)
+            {
+                CheckContentOut(target);
+            }
+
+            TaskDetails details = await c.GetTaskAsync(JobId(parse.GetValue(jobId)), Id(parse.GetValue(taskId), "task-id"), ct).ConfigureAwait(false);
             if (parse.GetValue(contentOut) is { } path)
             {
-                await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+                try
                 {
+                    await using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
                     await details.CopyContentToAsync(file, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"cannot write --content-out '{path}': {CliValidation.Why(ex)}.");
                 }
 
                 // The help promises the content is left out of the JSON, not printed as an empty string.
@@ -94,7 +104,7 @@ internal static class ApiCommands
 
     public static Command Account(CliConsole console)
     {
-        var account = new Command("account", "Show async concurrency and credits (GET /api/v1/me).\n\nExample:\n  scrapedo account --token $TOKEN");
+        var account = new Command("account", "Show async concurrency and credits (GET /api/v1/me).\n\nExamples:\n  export SCRAPEDO_TOKEN=your-token\n  scrapedo account\n  scrapedo account --emulate");
         account.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
             CliApp.PrintJson(console, await c.GetAccountAsync(ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.AccountInfo)));
         return account;
@@ -181,7 +191,7 @@ internal static class ApiCommands
                     }
                     catch (ArgumentException ex)
                     {
-                        throw new CliException($"{where}: {ex.Message.Split(" (Parameter", 2)[0]}");
+                        throw new CliException($"{where}: {CliValidation.PluginProblem(ex)}");
                     }
                 }
 
@@ -226,6 +236,32 @@ internal static class ApiCommands
         string.IsNullOrWhiteSpace(value) ? throw new CliException($"{name} is empty; give the id printed by 'scrapedo job create' or 'scrapedo job list'.")
         : value.Length > 256 ? throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).")
         : value.Trim();
+
+    /// <summary>Refuses a --content-out that cannot be written before the task is fetched (its content would be lost).</summary>
+    private static void CheckContentOut(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new CliException($"--content-out '{path}' is a folder; give a file name for the content (e.g. page.html).");
+        }
+
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new CliException($"--content-out '{path}': the folder '{folder}' does not exist.");
+        }
+    }
+
+    /// <summary>
+    /// A job id, checked before it is sent: async-api.md gives JobID as a UUID, so anything else would only come back
+    /// as a 400. (A task id's format is not documented, so it is left to the API.)
+    /// </summary>
+    private static string JobId(string? value)
+    {
+        string id = Id(value, "job-id");
+        return Guid.TryParse(id, out _) ? id
+            : throw new CliException($"job-id '{CliValidation.Excerpt(id)}' is not a job id: job ids are UUIDs (e.g. 9f0c5a3e-1b2d-4c5e-8f70-123456789abc), as printed by 'scrapedo job create' or 'scrapedo job list'.");
+    }
 
     private static DateTimeOffset? Time(string? value, string flag)
     {

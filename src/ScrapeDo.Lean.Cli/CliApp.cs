@@ -26,7 +26,8 @@ internal static class CliApp
             """);
         // The client options belong to the commands that talk to the API, not to the root: the emulator command has
         // a --token of its own with another meaning, and its help must not list the client's.
-        foreach (Command client in new[] { new RunCommand(console).Build(), ApiCommands.Job(console), ApiCommands.Task(console), ApiCommands.Account(console) })
+        Command run = new RunCommand(console).Build();
+        foreach (Command client in new[] { run, ApiCommands.Job(console), ApiCommands.Task(console), ApiCommands.Account(console) })
         {
             client.Add(GlobalOptions.Token);
             client.Add(GlobalOptions.BaseUrl);
@@ -37,6 +38,10 @@ internal static class CliApp
 #if !NO_EMULATOR
         root.Add(EmulatorCommand.Build(console));
 #endif
+        if (root.Options.OfType<System.CommandLine.Help.HelpOption>().FirstOrDefault() is { Action: System.CommandLine.Invocation.SynchronousCommandLineAction standard } helpOption)
+        {
+            helpOption.Action = new RootHelp(standard, console, root, run);
+        }
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelpRequest(args))
@@ -120,6 +125,10 @@ internal static class CliApp
         {
             console.Error.WriteLine("scrapedo: error: the API refused the token (401 Unauthorized). Check --token or SCRAPEDO_TOKEN.");
         }
+        catch (ScrapeDoApiException ex) when (!ex.IsMalformedResponse)
+        {
+            console.Error.WriteLine($"scrapedo: error: {Refused(ex)}");
+        }
         catch (ScrapeDoException ex)
         {
             console.Error.WriteLine($"scrapedo: error: {ex.Message}");
@@ -131,6 +140,45 @@ internal static class CliApp
 
         return ExitCodes.Fatal;
     }
+
+    /// <summary>
+    /// An answer of the API that refused a call, in the user's terms: what was asked, the status as HTTP names it, and
+    /// the API's own error text (the library's message names its method and the status's enum member instead).
+    /// </summary>
+    internal static string Refused(ScrapeDoApiException ex)
+    {
+        string what = ex.Operation switch
+        {
+            ScrapeDoOperation.CreateJob => "creating the job",
+            ScrapeDoOperation.GetJob => $"reading job {ex.JobId}",
+            ScrapeDoOperation.GetTask => $"reading task {ex.TaskId} of job {ex.JobId}",
+            ScrapeDoOperation.CancelJob => $"canceling job {ex.JobId}",
+            ScrapeDoOperation.ListJobs => "listing jobs",
+            _ => "reading the account",
+        };
+        int code = (int)ex.StatusCode;
+        string status = StatusNames.TryGetValue(code, out string? name) ? $"{code} {name}" : $"HTTP {code}";
+        string reason = ex.ErrorText is { Length: > 0 } text ? text.Trim().TrimEnd('.')
+            : ex.BodyExcerpt is { Length: > 0 } body ? CliValidation.Excerpt(body.Trim(), 200)
+            : "no reason given";
+        // What the status means for this call, where async-api.md says it (406, 404 and 410 are the ones users meet).
+        string hint = (ex.Operation, code) switch
+        {
+            (ScrapeDoOperation.CancelJob, 406) => " (a job that already finished or was canceled cannot be canceled)",
+            (ScrapeDoOperation.GetJob or ScrapeDoOperation.GetTask or ScrapeDoOperation.CancelJob, 404) => " (no such job or task for this token)",
+            (ScrapeDoOperation.GetTask, 410) => " (the task's content is past its retention and no longer kept)",
+            _ => string.Empty,
+        };
+        return $"the API refused {what} ({status}): {reason}{hint}.";
+    }
+
+    private static readonly Dictionary<int, string> StatusNames = new()
+    {
+        [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required", [403] = "Forbidden", [404] = "Not Found",
+        [405] = "Method Not Allowed", [406] = "Not Acceptable", [408] = "Request Timeout", [409] = "Conflict", [410] = "Gone",
+        [413] = "Content Too Large", [422] = "Unprocessable Content", [429] = "Too Many Requests", [500] = "Internal Server Error",
+        [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
+    };
 
     /// <summary>
     /// One cheap call before a run, so a wrong token or an unreachable server fails at once with one line instead of
@@ -184,3 +232,50 @@ internal static class CliApp
         console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
     }
 }
+
+/// <summary>
+/// <c>scrapedo --help</c>: the standard help lists every command with its whole description (examples and exit codes
+/// included) and labels each with its arguments as if required ("run &lt;input&gt;", while run reads stdin without
+/// one). The root's page lists one line per command instead; each command's own help is the standard one.
+/// </summary>
+internal sealed class RootHelp(System.CommandLine.Invocation.SynchronousCommandLineAction standard, CliConsole console, RootCommand root, Command run)
+    : System.CommandLine.Invocation.SynchronousCommandLineAction
+{
+    public override bool ClearsParseErrors => standard.ClearsParseErrors;
+
+    public override int Invoke(ParseResult parseResult)
+    {
+        if (parseResult.CommandResult.Command != root)
+        {
+            return standard.Invoke(parseResult);
+        }
+
+        TextWriter o = console.Out;
+        o.WriteLine("Description:");
+        foreach (string line in (root.Description ?? string.Empty).Split('\n'))
+        {
+            o.WriteLine(line.Trim().Length == 0 ? string.Empty : "  " + line.TrimEnd());
+        }
+
+        o.WriteLine();
+        o.WriteLine("Usage:");
+        o.WriteLine("  scrapedo [command] [options]");
+        o.WriteLine();
+        o.WriteLine("Options:");
+        o.WriteLine("  -?, -h, --help  Show help and usage information");
+        o.WriteLine("  --version       Show version information");
+        o.WriteLine();
+        o.WriteLine("Commands:");
+        var rows = root.Subcommands.Where(c => !c.Hidden).Select(c => (Label: c == run ? "run [FILE|-]" : c.Name, Text: (c.Description ?? string.Empty).Split('\n')[0].Trim())).ToList();
+        int width = rows.Max(r => r.Label.Length) + 2;
+        foreach ((string label, string text) in rows)
+        {
+            o.WriteLine($"  {label.PadRight(width)}{text}");
+        }
+
+        o.WriteLine();
+        o.WriteLine("Run 'scrapedo COMMAND --help' for a command's options and examples.");
+        return 0;
+    }
+}
+

@@ -31,6 +31,24 @@ internal static class CliValidation
         return option;
     }
 
+    /// <summary>A whole-number option of at least <paramref name="min"/>, for counts past the range of an int (credits).</summary>
+    public static Option<long?> Long(string name, string description, long min)
+    {
+        var option = new Option<long?>(name) { Description = description };
+        option.CustomParser = result =>
+        {
+            string text = LastToken(result);
+            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) && value >= min)
+            {
+                return value;
+            }
+
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."));
+            return null;
+        };
+        return option;
+    }
+
     /// <summary>A number option (decimals allowed) within [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Option<double?> Number(string name, string description, double min, double max)
     {
@@ -108,6 +126,29 @@ internal static class CliValidation
             return full;
         }
     }
+
+    /// <summary>
+    /// Why a file or folder could not be opened or created, in the user's terms. The runtime's messages repeat the path
+    /// and speak of "a part of the path" or a file where a folder was meant; the exception's kind says enough.
+    /// </summary>
+    public static string Why(Exception ex) => ex switch
+    {
+        DirectoryNotFoundException or FileNotFoundException => "a folder on that path does not exist or cannot hold files",
+        UnauthorizedAccessException => "permission denied (or the path is a folder)",
+        PathTooLongException => "the path is too long",
+        // Other I/O errors (a full disk, a read-only file system) carry the system's own reason, which is the message;
+        // the path it appends is already in ours.
+        _ => ex.Message.Split(" : '", 2)[0].TrimEnd('.'),
+    };
+
+    /// <summary>
+    /// Why an input line is not plugin params, for a record's error or a message. A line that is not JSON at all is
+    /// said so with an example, without the parser's position text (its LineNumber and BytePositionInLine, counted
+    /// from 0 within the one line, which only confuse next to the input's own line number).
+    /// </summary>
+    public static string PluginProblem(ArgumentException ex) => ex.InnerException is System.Text.Json.JsonException
+        ? "not valid JSON; with --plugin each line is one JSON object of the plugin's params, e.g. {\"asin\":\"B0C7BKZ883\",\"geocode\":\"us\"}"
+        : ex.Message.Split(" (Parameter", 2)[0];
 
     /// <summary>A user's value echoed in a message, cut short so a pasted megabyte does not flood the terminal.</summary>
     public static string Excerpt(string text, int max = 80) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");

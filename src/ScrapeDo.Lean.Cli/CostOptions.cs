@@ -12,7 +12,7 @@ internal sealed class CostOptions
     public const int ExitCreditStop = 3;
 
     private readonly Option<bool> _estimate = new("--estimate") { Description = "Print the targets, estimated credits, the account's credits and free async slots, and a rough duration; submit nothing." };
-    private readonly Option<long?> _maxCredits = new("--max-credits") { Description = "Never create a job that would take the run's estimated spend past N credits; stops there with exit 3 (resumable)." };
+    private readonly Option<long?> _maxCredits = CliValidation.Long("--max-credits", "Never create a job that would take the run's estimated spend past N credits (N: 0 or more); stops there with exit 3 (resumable).", min: 0);
     private readonly Option<string?> _creditTable = new("--credit-table") { Description = "JSON file with credit prices, e.g. {\"plain\":1,\"render\":5,\"super\":10,\"superRender\":25,\"plugins\":{\"google/trends\":10}}." };
 
     public CreditUsage Usage { get; } = new();
@@ -35,6 +35,11 @@ internal sealed class CostOptions
     /// <summary>Reads a credit table file (shared by <c>run</c> and <c>emulator</c>); a bad file is one line naming the flag.</summary>
     public static CreditTable LoadTable(string path)
     {
+        if (!File.Exists(path))
+        {
+            throw new CliException(Directory.Exists(path) ? $"--credit-table '{path}' is a folder; give a JSON file of credit prices." : $"--credit-table '{path}' not found.");
+        }
+
         string json;
         try
         {
@@ -42,7 +47,7 @@ internal sealed class CostOptions
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"--credit-table: cannot read '{path}': {ex.Message}");
+            throw new CliException($"--credit-table: cannot read '{path}': {CliValidation.Why(ex)}.");
         }
 
         try
@@ -56,10 +61,9 @@ internal sealed class CostOptions
     }
 
     /// <summary>Runs <c>--estimate</c>: reads the input, asks <c>/api/v1/me</c>, prints, creates nothing.</summary>
-    public async Task<int> EstimateAsync(ScrapeDoClient client, ParseResult parse, CliConsole console, string input, string? plugin, CreateJobRequest template, int targetsPerJob, CancellationToken cancellationToken)
+    public static async Task<int> EstimateAsync(ScrapeDoClient client, CliConsole console, string input, string? plugin, CreateJobRequest template, int targetsPerJob, long? maxCredits, CreditTable? creditTable, CancellationToken cancellationToken)
     {
-        long? maxCredits = MaxCredits(parse);
-        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = Table(parse), MaxJobsInFlight = 1, MaxCredits = maxCredits, MaxTargetsPerJob = targetsPerJob });
+        var runner = new ScrapeDoRunner(client, new RunOptions { CreditTable = creditTable, MaxJobsInFlight = 1, MaxCredits = maxCredits, MaxTargetsPerJob = targetsPerJob });
         Stream source = input == "-" ? console.OpenStdin() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         RunEstimate estimate;
         long rejected;
@@ -126,9 +130,11 @@ internal sealed class CostOptions
         string why = u.StopReason == CreditStop.Budget
             ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")
             : "stopped: the account's credits ran out";
-        console.Error.WriteLine(Invariant($"scrapedo: {why}; {u.TargetsRemaining} targets remain (about {u.EstimatedToFinish} credits more); {how}"));
+        console.Error.WriteLine(Invariant($"scrapedo: {why}; {Count(u.TargetsRemaining, "target")} {(u.TargetsRemaining == 1 ? "remains" : "remain")} (about {Count(u.EstimatedToFinish, "credit")} more); {how}"));
         return ExitCreditStop;
     }
+
+    private static string Count(long n, string noun) => Invariant($"{n} {noun}{(n == 1 ? string.Empty : "s")}");
 
     private static string Known(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
 

@@ -27,7 +27,7 @@ internal static class EmulatorCommand
         var fSlow = Share("--fault-slow", "Share answered slowly, 0-1.");
         var slowMs = CliValidation.Int("--slow-ms", "Delay of slow answers in ms (default 5000).", min: 0);
         var rate = CliValidation.Int("--rate-limit", "Requests per second per token before 429 (0 = none).", min: 0);
-        var credits = new Option<long>("--credits") { Description = "The account's starting credits (default 10000000); tasks are billed by the credit table.", DefaultValueFactory = _ => 10_000_000 };
+        var credits = new Option<long>("--credits") { Description = "The account's starting credits; tasks are billed by the credit table.", DefaultValueFactory = _ => 10_000_000 };
         var creditTable = new Option<string?>("--credit-table") { Description = "JSON file with the prices tasks are billed by (same shape as run --credit-table)." };
         var command = new Command("emulator", """
             Run the local Scrape.do Async API emulator on 127.0.0.1 until Ctrl-C.

@@ -70,19 +70,14 @@ internal sealed class RecordWriter : IAsyncDisposable
     /// <summary>For tests: wraps the --output file's stream at a given full path (e.g. one that fails like a full disk).</summary>
     internal static Func<string, Stream, Stream>? TestStreamWrapper { get; set; }
 
-    public static async Task<RecordWriter> OpenAsync(string? path, bool resume, string? contentDir, string textExtension, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the sink. On resume, <paramref name="checkExisting"/> is given whether the file exists and how many complete
+    /// records it holds, before anything in it is changed (the torn last line is cut only after it returns), so a
+    /// check that throws leaves the file as it was.
+    /// </summary>
+    public static async Task<RecordWriter> OpenAsync(string? path, bool resume, string? contentDir, string textExtension, CliConsole console, CancellationToken cancellationToken, Action<bool, int>? checkExisting = null)
     {
-        if (contentDir is not null)
-        {
-            try
-            {
-                Directory.CreateDirectory(contentDir);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException($"cannot create --content-dir '{contentDir}': {ex.Message}");
-            }
-        }
+        CreateContentDir(contentDir);
 
         if (path is null)
         {
@@ -97,33 +92,47 @@ internal sealed class RecordWriter : IAsyncDisposable
             if (resume && File.Exists(path))
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-                // Streamed: records carry their contents, so the file can be far larger than memory. Only the head of
-                // each line (its first field is the target) is looked at.
-                using var existing = new ExistingRecords(previous);
-                byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
                 try
                 {
-                    int read;
-                    while ((read = await file.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                    // Streamed: records carry their contents, so the file can be far larger than memory. Only the head of
+                    // each line (its first field is the target) is looked at.
+                    using var existing = new ExistingRecords(previous);
+                    byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                    try
                     {
-                        existing.Feed(chunk.AsSpan(0, read));
+                        int read;
+                        while ((read = await file.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            existing.Feed(chunk.AsSpan(0, read));
+                        }
                     }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(chunk);
+                    }
+
+                    count = existing.Records;
+                    notSucceeded = existing.NotSucceeded;
+                    long end = existing.EndOfLastLine;
+                    checkExisting?.Invoke(true, count);
+
+                    // Anything after the last newline is a record torn by the crash: it was never complete.
+                    file.SetLength(end);
+                    file.Seek(end, SeekOrigin.Begin);
                 }
-                finally
+                catch
                 {
-                    ArrayPool<byte>.Shared.Return(chunk);
+                    await file.DisposeAsync().ConfigureAwait(false);
+                    throw;
                 }
-
-                count = existing.Records;
-                notSucceeded = existing.NotSucceeded;
-                long end = existing.EndOfLastLine;
-
-                // Anything after the last newline is a record torn by the crash: it was never complete.
-                file.SetLength(end);
-                file.Seek(end, SeekOrigin.Begin);
             }
             else
             {
+                if (resume)
+                {
+                    checkExisting?.Invoke(false, 0);
+                }
+
                 // Unbuffered: records reach it in batches from the pooled buffer (see the remarks).
                 file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
             }
@@ -133,11 +142,34 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"cannot open --output '{path}': {ex.Message}");
+            throw new CliException($"cannot open --output '{path}': {CliValidation.Why(ex)}.");
         }
         catch (JsonException ex)
         {
             throw new CliException($"--output '{path}' holds a line that is not a JSONL record ({ex.Message}); it cannot be resumed.");
+        }
+    }
+
+    /// <summary>Creates <c>--content-dir</c> (and its parents) unless it exists; a path that cannot be a folder is one line naming the flag.</summary>
+    public static void CreateContentDir(string? contentDir)
+    {
+        if (contentDir is null)
+        {
+            return;
+        }
+
+        if (File.Exists(contentDir))
+        {
+            throw new CliException($"--content-dir '{contentDir}' is a file; give a folder for the content files.");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(contentDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot create --content-dir '{contentDir}': {CliValidation.Why(ex)}.");
         }
     }
 

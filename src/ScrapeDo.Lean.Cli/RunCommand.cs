@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using ScrapeDo.Lean.Credits;
 
 namespace ScrapeDo.Lean.Cli;
 
@@ -15,7 +16,7 @@ internal sealed class RunCommand
     private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
     private readonly Option<string?> _journal = new("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --journal, appending the missing records to --output. Never creates a job twice." };
-    private readonly Option<int?> _maxJobs = CliValidation.Int("--max-in-flight-jobs", "Jobs open at once (default: from the account's concurrency, 2-16).", min: 1, max: 1000);
+    private readonly Option<int?> _maxJobs = CliValidation.Int("--max-in-flight-jobs", "Jobs open at once, 1-1000 (default: from the account's concurrency, 2-16).", min: 1, max: 1000);
     private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
@@ -91,6 +92,16 @@ internal sealed class RunCommand
             throw new CliException($"--journal and --output name the same file '{output}'. Give each its own file.");
         }
 
+        if (journal is not null && Directory.Exists(journal))
+        {
+            throw new CliException($"--journal '{journal}' is a folder; give the journal a file of its own (e.g. run.journal).");
+        }
+
+        if (output is not null && Directory.Exists(output))
+        {
+            throw new CliException($"--output '{output}' is a folder; give a file for the records (e.g. results.jsonl).");
+        }
+
         if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
         {
             throw new CliException($"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
@@ -113,16 +124,34 @@ internal sealed class RunCommand
             throw new CliException("--max-in-flight-jobs must be at least 1.");
         }
 
-        long? total = input == "-" ? null : CountTargets(input);
-        await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
-        await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (_cost.IsEstimate(parse))
+        // Every option is checked before the preflight call below, the first request of the run (design.md).
+        long? maxCredits = _cost.MaxCredits(parse);
+        CreditTable? creditTable = _cost.Table(parse);
+        bool estimate = _cost.IsEstimate(parse);
+        string? contentDir = parse.GetValue(_contentDir);
+        if (!estimate)
         {
-            return await _cost.EstimateAsync(connection.Client, parse, _console, input, plugin, template, targetsPerJob, cancellationToken).ConfigureAwait(false);
+            RecordWriter.CreateContentDir(contentDir);
         }
 
+        long? total = input == "-" ? null : CountTargets(input);
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
-        await using RecordWriter writer = await RecordWriter.OpenAsync(output, resume, parse.GetValue(_contentDir), textExtension, _console, cancellationToken).ConfigureAwait(false);
+        // A resume reads --output (and checks it against the journal) before the preflight call; a new run truncates
+        // --output only once the API answered, so a wrong token does not empty an earlier run's file.
+        await using RecordWriter? resumedWriter = resume && !estimate
+            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!)).ConfigureAwait(false)
+            : null;
+        await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
+        await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (estimate)
+        {
+            return await CostOptions.EstimateAsync(connection.Client, _console, input, plugin, template, targetsPerJob, maxCredits, creditTable, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using RecordWriter? newWriter = resumedWriter is null
+            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken).ConfigureAwait(false)
+            : null;
+        RecordWriter writer = resumedWriter ?? newWriter!;
         // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
         // stdin as its lines are read).
         RecordWriter? countAsRead = null;
@@ -152,8 +181,8 @@ internal sealed class RunCommand
             Progress = progress,
             // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
             FlushSink = writer.FlushAsync,
-            MaxCredits = _cost.MaxCredits(parse),
-            CreditTable = _cost.Table(parse),
+            MaxCredits = maxCredits,
+            CreditTable = creditTable,
             Credits = _cost.Usage,
         });
 
@@ -197,13 +226,36 @@ internal sealed class RunCommand
         }
 
         progress.Finish(interrupted: false, connection.Client.RequestsSent);
-        if (_cost.Report(_console, quiet, journal is not null, _cost.MaxCredits(parse)) is int creditStop)
+        if (_cost.Report(_console, quiet, journal is not null, maxCredits) is int creditStop)
         {
             return creditStop;
         }
 
         return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
     }
+
+    /// <summary>
+    /// The resume's check of --output against the journal. A record is journaled as delivered only after it reached
+    /// the sink, so the interrupted run's output holds at least as many records as the journal has deliveries; fewer
+    /// means another file (or a truncated or deleted one), and resuming into it would lose those records silently.
+    /// A missing journal is refused too: there is no run to continue, and starting one would create every job again.
+    /// </summary>
+    private static Action<bool, int> ResumeCheck(string journal, string output) => (exists, records) =>
+    {
+        if (!File.Exists(journal))
+        {
+            throw new CliException($"--resume: --journal '{journal}' does not exist, so there is no run to continue. Check the path, or leave out --resume to start a new run.");
+        }
+
+        if (JournalDeliveries.Count(journal) is long delivered && records < delivered)
+        {
+            string holds = exists ? $"holds {Plural(records, "record")}" : "does not exist";
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"--output '{output}' {holds} but --journal '{journal}' records {delivered} delivered: resume with the --output of the interrupted run."));
+        }
+    };
+
+    private static string Plural(long n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
 
     private static async Task WriteRejectedAsync(RecordWriter writer, ConcurrentQueue<(InputLine Line, string Error)> rejected, RunStats stats, CancellationToken cancellationToken)
     {
@@ -256,7 +308,7 @@ internal sealed class RunCommand
             }
             catch (ArgumentException ex)
             {
-                rejected.Enqueue((line, ex.Message.Split(" (Parameter", 2)[0]));
+                rejected.Enqueue((line, CliValidation.PluginProblem(ex)));
                 continue;
             }
 

@@ -396,4 +396,69 @@ public sealed class CliInputTests : IDisposable
         await child.WaitForExitAsync(ct);
         Assert.True(child.ExitCode == ExitCodes.Terminated, $"exit {child.ExitCode}: {await stderr}");
     }
+
+    /// <summary>
+    /// Walkthrough finding 2 and 3: these were refused only after the run's preflight call had gone out, or in .NET's
+    /// words. design.md: every option is validated before anything is sent, so the emulator must see no request at all.
+    /// </summary>
+    [Theory]
+    [InlineData("--max-credits|-1", "--max-credits must be a whole number of at least 0, not '-1'")]
+    [InlineData("--max-credits|abc", "--max-credits must be a whole number of at least 0, not 'abc'")]
+    [InlineData("--credit-table|{dir}/nope.json", "--credit-table '{dir}/nope.json' not found")]
+    [InlineData("--credit-table|{notjson}", "--credit-table '{notjson}': The credit table is not valid JSON")]
+    [InlineData("--credit-table|{dir}", "--credit-table '{dir}' is a folder")]
+    [InlineData("--content-dir|/proc/nope", "cannot create --content-dir '/proc/nope': a folder on that path does not exist or cannot hold files")]
+    [InlineData("--content-dir|{input}", "--content-dir '{input}' is a file")]
+    [InlineData("--journal|{dir}", "--journal '{dir}' is a folder")]
+    [InlineData("--output|{dir}", "--output '{dir}' is a folder")]
+    public async Task A_bad_run_option_is_refused_before_any_request_naming_the_flag(string args, string expected)
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string notJson = Write("prices.json", "plain = 1\n");
+        string Fill(string a) => a.Replace("{dir}", _dir, StringComparison.Ordinal).Replace("{input}", input, StringComparison.Ordinal).Replace("{notjson}", notJson, StringComparison.Ordinal);
+        string[] argv = ["run", input, .. args.Split('|').Select(Fill), "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        if (!args.StartsWith("--output", StringComparison.Ordinal))
+        {
+            argv = [.. argv, "-o", Path.Combine(_dir, "out.jsonl")];
+        }
+
+        CliResult result = await RunCliAsync(argv);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains(Fill(expected), result.Error, StringComparison.Ordinal);
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+        AssertNoPlumbing(result.Error);
+        foreach (string dotnetWording in new[] { "Could not find", "Access to the path", "a part of the path" })
+        {
+            Assert.DoesNotContain(dotnetWording, result.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Job_and_task_commands_check_the_job_id_and_content_out_before_any_request()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string[] conn = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        string job = Guid.NewGuid().ToString();
+
+        CliResult badId = await RunCliAsync(["job", "get", "not-an-id", .. conn]);
+        CliResult badCancel = await RunCliAsync(["job", "cancel", "not-an-id", .. conn]);
+        CliResult noFolder = await RunCliAsync(["task", "get", job, Guid.NewGuid().ToString(), "--content-out", "/proc/x/y", .. conn]);
+        CliResult folder = await RunCliAsync(["task", "get", job, Guid.NewGuid().ToString(), "--content-out", _dir, .. conn]);
+
+        Assert.Contains("job-id 'not-an-id' is not a job id: job ids are UUIDs", badId.Error, StringComparison.Ordinal);
+        Assert.Contains("job-id 'not-an-id' is not a job id", badCancel.Error, StringComparison.Ordinal);
+        Assert.Contains("--content-out '/proc/x/y': the folder '/proc/x' does not exist.", noFolder.Error, StringComparison.Ordinal);
+        Assert.Contains($"--content-out '{_dir}' is a folder", folder.Error, StringComparison.Ordinal);
+        foreach (CliResult result in new[] { badId, badCancel, noFolder, folder })
+        {
+            Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+            Assert.DoesNotContain("Could not find", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("BadRequest", result.Error, StringComparison.Ordinal);
+            AssertNoPlumbing(result.Error);
+        }
+
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+    }
 }

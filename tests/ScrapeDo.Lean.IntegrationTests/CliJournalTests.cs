@@ -240,4 +240,79 @@ public sealed class CliJournalTests : IDisposable
         Assert.All(records, r => Assert.Equal("success", r.GetProperty("status").GetString()));
         Assert.Matches(@"\d+ targets resubmitted after the earlier interrupt", resumed.Error);
     }
+
+    /// <summary>
+    /// Walkthrough finding 1a: a finished run resumed with another --output wrote nothing and exited 0. The journal
+    /// records every record as delivered, so an output without them is not the run's: refused before any request.
+    /// </summary>
+    [Fact]
+    public async Task A_resume_with_another_output_is_refused_before_any_request()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Input(5, "https://other.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] Args(string o) => ["run", input, "-o", o, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(Args(output))).Code);
+        long requests = emulator.Counters.TotalRequests;
+        string other = Path.Combine(_dir, "other.jsonl");
+
+        var resumed = await RunCliAsync([.. Args(other), "--resume"]);
+
+        Assert.Equal(ExitCodes.Fatal, resumed.Code);
+        Assert.Contains($"--output '{other}' does not exist but --journal '{journal}' records 5 delivered: resume with the --output of the interrupted run.", resumed.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(other), "the refused resume created its --output");
+        Assert.Equal(requests, emulator.Counters.TotalRequests);
+    }
+
+    /// <summary>
+    /// Walkthrough finding 1b: an interrupted run whose output was deleted or cut short resumed into it and lost the
+    /// records written before, silently. Fewer records than the journal's deliveries is refused, and the file (torn
+    /// last line included) is left exactly as it was.
+    /// </summary>
+    [Fact]
+    public async Task A_resume_into_an_output_with_fewer_records_than_the_journal_delivered_is_refused_and_leaves_it_unchanged()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        const int Count = 30;
+        string input = Input(Count, "https://short.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "10", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).Code);
+        string[] records = File.ReadAllLines(output);
+        // 12 whole records and a torn one: what is left of an output cut short after the run acknowledged all 30.
+        string cut = string.Join('\n', records.Take(12)) + "\n" + records[12][..20];
+        File.WriteAllText(output, cut);
+        long requests = emulator.Counters.TotalRequests;
+
+        var resumed = await RunCliAsync([.. args, "--resume"]);
+
+        Assert.Equal(ExitCodes.Fatal, resumed.Code);
+        Assert.Contains($"--output '{output}' holds 12 records but --journal '{journal}' records {Count} delivered: resume with the --output of the interrupted run.", resumed.Error, StringComparison.Ordinal);
+        Assert.Single(resumed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(cut, File.ReadAllText(output));
+        Assert.Equal(requests, emulator.Counters.TotalRequests);
+    }
+
+    /// <summary>
+    /// Walkthrough finding 1, last part: --resume with a journal path that does not exist started a new run, which for
+    /// a mistyped path creates every job again (billed twice). design.md's --resume continues a run; there is none.
+    /// </summary>
+    [Fact]
+    public async Task A_resume_whose_journal_does_not_exist_is_refused_before_any_request()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Input(3, "https://nojournal.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "typo.journal");
+
+        var resumed = await RunCliAsync("run", input, "-o", output, "--journal", journal, "--resume", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, resumed.Code);
+        Assert.Contains($"--resume: --journal '{journal}' does not exist, so there is no run to continue.", resumed.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(journal));
+        Assert.False(File.Exists(output));
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+    }
 }

@@ -110,7 +110,9 @@ public sealed class CliTests : IDisposable
         Assert.All(objects, r => Assert.Contains(r.GetProperty("target").GetProperty("asin").GetString()!, r.GetProperty("content").GetString()));
         JsonElement broken = records.Single(r => r.GetProperty("target").ValueKind == JsonValueKind.String);
         Assert.Equal("{broken", broken.GetProperty("target").GetString());
-        Assert.StartsWith("line 2: Plugin params are not valid JSON", broken.GetProperty("error").GetString());
+        Assert.StartsWith("line 2: not valid JSON; with --plugin each line is one JSON object", broken.GetProperty("error").GetString());
+        // The parser's position text is .NET's wording, not the user's.
+        Assert.DoesNotContain("BytePositionInLine", broken.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,7 +124,7 @@ public sealed class CliTests : IDisposable
         string url = $"http://127.0.0.1:{closedPort}/";
         CliResult run = await RunCliAsync("run", input, "--base-url", url, "--token", Token);
         CliResult account = await RunCliAsync("account", "--base-url", url, "--token", Token);
-        CliResult job = await RunCliAsync("job", "get", "some-job", "--base-url", url, "--token", Token);
+        CliResult job = await RunCliAsync("job", "get", "9f0c5a3e-1b2d-4c5e-8f70-123456789abc", "--base-url", url, "--token", Token);
 
         string expected = $"scrapedo: error: cannot reach the API at {url}: connecting to 127.0.0.1:{closedPort} failed (4 attempts): Connection refused. Check --base-url and the network.";
         foreach (CliResult result in new[] { run, account, job })
@@ -208,11 +210,17 @@ public sealed class CliTests : IDisposable
 
         CliResult cancel = await RunCliAsync(["job", "cancel", jobId, .. conn]);
         Assert.Equal(ExitCodes.Fatal, cancel.ExitCode);
-        Assert.Contains("HTTP 406", cancel.Error);
+        Assert.Contains($"the API refused canceling job {jobId} (406 Not Acceptable): ", cancel.Error, StringComparison.Ordinal);
 
-        CliResult notFound = await RunCliAsync(["job", "get", Guid.NewGuid().ToString(), .. conn]);
+        string unknown = Guid.NewGuid().ToString();
+        CliResult notFound = await RunCliAsync(["job", "get", unknown, .. conn]);
         Assert.Equal(ExitCodes.Fatal, notFound.ExitCode);
-        Assert.Contains("HTTP 404", notFound.Error);
+        Assert.Contains($"the API refused reading job {unknown} (404 Not Found): ", notFound.Error, StringComparison.Ordinal);
+        // The user's terms, not the library's method and status enum names.
+        foreach (string leaked in new[] { "CancelJob", "GetJob", "NotAcceptable", "NotFound" })
+        {
+            Assert.DoesNotContain(leaked, cancel.Error + notFound.Error, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
@@ -478,4 +486,56 @@ public sealed class CliTests : IDisposable
         listener.Stop();
         return port;
     }
+
+    /// <summary>Walkthrough finding 4: a stop with one target left read "1 targets remain (about 1 credits more)".</summary>
+    [Fact]
+    public async Task A_credit_stop_with_one_target_left_says_it_in_the_singular()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)], ContentBytes = 100 });
+        string input = File("urls.txt", string.Join('\n', Support.Urls(3, "https://one.example/p")) + "\n");
+
+        CliResult run = await RunCliAsync("run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--targets-per-job", "1", "--max-credits", "2", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        Assert.Contains("; 1 target remains (about 1 credit more); ", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Walkthrough finding 4: help that said a default twice, left out a range, or showed a required input.</summary>
+    [Fact]
+    public async Task Help_states_each_default_once_the_accepted_range_and_the_optional_input()
+    {
+        CliResult root = await RunCliAsync("--help");
+        CliResult run = await RunCliAsync("run", "--help");
+        CliResult emulator = await RunCliAsync("emulator", "--help");
+        CliResult account = await RunCliAsync("account", "--help");
+
+        Assert.DoesNotContain("run <input>", root.Out, StringComparison.Ordinal);
+        Assert.Contains("  run [FILE|-]  ", root.Out, StringComparison.Ordinal);
+        Assert.Contains(" run [<input>] [options]", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Jobs open at once, 1-1000", run.Out, StringComparison.Ordinal);
+        string creditsLine = emulator.Out.Split('\n').Single(l => l.TrimStart().StartsWith("--credits ", StringComparison.Ordinal));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(creditsLine, "10000000"));
+        // Examples show the environment variable: a token typed on the command line lands in the shell's history.
+        Assert.DoesNotContain("--token $TOKEN", account.Out, StringComparison.Ordinal);
+        Assert.Contains("SCRAPEDO_TOKEN", account.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Task_get_past_retention_says_the_content_is_gone_in_the_users_terms()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Retention = TimeSpan.FromMilliseconds(1) });
+        string[] conn = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult created = await RunCliAsync(["job", "create", "--target", "https://gone.example/1", .. conn]);
+        using var doc = JsonDocument.Parse(created.Out);
+        string jobId = doc.RootElement.GetProperty("JobID").GetString()!;
+        string taskId = doc.RootElement.GetProperty("TaskIDs")[0].GetString()!;
+
+        CliResult task = await RunCliAsync(["task", "get", jobId, taskId, .. conn]);
+
+        Assert.Equal(ExitCodes.Fatal, task.ExitCode);
+        Assert.Contains($"the API refused reading task {taskId} of job {jobId} (410 Gone): ", task.Error, StringComparison.Ordinal);
+        Assert.Contains("(the task's content is past its retention and no longer kept).", task.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("GetTask", task.Error, StringComparison.Ordinal);
+    }
 }
+
