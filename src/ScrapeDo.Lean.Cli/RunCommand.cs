@@ -486,7 +486,12 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         // Requests per target only over targets that were sent: lines refused before sending cost no request.
         long notCreated = Interlocked.Read(ref _notCreated);
         string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
-            : interrupted || notCreated > 0 ? string.Empty : ", no target was sent";
+            : interrupted || notCreated > 0 || (written == 0 && stats.PreviouslyWritten == 0) ? string.Empty
+            : ", no target was sent";
+        // Nothing written and nothing from before: every line was blank or a comment (a refused line gets a record).
+        string empty = !interrupted && written == 0 && stats.PreviouslyWritten == 0
+            ? " The input holds no targets: blank lines and lines starting with # are skipped."
+            : string.Empty;
         if (notCreated > 0)
         {
             // "No target was sent" would be false here: creates were sent and refused (or kept failing).
@@ -500,6 +505,6 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         }
 
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {Records(written)}{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s{perTarget})."));
+            $"scrapedo: {(interrupted ? "interrupted after" : "done:")} {Records(written)}{resumed}: {stats.Breakdown()} in {seconds:0.0} s ({(seconds > 0 ? written / seconds : 0):0.0}/s{perTarget}).{empty}"));
     }
 }

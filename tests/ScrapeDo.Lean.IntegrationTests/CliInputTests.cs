@@ -324,6 +324,14 @@ public sealed class CliInputTests : IDisposable
         Assert.Contains("done: 2 records:", none.Error);
         Assert.Contains("no target was sent", none.Error);
         Assert.DoesNotContain("requests/target", none.Error);
+
+        // Only blank lines and comments: nothing to do is success, and the summary says why nothing happened.
+        string empty = Write("empty.txt", "# just a comment\n\n   \n");
+        CliResult nothing = await RunCliAsync("run", empty, "--emulate", "-o", Path.Combine(_dir, "empty.jsonl"));
+        Assert.Equal(ExitCodes.Success, nothing.ExitCode);
+        Assert.Contains("done: 0 records:", nothing.Error);
+        Assert.Contains("The input holds no targets: blank lines and lines starting with # are skipped.", nothing.Error);
+        Assert.DoesNotContain("holds no targets", none.Error);
     }
 
     [Fact]
