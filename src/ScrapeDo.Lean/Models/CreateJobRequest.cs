@@ -113,27 +113,10 @@ public sealed class CreateJobRequest
     /// on a command line means nothing), and no webhook URL or headers (they say where the API notifies, not what is
     /// scraped or charged, and a tunnel address or webhook secret may rightly change between an interrupt and its resume).
     /// </summary>
-    internal CreateJobRequest JobOptionsForFingerprint() => new()
-    {
-        Method = Method,
-        Body = Body,
-        GeoCode = GeoCode,
-        RegionalGeoCode = RegionalGeoCode,
-        Super = Super,
-        ForwardHeaders = ForwardHeaders,
-        SessionId = SessionId,
-        Device = Device,
-        SetCookies = SetCookies,
-        Timeout = Timeout,
-        RetryTimeout = RetryTimeout,
-        DisableRetry = DisableRetry,
-        TransparentResponse = TransparentResponse,
-        DisableRedirection = DisableRedirection,
-        Output = Output,
-        Render = Render,
-    };
+    internal CreateJobRequest JobOptionsForFingerprint() => Copy(null, null, withHeaders: false, withWebhook: false);
 
-    private CreateJobRequest Copy(IReadOnlyList<string>? targets, PluginRequest? plugin) => new()
+    // The one list of the options a copy carries, so a new option cannot be left out of the fingerprint by mistake.
+    private CreateJobRequest Copy(IReadOnlyList<string>? targets, PluginRequest? plugin, bool withHeaders = true, bool withWebhook = true) => new()
     {
         Targets = targets,
         Plugin = plugin,
@@ -142,7 +125,7 @@ public sealed class CreateJobRequest
         GeoCode = GeoCode,
         RegionalGeoCode = RegionalGeoCode,
         Super = Super,
-        Headers = Headers,
+        Headers = withHeaders ? Headers : null,
         ForwardHeaders = ForwardHeaders,
         SessionId = SessionId,
         Device = Device,
@@ -154,8 +137,8 @@ public sealed class CreateJobRequest
         DisableRedirection = DisableRedirection,
         Output = Output,
         Render = Render,
-        WebhookUrl = WebhookUrl,
-        WebhookHeaders = WebhookHeaders,
+        WebhookUrl = withWebhook ? WebhookUrl : null,
+        WebhookHeaders = withWebhook ? WebhookHeaders : null,
     };
 }
 
