@@ -26,6 +26,12 @@ public class JournalOptionsTests
         Assert.Equal(
             Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["X-A"] = "1", ["X-B"] = "2" } }),
             Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["X-B"] = "2", ["X-A"] = "1" } }));
+        Assert.Equal(
+            Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["a"] = "1", ["B"] = "2", ["c"] = "3", ["D"] = "4" } }),
+            Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["D"] = "4", ["c"] = "3", ["B"] = "2", ["a"] = "1" } }));
+        Assert.NotEqual(
+            Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["a"] = "1", ["B"] = "2" } }),
+            Hash(new CreateJobRequest { Headers = new Dictionary<string, string> { ["a"] = "2", ["B"] = "1" } }));
         Assert.Equal(plain, Hash(new CreateJobRequest { WebhookUrl = "https://hooks.example/a", WebhookHeaders = new Dictionary<string, string> { ["S"] = "x" } }));
     }
 

@@ -410,22 +410,37 @@ internal sealed class RunJournal : IAsyncDisposable
     /// </summary>
     public static string HashOptions(CreateJobRequest template, string? pluginKey)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            CreateJobRequestWriter.Write(json, template.JobOptionsForFingerprint());
-        }
-
         ulong h = 14695981039346656037UL;
-        foreach (byte b in buffer.WrittenSpan)
+        using (var buffer = new Internal.Http.PooledBufferWriter(256))
         {
-            h = (h ^ b) * 1099511628211UL;
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                CreateJobRequestWriter.Write(json, template.JobOptionsForFingerprint());
+            }
+
+            foreach (byte b in buffer.WrittenSpan)
+            {
+                h = (h ^ b) * 1099511628211UL;
+            }
         }
 
-        if (template.Headers is { } headers)
+        if (template.Headers is { Count: > 0 } headers)
         {
-            string[] names = [.. headers.Keys];
-            Array.Sort(names, StringComparer.Ordinal);
+            // A hand insertion sort of the few names: Array.Sort with a comparer and a spread of the key collection
+            // brought about 20 KB of generic code into a native app for this one use.
+            var names = new string[headers.Count];
+            int count = 0;
+            foreach (KeyValuePair<string, string> header in headers)
+            {
+                int at = count++;
+                for (; at > 0 && string.CompareOrdinal(names[at - 1], header.Key) > 0; at--)
+                {
+                    names[at] = names[at - 1];
+                }
+
+                names[at] = header.Key;
+            }
+
             foreach (string name in names)
             {
                 h = Fnv(Fnv(h, name), headers[name]);
