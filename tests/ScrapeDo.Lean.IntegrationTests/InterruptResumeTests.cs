@@ -243,6 +243,57 @@ public class InterruptResumeTests
     }
 
     [Fact]
+    public async Task A_resume_with_a_budget_below_what_the_run_already_spent_resubmits_nothing_past_it()
+    {
+        // The first run has no budget; its resume has one smaller than the jobs it already created. The tasks the
+        // interrupt canceled were never charged, but sending them again would be: that retry must meet the budget
+        // like any create, not skip it.
+        const int targets = 30;
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)],
+            TaskLatencyMin = TimeSpan.FromMilliseconds(50),
+            TaskLatencyMax = TimeSpan.FromMilliseconds(2500),
+        });
+        using var client = Support.Client(emulator);
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-int-{Guid.NewGuid():N}.jsonl");
+        string[] urls = Support.Urls(targets, "https://lower.example/p");
+        RunOptions Options(bool resume, long? maxCredits, CreditUsage credits) => new()
+        {
+            MaxTargetsPerJob = 10,
+            MaxJobsInFlight = 2,
+            JournalPath = journal,
+            Resume = resume,
+            CancelJobsOnCancellation = true,
+            MaxCredits = maxCredits,
+            Credits = credits,
+            FirstPollDelay = TimeSpan.FromMilliseconds(20),
+            MinPollInterval = TimeSpan.FromMilliseconds(20),
+            MaxPollInterval = TimeSpan.FromMilliseconds(100),
+        };
+
+        try
+        {
+            List<TaskOutcome> first = await InterruptedRunAsync(new ScrapeDoRunner(client, Options(false, null, new CreditUsage())), urls, 2);
+            Assert.Equal(2, emulator.Counters.Jobs);
+            Assert.True(await CanceledTasksAsync(client, OwnCancels(journal)) > 0, "the interrupt canceled no task; make the tasks slower");
+            long chargedBefore = 1_000 - (await client.GetAccountAsync(Support.Timeout())).AvailableCredits;
+
+            var credits = new CreditUsage();
+            List<TaskOutcome> second = await RunAsync(new ScrapeDoRunner(client, Options(true, 5, credits)), urls);
+
+            Assert.Equal(CreditStop.Budget, credits.StopReason);
+            Assert.Equal(2, emulator.Counters.Jobs);
+            Assert.Equal(chargedBefore, 1_000 - (await client.GetAccountAsync(Support.Timeout())).AvailableCredits);
+            Assert.Equal(targets, first.Count + second.Count + credits.TargetsRemaining);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
     public async Task A_resume_with_other_job_options_is_refused_before_any_job_and_an_old_journal_resumes_as_before()
     {
         await using var emulator = await StartAsync();

@@ -107,24 +107,13 @@ internal sealed class CreditBudget
     }
 
     /// <summary>
-    /// Reserves a retry chunk's cost without a budget check: its targets were inside the budget as part of the canceled
-    /// job (<see cref="MoveToRetry"/> took them off), so the retry can never pass it. A retry whose job the journal
-    /// already records was counted on resume and reserves nothing.
+    /// <see cref="TryReserve"/> for a retry chunk (tasks an interrupt of this run canceled, taken off their job by
+    /// <see cref="MoveToRetry"/>): checked against the budget like any create. Within a budget the run kept from the
+    /// start it always fits (it costs what <see cref="MoveToRetry"/> took off), but a resume may bring a lower budget
+    /// than the run that created the canceled job, or the first one none: then the retry waits, its targets remaining,
+    /// for a resume with a higher one. A retry whose job the journal already records was counted on resume.
     /// </summary>
-    public void ReserveRetry(TargetChunk retry)
-    {
-        if (_journal is not null && _journal.TryGetChunk(retry.Index, out JournalChunk? recorded) && recorded is not null && (recorded.JobId is not null || recorded.FailureReason is not null))
-        {
-            return;
-        }
-
-        long cost = (long)retry.Items.Count * CostPerTask;
-        lock (_lock)
-        {
-            _committed += cost;
-            _reserved[retry.Index] = cost;
-        }
-    }
+    public bool TryReserveRetry(TargetChunk retry) => TryReserve(retry);
 
     /// <summary>
     /// The chunk's job exists: its reservation becomes spend, journaled so a resume counts it. False when the chunk

@@ -301,9 +301,11 @@ internal sealed class RunPipeline : IAsyncDisposable
 
         if (retry is not null)
         {
-            // Tasks an earlier interrupt of this run canceled: their inputs get a job of their own.
-            _budget.ReserveRetry(retry);
-            await ChunkLifecycleAsync(retry).ConfigureAwait(false);
+            // Tasks an earlier interrupt of this run canceled: their inputs get a job of their own, within the budget.
+            if (_budget.TryReserveRetry(retry))
+            {
+                await ChunkLifecycleAsync(retry).ConfigureAwait(false);
+            }
         }
     }
 
