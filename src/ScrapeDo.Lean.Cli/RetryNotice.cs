@@ -1,12 +1,13 @@
 namespace ScrapeDo.Lean.Cli;
 
 /// <summary>
-/// Says on stderr that calls are being retried, once retries have gone on for <see cref="After"/> and then at most
-/// every <see cref="Every"/>. Without it a run whose server went away was silent for as long as it kept trying (up to
+/// Says on stderr that calls keep failing and are being retried, once that has gone on for <see cref="After"/> and
+/// then at most every <see cref="Every"/>. Without it a run whose server went away was silent for as long as it kept trying (up to
 /// the runner's <see cref="RunOptions.GiveUpAfter"/>, 10 minutes, before its targets are reported failed).
 /// </summary>
 /// <remarks>
-/// It watches the client's retry counter once a second rather than listening to the library's log events: a logger
+/// It watches the client's count of failed attempts once a second (not its retry count, which stops growing once the
+/// client's retry budget is spent while the runner keeps trying) rather than listening to the library's log events: a logger
 /// other than the null one makes every log message's formatting reachable, about 57 KB more in the native binary.
 /// </remarks>
 internal sealed class RetryNotice : IAsyncDisposable
@@ -36,7 +37,7 @@ internal sealed class RetryNotice : IAsyncDisposable
     public RetryNotice(ScrapeDoClient client, TextWriter error, bool errorIsTerminal)
     {
         (_client, _error, _errorIsTerminal) = (client, error, errorIsTerminal);
-        _seen = client.RetriesScheduled;
+        _seen = client.TransientFailures;
         _watching = WatchAsync();
     }
 
@@ -60,7 +61,7 @@ internal sealed class RetryNotice : IAsyncDisposable
 
     private string? Notice(long now)
     {
-        long retries = _client.RetriesScheduled;
+        long retries = _client.TransientFailures;
         if (retries == _seen)
         {
             return null;
@@ -80,8 +81,8 @@ internal sealed class RetryNotice : IAsyncDisposable
         }
 
         _lastNotice = now;
-        return _client.LastRetryReason == "HTTP 429"
-            ? $"scrapedo: the API is rate-limiting (HTTP 429); slowing down as it asks ({retries} retries so far)."
-            : $"scrapedo: the API is not answering ({_client.LastRetryReason ?? "error"}); still retrying ({retries} retries so far). Ctrl-C stops; with --journal, --resume continues.";
+        return _client.LastFailureReason == "HTTP 429"
+            ? $"scrapedo: the API is rate-limiting (HTTP 429); slowing down as it asks ({retries} refused attempts so far)."
+            : $"scrapedo: the API is not answering ({_client.LastFailureReason ?? "error"}); still retrying ({retries} failed attempts so far). Ctrl-C stops; with --journal, --resume continues.";
     }
 }

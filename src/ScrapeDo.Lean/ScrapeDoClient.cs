@@ -56,8 +56,11 @@ public sealed class ScrapeDoClient : IDisposable
     /// <summary>Retries this client has scheduled so far (each one a backoff wait followed by a new attempt).</summary>
     public long RetriesScheduled => _pipeline.RetriesScheduled;
 
-    /// <summary>Why the last retry was scheduled (a short constant text such as "network error" or "HTTP 503"), or null.</summary>
-    internal string? LastRetryReason => _pipeline.LastRetryReason;
+    /// <summary>Attempts that failed in a way a retry may pass (network, timeout, 408/429/5xx), retried or not.</summary>
+    internal long TransientFailures => _pipeline.TransientFailures;
+
+    /// <summary>Why the last such attempt failed (a short constant text such as "network error" or "HTTP 503"), or null.</summary>
+    internal string? LastFailureReason => _pipeline.LastFailureReason;
 
     /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>
     /// <param name="request">Targets or plugin, and options.</param>

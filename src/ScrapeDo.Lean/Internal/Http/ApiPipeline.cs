@@ -92,10 +92,14 @@ internal sealed class ApiPipeline : IDisposable
     public long RetriesScheduled => Interlocked.Read(ref _retriesScheduled);
 
     private long _retriesScheduled;
-    private string? _lastRetryReason;
+    private long _transientFailures;
+    private string? _lastFailureReason;
 
-    /// <summary>Why the last retry was scheduled ("network error", "HTTP 503" …; one of a few constant texts), or null.</summary>
-    public string? LastRetryReason => Volatile.Read(ref _lastRetryReason);
+    /// <summary>Attempts that failed in a way a retry may pass (network, timeout, 408/429/5xx), retried or not.</summary>
+    public long TransientFailures => Interlocked.Read(ref _transientFailures);
+
+    /// <summary>Why the last such attempt failed ("network error", "HTTP 503" …; one of a few constant texts), or null.</summary>
+    public string? LastFailureReason => Volatile.Read(ref _lastFailureReason);
 
     internal static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer, System.Security.Cryptography.X509Certificates.X509Certificate2? trusted = null)
     {
@@ -214,6 +218,14 @@ internal sealed class ApiPipeline : IDisposable
                 ReturnAttemptSource(attemptCts);
             }
 
+            if (retryable)
+            {
+                // Counted whether or not this call retries it: once the retry budget is spent, calls fail at once and
+                // only the runner's own persistence keeps trying, and an outage must still be visible.
+                Volatile.Write(ref _lastFailureReason, RetryReason(failure));
+                Interlocked.Increment(ref _transientFailures);
+            }
+
             if (!retryable || attempt >= _retry.MaxAttempts || !TryGetDelay(attempt, retryAfter, out TimeSpan delay) || !_budget.TryWithdraw())
             {
                 if (failure.CreateOutcomeUnknown)
@@ -228,7 +240,6 @@ internal sealed class ApiPipeline : IDisposable
 
             // The timer is registered before the count moves, so an observer of the count can advance a fake clock safely.
             Task wait = Task.Delay(delay, _time, cancellationToken);
-            Volatile.Write(ref _lastRetryReason, RetryReason(failure));
             Interlocked.Increment(ref _retriesScheduled);
             Telemetry.Retries.Add(1);
             await wait.ConfigureAwait(false);
