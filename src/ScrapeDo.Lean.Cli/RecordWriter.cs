@@ -283,6 +283,9 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether a write or flush to the sink failed (a full disk, say); nothing after it was acknowledged.</summary>
+    public bool HasFailed => _failed is not null;
+
     private IOException Failed() => new($"an earlier record could not be written: {_failed!.Message}", _failed);
 
     /// <summary>One write of every pending record. A failure (a full disk) leaves the writer failed.</summary>

@@ -102,6 +102,18 @@ internal sealed class RunCommand
             throw new CliException($"--output '{output}' is a folder; give a file for the records (e.g. results.jsonl).");
         }
 
+        foreach ((string? path, string flag) in new[] { (journal, "--journal"), (output, "--output") })
+        {
+            // Said here, before the first request, in the flag's name: the runtime would say "Could not find file"
+            // about the folder, or that a file "already exists" where a folder was meant, after the token check.
+            if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } folder && !Directory.Exists(folder))
+            {
+                throw new CliException(File.Exists(folder)
+                    ? $"{flag} '{path}': '{folder}' is a file, not a folder."
+                    : $"{flag} '{path}': the folder '{folder}' does not exist.");
+            }
+        }
+
         if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
         {
             throw new CliException($"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
@@ -214,6 +226,12 @@ internal sealed class RunCommand
                 }
 
                 await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex) when (writer.HasFailed)
+            {
+                // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
+                throw new CliException($"writing {(output is null ? "the records to standard output" : $"--output '{output}'")} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
+                    + (journal is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -419,6 +419,9 @@ public sealed class CliInputTests : IDisposable
     [InlineData("--content-dir|{input}", "--content-dir '{input}' is a file")]
     [InlineData("--journal|{dir}", "--journal '{dir}' is a folder")]
     [InlineData("--output|{dir}", "--output '{dir}' is a folder")]
+    [InlineData("--journal|{dir}/nope/run.journal", "--journal '{dir}/nope/run.journal': the folder '{dir}/nope' does not exist")]
+    [InlineData("--journal|{input}/run.journal", "--journal '{input}/run.journal': '{input}' is a file, not a folder")]
+    [InlineData("--output|{dir}/nope/out.jsonl", "--output '{dir}/nope/out.jsonl': the folder '{dir}/nope' does not exist")]
     public async Task A_bad_run_option_is_refused_before_any_request_naming_the_flag(string args, string expected)
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
@@ -441,6 +444,23 @@ public sealed class CliInputTests : IDisposable
         {
             Assert.DoesNotContain(dotnetWording, result.Error, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_full_disk_under_output_is_one_line_naming_the_flag_with_the_resume_hint()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return; // Linux only: /dev/full fails every write with ENOSPC.
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\nhttps://a.example/2\n");
+
+        CliResult result = await RunCliAsync("run", input, "-o", "/dev/full", "--journal", Path.Combine(_dir, "run.journal"), "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Equal("scrapedo: error: writing --output '/dev/full' failed: No space left on device; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed.", result.Error.Trim());
     }
 
     [Fact]
