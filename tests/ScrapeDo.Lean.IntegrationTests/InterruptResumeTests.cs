@@ -154,35 +154,41 @@ public class InterruptResumeTests
         return canceled;
     }
 
+    /// <summary>A business account of 1,000 credits whose tasks take up to 2.5 s, so an interrupt cancels most of a job.</summary>
+    private static Task<ScrapeDoEmulator> StartBudgetEmulatorAsync() => ScrapeDoEmulator.StartAsync(new EmulatorOptions
+    {
+        Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)],
+        TaskLatencyMin = TimeSpan.FromMilliseconds(50),
+        TaskLatencyMax = TimeSpan.FromMilliseconds(2500),
+    });
+
+    /// <summary>Jobs of 10, two in flight (a third waits for a slot), journaled, fast polls, the given budget.</summary>
+    private static RunOptions BudgetOptions(string journal, bool resume, long? maxCredits, CreditUsage credits, IProgress<RunProgress>? progress = null) => new()
+    {
+        MaxTargetsPerJob = 10,
+        MaxJobsInFlight = 2,
+        JournalPath = journal,
+        Resume = resume,
+        CancelJobsOnCancellation = true,
+        MaxCredits = maxCredits,
+        Credits = credits,
+        Progress = progress,
+        FirstPollDelay = TimeSpan.FromMilliseconds(20),
+        MinPollInterval = TimeSpan.FromMilliseconds(20),
+        MaxPollInterval = TimeSpan.FromMilliseconds(100),
+    };
+
     [Fact]
     public async Task After_two_interrupts_the_estimate_and_the_budget_count_each_target_once_and_resubmitted_stays_within_the_targets()
     {
         // 30 plain targets at 1 credit, jobs of 10, two in flight: the third job waits for a slot, so each interrupt
         // leaves it unsent and the last resume must fit it in a budget of exactly 30.
         const int targets = 30;
-        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
-        {
-            Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)],
-            TaskLatencyMin = TimeSpan.FromMilliseconds(50),
-            TaskLatencyMax = TimeSpan.FromMilliseconds(2500),
-        });
+        await using ScrapeDoEmulator emulator = await StartBudgetEmulatorAsync();
         using var client = Support.Client(emulator);
         string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-int-{Guid.NewGuid():N}.jsonl");
         string[] urls = Support.Urls(targets, "https://twice.example/p");
-        RunOptions Budgeted(bool resume, CreditUsage credits, IProgress<RunProgress>? progress = null) => new()
-        {
-            MaxTargetsPerJob = 10,
-            MaxJobsInFlight = 2,
-            JournalPath = journal,
-            Resume = resume,
-            CancelJobsOnCancellation = true,
-            MaxCredits = targets,
-            Credits = credits,
-            Progress = progress,
-            FirstPollDelay = TimeSpan.FromMilliseconds(20),
-            MinPollInterval = TimeSpan.FromMilliseconds(20),
-            MaxPollInterval = TimeSpan.FromMilliseconds(100),
-        };
+        RunOptions Budgeted(bool resume, CreditUsage credits, IProgress<RunProgress>? progress = null) => BudgetOptions(journal, resume, targets, credits, progress);
 
         try
         {
@@ -249,28 +255,11 @@ public class InterruptResumeTests
         // interrupt canceled were never charged, but sending them again would be: that retry must meet the budget
         // like any create, not skip it.
         const int targets = 30;
-        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
-        {
-            Accounts = [new EmulatorAccount(EmulatorOptions.DefaultToken, "business", 1_000)],
-            TaskLatencyMin = TimeSpan.FromMilliseconds(50),
-            TaskLatencyMax = TimeSpan.FromMilliseconds(2500),
-        });
+        await using ScrapeDoEmulator emulator = await StartBudgetEmulatorAsync();
         using var client = Support.Client(emulator);
         string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-int-{Guid.NewGuid():N}.jsonl");
         string[] urls = Support.Urls(targets, "https://lower.example/p");
-        RunOptions Options(bool resume, long? maxCredits, CreditUsage credits) => new()
-        {
-            MaxTargetsPerJob = 10,
-            MaxJobsInFlight = 2,
-            JournalPath = journal,
-            Resume = resume,
-            CancelJobsOnCancellation = true,
-            MaxCredits = maxCredits,
-            Credits = credits,
-            FirstPollDelay = TimeSpan.FromMilliseconds(20),
-            MinPollInterval = TimeSpan.FromMilliseconds(20),
-            MaxPollInterval = TimeSpan.FromMilliseconds(100),
-        };
+        RunOptions Options(bool resume, long? maxCredits, CreditUsage credits) => BudgetOptions(journal, resume, maxCredits, credits);
 
         try
         {
