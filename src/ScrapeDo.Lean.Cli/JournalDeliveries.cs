@@ -1,5 +1,3 @@
-using System.Text.Json;
-using ScrapeDo.Lean.Internal.Json;
 using ScrapeDo.Lean.Internal.Runner;
 
 namespace ScrapeDo.Lean.Cli;
@@ -22,42 +20,16 @@ internal static class JournalDeliveries
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan);
-            byte[] buffer = new byte[64 * 1024];
-            int filled = 0;
-            while (true)
+            RunJournal.ReadEntries(file, path, (entry, _) =>
             {
-                if (filled == buffer.Length)
+                if (entry is { T: "done", Index: long index })
                 {
-                    // A line longer than the buffer (a created entry of a big job).
-                    Array.Resize(ref buffer, buffer.Length * 2);
+                    state.Delivered(index);
                 }
-
-                int read = file.Read(buffer, filled, buffer.Length - filled);
-                if (read == 0)
-                {
-                    // Whatever is left has no newline: a write torn by a crash, which never took effect.
-                    return state.Summary().Delivered;
-                }
-
-                filled += read;
-                int start = 0;
-                int newline;
-                while ((newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n')) >= 0)
-                {
-                    JournalEntry? entry = JsonSerializer.Deserialize(buffer.AsSpan(start, newline), ScrapeDoJsonContext.Default.JournalEntry);
-                    if (entry is { T: "done", Index: long index })
-                    {
-                        state.Delivered(index);
-                    }
-
-                    start += newline + 1;
-                }
-
-                Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-                filled -= start;
-            }
+            });
+            return state.Summary().Delivered;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return null;
         }

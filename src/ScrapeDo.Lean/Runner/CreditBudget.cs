@@ -107,15 +107,6 @@ internal sealed class CreditBudget
     }
 
     /// <summary>
-    /// <see cref="TryReserve"/> for a retry chunk (tasks an interrupt of this run canceled, taken off their job by
-    /// <see cref="MoveToRetry"/>): checked against the budget like any create. Within a budget the run kept from the
-    /// start it always fits (it costs what <see cref="MoveToRetry"/> took off), but a resume may bring a lower budget
-    /// than the run that created the canceled job, or the first one none: then the retry waits, its targets remaining,
-    /// for a resume with a higher one. A retry whose job the journal already records was counted on resume.
-    /// </summary>
-    public bool TryReserveRetry(TargetChunk retry) => TryReserve(retry);
-
-    /// <summary>
     /// The chunk's job exists: its reservation becomes spend, journaled so a resume counts it. False when the chunk
     /// had no reservation (its job was already in the journal, so this process did not create it).
     /// </summary>

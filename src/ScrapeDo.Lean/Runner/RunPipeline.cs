@@ -301,8 +301,11 @@ internal sealed class RunPipeline : IAsyncDisposable
 
         if (retry is not null)
         {
-            // Tasks an earlier interrupt of this run canceled: their inputs get a job of their own, within the budget.
-            if (_budget.TryReserveRetry(retry))
+            // Tasks an earlier interrupt of this run canceled: their inputs get a job of their own, checked against the
+            // budget like any create. Within a budget the run kept from the start it always fits (it costs what
+            // MoveToRetry took off), but a resume may bring a lower budget than the run that created the canceled job,
+            // or the first had none: then the retry waits, its targets remaining, for a resume with a higher one.
+            if (_budget.TryReserve(retry))
             {
                 await ChunkLifecycleAsync(retry).ConfigureAwait(false);
             }
