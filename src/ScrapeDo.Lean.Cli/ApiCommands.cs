@@ -143,26 +143,14 @@ internal static class ApiCommands
                 }
 
                 using Stream source = path == "-" ? console.OpenInput() : File.OpenRead(path);
-                BoundedLineReader reader = BoundedLineReader.Open(source);
-                int number = 0;
-                while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+                await foreach (RunCommand.InputLine line in RunCommand.ReadLines(source, ct).ConfigureAwait(false))
                 {
-                    number++;
-                    if (reader.LastLineWasCut)
+                    if (line.Cut || line.NotUtf8)
                     {
-                        throw new CliException($"line {number}: {BoundedLineReader.TooLong}.");
+                        throw new CliException($"line {line.Number}: {(line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)}.");
                     }
 
-                    if (BoundedLineReader.HasUndecodedBytes(line))
-                    {
-                        throw new CliException($"line {number}: {BoundedLineReader.NotUtf8}.");
-                    }
-
-                    string t = line.Trim();
-                    if (t.Length > 0 && t[0] != '#')
-                    {
-                        lines.Add((t, $"line {number}"));
-                    }
+                    lines.Add((line.Text, $"line {line.Number}"));
                 }
             }
 

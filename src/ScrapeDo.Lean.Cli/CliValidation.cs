@@ -11,6 +11,10 @@ namespace ScrapeDo.Lean.Cli;
 /// </summary>
 internal static class CliValidation
 {
+    /// <summary>"1 record", "2 records": a count with its noun, for messages and summaries.</summary>
+    public static string Count(long n, string noun) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
+
     /// <summary>A whole-number option within [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Option<int?> Int(string name, string description, int min, int max = int.MaxValue)
     {

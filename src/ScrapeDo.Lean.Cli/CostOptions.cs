@@ -130,11 +130,9 @@ internal sealed class CostOptions
         string why = u.StopReason == CreditStop.Budget
             ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")
             : "stopped: the account's credits ran out";
-        console.Error.WriteLine(Invariant($"scrapedo: {why}; {Count(u.TargetsRemaining, "target")} {(u.TargetsRemaining == 1 ? "remains" : "remain")} (about {Count(u.EstimatedToFinish, "credit")} more); {how}"));
+        console.Error.WriteLine(Invariant($"scrapedo: {why}; {CliValidation.Count(u.TargetsRemaining, "target")} {(u.TargetsRemaining == 1 ? "remains" : "remain")} (about {CliValidation.Count(u.EstimatedToFinish, "credit")} more); {how}"));
         return ExitCreditStop;
     }
-
-    private static string Count(long n, string noun) => Invariant($"{n} {noun}{(n == 1 ? string.Empty : "s")}");
 
     private static string Known(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
 

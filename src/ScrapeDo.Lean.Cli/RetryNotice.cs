@@ -21,7 +21,7 @@ internal sealed class RetryNotice : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan After = TimeSpan.FromSeconds(5);
 
-    // A second without a retry does not end an episode: the runner waits up to 30 s between its rounds of attempts.
+    // A second without a failure does not end an episode: the runner waits up to 30 s between its rounds of attempts.
     private static readonly TimeSpan EpisodeGap = TimeSpan.FromSeconds(60);
 
     private readonly ScrapeDoClient _client;
@@ -31,7 +31,7 @@ internal sealed class RetryNotice : IAsyncDisposable
     private readonly Task _watching;
     private long _seen;
     private long _episodeStart;
-    private long _lastRetry = long.MinValue;
+    private long _lastFailure = long.MinValue;
     private long _lastNotice = long.MinValue;
 
     public RetryNotice(ScrapeDoClient client, TextWriter error, bool errorIsTerminal)
@@ -61,19 +61,19 @@ internal sealed class RetryNotice : IAsyncDisposable
 
     private string? Notice(long now)
     {
-        long retries = _client.TransientFailures;
-        if (retries == _seen)
+        long failures = _client.TransientFailures;
+        if (failures == _seen)
         {
             return null;
         }
 
-        _seen = retries;
-        if (_lastRetry == long.MinValue || now - _lastRetry > (long)EpisodeGap.TotalMilliseconds)
+        _seen = failures;
+        if (_lastFailure == long.MinValue || now - _lastFailure > (long)EpisodeGap.TotalMilliseconds)
         {
             _episodeStart = now;
         }
 
-        _lastRetry = now;
+        _lastFailure = now;
         if (now - _episodeStart < (long)After.TotalMilliseconds
             || (_lastNotice != long.MinValue && now - _lastNotice < (long)Every.TotalMilliseconds))
         {
@@ -82,7 +82,7 @@ internal sealed class RetryNotice : IAsyncDisposable
 
         _lastNotice = now;
         return _client.LastFailureReason == "HTTP 429"
-            ? $"scrapedo: the API is rate-limiting (HTTP 429); slowing down as it asks ({retries} refused attempts so far)."
-            : $"scrapedo: the API is not answering ({_client.LastFailureReason ?? "error"}); still retrying ({retries} failed attempts so far). Ctrl-C stops; with --journal, --resume continues.";
+            ? $"scrapedo: the API is rate-limiting (HTTP 429); slowing down as it asks ({failures} refused attempts so far)."
+            : $"scrapedo: the API is not answering ({_client.LastFailureReason ?? "error"}); still retrying ({failures} failed attempts so far). Ctrl-C stops; with --journal, --resume continues.";
     }
 }

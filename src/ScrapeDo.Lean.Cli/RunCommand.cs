@@ -267,13 +267,11 @@ internal sealed class RunCommand
 
         if (JournalDeliveries.Count(journal) is long delivered && records < delivered)
         {
-            string holds = exists ? $"holds {Plural(records, "record")}" : "does not exist";
+            string holds = exists ? $"holds {CliValidation.Count(records, "record")}" : "does not exist";
             throw new CliException(string.Create(CultureInfo.InvariantCulture,
                 $"--output '{output}' {holds} but --journal '{journal}' records {delivered} delivered: resume with the --output of the interrupted run."));
         }
     };
-
-    private static string Plural(long n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
 
     private static async Task WriteRejectedAsync(RecordWriter writer, ConcurrentQueue<(InputLine Line, string Error)> rejected, RunStats stats, CancellationToken cancellationToken)
     {
@@ -335,7 +333,11 @@ internal sealed class RunCommand
         }
     }
 
-    private static async IAsyncEnumerable<InputLine> ReadLines(Stream source, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The input's targets, shared by <c>run</c> and <c>job create</c>: numbered lines, trimmed, blank lines and
+    /// <c>#</c> comments skipped, a cut or not-UTF-8 line flagged, a binary file refused.
+    /// </summary>
+    internal static async IAsyncEnumerable<InputLine> ReadLines(Stream source, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         BoundedLineReader reader = BoundedLineReader.Open(source);
         int number = 0;
@@ -419,7 +421,7 @@ internal sealed class RunCommand
     /// <param name="Text">The line, trimmed.</param>
     /// <param name="Cut">Longer than <see cref="BoundedLineReader.MaxLineChars"/>: its tail was dropped.</param>
     /// <param name="NotUtf8">Holds U+FFFD, what the reader puts for bytes that are not UTF-8.</param>
-    private readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false);
+    internal readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false);
 
 }
 
@@ -481,7 +483,7 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
     private static readonly TimeSpan MeaningfulAfter = TimeSpan.FromSeconds(2);
     private long _submitted;
 
-    private static string Records(long n) => n == 1 ? "1 record" : string.Create(CultureInfo.InvariantCulture, $"{n} records");
+    private static string Records(long n) => CliValidation.Count(n, "record");
 
     public void Finish(bool interrupted, long requests)
     {
@@ -514,7 +516,7 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         {
             // "No target was sent" would be false here: creates were sent and refused (or kept failing).
             perTarget += string.Create(CultureInfo.InvariantCulture,
-                $", no job could be created for {notCreated} {(notCreated == 1 ? "target" : "targets")}: see each record's error");
+                $", no job could be created for {CliValidation.Count(notCreated, "target")}: see each record's error");
         }
         long resubmitted = Interlocked.Read(ref _resubmitted);
         if (resubmitted > 0)
