@@ -22,7 +22,7 @@ public static class FanOutRatio
     public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null);
 
     /// <summary>One measured run of one contender.</summary>
-    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN);
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>
     public sealed record Row(string Transport, string Name, List<Sample> Samples)
@@ -38,6 +38,11 @@ public static class FanOutRatio
         /// <summary>Context switches of the client process per target (voluntary and involuntary; NaN for the CLI):
         /// how often its threads slept and woke, steadier than CPU time on a shared machine.</summary>
         public double SwitchesPerTarget => Median(Samples.Select(s => s.SwitchesPerTarget));
+
+        /// <summary>Thread-pool work items this process completed per target (NaN for the CLI): each is a hand-off
+        /// between threads, which on a shared core costs wake-ups and spinning; a count, so it does not swing with the
+        /// machine as CPU time does.</summary>
+        public double WorkItemsPerTarget => Median(Samples.Select(s => s.WorkItemsPerTarget));
 
         public double CpuSpread => Samples.Count < 2 ? 0 : (Samples.Max(s => s.CpuUsPerTarget) - Samples.Min(s => s.CpuUsPerTarget)) / CpuUsPerTarget;
     }
@@ -130,7 +135,7 @@ public static class FanOutRatio
                         Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
                     }
                 }
 
@@ -166,15 +171,15 @@ public static class FanOutRatio
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
             // Allocation and context switches of another process are not visible from here.
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal) || row.Name.StartsWith("runner-probe", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
@@ -256,15 +261,17 @@ public static class FanOutRatio
         TimeSpan children0 = ChildrenCpu();
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         long switches0 = ContextSwitches();
+        long workItems0 = ThreadPool.CompletedWorkItemCount;
         var clock = Stopwatch.StartNew();
         int ok = await run();
         clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
         long switches = ContextSwitches() - switches0;
+        long workItems = ThreadPool.CompletedWorkItemCount - workItems0;
         self.Refresh();
         TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
         ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN);
+        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median
