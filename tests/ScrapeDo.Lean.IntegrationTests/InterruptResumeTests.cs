@@ -92,6 +92,8 @@ public class InterruptResumeTests
             Assert.All(first.Concat(second), o => Assert.Equal(OutcomeStatus.Success, o.Status));
             // Only the canceled tasks were submitted again, never one that had succeeded.
             Assert.Equal(canceledTasks, progress.Last.Resubmitted);
+            // Counted once each: the resubmitted targets were already in the jobs the resume reattached.
+            Assert.Equal(Targets, progress.Last.Submitted);
             Assert.Equal(2 + jobIds.Count(id => client.GetJobAsync(id, Support.Timeout()).Result.Tasks.Any(t => t.Status == ScrapeDoStatus.Canceled)), emulator.Counters.Jobs);
         }
         finally

@@ -60,6 +60,39 @@ public class JournalOptionsTests
     }
 
     [Fact]
+    public async Task A_refused_resume_names_the_options_that_changed_and_only_those()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var written = new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "hunter2" } };
+            await using (await RunJournal.OpenAsync(path, resume: false, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
+            {
+            }
+
+            string journal = await File.ReadAllTextAsync(path);
+            Assert.DoesNotContain("hunter2", journal, StringComparison.Ordinal);
+            Assert.Contains("\"od\":\"GeoCode=", journal, StringComparison.Ordinal);
+
+            async Task<string> RefusalAsync(CreateJobRequest options, string? plugin = null) =>
+                (await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(options, plugin), TestSupport.Timeout()))).Message;
+
+            string geoAndRender = await RefusalAsync(new CreateJobRequest { GeoCode = "de", Super = true, Render = new RenderOptions(), Headers = written.Headers });
+            Assert.Contains("(GeoCode and Render changed)", geoAndRender, StringComparison.Ordinal);
+            Assert.DoesNotContain("Super", geoAndRender, StringComparison.Ordinal);
+            Assert.Contains("(Headers changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "other" } }), StringComparison.Ordinal);
+            Assert.Contains("(Super, Headers and Plugin changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us" }, "google/search"), StringComparison.Ordinal);
+            await using (await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
+            {
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task A_journal_without_a_fingerprint_resumes_with_any_options()
     {
         string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");

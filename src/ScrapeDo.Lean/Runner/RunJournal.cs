@@ -58,7 +58,17 @@ internal sealed class JournalEntry
     /// </summary>
     [JsonPropertyName("o")]
     public string? Options { get; init; }
+
+    /// <summary>
+    /// A short digest per job option set (run), <c>Name=digest;…</c> (see <see cref="RunJournal.FingerprintOptions"/>),
+    /// so a refused resume can name what changed. Journals written before it have none; the refusal is then generic.
+    /// </summary>
+    [JsonPropertyName("od")]
+    public string? OptionDigests { get; init; }
 }
+
+/// <summary>A run's job options as the journal records them: one fingerprint, and a digest per option set.</summary>
+internal readonly record struct OptionsFingerprint(string Hash, string? Digests);
 
 /// <summary>
 /// Append-only JSON-lines journal of a run: chunk → submitted → JobID and TaskIDs, and each delivered input index.
@@ -85,6 +95,7 @@ internal sealed class RunJournal : IAsyncDisposable
     private Stream _writer = null!;
     private Exception? _failed;
     private string? _options;
+    private string? _optionDigests;
 
     /// <summary>Where a failed write is logged (event 1104) before it stops the run.</summary>
     public Microsoft.Extensions.Logging.ILogger Logger { get; set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
@@ -118,8 +129,13 @@ internal sealed class RunJournal : IAsyncDisposable
     /// output would otherwise mix two. A journal that records no options fingerprint (written before it existed)
     /// resumes without that check.
     /// </summary>
-    public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken, string? options = null)
+    public static Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, CancellationToken cancellationToken, string? options = null) =>
+        OpenAsync(path, resume, chunkSize, options is null ? null : new OptionsFingerprint(options, null), cancellationToken);
+
+    /// <inheritdoc cref="OpenAsync(string, bool, int, CancellationToken, string?)"/>
+    public static async Task<RunJournal> OpenAsync(string path, bool resume, int chunkSize, OptionsFingerprint? fingerprint, CancellationToken cancellationToken)
     {
+        string? options = fingerprint?.Hash;
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
         if (dir is not null)
@@ -168,7 +184,10 @@ internal sealed class RunJournal : IAsyncDisposable
 
                 if (journal._options is { } recordedOptions && options is not null && recordedOptions != options)
                 {
-                    throw new InvalidOperationException($"The job options differ from those the journal '{path}' was written with (render, country, headers, output format or another job option); resume with the same job options, or start a new journal.");
+                    string changed = DifferingOptions(journal._optionDigests, fingerprint?.Digests) is { Length: > 0 } names
+                        ? $"({names} changed)"
+                        : "(render, country, headers, output format or another job option)";
+                    throw new InvalidOperationException($"The job options differ from those the journal '{path}' was written with {changed}; resume with the same job options, or start a new journal.");
                 }
 
                 // Cut a torn last line so new entries start on a line of their own.
@@ -179,7 +198,7 @@ internal sealed class RunJournal : IAsyncDisposable
             journal._writer = TestStreamWrapper?.Invoke(full, file) ?? file;
             if (journal.ChunkSize is null)
             {
-                await journal.AppendAsync([new JournalEntry { T = "run", Count = chunkSize, Options = options }], durable: true, cancellationToken).ConfigureAwait(false);
+                await journal.AppendAsync([new JournalEntry { T = "run", Count = chunkSize, Options = options, OptionDigests = fingerprint?.Digests }], durable: true, cancellationToken).ConfigureAwait(false);
                 journal._state.ChunkSize = chunkSize;
             }
 
@@ -388,6 +407,7 @@ internal sealed class RunJournal : IAsyncDisposable
             case "run":
                 _state.ChunkSize = entry.Count;
                 _options = entry.Options;
+                _optionDigests = entry.OptionDigests;
                 break;
             case "submit" when entry.Chunk is int c && entry.Index is long first && entry.Count is int n && entry.At is { } at:
                 _state.Submitted(new JournalChunk { Chunk = c, FirstIndex = first, Count = n, SubmittedAt = at, Hash = entry.Hash ?? "" });
@@ -415,14 +435,21 @@ internal sealed class RunJournal : IAsyncDisposable
         }
     }
 
+    /// <summary>The fingerprint alone (see <see cref="FingerprintOptions"/>).</summary>
+    public static string HashOptions(CreateJobRequest template, string? pluginKey) => FingerprintOptions(template, pluginKey).Hash;
+
     /// <summary>
     /// A stable fingerprint of a run's job options: FNV-1a 64 over the create body its template writes without targets
     /// (<see cref="CreateJobRequest.JobOptionsForFingerprint"/>), then its headers in ordinal order, then the plugin
-    /// key; hex. Only a hash is kept, so header values (which may hold secrets) never reach the journal.
+    /// key; hex. Beside it, a 32-bit digest of each top-level field of that body, of the headers together and of the
+    /// plugin, so a refused resume can say which changed. Only hashes are kept, so header values (which may hold
+    /// secrets) never reach the journal, and the headers get one digest together, no finer than the fingerprint.
     /// </summary>
-    public static string HashOptions(CreateJobRequest template, string? pluginKey)
+    public static OptionsFingerprint FingerprintOptions(CreateJobRequest template, string? pluginKey)
     {
-        ulong h = 14695981039346656037UL;
+        const ulong Basis = 14695981039346656037UL;
+        ulong h = Basis;
+        var digests = new System.Text.StringBuilder();
         using (var buffer = new Internal.Http.PooledBufferWriter(256))
         {
             using (var json = new Utf8JsonWriter(buffer))
@@ -430,9 +457,17 @@ internal sealed class RunJournal : IAsyncDisposable
                 CreateJobRequestWriter.Write(json, template.JobOptionsForFingerprint());
             }
 
-            foreach (byte b in buffer.WrittenSpan)
+            ReadOnlySpan<byte> body = buffer.WrittenSpan;
+            h = FnvBytes(h, body);
+            var reader = new Utf8JsonReader(body);
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                h = (h ^ b) * 1099511628211UL;
+                string name = reader.GetString()!;
+                reader.Read();
+                int start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                AppendDigest(digests, name, FnvBytes(Basis, body[start..(int)reader.BytesConsumed]));
             }
         }
 
@@ -453,13 +488,22 @@ internal sealed class RunJournal : IAsyncDisposable
                 names[at] = header.Key;
             }
 
+            ulong headersOnly = Basis;
             foreach (string name in names)
             {
                 h = Fnv(Fnv(h, name), headers[name]);
+                headersOnly = Fnv(Fnv(headersOnly, name), headers[name]);
             }
+
+            AppendDigest(digests, "Headers", headersOnly);
         }
 
-        return Fnv(h, pluginKey ?? "").ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        if (pluginKey is not null)
+        {
+            AppendDigest(digests, "Plugin", Fnv(Basis, pluginKey));
+        }
+
+        return new OptionsFingerprint(Fnv(h, pluginKey ?? "").ToString("x16", System.Globalization.CultureInfo.InvariantCulture), digests.ToString());
 
         // Each string is closed by a separator, so ("ab", "c") and ("a", "bc") differ.
         static ulong Fnv(ulong h, string text)
@@ -471,6 +515,76 @@ internal sealed class RunJournal : IAsyncDisposable
             }
 
             return h;
+        }
+
+        static void AppendDigest(System.Text.StringBuilder digests, string name, ulong hash)
+        {
+            digests.Append(digests.Length == 0 ? "" : ";").Append(name).Append('=')
+                .Append(((uint)(hash ^ (hash >> 32))).ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static ulong FnvBytes(ulong h, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            h = (h ^ b) * 1099511628211UL;
+        }
+
+        return h;
+    }
+
+    /// <summary>
+    /// The option sets whose digests differ between a journal's run line and this run (present in one only counts),
+    /// as "Render and GeoCode"; empty when either side has none (a journal written before them; a run with no job
+    /// options records an empty list).
+    /// </summary>
+    internal static string DifferingOptions(string? recorded, string? current)
+    {
+        if (recorded is null || current is null)
+        {
+            return "";
+        }
+
+        var was = Parse(recorded);
+        var now = Parse(current);
+        var changed = new List<string>();
+        foreach ((string name, string digest) in was)
+        {
+            if (!now.TryGetValue(name, out string? other) || other != digest)
+            {
+                changed.Add(name);
+            }
+        }
+
+        foreach (string name in now.Keys)
+        {
+            if (!was.ContainsKey(name))
+            {
+                changed.Add(name);
+            }
+        }
+
+        return changed.Count switch
+        {
+            0 => "",
+            1 => changed[0],
+            _ => string.Join(", ", changed.GetRange(0, changed.Count - 1)) + " and " + changed[^1],
+        };
+
+        static Dictionary<string, string> Parse(string digests)
+        {
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string pair in digests.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = pair.IndexOf('=');
+                if (eq > 0)
+                {
+                    map[pair[..eq]] = pair[(eq + 1)..];
+                }
+            }
+
+            return map;
         }
     }
 

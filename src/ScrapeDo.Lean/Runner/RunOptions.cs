@@ -192,7 +192,8 @@ public sealed class RunOptions
 }
 
 /// <summary>A progress snapshot of a run.</summary>
-/// <param name="Submitted">Targets in jobs created so far (reattached jobs included).</param>
+/// <param name="Submitted">Targets in jobs created so far (reattached jobs included), each once: a target put in a new
+/// job after an interrupt canceled its task is counted in <see cref="RunProgress.Resubmitted"/>, not again here.</param>
 /// <param name="Delivered">Outcomes handed to the consumer.</param>
 /// <param name="Failed">Delivered outcomes other than success.</param>
 /// <param name="JobsInFlight">Jobs not yet fully delivered.</param>

@@ -55,7 +55,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _jobSlots = new SemaphoreSlim(jobs);
         if (_options.JournalPath is { } path)
         {
-            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, Token, RunJournal.HashOptions(_template, _pluginKey)).ConfigureAwait(false);
+            _journal = await RunJournal.OpenAsync(path, _options.Resume, _options.MaxTargetsPerJob, RunJournal.FingerprintOptions(_template, _pluginKey), Token).ConfigureAwait(false);
             _journal.Logger = _log;
             var recorded = _journal.State.Summary();
             if (recorded.Chunks > 0)
@@ -290,7 +290,12 @@ internal sealed class RunPipeline : IAsyncDisposable
             return;
         }
 
-        _progress.Submitted(chunk.Items.Count);
+        if (chunk.Index >= 0)
+        {
+            // A retry's targets were counted in the job an interrupt canceled; they are in Resubmitted instead.
+            _progress.Submitted(chunk.Items.Count);
+        }
+
         await _watcher.WatchAsync(jobId, taskIds, chunk.Items).ConfigureAwait(false);
         _openJobs.Remove(jobId);
         (TargetChunk? retry, int recordedNow) = await _delivery.Retry.TakeRetryAsync(chunk, jobId).ConfigureAwait(false);
