@@ -147,7 +147,7 @@ internal static class ApiCommands
                 {
                     if (line.Cut || line.NotUtf8)
                     {
-                        throw new CliException($"line {line.Number}: {(line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)}.");
+                        throw new CliException($"{(path == "-" ? "stdin" : $"input '{path}'")}, line {line.Number}: {(line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)}.");
                     }
 
                     lines.Add((line.Text, $"line {line.Number}"));

@@ -22,12 +22,14 @@ internal static class CliValidation
         option.CustomParser = result =>
         {
             string text = LastToken(result);
-            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
+            bool parsed = int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value);
+            if (parsed && value >= min && value <= max)
             {
                 return value;
             }
 
             result.AddError(min == int.MinValue && max == int.MaxValue ? $"{name} must be a whole number, not '{Excerpt(text)}'."
+                : max == int.MaxValue && !parsed && IsDigits(text) ? string.Create(CultureInfo.InvariantCulture, $"{name} must be at most {max}, not '{Excerpt(text)}'.")
                 : max == int.MaxValue ? $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."
                 : $"{name} must be a whole number from {min} to {max}, not '{Excerpt(text)}'.");
             return null;
@@ -42,15 +44,25 @@ internal static class CliValidation
         option.CustomParser = result =>
         {
             string text = LastToken(result);
-            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) && value >= min)
+            bool parsed = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value);
+            if (parsed && value >= min)
             {
                 return value;
             }
 
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."));
+            result.AddError(!parsed && IsDigits(text)
+                ? string.Create(CultureInfo.InvariantCulture, $"{name} must be at most {long.MaxValue}, not '{Excerpt(text)}'.")
+                : string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number of at least {min}, not '{Excerpt(text)}'."));
             return null;
         };
         return option;
+    }
+
+    // Digits that failed to parse can only be too large to fit, which "at least 0" would not say.
+    private static bool IsDigits(string text)
+    {
+        ReadOnlySpan<char> digits = text.AsSpan().TrimStart('+');
+        return digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9');
     }
 
     /// <summary>A number option (decimals allowed) within [<paramref name="min"/>, <paramref name="max"/>].</summary>

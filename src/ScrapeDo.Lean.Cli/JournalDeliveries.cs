@@ -3,20 +3,25 @@ using ScrapeDo.Lean.Internal.Runner;
 namespace ScrapeDo.Lean.Cli;
 
 /// <summary>
-/// Reads, without writing or locking it, how many inputs a journal records as delivered, so <c>--resume</c> can check
-/// <c>--output</c> against it before anything is sent. The runner opens the journal itself later; this is only a count.
+/// Reads, without writing or locking it, what <c>--resume</c> needs to know of a journal before anything is sent: how
+/// many inputs it records as delivered (to check <c>--output</c> against) and the targets per job it was written
+/// with. The runner opens the journal itself later; this is a read-only look.
 /// </summary>
 internal static class JournalDeliveries
 {
-    /// <summary>
-    /// The number of distinct input indices with a <c>done</c> entry, or null when the file cannot be read as a journal
-    /// (the runner then reports what is wrong with it, in its own words). A torn last line is ignored, as the runner does.
-    /// </summary>
-    public static long? Count(string path)
+    /// <summary>What a journal records, or null when the file cannot be read as a journal (the runner then reports
+    /// what is wrong with it, in its own words). A torn last line is ignored, as the runner does.</summary>
+    /// <param name="Delivered">Distinct input indices with a <c>done</c> entry.</param>
+    /// <param name="TargetsPerJob">The run's targets per job, from its run line (null if it has none).</param>
+    public readonly record struct Summary(long Delivered, int? TargetsPerJob);
+
+    /// <summary>Reads the journal at <paramref name="path"/> once (see <see cref="Summary"/>).</summary>
+    public static Summary? Read(string path)
     {
         // The journal's own bitmap, so a journal of millions of inputs is counted in flat memory and an index journaled
         // twice counts once.
         var state = new JournalState();
+        int? targetsPerJob = null;
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan);
@@ -26,8 +31,12 @@ internal static class JournalDeliveries
                 {
                     state.Delivered(index);
                 }
+                else if (entry is { T: "run", Count: int n })
+                {
+                    targetsPerJob = n;
+                }
             });
-            return state.Summary().Delivered;
+            return new Summary(state.Summary().Delivered, targetsPerJob);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {

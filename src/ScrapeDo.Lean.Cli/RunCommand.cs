@@ -125,10 +125,20 @@ internal sealed class RunCommand
         }
 
         CreateJobRequest template = _jobOptions.Template(parse);
-        int targetsPerJob = parse.GetValue(_chunk) ?? CreateJobRequest.MaxTargetsPerJob;
+        // A resume reads the journal once, up front: its jobs were made with its targets per job, which a resume
+        // without --targets-per-job takes over instead of refusing for the default.
+        JournalDeliveries.Summary? recorded = resume && File.Exists(journal) ? JournalDeliveries.Read(journal!) : null;
+        int? givenTargetsPerJob = parse.GetValue(_chunk);
+        int targetsPerJob = givenTargetsPerJob ?? recorded?.TargetsPerJob ?? CreateJobRequest.MaxTargetsPerJob;
         if (targetsPerJob is < 1 or > CreateJobRequest.MaxTargetsPerJob)
         {
             throw new CliException("--targets-per-job must be 1 to 1000.");
+        }
+
+        if (givenTargetsPerJob is int given && recorded?.TargetsPerJob is int journaled && given != journaled)
+        {
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"--targets-per-job {given}: --journal '{journal}' was written with {journaled} targets per job, and its jobs exist with that size; resume with --targets-per-job {journaled}, or leave the option out."));
         }
 
         if (parse.GetValue(_maxJobs) is < 1)
@@ -151,7 +161,7 @@ internal sealed class RunCommand
         // A resume reads --output (and checks it against the journal) before the preflight call; a new run truncates
         // --output only once the API answered, so a wrong token does not empty an earlier run's file.
         await using RecordWriter? resumedWriter = resume && !estimate
-            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!)).ConfigureAwait(false)
+            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!, recorded?.Delivered)).ConfigureAwait(false)
             : null;
         await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -258,14 +268,14 @@ internal sealed class RunCommand
     /// means another file (or a truncated or deleted one), and resuming into it would lose those records silently.
     /// A missing journal is refused too: there is no run to continue, and starting one would create every job again.
     /// </summary>
-    private static Action<bool, int> ResumeCheck(string journal, string output) => (exists, records) =>
+    private static Action<bool, int> ResumeCheck(string journal, string output, long? delivered) => (exists, records) =>
     {
         if (!File.Exists(journal))
         {
             throw new CliException($"--resume: --journal '{journal}' does not exist, so there is no run to continue. Check the path, or leave out --resume to start a new run.");
         }
 
-        if (JournalDeliveries.Count(journal) is long delivered && records < delivered)
+        if (records < delivered)
         {
             string holds = exists ? $"holds {CliValidation.Count(records, "record")}" : "does not exist";
             throw new CliException(string.Create(CultureInfo.InvariantCulture,

@@ -245,7 +245,7 @@ public sealed class CliInputTests : IDisposable
         CliResult result = await RunCliAsync("job", "create", input, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
 
         Assert.Equal(ExitCodes.Fatal, result.ExitCode);
-        Assert.Contains("line 2: the line is not valid UTF-8", result.Error);
+        Assert.Contains($"input '{input}', line 2: the line is not valid UTF-8", result.Error);
         Assert.Equal(0, emulator.Counters.Creates);
     }
 
@@ -412,6 +412,7 @@ public sealed class CliInputTests : IDisposable
     [Theory]
     [InlineData("--max-credits|-1", "--max-credits must be a whole number of at least 0, not '-1'")]
     [InlineData("--max-credits|abc", "--max-credits must be a whole number of at least 0, not 'abc'")]
+    [InlineData("--max-credits|99999999999999999999", "--max-credits must be at most 9223372036854775807, not '99999999999999999999'")]
     [InlineData("--credit-table|{dir}/nope.json", "--credit-table '{dir}/nope.json' not found")]
     [InlineData("--credit-table|{notjson}", "--credit-table '{notjson}': The credit table is not valid JSON")]
     [InlineData("--credit-table|{dir}", "--credit-table '{dir}' is a folder")]

@@ -162,6 +162,34 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_takes_the_journals_targets_per_job_and_refuses_another_before_sending_anything()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Input(12, "https://chunks.example/p");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--targets-per-job", "5"])).Code);
+        long creates = emulator.Counters.Creates;
+        long requests = emulator.Counters.TotalRequests;
+        Assert.Equal(3, creates);
+
+        var other = await RunCliAsync([.. args, "--targets-per-job", "7", "--resume"]);
+        Assert.Equal(ExitCodes.Fatal, other.Code);
+        Assert.Single(other.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--targets-per-job 7: --journal", other.Error, StringComparison.Ordinal);
+        Assert.Contains("written with 5 targets per job", other.Error, StringComparison.Ordinal);
+        Assert.Equal(requests, emulator.Counters.TotalRequests);
+
+        // Without the option the resume runs with the journal's 5 (the default 1000 was refused before), finds
+        // nothing left to do and creates nothing.
+        var same = await RunCliAsync([.. args, "--resume"]);
+        Assert.Equal(ExitCodes.Success, same.Code);
+        Assert.Equal(creates, emulator.Counters.Creates);
+        Assert.Equal(12, (await File.ReadAllLinesAsync(output)).Length);
+    }
+
+    [Fact]
     public async Task Resume_with_other_job_options_exits_1_with_one_line_and_sends_nothing()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
@@ -173,12 +201,13 @@ public sealed class CliJournalTests : IDisposable
         long creates = emulator.Counters.Creates;
         string written = await File.ReadAllTextAsync(output);
 
-        foreach (string[] changed in new[] { new[] { "--render" }, ["--render", "--geo-code", "de"], ["--header", "X-Test:1"] })
+        foreach ((string[] changed, string named) in new[] { (new[] { "--render" }, "(Render changed)"), (["--render", "--geo-code", "de"], "(GeoCode and Render changed)"), (["--header", "X-Test:1"], "(Headers changed)") })
         {
             var resumed = await RunCliAsync([.. args, "--resume", .. changed]);
             Assert.Equal(ExitCodes.Fatal, resumed.Code);
             Assert.Single(resumed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains("scrapedo: error: The job options differ from those the journal", resumed.Error, StringComparison.Ordinal);
+            Assert.Contains(named, resumed.Error, StringComparison.Ordinal);
         }
 
         // Nothing was sent or written, and the same options still resume (with nothing left to do).
