@@ -150,6 +150,35 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Checks, before the first request, that a new run can write <c>--output</c>, without truncating an existing file
+    /// (that waits until the API answered) and without leaving a new empty one behind.
+    /// </summary>
+    public static void CheckWritable(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        bool existed = File.Exists(path);
+        try
+        {
+            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
+            {
+            }
+
+            if (!existed)
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot open --output '{path}': {CliValidation.Why(ex)}.");
+        }
+    }
+
     /// <summary>Creates <c>--content-dir</c> (and its parents) unless it exists; a path that cannot be a folder is one line naming the flag.</summary>
     public static void CreateContentDir(string? contentDir)
     {

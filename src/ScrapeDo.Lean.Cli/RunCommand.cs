@@ -163,6 +163,11 @@ internal sealed class RunCommand
         await using RecordWriter? resumedWriter = resume && !estimate
             ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!, recorded?.Delivered)).ConfigureAwait(false)
             : null;
+        if (!resume && !estimate)
+        {
+            RecordWriter.CheckWritable(output);
+        }
+
         await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
         if (estimate)

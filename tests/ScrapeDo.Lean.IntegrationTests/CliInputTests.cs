@@ -423,6 +423,7 @@ public sealed class CliInputTests : IDisposable
     [InlineData("--journal|{dir}/nope/run.journal", "--journal '{dir}/nope/run.journal': the folder '{dir}/nope' does not exist")]
     [InlineData("--journal|{input}/run.journal", "--journal '{input}/run.journal': '{input}' is a file, not a folder")]
     [InlineData("--output|{dir}/nope/out.jsonl", "--output '{dir}/nope/out.jsonl': the folder '{dir}/nope' does not exist")]
+    [InlineData("--output|/proc/scrapedo-out.jsonl", "cannot open --output '/proc/scrapedo-out.jsonl'")]
     public async Task A_bad_run_option_is_refused_before_any_request_naming_the_flag(string args, string expected)
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
