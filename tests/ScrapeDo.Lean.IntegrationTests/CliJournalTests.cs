@@ -161,14 +161,18 @@ public sealed class CliJournalTests : IDisposable
         Assert.Equal(Count, targets.Distinct().Count());
     }
 
+    /// <summary>A quiet run of 12 targets against <paramref name="emulator"/> with its output and journal in this test's folder.</summary>
+    private (string Output, string[] Args) JournaledRun(ScrapeDoEmulator emulator, string prefix)
+    {
+        string output = Path.Combine(_dir, "out.jsonl");
+        return (output, ["run", Input(12, prefix), "-o", output, "--journal", Path.Combine(_dir, "run.journal"), "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken]);
+    }
+
     [Fact]
     public async Task Resume_takes_the_journals_targets_per_job_and_refuses_another_before_sending_anything()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
-        string input = Input(12, "https://chunks.example/p");
-        string output = Path.Combine(_dir, "out.jsonl");
-        string journal = Path.Combine(_dir, "run.journal");
-        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        (string output, string[] args) = JournaledRun(emulator, "https://chunks.example/p");
         Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--targets-per-job", "5"])).Code);
         long creates = emulator.Counters.Creates;
         long requests = emulator.Counters.TotalRequests;
@@ -193,10 +197,8 @@ public sealed class CliJournalTests : IDisposable
     public async Task Resume_with_other_job_options_exits_1_with_one_line_and_sends_nothing()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
-        string input = Input(12, "https://options.example/p");
-        string output = Path.Combine(_dir, "out.jsonl");
-        string journal = Path.Combine(_dir, "run.journal");
-        string[] args = ["run", input, "-o", output, "--journal", journal, "--targets-per-job", "5", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        (string output, string[] run) = JournaledRun(emulator, "https://options.example/p");
+        string[] args = [.. run, "--targets-per-job", "5"];
         Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).Code);
         long creates = emulator.Counters.Creates;
         string written = await File.ReadAllTextAsync(output);
