@@ -93,6 +93,23 @@ public class JournalOptionsTests
     }
 
     [Fact]
+    public async Task A_damaged_journal_names_its_line_once_without_the_readers_zero_based_position()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await File.WriteAllTextAsync(path, "{\"t\":\"run\",\"n\":10}\n# not an entry\n");
+            var damaged = await Assert.ThrowsAsync<InvalidDataException>(() => RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout()));
+            Assert.Contains("is damaged at line 2 ('#' is an invalid start of a value)", damaged.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("LineNumber", damaged.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task A_journal_without_a_fingerprint_resumes_with_any_options()
     {
         string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");

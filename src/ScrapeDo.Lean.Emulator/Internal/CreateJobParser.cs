@@ -206,7 +206,7 @@ internal static class CreateJobParser
             case JsonValueKind.Object:
                 request.Render = true;
                 Dictionary<string, JsonElement> fields = Fields(render);
-                string? error = Enum(fields, "waituntil", WaitUntils) ?? Range(fields, "customwait", (0, 35_000));
+                string? error = Enum(fields, "waituntil", WaitUntils) ?? Range(fields, "customwait", (0, ScrapeDo.Lean.Internal.JobOptionBounds.CustomWaitMaxMs));
                 if (error is not null)
                 {
                     return "Render." + error;

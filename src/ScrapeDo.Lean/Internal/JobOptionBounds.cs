@@ -10,6 +10,7 @@ namespace ScrapeDo.Lean.Internal;
 /// 5000-55000 ms; timeout: 5000-120000 ms), our best guess for the async ones. If the real bounds turn out to
 /// differ, this is the one place to change. The library itself does not enforce them: a caller of
 /// <see cref="ScrapeDoClient"/> may know better than this guess, and the server has the last word.
+/// <c>Render.CustomWait</c>'s 0-35000 ms is third-party (async-api.md: the MCP server's cap), equally a guess.
 /// </remarks>
 internal static class JobOptionBounds
 {
@@ -17,4 +18,5 @@ internal static class JobOptionBounds
     public const int TimeoutMaxMs = 120_000;
     public const int RetryTimeoutMinMs = 5_000;
     public const int RetryTimeoutMaxMs = 55_000;
+    public const int CustomWaitMaxMs = 35_000;
 }

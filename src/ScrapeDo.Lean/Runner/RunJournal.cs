@@ -387,7 +387,7 @@ internal sealed class RunJournal : IAsyncDisposable
                 }
                 catch (JsonException ex)
                 {
-                    throw new InvalidDataException($"The journal '{path}' is damaged at line {lineNumber} ({ex.Message}); it cannot be resumed safely.", ex);
+                    throw new InvalidDataException($"The journal '{path}' is damaged at line {lineNumber} ({JsonErrorText.Describe(ex)}); it cannot be resumed safely.", ex);
                 }
 
                 apply(entry!, lineNumber);
