@@ -49,8 +49,8 @@ internal static class CliApp
             // The parser's own report prints the whole help and can name .NET types; a usage error is one line.
             // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes with it.
             System.CommandLine.Parsing.ParseError first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            console.Error.WriteLine($"scrapedo: error: {UsageMessage(first.Message)}");
-            console.Error.WriteLine($"Run 'scrapedo {CommandPath(parse)}--help' for the options.");
+            // The hint on the same line, so a script reading the first line of stderr gets both (README: one line).
+            console.Error.WriteLine($"scrapedo: error: {UsageMessage(first.Message)} See 'scrapedo {CommandPath(parse)}--help' for the options.");
             return ExitCodes.Fatal;
         }
 

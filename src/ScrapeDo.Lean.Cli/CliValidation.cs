@@ -58,6 +58,35 @@ internal static class CliValidation
         return option;
     }
 
+    /// <summary>
+    /// Checks, before the first request, that a new run can write the file of <paramref name="flag"/>, without
+    /// truncating an existing one (that waits until the API answered) and without leaving a new empty one behind.
+    /// </summary>
+    public static void CheckWritable(string? path, string flag)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        bool existed = File.Exists(path);
+        try
+        {
+            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
+            {
+            }
+
+            if (!existed)
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot open {flag} '{path}': {Why(ex)}.");
+        }
+    }
+
     // Digits that failed to parse can only be too large to fit, which "at least 0" would not say.
     private static bool IsDigits(string text)
     {

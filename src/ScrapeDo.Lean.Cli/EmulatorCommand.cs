@@ -27,7 +27,7 @@ internal static class EmulatorCommand
         var fSlow = Share("--fault-slow", "Share answered slowly, 0-1.");
         var slowMs = CliValidation.Int("--slow-ms", "Delay of slow answers in ms (default 5000).", min: 0);
         var rate = CliValidation.Int("--rate-limit", "Requests per second per token before 429 (0 = none).", min: 0);
-        var credits = new Option<long>("--credits") { Description = "The account's starting credits; tasks are billed by the credit table.", DefaultValueFactory = _ => 10_000_000 };
+        var credits = CliValidation.Long("--credits", "The account's starting credits, 0 or more (default 10000000); tasks are billed by the credit table.", min: 0);
         var creditTable = new Option<string?>("--credit-table") { Description = "JSON file with the prices tasks are billed by (same shape as run --credit-table)." };
         var command = new Command("emulator", """
             Run the local Scrape.do Async API emulator on 127.0.0.1 until Ctrl-C.
@@ -48,10 +48,6 @@ internal static class EmulatorCommand
             (TimeSpan min, TimeSpan max) = Latency(parse.GetValue(latency));
             string acceptedToken = parse.GetValue(token) ?? EmulatorOptions.DefaultToken;
             string planName = parse.GetValue(plan) ?? "pro";
-            if (parse.GetValue(credits) < 0)
-            {
-                throw new CliException("--credits must be 0 or more.");
-            }
 
             if ((parse.GetValue(f429) ?? 0) + (parse.GetValue(f5xx) ?? 0) + (parse.GetValue(fDrop) ?? 0) + (parse.GetValue(fTruncate) ?? 0) + (parse.GetValue(fSlow) ?? 0) > 1)
             {
@@ -69,7 +65,7 @@ internal static class EmulatorCommand
                 options = new EmulatorOptions
                 {
                     Port = parse.GetValue(port) ?? DefaultPort,
-                    Accounts = [new EmulatorAccount(acceptedToken, planName, parse.GetValue(credits))],
+                    Accounts = [new EmulatorAccount(acceptedToken, planName, parse.GetValue(credits) ?? DefaultCredits)],
                     CreditTable = parse.GetValue(creditTable) is { } table ? CostOptions.LoadTable(table) : null,
                     Seed = parse.GetValue(seed) ?? 1,
                     TaskLatencyMin = min,
@@ -109,6 +105,11 @@ internal static class EmulatorCommand
     private const int DefaultPort = 5080;
     private const int MaxContentBytes = 256 * 1024 * 1024;
 
+    private const long DefaultCredits = 10_000_000;
+
+    // A day: far past any test, and far from the TimeSpan overflow of a typo like 99999999999999999999.
+    private const double MaxLatencyMs = 24 * 60 * 60 * 1000;
+
     // Ten years: far past any test, and far from the TimeSpan overflow a typo like 1e300 would otherwise hit.
     private const double MaxRetentionHours = 24 * 365 * 10;
 
@@ -132,6 +133,11 @@ internal static class EmulatorCommand
         if (a < 0 || b < a)
         {
             throw new CliException($"--latency-ms '{text}' must satisfy 0 <= MIN <= MAX.");
+        }
+
+        if (b > MaxLatencyMs)
+        {
+            throw new CliException(string.Create(CultureInfo.InvariantCulture, $"--latency-ms '{text}': at most {MaxLatencyMs} ms (a day)."));
         }
 
         return (TimeSpan.FromMilliseconds(a), TimeSpan.FromMilliseconds(b));

@@ -28,7 +28,7 @@ internal sealed class JobOptions
     private readonly Option<bool> _render = new("--render") { Description = "Render with a headless browser (Render)." };
     private readonly Option<bool> _blockResources = new("--block-resources") { Description = "Render.BlockResources." };
     private readonly Option<string?> _waitUntil = CliValidation.OneOf("--wait-until", "domcontentloaded, networkidle0 or networkidle2 (Render.WaitUntil).", "domcontentloaded", "networkidle0", "networkidle2");
-    private readonly Option<int?> _customWait = CliValidation.Int("--custom-wait-ms", "Render.CustomWait in ms.", min: 0);
+    private readonly Option<int?> _customWait = CliValidation.Int("--custom-wait-ms", $"Render.CustomWait in ms, 0-{JobOptionBounds.CustomWaitMaxMs}.", min: 0, max: JobOptionBounds.CustomWaitMaxMs);
     private readonly Option<string?> _waitSelector = new("--wait-selector") { Description = "Render.WaitSelector." };
     private readonly Option<string?> _play = new("--play-with-browser") { Description = "Render.PlayWithBrowser as a JSON array, e.g. '[{\"Action\":\"Click\",\"Selector\":\"#b\"}]'." };
     private readonly Option<bool> _returnJson = new("--return-json") { Description = "Render.ReturnJSON." };

@@ -146,36 +146,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
         catch (JsonException ex)
         {
-            throw new CliException($"--output '{path}' holds a line that is not a JSONL record ({ex.Message}); it cannot be resumed.");
-        }
-    }
-
-    /// <summary>
-    /// Checks, before the first request, that a new run can write <c>--output</c>, without truncating an existing file
-    /// (that waits until the API answered) and without leaving a new empty one behind.
-    /// </summary>
-    public static void CheckWritable(string? path)
-    {
-        if (path is null)
-        {
-            return;
-        }
-
-        bool existed = File.Exists(path);
-        try
-        {
-            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
-            {
-            }
-
-            if (!existed)
-            {
-                File.Delete(path);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException($"cannot open --output '{path}': {CliValidation.Why(ex)}.");
+            throw new CliException($"--output '{path}' holds a line that is not a JSONL record ({ScrapeDo.Lean.Internal.Json.JsonErrorText.Describe(ex)}); it cannot be resumed.");
         }
     }
 

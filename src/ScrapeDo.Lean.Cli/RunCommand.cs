@@ -12,7 +12,7 @@ internal sealed class RunCommand
 {
     private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' for stdin, which is also read when nothing is given and stdin is piped. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
     private readonly Option<string?> _plugin = new("--plugin") { Description = "Run this plugin (e.g. amazon/pdp, google/search); each input line is a JSON params object." };
-    private readonly Option<string?> _output = new("--output", "-o") { Description = "Write JSONL records to this file (default stdout)." };
+    private readonly Option<string?> _output = new("--output", "-o") { Description = "Write JSONL records to this file (default, or '-': stdout)." };
     private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
     private readonly Option<string?> _journal = new("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --journal, appending the missing records to --output. Never creates a job twice." };
@@ -59,11 +59,18 @@ internal sealed class RunCommand
         bool inputGiven = parse.GetValue(_input) is not null;
         string input = parse.GetValue(_input) ?? "-";
         string? plugin = parse.GetValue(_plugin);
-        string? output = parse.GetValue(_output);
+        // "-o -" is stdout, as "-" is stdin for the input (it wrote a file named "-" before).
+        bool outputToStdout = parse.GetValue(_output) == "-";
+        string? output = outputToStdout ? null : parse.GetValue(_output);
         string? journal = parse.GetValue(_journal);
         bool resume = parse.GetValue(_resume);
         bool quiet = parse.GetValue(_quiet);
         _console.RefuseUnaskedTerminalInput(inputGiven, StdinHint);
+        if (resume && outputToStdout)
+        {
+            throw new CliException("--resume needs --output to be the file of the interrupted run: stdout ('-o -') cannot be read back to see what was written.");
+        }
+
         if (resume && (journal is null || output is null))
         {
             throw new CliException("--resume needs the --journal and --output of the interrupted run.");
@@ -165,7 +172,8 @@ internal sealed class RunCommand
             : null;
         if (!resume && !estimate)
         {
-            RecordWriter.CheckWritable(output);
+            CliValidation.CheckWritable(output, "--output");
+            CliValidation.CheckWritable(journal, "--journal");
         }
 
         await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);

@@ -43,7 +43,8 @@ public sealed class CliInputTests : IDisposable
     [InlineData("--retry-timeout-ms", "0", "from 5000 to 55000")]
     [InlineData("--webhook-url", "notaurl", "absolute http:// or https:// URL")]
     [InlineData("--webhook-url", "ftp://hooks.example/x", "absolute http:// or https:// URL")]
-    [InlineData("--custom-wait-ms", "1e3", "at least 0")]
+    [InlineData("--custom-wait-ms", "1e3", "from 0 to 35000")]
+    [InlineData("--custom-wait-ms", "2147483647", "from 0 to 35000")]
     [InlineData("--targets-per-job", "abc", "from 1 to 1000")]
     [InlineData("--targets-per-job", "1001", "from 1 to 1000")]
     [InlineData("--max-in-flight-jobs", "0", "from 1 to 1000")]
@@ -56,8 +57,9 @@ public sealed class CliInputTests : IDisposable
         CliResult result = await RunCliAsync("run", input, "-o", output, flag, value, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
 
         Assert.Equal(ExitCodes.Fatal, result.ExitCode);
-        string first = result.Error.Split('\n')[0];
+        string first = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("scrapedo: error: ", first);
+        Assert.EndsWith("See 'scrapedo run --help' for the options.", first);
         Assert.Contains(flag, first);
         Assert.Contains(allowed, first);
         AssertNoPlumbing(result.Error);
@@ -233,6 +235,27 @@ public sealed class CliInputTests : IDisposable
         Assert.StartsWith("line 1: the line is not valid UTF-8", failed.GetProperty("error").GetString());
         Assert.Equal("https://a.example/ok", records.Single(r => r.GetProperty("status").GetString() == "success").GetProperty("target").GetString());
         Assert.Equal(1, emulator.Counters.Tasks);
+    }
+
+    [Fact]
+    public async Task Output_dash_is_stdout_and_cannot_be_resumed()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\nhttps://a.example/2\n");
+        string dash = Path.Combine(Environment.CurrentDirectory, "-");
+        Assert.False(File.Exists(dash));
+
+        CliResult result = await RunCliAsync("run", input, "-o", "-", "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+        Assert.Equal(2, result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.False(File.Exists(dash));
+
+        long requests = emulator.Counters.TotalRequests;
+        CliResult resumed = await RunCliAsync("run", input, "-o", "-", "--journal", Path.Combine(_dir, "run.journal"), "--resume", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+        Assert.Equal(ExitCodes.Fatal, resumed.ExitCode);
+        Assert.Contains("--resume needs --output to be the file of the interrupted run", resumed.Error, StringComparison.Ordinal);
+        Assert.Equal(requests, emulator.Counters.TotalRequests);
     }
 
     [Fact]
@@ -424,6 +447,7 @@ public sealed class CliInputTests : IDisposable
     [InlineData("--journal|{input}/run.journal", "--journal '{input}/run.journal': '{input}' is a file, not a folder")]
     [InlineData("--output|{dir}/nope/out.jsonl", "--output '{dir}/nope/out.jsonl': the folder '{dir}/nope' does not exist")]
     [InlineData("--output|/proc/scrapedo-out.jsonl", "cannot open --output '/proc/scrapedo-out.jsonl'")]
+    [InlineData("--journal|/proc/scrapedo.journal", "cannot open --journal '/proc/scrapedo.journal'")]
     public async Task A_bad_run_option_is_refused_before_any_request_naming_the_flag(string args, string expected)
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
@@ -441,6 +465,8 @@ public sealed class CliInputTests : IDisposable
         Assert.Equal(ExitCodes.Fatal, result.ExitCode);
         Assert.Contains(Fill(expected), result.Error, StringComparison.Ordinal);
         Assert.Equal(0, emulator.Counters.TotalRequests);
+        // Nothing left behind either: an empty --output of a run that never started would read as a finished one.
+        Assert.False(File.Exists(Path.Combine(_dir, "out.jsonl")));
         AssertNoPlumbing(result.Error);
         foreach (string dotnetWording in new[] { "Could not find", "Access to the path", "a part of the path" })
         {

@@ -323,9 +323,24 @@ public sealed partial class CreditTests : IDisposable
             Assert.Equal(0, await serving);
         }
 
-        CliResult negative = await RunCliAsync("emulator", "--port", "0", "--credits", "-1");
-        Assert.Equal(1, negative.ExitCode);
-        Assert.Contains("--credits must be 0 or more.", negative.Error, StringComparison.Ordinal);
+        foreach ((string value, string said) in new[]
+        {
+            ("-1", "--credits must be a whole number of at least 0, not '-1'."),
+            ("abc", "--credits must be a whole number of at least 0, not 'abc'."),
+            ("99999999999999999999", "--credits must be at most 9223372036854775807, not '99999999999999999999'."),
+        })
+        {
+            CliResult refused = await RunCliAsync("emulator", "--port", "0", "--credits", value);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains(said, Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        }
+
+        foreach (string latency in new[] { "99999999999999999999", "5-99999999999999999999" })
+        {
+            CliResult refused = await RunCliAsync("emulator", "--port", "0", "--latency-ms", latency);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Equal($"scrapedo: error: --latency-ms '{latency}': at most 86400000 ms (a day).", refused.Error.Trim());
+        }
     }
 
     /// <summary>Stderr of an in-process <c>scrapedo emulator</c>: learns the address it listens on.</summary>
