@@ -13,7 +13,9 @@ internal static class JournalDeliveries
     /// what is wrong with it, in its own words). A torn last line is ignored, as the runner does.</summary>
     /// <param name="Delivered">Distinct input indices with a <c>done</c> entry.</param>
     /// <param name="TargetsPerJob">The run's targets per job, from its run line (null if it has none).</param>
-    public readonly record struct Summary(long Delivered, int? TargetsPerJob);
+    /// <param name="JobIds">Every job the run created or adopted (its <c>created</c> entries): a record of another
+    /// job in --output was written by another run.</param>
+    public readonly record struct Summary(long Delivered, int? TargetsPerJob, IReadOnlySet<string> JobIds);
 
     /// <summary>Reads the journal at <paramref name="path"/> once (see <see cref="Summary"/>).</summary>
     public static Summary? Read(string path)
@@ -22,6 +24,7 @@ internal static class JournalDeliveries
         // twice counts once.
         var state = new JournalState();
         int? targetsPerJob = null;
+        var jobIds = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan);
@@ -35,8 +38,12 @@ internal static class JournalDeliveries
                 {
                     targetsPerJob = n;
                 }
+                else if (entry is { T: "created", JobId: string jobId })
+                {
+                    jobIds.Add(jobId);
+                }
             });
-            return new Summary(state.Summary().Delivered, targetsPerJob);
+            return new Summary(state.Summary().Delivered, targetsPerJob, jobIds);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -71,11 +71,12 @@ internal sealed class RecordWriter : IAsyncDisposable
     internal static Func<string, Stream, Stream>? TestStreamWrapper { get; set; }
 
     /// <summary>
-    /// Opens the sink. On resume, <paramref name="checkExisting"/> is given whether the file exists and how many complete
-    /// records it holds, before anything in it is changed (the torn last line is cut only after it returns), so a
-    /// check that throws leaves the file as it was.
+    /// Opens the sink. On resume, <paramref name="checkExisting"/> is given whether the file exists, how many complete
+    /// records it holds and the first job id of a record that is not among <paramref name="knownJobs"/> (null when all
+    /// are, or when no set is given), before anything in it is changed (the torn last line is cut only after it
+    /// returns), so a check that throws leaves the file as it was.
     /// </summary>
-    public static async Task<RecordWriter> OpenAsync(string? path, bool resume, string? contentDir, string textExtension, CliConsole console, CancellationToken cancellationToken, Action<bool, int>? checkExisting = null)
+    public static async Task<RecordWriter> OpenAsync(string? path, bool resume, string? contentDir, string textExtension, CliConsole console, CancellationToken cancellationToken, Action<bool, int, string?>? checkExisting = null, IReadOnlySet<string>? knownJobs = null)
     {
         CreateContentDir(contentDir);
 
@@ -96,7 +97,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                 {
                     // Streamed: records carry their contents, so the file can be far larger than memory. Only the head of
                     // each line (its first field is the target) is looked at.
-                    using var existing = new ExistingRecords(previous);
+                    using var existing = new ExistingRecords(previous, knownJobs);
                     byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
                     try
                     {
@@ -114,7 +115,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                     count = existing.Records;
                     notSucceeded = existing.NotSucceeded;
                     long end = existing.EndOfLastLine;
-                    checkExisting?.Invoke(true, count);
+                    checkExisting?.Invoke(true, count, existing.ForeignJobId);
 
                     // Anything after the last newline is a record torn by the crash: it was never complete.
                     file.SetLength(end);
@@ -130,7 +131,7 @@ internal sealed class RecordWriter : IAsyncDisposable
             {
                 if (resume)
                 {
-                    checkExisting?.Invoke(false, 0);
+                    checkExisting?.Invoke(false, 0, null);
                 }
 
                 // Unbuffered: records reach it in batches from the pooled buffer (see the remarks).
@@ -540,12 +541,13 @@ internal sealed class RecordWriter : IAsyncDisposable
     /// field, design.md) and status (before the content) are read from the line's head, the rest of the line is only
     /// scanned for its end, so memory is bounded by the longest target, not the file or its longest record.
     /// </summary>
-    private sealed class ExistingRecords(Dictionary<string, TargetCount> counts) : IDisposable
+    private sealed class ExistingRecords(Dictionary<string, TargetCount> counts, IReadOnlySet<string>? knownJobs) : IDisposable
     {
         // A target longer than this cannot be a record this tool wrote (targets are input lines it accepted).
         private const int MaxHead = 4 * 1024 * 1024;
         private static readonly byte[] TargetName = "target"u8.ToArray();
         private static readonly byte[] StatusName = "status"u8.ToArray();
+        private static readonly byte[] JobIdName = "jobId"u8.ToArray();
         private readonly PooledBufferWriter _head = new(4096);
         private string? _key; // the current line's target, counted only once its newline shows the record complete
         private bool _succeeded;
@@ -554,6 +556,9 @@ internal sealed class RecordWriter : IAsyncDisposable
         public int Records { get; private set; }
 
         public int NotSucceeded { get; private set; }
+
+        /// <summary>The first job id of a record that is not one of the known jobs (another run's record), or null.</summary>
+        public string? ForeignJobId { get; private set; }
 
         /// <summary>Offset just past the last newline: the end of the last complete record.</summary>
         public long EndOfLastLine { get; private set; }
@@ -663,6 +668,22 @@ internal sealed class RecordWriter : IAsyncDisposable
                 if (reader.TokenType != JsonTokenType.PropertyName)
                 {
                     throw new JsonException("a record has no \"status\"");
+                }
+
+                if (knownJobs is not null && ForeignJobId is null && reader.ValueTextEquals(JobIdName))
+                {
+                    if (!reader.Read())
+                    {
+                        return Incomplete(lineComplete);
+                    }
+
+                    // Checked as read, so nothing is kept per record: only the first stranger is remembered.
+                    if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } jobId && !knownJobs.Contains(jobId))
+                    {
+                        ForeignJobId = jobId;
+                    }
+
+                    continue;
                 }
 
                 if (reader.ValueTextEquals(StatusName))

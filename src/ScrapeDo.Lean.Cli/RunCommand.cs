@@ -168,7 +168,7 @@ internal sealed class RunCommand
         // A resume reads --output (and checks it against the journal) before the preflight call; a new run truncates
         // --output only once the API answered, so a wrong token does not empty an earlier run's file.
         await using RecordWriter? resumedWriter = resume && !estimate
-            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!, recorded?.Delivered)).ConfigureAwait(false)
+            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!, recorded?.Delivered), recorded?.JobIds).ConfigureAwait(false)
             : null;
         if (!resume && !estimate)
         {
@@ -281,11 +281,18 @@ internal sealed class RunCommand
     /// means another file (or a truncated or deleted one), and resuming into it would lose those records silently.
     /// A missing journal is refused too: there is no run to continue, and starting one would create every job again.
     /// </summary>
-    private static Action<bool, int> ResumeCheck(string journal, string output, long? delivered) => (exists, records) =>
+    private static Action<bool, int, string?> ResumeCheck(string journal, string output, long? delivered) => (exists, records, foreignJob) =>
     {
         if (!File.Exists(journal))
         {
             throw new CliException($"--resume: --journal '{journal}' does not exist, so there is no run to continue. Check the path, or leave out --resume to start a new run.");
+        }
+
+        if (foreignJob is not null)
+        {
+            // Another run's output: its targets would all read as written, and the resume would pay for jobs whose
+            // records it then drops as duplicates.
+            throw new CliException($"--output '{output}' holds a record of job {foreignJob}, which --journal '{journal}' did not create: resume with the --output of the interrupted run.");
         }
 
         if (records < delivered)

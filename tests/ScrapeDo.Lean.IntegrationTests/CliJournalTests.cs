@@ -169,6 +169,33 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_into_another_runs_output_is_refused_before_anything_is_sent()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        (string output, string[] args) = JournaledRun(emulator, "https://twice.example/p");
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).Code);
+        // A second run of the same input with its own journal and output: same targets, other jobs.
+        string otherOutput = Path.Combine(_dir, "other.jsonl");
+        string[] other = [.. args.Select(a => a == output ? otherOutput : a.EndsWith("run.journal", StringComparison.Ordinal) ? Path.Combine(_dir, "other.journal") : a)];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(other)).Code);
+        string written = await File.ReadAllTextAsync(otherOutput);
+        long requests = emulator.Counters.TotalRequests;
+
+        // The first run's journal with the second run's output: every target has a record, none of its jobs.
+        string[] mixed = [.. args.Select(a => a == output ? otherOutput : a), "--resume"];
+        var refused = await RunCliAsync(mixed);
+
+        Assert.Equal(ExitCodes.Fatal, refused.Code);
+        string line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"--output '{otherOutput}' holds a record of job ", line, StringComparison.Ordinal);
+        Assert.Contains("which --journal", line, StringComparison.Ordinal);
+        Assert.Equal(requests, emulator.Counters.TotalRequests);
+        Assert.Equal(written, await File.ReadAllTextAsync(otherOutput));
+        // Its own output still resumes (nothing left to do).
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--resume"])).Code);
+    }
+
+    [Fact]
     public async Task Resume_takes_the_journals_targets_per_job_and_refuses_another_before_sending_anything()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
