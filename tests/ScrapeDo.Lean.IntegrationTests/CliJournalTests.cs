@@ -196,6 +196,24 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_with_a_shorter_input_says_the_journaled_jobs_past_its_end_were_not_delivered()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        (string output, string[] args) = JournaledRun(emulator, "https://short.example/p");
+        string input = args[1];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--targets-per-job", "5"])).Code);
+        long creates = emulator.Counters.Creates;
+        await File.WriteAllLinesAsync(input, (await File.ReadAllLinesAsync(input)).Take(5));
+
+        var resumed = await RunCliAsync([.. args, "--resume"]);
+
+        Assert.Equal(ExitCodes.Fatal, resumed.Code);
+        Assert.Contains("The input ended after 1 job(s) of targets, but the journal records 3: a resume must read the same input", resumed.Error, StringComparison.Ordinal);
+        Assert.Equal(creates, emulator.Counters.Creates);
+        Assert.Equal(12, (await File.ReadAllLinesAsync(output)).Length);
+    }
+
+    [Fact]
     public async Task Resume_takes_the_journals_targets_per_job_and_refuses_another_before_sending_anything()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();

@@ -44,6 +44,18 @@ internal sealed class JournalState
 
     public int? ChunkSize { get; set; }
 
+    /// <summary>The highest input chunk the journal records as submitted (retries excluded), or -1.</summary>
+    public int MaxChunk
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _maxChunk;
+            }
+        }
+    }
+
     /// <summary>Chunks whose task ids were dropped because every input of their range was delivered.</summary>
     public int RetiredChunks { get; private set; }
 

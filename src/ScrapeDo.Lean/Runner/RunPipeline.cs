@@ -198,8 +198,10 @@ internal sealed class RunPipeline : IAsyncDisposable
     {
         try
         {
+            int chunks = 0;
             await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, _options.MaxTargetsPerJob, hashed: _journal is not null, _delivery.EmitAsync, Token).ConfigureAwait(false))
             {
+                chunks++;
                 if (!_submitter.IsAlreadyDone(chunk) && _budget.TryReserve(chunk))
                 {
                     await StartChunkAsync(chunk).ConfigureAwait(false);
@@ -209,6 +211,14 @@ internal sealed class RunPipeline : IAsyncDisposable
             await _work.WhenAllAsync().ConfigureAwait(false);
             // Chunks end quietly when the run is canceled; the consumer must still learn the run did not finish.
             Token.ThrowIfCancellationRequested();
+            if (_journal is not null && _journal.State.MaxChunk >= chunks)
+            {
+                // A shorter input than the journaled run's: the jobs of its missing chunks exist (and were paid for),
+                // but no target of this input stands for them, so their results would be dropped without a word.
+                throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The input ended after {chunks} job(s) of targets, but the journal records {_journal.State.MaxChunk + 1}: a resume must read the same input (this one cannot deliver the results of the journaled jobs past its end)."));
+            }
+
             _delivery.Complete();
         }
         catch (OperationCanceledException) when (Token.IsCancellationRequested)
