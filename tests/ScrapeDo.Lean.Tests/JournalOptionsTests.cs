@@ -6,8 +6,12 @@ namespace ScrapeDo.Lean.Tests;
 /// A journal records a fingerprint of the run's job options, and a resume with other options is refused; a journal
 /// written before the fingerprint existed resumes as before.
 /// </summary>
-public class JournalOptionsTests
+public sealed class JournalOptionsTests : IDisposable
 {
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
+
+    public void Dispose() => File.Delete(_path);
+
     private static string Hash(CreateJobRequest template, string? pluginKey = null) => RunJournal.HashOptions(template, pluginKey);
 
     [Fact]
@@ -38,90 +42,58 @@ public class JournalOptionsTests
     [Fact]
     public async Task A_resume_with_other_job_options_is_refused_and_one_with_the_same_is_not()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
-        try
+        string plain = Hash(new CreateJobRequest());
+        await using (await RunJournal.OpenAsync(_path, resume: false, chunkSize: 10, TestSupport.Timeout(), plain))
         {
-            string plain = Hash(new CreateJobRequest());
-            await using (await RunJournal.OpenAsync(path, resume: false, chunkSize: 10, TestSupport.Timeout(), plain))
-            {
-            }
-
-            Assert.Contains($"\"o\":\"{plain}\"", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
-            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout(), Hash(new CreateJobRequest { Render = new RenderOptions(), GeoCode = "de" })));
-            Assert.Contains("job options differ", refused.Message, StringComparison.Ordinal);
-            await using (await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout(), plain))
-            {
-            }
         }
-        finally
+
+        Assert.Contains($"\"o\":\"{plain}\"", await File.ReadAllTextAsync(_path), StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, TestSupport.Timeout(), Hash(new CreateJobRequest { Render = new RenderOptions(), GeoCode = "de" })));
+        Assert.Contains("job options differ", refused.Message, StringComparison.Ordinal);
+        await using (await RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, TestSupport.Timeout(), plain))
         {
-            File.Delete(path);
         }
     }
 
     [Fact]
     public async Task A_refused_resume_names_the_options_that_changed_and_only_those()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
-        try
+        var written = new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "hunter2" } };
+        await using (await RunJournal.OpenAsync(_path, resume: false, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
         {
-            var written = new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "hunter2" } };
-            await using (await RunJournal.OpenAsync(path, resume: false, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
-            {
-            }
-
-            string journal = await File.ReadAllTextAsync(path);
-            Assert.DoesNotContain("hunter2", journal, StringComparison.Ordinal);
-            Assert.Contains("\"od\":\"GeoCode=", journal, StringComparison.Ordinal);
-
-            async Task<string> RefusalAsync(CreateJobRequest options, string? plugin = null) =>
-                (await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(options, plugin), TestSupport.Timeout()))).Message;
-
-            string geoAndRender = await RefusalAsync(new CreateJobRequest { GeoCode = "de", Super = true, Render = new RenderOptions(), Headers = written.Headers });
-            Assert.Contains("(GeoCode and Render changed)", geoAndRender, StringComparison.Ordinal);
-            Assert.DoesNotContain("Super", geoAndRender, StringComparison.Ordinal);
-            Assert.Contains("(Headers changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "other" } }), StringComparison.Ordinal);
-            Assert.Contains("(Super, Headers and Plugin changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us" }, "google/search"), StringComparison.Ordinal);
-            await using (await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
-            {
-            }
         }
-        finally
+
+        string journal = await File.ReadAllTextAsync(_path);
+        Assert.DoesNotContain("hunter2", journal, StringComparison.Ordinal);
+        Assert.Contains("\"od\":\"GeoCode=", journal, StringComparison.Ordinal);
+
+        async Task<string> RefusalAsync(CreateJobRequest options, string? plugin = null) =>
+            (await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(options, plugin), TestSupport.Timeout()))).Message;
+
+        string geoAndRender = await RefusalAsync(new CreateJobRequest { GeoCode = "de", Super = true, Render = new RenderOptions(), Headers = written.Headers });
+        Assert.Contains("(GeoCode and Render changed)", geoAndRender, StringComparison.Ordinal);
+        Assert.DoesNotContain("Super", geoAndRender, StringComparison.Ordinal);
+        Assert.Contains("(Headers changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "other" } }), StringComparison.Ordinal);
+        Assert.Contains("(Super, Headers and Plugin changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us" }, "google/search"), StringComparison.Ordinal);
+        await using (await RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
         {
-            File.Delete(path);
         }
     }
 
     [Fact]
     public async Task A_damaged_journal_names_its_line_once_without_the_readers_zero_based_position()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
-        try
-        {
-            await File.WriteAllTextAsync(path, "{\"t\":\"run\",\"n\":10}\n# not an entry\n");
-            var damaged = await Assert.ThrowsAsync<InvalidDataException>(() => RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout()));
-            Assert.Contains("is damaged at line 2 ('#' is an invalid start of a value)", damaged.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("LineNumber", damaged.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        await File.WriteAllTextAsync(_path, "{\"t\":\"run\",\"n\":10}\n# not an entry\n");
+        var damaged = await Assert.ThrowsAsync<InvalidDataException>(() => RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, TestSupport.Timeout()));
+        Assert.Contains("is damaged at line 2 ('#' is an invalid start of a value)", damaged.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", damaged.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_journal_without_a_fingerprint_resumes_with_any_options()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-opts-{Guid.NewGuid():N}.jsonl");
-        try
-        {
-            await File.WriteAllTextAsync(path, "{\"t\":\"run\",\"n\":10}\n");
-            await using RunJournal journal = await RunJournal.OpenAsync(path, resume: true, chunkSize: 10, TestSupport.Timeout(), Hash(new CreateJobRequest { Render = new RenderOptions() }));
-            Assert.Equal(10, journal.ChunkSize);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        await File.WriteAllTextAsync(_path, "{\"t\":\"run\",\"n\":10}\n");
+        await using RunJournal journal = await RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, TestSupport.Timeout(), Hash(new CreateJobRequest { Render = new RenderOptions() }));
+        Assert.Equal(10, journal.ChunkSize);
     }
 }
