@@ -108,15 +108,7 @@ internal sealed class CostOptions
     public int? Report(CliConsole console, bool quiet, bool journaled, long? maxCredits)
     {
         CreditUsage u = Usage;
-        if (!quiet)
-        {
-            string actual = u.ActualSpent is long a ? Invariant($", {a} reported by tasks") : string.Empty;
-            string account = u.AccountCreditsBefore is long before
-                ? Invariant($"; account {before} before, {Known(u.AccountCreditsAfter)} after")
-                : string.Empty;
-            console.Error.WriteLine(Invariant($"scrapedo: credits: {u.EstimatedSpent} estimated spent{actual}{account}."));
-        }
-
+        ReportSpent(console, quiet);
         if (!u.Stopped)
         {
             return null;
@@ -132,6 +124,23 @@ internal sealed class CostOptions
             : "stopped: the account's credits ran out";
         console.Error.WriteLine(Invariant($"scrapedo: {why}; {CliValidation.Count(u.TargetsRemaining, "target")} {(u.TargetsRemaining == 1 ? "remains" : "remain")} (about {CliValidation.Count(u.EstimatedToFinish, "credit")} more); {how}"));
         return ExitCreditStop;
+    }
+
+    /// <summary>The summary's credits line (also after an interrupt: the jobs created so far were paid for).</summary>
+    public void ReportSpent(CliConsole console, bool quiet)
+    {
+        if (quiet)
+        {
+            return;
+        }
+
+        CreditUsage u = Usage;
+        string actual = u.ActualSpent is long a ? Invariant($", {a} reported by tasks") : string.Empty;
+        // Left out when the run has no figure after (an interrupted run does not ask the account again).
+        string account = u.AccountCreditsBefore is not long before ? string.Empty
+            : u.AccountCreditsAfter is long after ? Invariant($"; account {before} before, {after} after")
+            : Invariant($"; account {before} before");
+        console.Error.WriteLine(Invariant($"scrapedo: credits: {u.EstimatedSpent} estimated spent{actual}{account}."));
     }
 
     private static string Known(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";

@@ -259,6 +259,7 @@ internal sealed class RunCommand
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 progress.Finish(interrupted: true, connection.Client.RequestsSent);
+                _cost.ReportSpent(_console, quiet);
                 _console.Error.WriteLine(journal is null
                     ? "scrapedo: interrupted."
                     : "scrapedo: interrupted; the same command with --resume continues the run.");

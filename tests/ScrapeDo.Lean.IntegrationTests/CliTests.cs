@@ -334,6 +334,8 @@ public sealed class CliTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed} to stop");
         Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
         Assert.Contains("--resume", await stderr);
+        // The jobs created before the interrupt were paid for: the summary says so as a finished run's does.
+        Assert.Contains("scrapedo: credits: ", await stderr);
         Assert.True(emulator.Counters.Cancels >= 1, "the running server jobs were canceled");
 
         CliResult resumed = await RunCliAsync([.. args, "--resume"]);
