@@ -101,4 +101,25 @@ public class JournalCreditTests
 
         Assert.Equal(7, spent);
     }
+
+    [Fact]
+    public void The_last_journaled_job_skips_chunks_refused_for_credits_or_failed_but_keeps_unanswered_ones()
+    {
+        var state = new JournalState();
+        Assert.Equal(-1, state.MaxChunkWithJob);
+        for (int c = 0; c < 4; c++)
+        {
+            state.Submitted(new JournalChunk { Chunk = c, FirstIndex = c * 10, Count = 10, SubmittedAt = DateTimeOffset.UnixEpoch, Hash = "h" });
+        }
+
+        state.Created(0, "job-0", ["t"], null);
+        state.Created(1, "job-1", ["t"], null);
+        state.Unsent(2);
+        state.Created(3, null, null, "refused by the API");
+        Assert.Equal(1, state.MaxChunkWithJob);
+
+        // A create whose answer was never recorded may have made a job.
+        state.Submitted(new JournalChunk { Chunk = 4, FirstIndex = 40, Count = 10, SubmittedAt = DateTimeOffset.UnixEpoch, Hash = "h" });
+        Assert.Equal(4, state.MaxChunkWithJob);
+    }
 }

@@ -40,6 +40,15 @@ public sealed class JournalOptionsTests : IDisposable
     }
 
     [Fact]
+    public void The_fingerprint_is_the_one_journals_were_written_with_before_the_digests()
+    {
+        // Computed outside .NET: FNV-1a 64 over the template's body bytes, then each header name and value and the
+        // plugin key, each string after a '\n'. A change here would refuse every earlier journal's resume.
+        Assert.Equal("c735ad1983dc7ddd", Hash(new CreateJobRequest()));
+        Assert.Equal("f04fd3f0f79ee684", Hash(new CreateJobRequest { GeoCode = "us", Headers = new Dictionary<string, string> { ["X-A"] = "1" } }, "google/search"));
+    }
+
+    [Fact]
     public async Task A_resume_with_other_job_options_is_refused_and_one_with_the_same_is_not()
     {
         string plain = Hash(new CreateJobRequest());
@@ -58,7 +67,7 @@ public sealed class JournalOptionsTests : IDisposable
     [Fact]
     public async Task A_refused_resume_names_the_options_that_changed_and_only_those()
     {
-        var written = new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "hunter2" } };
+        var written = new CreateJobRequest { GeoCode = "us", Super = true, SetCookies = "sid=1", Headers = new Dictionary<string, string> { ["X-Secret"] = "hunter2" } };
         await using (await RunJournal.OpenAsync(_path, resume: false, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
         {
         }
@@ -66,15 +75,19 @@ public sealed class JournalOptionsTests : IDisposable
         string journal = await File.ReadAllTextAsync(_path);
         Assert.DoesNotContain("hunter2", journal, StringComparison.Ordinal);
         Assert.Contains("\"od\":\"GeoCode=", journal, StringComparison.Ordinal);
+        // A cookie gets no digest of its own, only one with the other fields that may hold secrets.
+        Assert.DoesNotContain(";SetCookies=", journal, StringComparison.Ordinal);
+        Assert.Contains(";Body/SessionID/SetCookies=", journal, StringComparison.Ordinal);
 
         async Task<string> RefusalAsync(CreateJobRequest options, string? plugin = null) =>
             (await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(options, plugin), TestSupport.Timeout()))).Message;
 
-        string geoAndRender = await RefusalAsync(new CreateJobRequest { GeoCode = "de", Super = true, Render = new RenderOptions(), Headers = written.Headers });
+        string geoAndRender = await RefusalAsync(new CreateJobRequest { GeoCode = "de", Super = true, SetCookies = "sid=1", Render = new RenderOptions(), Headers = written.Headers });
         Assert.Contains("(GeoCode and Render changed)", geoAndRender, StringComparison.Ordinal);
         Assert.DoesNotContain("Super", geoAndRender, StringComparison.Ordinal);
-        Assert.Contains("(Headers changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us", Super = true, Headers = new Dictionary<string, string> { ["X-Secret"] = "other" } }), StringComparison.Ordinal);
-        Assert.Contains("(Super, Headers and Plugin changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us" }, "google/search"), StringComparison.Ordinal);
+        Assert.Contains("(Headers changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us", Super = true, SetCookies = "sid=1", Headers = new Dictionary<string, string> { ["X-Secret"] = "other" } }), StringComparison.Ordinal);
+        Assert.Contains("(Body/SessionID/SetCookies changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us", Super = true, SetCookies = "sid=2", Headers = written.Headers }), StringComparison.Ordinal);
+        Assert.Contains("(Super, Body/SessionID/SetCookies, Headers and Plugin changed)", await RefusalAsync(new CreateJobRequest { GeoCode = "us" }, "google/search"), StringComparison.Ordinal);
         await using (await RunJournal.OpenAsync(_path, resume: true, chunkSize: 10, RunJournal.FingerprintOptions(written, null), TestSupport.Timeout()))
         {
         }

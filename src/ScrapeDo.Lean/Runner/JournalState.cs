@@ -44,14 +44,26 @@ internal sealed class JournalState
 
     public int? ChunkSize { get; set; }
 
-    /// <summary>The highest input chunk the journal records as submitted (retries excluded), or -1.</summary>
-    public int MaxChunk
+    /// <summary>
+    /// The highest input chunk (retries excluded) whose job exists or may exist: created, or submitted without a
+    /// recorded answer; -1 if none. Chunks refused for credits or whose create failed for good made no job.
+    /// </summary>
+    public int MaxChunkWithJob
     {
         get
         {
             lock (_lock)
             {
-                return _maxChunk;
+                int max = -1;
+                foreach (JournalChunk chunk in _chunks.Values)
+                {
+                    if (chunk.Chunk > max && (chunk.JobId is not null || chunk.FailureReason is null))
+                    {
+                        max = chunk.Chunk;
+                    }
+                }
+
+                return max;
             }
         }
     }

@@ -441,12 +441,14 @@ internal sealed class RunJournal : IAsyncDisposable
     /// <summary>
     /// A stable fingerprint of a run's job options: FNV-1a 64 over the create body its template writes without targets
     /// (<see cref="CreateJobRequest.JobOptionsForFingerprint"/>), then its headers in ordinal order, then the plugin
-    /// key; hex. Beside it, a 32-bit digest of each top-level field of that body, of the headers together and of the
-    /// plugin, so a refused resume can say which changed. Only hashes are kept, so header values (which may hold
-    /// secrets) never reach the journal, and the headers get one digest together, no finer than the fingerprint.
+    /// key; hex. Beside it, a 32-bit digest of each top-level field of that body, of the headers together, of the
+    /// fields that may hold secrets (body, session id, cookies) together and of the plugin, so a refused resume can say
+    /// which changed. Only hashes are kept, so header values and cookies never reach the journal, and no secret gets a
+    /// digest of its own.
     /// </summary>
     public static OptionsFingerprint FingerprintOptions(CreateJobRequest template, string? pluginKey)
     {
+        const string SecretFields = "Body/SessionID/SetCookies";
         const ulong Basis = 14695981039346656037UL;
         ulong h = Basis;
         var digests = new System.Text.StringBuilder();
@@ -461,13 +463,31 @@ internal sealed class RunJournal : IAsyncDisposable
             h = FnvBytes(h, body);
             var reader = new Utf8JsonReader(body);
             reader.Read();
+            ulong secrets = Basis;
+            bool anySecret = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string name = reader.GetString()!;
                 reader.Read();
                 int start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                AppendDigest(digests, name, FnvBytes(Basis, body[start..(int)reader.BytesConsumed]));
+                ReadOnlySpan<byte> value = body[start..(int)reader.BytesConsumed];
+                if (name is "Body" or "SessionID" or "SetCookies")
+                {
+                    // Fields that may hold secrets get one digest together, as the headers do, so none of them can
+                    // be confirmed by guessing it alone.
+                    secrets = FnvBytes(Fnv(secrets, name), value);
+                    anySecret = true;
+                }
+                else
+                {
+                    AppendDigest(digests, name, FnvBytes(Basis, value));
+                }
+            }
+
+            if (anySecret)
+            {
+                AppendDigest(digests, SecretFields, secrets);
             }
         }
 

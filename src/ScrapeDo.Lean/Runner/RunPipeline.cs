@@ -211,12 +211,13 @@ internal sealed class RunPipeline : IAsyncDisposable
             await _work.WhenAllAsync().ConfigureAwait(false);
             // Chunks end quietly when the run is canceled; the consumer must still learn the run did not finish.
             Token.ThrowIfCancellationRequested();
-            if (_journal is not null && _journal.State.MaxChunk >= chunks)
+            int journaled = _journal?.State.MaxChunkWithJob ?? -1;
+            if (journaled >= chunks)
             {
                 // A shorter input than the journaled run's: the jobs of its missing chunks exist (and were paid for),
                 // but no target of this input stands for them, so their results would be dropped without a word.
                 throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"The input ended after {chunks} job(s) of targets, but the journal records {_journal.State.MaxChunk + 1}: a resume must read the same input (this one cannot deliver the results of the journaled jobs past its end)."));
+                    $"The input ended after {chunks} job(s) of targets, but the journal records jobs up to job {journaled + 1}: a resume must read the same input (this one cannot deliver the results of the journaled jobs past its end)."));
             }
 
             _delivery.Complete();
