@@ -59,8 +59,10 @@ internal static class CliValidation
     }
 
     /// <summary>
-    /// Checks, before the first request, that a new run can write the file of <paramref name="flag"/>, without
-    /// truncating an existing one (that waits until the API answered) and without leaving a new empty one behind.
+    /// Checks, before the first request, that a new run can write the file of <paramref name="flag"/>: an existing
+    /// file is opened for writing without truncating it (that waits until the API answered); for a new one, a probe
+    /// file of its own name is made and removed in the same folder, so the path itself is never created here and
+    /// another process that creates it meanwhile is never undone.
     /// </summary>
     public static void CheckWritable(string? path, string flag)
     {
@@ -69,16 +71,21 @@ internal static class CliValidation
             return;
         }
 
-        bool existed = File.Exists(path);
         try
         {
-            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
+            if (File.Exists(path))
             {
+                using (new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
+                {
+                }
+
+                return;
             }
 
-            if (!existed)
+            string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            string probe = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.probe");
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose))
             {
-                File.Delete(path);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -130,7 +130,7 @@ internal static class EmulatorCommand
         }
 
         double b = parts.Length == 2 ? double.Parse(parts[1], CultureInfo.InvariantCulture) : a;
-        if (a < 0 || b < a)
+        if (!double.IsFinite(a) || !double.IsFinite(b) || a < 0 || b < a)
         {
             throw new CliException($"--latency-ms '{text}' must satisfy 0 <= MIN <= MAX.");
         }

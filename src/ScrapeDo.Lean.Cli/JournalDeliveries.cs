@@ -17,6 +17,36 @@ internal static class JournalDeliveries
     /// job in --output was written by another run.</param>
     public readonly record struct Summary(long Delivered, int? TargetsPerJob, IReadOnlySet<string> JobIds);
 
+    /// <summary>
+    /// Whether a live run holds the journal's lock (the runner's <c>.lock</c> sibling, held without sharing). Only an
+    /// existing lock file is opened, never created: one left by a killed run is not held and reads as free.
+    /// </summary>
+    public static bool InUse(string path)
+    {
+        try
+        {
+            using (new FileStream(path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 1))
+            {
+            }
+
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException ex) when (ex.GetType() == typeof(IOException))
+        {
+            // The plain IOException of a sharing violation, as the runner reads it.
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A path problem: the runner reports it in its own words.
+            return false;
+        }
+    }
+
     /// <summary>Reads the journal at <paramref name="path"/> once (see <see cref="Summary"/>).</summary>
     public static Summary? Read(string path)
     {

@@ -134,6 +134,12 @@ internal sealed class RunCommand
         CreateJobRequest template = _jobOptions.Template(parse);
         // A resume reads the journal once, up front: its jobs were made with its targets per job, which a resume
         // without --targets-per-job takes over instead of refusing for the default.
+        if (resume && JournalDeliveries.InUse(journal!))
+        {
+            // Said first: what a live run wrote after the look below would read as another run's output.
+            throw new CliException($"--journal '{journal}' is in use by another run; only one process may use a journal at a time.");
+        }
+
         JournalDeliveries.Summary? recorded = resume && File.Exists(journal) ? JournalDeliveries.Read(journal!) : null;
         int? givenTargetsPerJob = parse.GetValue(_chunk);
         int targetsPerJob = givenTargetsPerJob ?? recorded?.TargetsPerJob ?? CreateJobRequest.MaxTargetsPerJob;

@@ -208,8 +208,33 @@ public sealed class CliJournalTests : IDisposable
         var resumed = await RunCliAsync([.. args, "--resume"]);
 
         Assert.Equal(ExitCodes.Fatal, resumed.Code);
-        Assert.Contains("The input ended after 1 job(s) of targets, but the journal records 3: a resume must read the same input", resumed.Error, StringComparison.Ordinal);
+        Assert.Contains("The input ended after 1 job(s) of targets, but the journal records jobs up to job 3: a resume must read the same input", resumed.Error, StringComparison.Ordinal);
         Assert.Equal(creates, emulator.Counters.Creates);
+        Assert.Equal(12, (await File.ReadAllLinesAsync(output)).Length);
+    }
+
+    [Fact]
+    public async Task Resume_of_a_journal_a_live_run_holds_says_so_before_reading_its_output()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        (string output, string[] args) = JournaledRun(emulator, "https://live.example/p");
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).Code);
+        string journal = args[Array.IndexOf(args, "--journal") + 1];
+        long requests = emulator.Counters.TotalRequests;
+
+        // The lock as a live run holds it (flock through FileShare.None); output records of its newer jobs would
+        // otherwise read as another run's.
+        await using (new FileStream(journal + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
+        {
+            var held = await RunCliAsync([.. args, "--resume"]);
+            Assert.Equal(ExitCodes.Fatal, held.Code);
+            Assert.Contains($"--journal '{journal}' is in use by another run", Assert.Single(held.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(requests, emulator.Counters.TotalRequests);
+        // A lock file left by a killed run is not held: it resumes.
+        await File.WriteAllTextAsync(journal + ".lock", "");
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync([.. args, "--resume"])).Code);
         Assert.Equal(12, (await File.ReadAllLinesAsync(output)).Length);
     }
 

@@ -335,6 +335,10 @@ public sealed partial class CreditTests : IDisposable
             Assert.Contains(said, Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         }
 
+        CliResult notANumber = await RunCliAsync("emulator", "--port", "0", "--latency-ms", "5-NaN");
+        Assert.Equal(1, notANumber.ExitCode);
+        Assert.Equal("scrapedo: error: --latency-ms '5-NaN' must satisfy 0 <= MIN <= MAX.", notANumber.Error.Trim());
+
         foreach (string latency in new[] { "99999999999999999999", "5-99999999999999999999" })
         {
             CliResult refused = await RunCliAsync("emulator", "--port", "0", "--latency-ms", latency);
