@@ -105,7 +105,7 @@ internal sealed class CostOptions
     }
 
     /// <summary>Prints the credit lines of the summary; returns exit code 3 when the run stopped for credits, else null.</summary>
-    public int? Report(CliConsole console, bool quiet, bool journaled, long? maxCredits)
+    public int? Report(CliConsole console, bool quiet, bool resumable, long? maxCredits)
     {
         CreditUsage u = Usage;
         ReportSpent(console, quiet);
@@ -116,9 +116,9 @@ internal sealed class CostOptions
 
         // The budget that sends every remaining target: what was spent plus their estimate (whole jobs fit exactly).
         long needed = u.EstimatedSpent + u.EstimatedToFinish;
-        string how = journaled
+        string how = resumable
             ? u.StopReason == CreditStop.Budget ? Invariant($"the same command with --resume and --max-credits {needed} or more continues.") : "add credits, then the same command with --resume continues."
-            : "add --journal to make such a run resumable.";
+            : "add --journal and --output FILE to make such a run resumable.";
         string why = u.StopReason == CreditStop.Budget
             ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")
             : "stopped: the account's credits ran out";

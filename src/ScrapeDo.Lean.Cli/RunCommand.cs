@@ -260,21 +260,22 @@ internal sealed class RunCommand
             {
                 // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
                 throw new CliException($"writing {(output is null ? "the records to standard output" : $"--output '{output}'")} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
-                    + (journal is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
+                    + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 progress.Finish(interrupted: true, connection.Client.RequestsSent);
                 _cost.ReportSpent(_console, quiet);
-                _console.Error.WriteLine(journal is null
-                    ? "scrapedo: interrupted."
+                // A resume needs the journal and the output file: records sent to stdout cannot be checked or appended to.
+                _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
+                    : output is null ? "scrapedo: interrupted; the records went to stdout, which --resume cannot continue: give --output FILE with --journal to make a run resumable."
                     : "scrapedo: interrupted; the same command with --resume continues the run.");
                 return ExitCodes.Interrupted;
             }
         }
 
         progress.Finish(interrupted: false, connection.Client.RequestsSent);
-        if (_cost.Report(_console, quiet, journal is not null, maxCredits) is int creditStop)
+        if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
         {
             return creditStop;
         }
