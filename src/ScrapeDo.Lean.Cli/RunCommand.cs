@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using ScrapeDo.Lean.Credits;
+using ScrapeDo.Lean.Internal.Runner;
 
 namespace ScrapeDo.Lean.Cli;
 
@@ -132,15 +133,15 @@ internal sealed class RunCommand
         }
 
         CreateJobRequest template = _jobOptions.Template(parse);
-        // A resume reads the journal once, up front: its jobs were made with its targets per job, which a resume
-        // without --targets-per-job takes over instead of refusing for the default.
-        if (resume && JournalDeliveries.InUse(journal!))
+        if (resume && RunJournal.IsHeldByAnotherRun(journal!))
         {
             // Said first: what a live run wrote after the look below would read as another run's output.
             throw new CliException($"--journal '{journal}' is in use by another run; only one process may use a journal at a time.");
         }
 
-        JournalDeliveries.Summary? recorded = resume && File.Exists(journal) ? JournalDeliveries.Read(journal!) : null;
+        // A resume reads the journal once, up front: its jobs were made with its targets per job, which a resume
+        // without --targets-per-job takes over instead of refusing for the default.
+        JournalPeek.Summary? recorded = resume && File.Exists(journal) ? JournalPeek.Read(journal!) : null;
         int? givenTargetsPerJob = parse.GetValue(_chunk);
         int targetsPerJob = givenTargetsPerJob ?? recorded?.TargetsPerJob ?? CreateJobRequest.MaxTargetsPerJob;
         if (targetsPerJob is < 1 or > CreateJobRequest.MaxTargetsPerJob)

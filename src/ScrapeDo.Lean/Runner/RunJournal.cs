@@ -147,9 +147,9 @@ internal sealed class RunJournal : IAsyncDisposable
         try
         {
             // FileShare.None takes an exclusive flock on Unix (LockFileEx on Windows): a second process fails here.
-            lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            lockFile = new FileStream(LockPath(full), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
         }
-        catch (IOException ex) when (ex.GetType() == typeof(IOException))
+        catch (IOException ex) when (IsSharingViolation(ex))
         {
             // The plain IOException of a sharing violation (subclasses are path problems, reported as they are).
             throw new InvalidOperationException($"The journal '{path}' is in use by another run; only one process may use a journal at a time.", ex);
@@ -434,6 +434,36 @@ internal sealed class RunJournal : IAsyncDisposable
                 throw new InvalidDataException($"The journal '{_path}' has an entry it does not understand at line {line}.");
         }
     }
+
+    /// <summary>
+    /// Whether a live run holds the journal at <paramref name="path"/> (its lock, as <see cref="OpenAsync(string, bool, int, OptionsFingerprint?, CancellationToken)"/>
+    /// takes it). Only an existing lock file is opened, never created: one left by a killed run is not held and reads as
+    /// free; a path problem reads as free too, for the open to report in its own words.
+    /// </summary>
+    public static bool IsHeldByAnotherRun(string path)
+    {
+        try
+        {
+            using (new FileStream(LockPath(Path.GetFullPath(path)), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
+            {
+            }
+
+            return false;
+        }
+        catch (IOException ex) when (IsSharingViolation(ex))
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static string LockPath(string fullPath) => fullPath + ".lock";
+
+    // The plain IOException of a sharing violation (subclasses are path problems, reported as they are).
+    private static bool IsSharingViolation(IOException ex) => ex.GetType() == typeof(IOException);
 
     /// <summary>The fingerprint alone (see <see cref="FingerprintOptions"/>).</summary>
     public static string HashOptions(CreateJobRequest template, string? pluginKey) => FingerprintOptions(template, pluginKey).Hash;

@@ -271,7 +271,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         {
             _budget.Release(chunk.Index);
         }
-        else if (await _budget.ConfirmAsync(chunk.Index).ConfigureAwait(false) && chunk.Index < 0)
+        else if (await _budget.ConfirmAsync(chunk.Index).ConfigureAwait(false) && chunk.IsRetry)
         {
             // A retry whose job this process made (a reservation was confirmed): counted here and not when taken, so a
             // retry an earlier process already created is reattached without counting its targets again.
@@ -301,7 +301,7 @@ internal sealed class RunPipeline : IAsyncDisposable
             return;
         }
 
-        if (chunk.Index >= 0)
+        if (!chunk.IsRetry)
         {
             // A retry's targets were counted in the job an interrupt canceled; they are in Resubmitted instead.
             _progress.Submitted(chunk.Items.Count);

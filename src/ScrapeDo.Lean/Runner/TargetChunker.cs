@@ -20,6 +20,9 @@ internal sealed class TargetChunk(int index, List<RunItem> items, string[] targe
 
     public long FirstIndex => Items[0].Index;
 
+    /// <summary>A chunk that resubmits tasks an interrupt canceled (<see cref="InterruptRetry.RetryIndex"/>: negative).</summary>
+    public bool IsRetry => Index < 0;
+
     public long LastIndex => Items[^1].Index;
 }
 

@@ -7,7 +7,7 @@ namespace ScrapeDo.Lean.Cli;
 /// many inputs it records as delivered (to check <c>--output</c> against) and the targets per job it was written
 /// with. The runner opens the journal itself later; this is a read-only look.
 /// </summary>
-internal static class JournalDeliveries
+internal static class JournalPeek
 {
     /// <summary>What a journal records, or null when the file cannot be read as a journal (the runner then reports
     /// what is wrong with it, in its own words). A torn last line is ignored, as the runner does.</summary>
@@ -16,36 +16,6 @@ internal static class JournalDeliveries
     /// <param name="JobIds">Every job the run created or adopted (its <c>created</c> entries): a record of another
     /// job in --output was written by another run.</param>
     public readonly record struct Summary(long Delivered, int? TargetsPerJob, IReadOnlySet<string> JobIds);
-
-    /// <summary>
-    /// Whether a live run holds the journal's lock (the runner's <c>.lock</c> sibling, held without sharing). Only an
-    /// existing lock file is opened, never created: one left by a killed run is not held and reads as free.
-    /// </summary>
-    public static bool InUse(string path)
-    {
-        try
-        {
-            using (new FileStream(path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 1))
-            {
-            }
-
-            return false;
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
-        catch (IOException ex) when (ex.GetType() == typeof(IOException))
-        {
-            // The plain IOException of a sharing violation, as the runner reads it.
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A path problem: the runner reports it in its own words.
-            return false;
-        }
-    }
 
     /// <summary>Reads the journal at <paramref name="path"/> once (see <see cref="Summary"/>).</summary>
     public static Summary? Read(string path)
