@@ -22,7 +22,7 @@ public static class FanOutRatio
     public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null);
 
     /// <summary>One measured run of one contender.</summary>
-    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN);
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>
     public sealed record Row(string Transport, string Name, List<Sample> Samples)
@@ -43,6 +43,13 @@ public static class FanOutRatio
         /// between threads, which on a shared core costs wake-ups and spinning; a count, so it does not swing with the
         /// machine as CPU time does.</summary>
         public double WorkItemsPerTarget => Median(Samples.Select(s => s.WorkItemsPerTarget));
+
+        /// <summary>Time this process spent paused for garbage collections per target, a mean over the rounds (NaN for
+        /// the CLI). A mean, not a median: each round starts after a full collection, so a contender collects about
+        /// once every few rounds (how often depends on what it allocates and on the GC's own gen0 budget, which moved
+        /// 5–43 MB between rounds of one process), and a median would read as zero the cost that a mean spreads over
+        /// the rounds as a long run spreads it over its targets.</summary>
+        public double GcPauseUsPerTarget => Samples.Count == 0 ? double.NaN : Samples.Average(s => s.GcPauseUsPerTarget);
 
         public double CpuSpread => Samples.Count < 2 ? 0 : (Samples.Max(s => s.CpuUsPerTarget) - Samples.Min(s => s.CpuUsPerTarget)) / CpuUsPerTarget;
     }
@@ -135,7 +142,7 @@ public static class FanOutRatio
                         Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
                     }
                 }
 
@@ -171,7 +178,7 @@ public static class FanOutRatio
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | Requests/target | Wall s |");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Requests/target | Wall s |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
@@ -179,7 +186,7 @@ public static class FanOutRatio
             // Allocation and context switches of another process are not visible from here.
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal) || row.Name.StartsWith("runner-probe", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
@@ -262,16 +269,20 @@ public static class FanOutRatio
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         long switches0 = ContextSwitches();
         long workItems0 = ThreadPool.CompletedWorkItemCount;
+        int collections0 = GC.CollectionCount(0);
+        TimeSpan paused0 = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
         int ok = await run();
         clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
         long switches = ContextSwitches() - switches0;
         long workItems = ThreadPool.CompletedWorkItemCount - workItems0;
+        int collections = GC.CollectionCount(0) - collections0;
+        TimeSpan paused = GC.GetTotalPauseDuration() - paused0;
         self.Refresh();
         TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
         ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN);
+        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN, inProcess ? paused.TotalMicroseconds / targets : double.NaN, inProcess ? collections : -1);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median
