@@ -227,7 +227,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
 
         TaskDetails? details = outcome.Details;
-        if (_contentDir is not null && details is not null && !details.Content.IsEmpty)
+        if (_contentDir is not null && details is not null && !ContentOf(outcome).IsEmpty)
         {
             return WriteWithContentFileAsync(outcome, details, rawPluginTarget, error, cancellationToken);
         }
@@ -319,7 +319,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            WriteContentFile(contentFile, details);
+            WriteContentFile(contentFile, ContentOf(outcome), details.Base64EncodedContent);
             AppendRecord(outcome, rawPluginTarget, error, contentFile);
             if (_pending.WrittenCount >= WriteThreshold)
             {
@@ -339,11 +339,10 @@ internal sealed class RecordWriter : IAsyncDisposable
     /// The task's (decoded) content as one file, written synchronously through the file's handle: no stream, no
     /// stream buffer, and no thread-pool hop per write (async file writes on Linux are blocking writes on the pool).
     /// </summary>
-    private static void WriteContentFile(string path, TaskDetails details)
+    private static void WriteContentFile(string path, ReadOnlySpan<byte> content, bool base64)
     {
         using SafeFileHandle file = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        ReadOnlySpan<byte> content = details.Content.Utf8.Span;
-        if (!details.Base64EncodedContent)
+        if (!base64)
         {
             RandomAccess.Write(file, content, 0);
             return;
@@ -383,6 +382,14 @@ internal sealed class RecordWriter : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// The outcome's content as the API returned it: from its lease when the run leases contents (the CLI's runs do:
+    /// a record copies the bytes out, so a fresh array per task would only be garbage, and on a page of 85 KB or more
+    /// a large-object-heap allocation), else from its details.
+    /// </summary>
+    private static ReadOnlySpan<byte> ContentOf(TaskOutcome outcome) =>
+        outcome.ContentLease is { } lease ? lease.Span : outcome.Details is { } details ? details.Content.Utf8.Span : default;
 
     /// <summary>Serializes one record (and its newline) into the pending buffer; all of it or, if it throws, none.</summary>
     private void AppendRecord(TaskOutcome outcome, string? rawPluginTarget, string? error, string? contentFile)
@@ -430,11 +437,12 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
 
         json.WriteBoolean("base64"u8, details?.Base64EncodedContent ?? false);
-        if (details is not null && contentFile is null && !details.Content.IsEmpty)
+        ReadOnlySpan<byte> content = ContentOf(outcome);
+        if (details is not null && contentFile is null && !content.IsEmpty)
         {
             // The content goes straight into the pending buffer (see AppendContent); the writer carries on after it.
             json.Flush();
-            AppendContent(details.Content.Utf8.Span);
+            AppendContent(content);
         }
         else
         {

@@ -223,6 +223,9 @@ internal sealed class RunCommand
             Progress = progress,
             // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
             FlushSink = writer.FlushAsync,
+            // A record copies the content out (into the record or a --content-dir file): a pooled buffer per task
+            // instead of a new array, which for a page of 85 KB or more is a large-object-heap allocation.
+            LeaseContent = true,
             MaxCredits = maxCredits,
             CreditTable = creditTable,
             Credits = _cost.Usage,
@@ -238,6 +241,8 @@ internal sealed class RunCommand
             {
                 await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
                 {
+                    // The record is written (copied into the batch buffer or a file) before the lease goes back.
+                    using TaskContentLease? lease = taken.ContentLease;
                     TaskOutcome outcome = taken;
                     await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
                     lines.TryRemove(outcome.InputIndex, out InputLine line);

@@ -23,6 +23,7 @@ namespace ScrapeDo.Lean;
 public sealed class TaskContentLease : IMemoryOwner<byte>
 {
     private static long s_outstanding;
+    private static long s_created;
 
     private readonly int _length;
     private byte[]? _buffer;
@@ -32,10 +33,14 @@ public sealed class TaskContentLease : IMemoryOwner<byte>
         _buffer = rented;
         _length = length;
         Interlocked.Increment(ref s_outstanding);
+        Interlocked.Increment(ref s_created);
     }
 
     /// <summary>Leases made and not yet disposed, process-wide (for tests that prove leases are returned).</summary>
     internal static long Outstanding => Interlocked.Read(ref s_outstanding);
+
+    /// <summary>Leases made so far, process-wide (for tests that prove a consumer took its contents as leases).</summary>
+    internal static long Created => Interlocked.Read(ref s_created);
 
     /// <summary>Length of the content in bytes (still valid after disposing).</summary>
     public int Length => _length;
