@@ -31,6 +31,29 @@ internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream>
 
         return OpenStdin();
     }
+
+    /// <summary>
+    /// Standard output as a stream for JSONL records that reports a reader which went away. .NET's console stream
+    /// ignores a broken pipe on Unix (so <c>scrapedo run … -o - | head</c> would keep creating jobs and spending
+    /// credits for a reader that left); a file stream over descriptor 1 fails the write instead, and the run stops
+    /// as on a full disk. Where that stream cannot be made (Windows, or no descriptor 1), the console's stream.
+    /// </summary>
+    public static Stream OpenStandardOutput()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            try
+            {
+                return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                // Descriptor 1 closed or not writable: the console's stream, which discards quietly, as before.
+            }
+        }
+
+        return Console.OpenStandardOutput();
+    }
 }
 
 /// <summary>A failure the user can fix, reported as one line and exit code 1.</summary>

@@ -151,7 +151,11 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates <c>--content-dir</c> (and its parents) unless it exists; a path that cannot be a folder is one line naming the flag.</summary>
+    /// <summary>
+    /// Creates <c>--content-dir</c> (and its parents) unless it exists, and checks that files can be made in it (a
+    /// probe file, removed at once): a path that cannot be a folder, or a folder that takes no files, is one line
+    /// naming the flag before the first request, not a failure after jobs were paid for.
+    /// </summary>
     public static void CreateContentDir(string? contentDir)
     {
         if (contentDir is null)
@@ -172,7 +176,21 @@ internal sealed class RecordWriter : IAsyncDisposable
         {
             throw new CliException($"cannot create --content-dir '{contentDir}': {CliValidation.Why(ex)}.");
         }
+
+        try
+        {
+            using (new FileStream(Path.Combine(contentDir, $".scrapedo.{Guid.NewGuid():N}.probe"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot write files into --content-dir '{contentDir}': {CliValidation.Why(ex)}.");
+        }
     }
+
+    /// <summary>Set when the write that failed was a <c>--content-dir</c> file, not the records' sink.</summary>
+    public bool FailedInContentDir { get; private set; }
 
     /// <summary>True when the records already in the file are counted against the input (a resume).</summary>
     public bool Deduplicates => _alreadyWritten.Count > 0;
@@ -330,7 +348,13 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _failed ??= ex;
+            if (_failed is null)
+            {
+                // A failed sink write sets _failed itself (WritePending), so this one is the content file's.
+                _failed = ex;
+                FailedInContentDir = true;
+            }
+
             return ValueTask.FromException<bool>(ex);
         }
     }

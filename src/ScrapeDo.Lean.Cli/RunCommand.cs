@@ -262,10 +262,11 @@ internal sealed class RunCommand
 
                 await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException ex) when (writer.HasFailed)
+            catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && writer.HasFailed)
             {
                 // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
-                throw new CliException($"writing {(output is null ? "the records to standard output" : $"--output '{output}'")} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
+                string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
+                throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
                     + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -429,6 +429,68 @@ public sealed class CliInputTests : IDisposable
     }
 
     /// <summary>
+    /// A reader that leaves (<c>scrapedo run … -o - | head -c 10</c>) stops the run as a full disk does. .NET's console
+    /// stream ignores a broken pipe on Unix, so the run used to go on creating jobs for nobody and report every record
+    /// as written.
+    /// </summary>
+    [Fact]
+    public async Task A_stdout_reader_that_leaves_stops_the_run_with_one_line()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // A broken pipe is the Unix case; Windows keeps the console's stream.
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", string.Join('\n', Support.Urls(400, "https://pipe.example/p")) + "\n");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
+        foreach (string a in new[] { "run", input, "-o", "-", "--targets-per-job", "20", "--max-in-flight-jobs", "1", "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process child = Process.Start(start)!;
+        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        var ct = Support.Timeout(60);
+        var first = new char[10];
+        await child.StandardOutput.ReadBlockAsync(first, ct);
+        child.StandardOutput.Close();
+        await child.WaitForExitAsync(ct);
+
+        Assert.True(child.ExitCode == ExitCodes.Fatal, $"exit {child.ExitCode}: {await stderr}");
+        Assert.Equal("scrapedo: error: writing the records to standard output failed: Broken pipe.", (await stderr).Trim());
+        // Stopped early: one job at a time of 20 targets, and far fewer than the 20 jobs of the whole input.
+        Assert.True(emulator.Counters.Jobs < 20, $"{emulator.Counters.Jobs} jobs created for a reader that left");
+    }
+
+    /// <summary>Walkthrough finding: a --content-dir that takes no files was found out only after jobs were paid for.</summary>
+    [Fact]
+    public async Task A_content_dir_that_takes_no_files_is_refused_before_any_request()
+    {
+        // /sys refuses new files even to root (a read-only or permission-checked file system), where chmod would not.
+        string probe = Path.Combine("/sys", $".scrapedo-test-{Guid.NewGuid():N}");
+        try
+        {
+            File.Create(probe).Dispose();
+            File.Delete(probe);
+            return; // This machine lets files be made there: nothing to refuse.
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+
+        CliResult result = await RunCliAsync("run", input, "-o", Path.Combine(_dir, "o.jsonl"), "--content-dir", "/sys", "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.StartsWith("scrapedo: error: cannot write files into --content-dir '/sys': ", result.Error.Trim(), StringComparison.Ordinal);
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+    }
+
+    /// <summary>
     /// Walkthrough finding 2 and 3: these were refused only after the run's preflight call had gone out, or in .NET's
     /// words. design.md: every option is validated before anything is sent, so the emulator must see no request at all.
     /// </summary>

@@ -55,6 +55,43 @@ public sealed class RecordWriterGoldenTests : IDisposable
     }
 
     [Fact]
+    public async Task Leased_contents_give_the_same_records_and_files_as_contents_in_the_details()
+    {
+        // The CLI's runs lease their contents (RunOptions.LeaseContent): the writer then reads the lease, not Details.
+        byte[] records = await WriteAllAsync(Path.Combine(_dir, "out.jsonl"), contentDir: null);
+        byte[] leased = await WriteAllAsync(Path.Combine(_dir, "leased.jsonl"), contentDir: null, lease: true);
+        Assert.Equal(records, leased);
+
+        string pages = Path.Combine(_dir, "pages"), leasedPages = Path.Combine(_dir, "leased-pages");
+        byte[] withDir = await WriteAllAsync(Path.Combine(_dir, "out-dir.jsonl"), pages);
+        byte[] leasedWithDir = await WriteAllAsync(Path.Combine(_dir, "leased-dir.jsonl"), leasedPages, lease: true);
+        Assert.Equal(Encoding.UTF8.GetString(withDir), Encoding.UTF8.GetString(leasedWithDir).Replace(leasedPages, pages, StringComparison.Ordinal));
+        string[] files = Directory.GetFiles(pages).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+        Assert.Equal(files, Directory.GetFiles(leasedPages).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
+        foreach (string file in files)
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(pages, file)), await File.ReadAllBytesAsync(Path.Combine(leasedPages, file)));
+        }
+    }
+
+    [Fact]
+    public async Task A_content_file_that_cannot_be_written_fails_the_writer_and_names_the_content_dir()
+    {
+        string pages = Path.Combine(_dir, "pages");
+        // A folder where the first content file goes: opening it for writing fails, as in a folder that takes no files.
+        Directory.CreateDirectory(Path.Combine(pages, "11111111-1111-1111-1111-000000000001.html"));
+        var console = new CliConsole(TextWriter.Null, TextWriter.Null, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
+        await using RecordWriter writer = await RecordWriter.OpenAsync(Path.Combine(_dir, "out.jsonl"), resume: false, pages, ".html", console, CancellationToken.None);
+        (TaskOutcome first, string? raw, string? error) = Outcomes().First();
+
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => writer.WriteAsync(first, raw, error, CancellationToken.None).AsTask());
+
+        Assert.True(writer.HasFailed);
+        Assert.True(writer.FailedInContentDir);
+        await Assert.ThrowsAsync<IOException>(() => writer.FlushAsync(CancellationToken.None).AsTask());
+    }
+
+    [Fact]
     public async Task Stdout_gets_the_same_bytes_as_a_file()
     {
         byte[] file = await WriteAllAsync(Path.Combine(_dir, "out.jsonl"), contentDir: null);
@@ -88,15 +125,22 @@ public sealed class RecordWriterGoldenTests : IDisposable
 
     private static string Excerpt(byte[] bytes, int at) => Encoding.UTF8.GetString(bytes.AsSpan(Math.Max(0, at - 40), Math.Min(80, bytes.Length - Math.Max(0, at - 40))));
 
-    private static async Task<byte[]> WriteAllAsync(string? path, string? contentDir)
+    private static async Task<byte[]> WriteAllAsync(string? path, string? contentDir, bool lease = false)
     {
         var stdout = new MemoryStream();
         var console = new CliConsole(TextWriter.Null, TextWriter.Null, () => new MemoryStream(), () => stdout, ErrorIsTerminal: false);
         await using (RecordWriter writer = await RecordWriter.OpenAsync(path, resume: false, contentDir, ".html", console, CancellationToken.None))
         {
             int n = 0;
-            foreach ((TaskOutcome outcome, string? rawPluginTarget, string? error) in Outcomes())
+            foreach ((TaskOutcome given, string? rawPluginTarget, string? error) in Outcomes())
             {
+                // As the runner hands a leased content out: in a rented buffer, with the details' content empty.
+                using TaskContentLease? leased = lease && given.Details is { Content.IsEmpty: false } details ? Rented(details.Content) : null;
+                TaskOutcome outcome = leased is null ? given : new TaskOutcome
+                {
+                    InputIndex = given.InputIndex, Target = given.Target, Status = given.Status, JobId = given.JobId, TaskId = given.TaskId,
+                    StatusCode = given.StatusCode, Reason = given.Reason, Details = given.Details!.WithoutContent(), ContentLease = leased,
+                };
                 Assert.True(await writer.WriteAsync(outcome, rawPluginTarget, error, CancellationToken.None));
                 if (++n % 7 == 0)
                 {
@@ -106,6 +150,13 @@ public sealed class RecordWriterGoldenTests : IDisposable
         }
 
         return path is null ? stdout.ToArray() : await File.ReadAllBytesAsync(path);
+    }
+
+    private static TaskContentLease Rented(TaskContent content)
+    {
+        byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(content.Length);
+        content.Utf8.Span.CopyTo(rented);
+        return new TaskContentLease(rented, content.Length);
     }
 
     private static IEnumerable<(TaskOutcome Outcome, string? RawPluginTarget, string? Error)> Outcomes()
