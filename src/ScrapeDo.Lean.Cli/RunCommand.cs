@@ -170,7 +170,7 @@ internal sealed class RunCommand
             RecordWriter.CreateContentDir(contentDir);
         }
 
-        long? total = input == "-" ? null : CountTargets(input);
+        long? total = input == "-" ? null : CountReadable(input);
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
         // A resume reads --output (and checks it against the journal) before the preflight call; a new run truncates
         // --output only once the API answered, so a wrong token does not empty an earlier run's file.
@@ -442,6 +442,20 @@ internal sealed class RunCommand
             {
                 writer.CountInputLine(RecordWriter.InputKey(text, plugin));
             }
+        }
+    }
+
+    /// <summary>Counts the input's targets, reading it whole before the first request: a file that cannot be read is
+    /// one line naming it (in the system's words for why), not .NET's.</summary>
+    private static long CountReadable(string path)
+    {
+        try
+        {
+            return CountTargets(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read input file '{path}': {CliValidation.Why(ex)}.");
         }
     }
 

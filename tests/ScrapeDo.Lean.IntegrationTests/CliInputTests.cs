@@ -464,6 +464,26 @@ public sealed class CliInputTests : IDisposable
         Assert.True(emulator.Counters.Jobs < 20, $"{emulator.Counters.Jobs} jobs created for a reader that left");
     }
 
+    /// <summary>Walkthrough finding: an input that exists but cannot be read was reported in .NET's words.</summary>
+    [Fact]
+    public async Task An_input_file_that_cannot_be_read_is_one_line_naming_it_before_any_request()
+    {
+        // Write-only: it opens, and every read fails (EINVAL), even for root, where chmod 000 would not.
+        const string unreadable = "/proc/self/clear_refs";
+        if (!File.Exists(unreadable))
+        {
+            return; // Linux only.
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+
+        CliResult result = await RunCliAsync("run", unreadable, "-o", Path.Combine(_dir, "o.jsonl"), "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Equal($"scrapedo: error: cannot read input file '{unreadable}': Invalid argument.", result.Error.Trim());
+        Assert.Equal(0, emulator.Counters.TotalRequests);
+    }
+
     /// <summary>Walkthrough finding: a --content-dir that takes no files was found out only after jobs were paid for.</summary>
     [Fact]
     public async Task A_content_dir_that_takes_no_files_is_refused_before_any_request()
