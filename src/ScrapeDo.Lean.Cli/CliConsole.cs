@@ -36,7 +36,11 @@ internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream>
     /// Standard output as a stream for JSONL records that reports a reader which went away. .NET's console stream
     /// ignores a broken pipe on Unix (so <c>scrapedo run … -o - | head</c> would keep creating jobs and spending
     /// credits for a reader that left); a file stream over descriptor 1 fails the write instead, and the run stops
-    /// as on a full disk. Where that stream cannot be made (Windows, or no descriptor 1), the console's stream.
+    /// as on a full disk. Only where descriptor 1 cannot seek (a pipe, a socket, a terminal): on a regular file a
+    /// file stream writes at positions of its own and leaves the descriptor's shared offset where it was, so in
+    /// <c>{ scrapedo run …; echo done; } &gt; out.jsonl</c> the next writer would overwrite the records. A file has
+    /// no reader to lose, and the console's stream writes at the shared offset and reports a full disk. Elsewhere
+    /// (Windows, or no descriptor 1), the console's stream too.
     /// </summary>
     public static Stream OpenStandardOutput()
     {
@@ -44,7 +48,13 @@ internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream>
         {
             try
             {
-                return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+                var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+                if (!stream.CanSeek)
+                {
+                    return stream;
+                }
+
+                stream.Dispose();
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
             {

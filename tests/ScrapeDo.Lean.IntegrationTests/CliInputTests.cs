@@ -464,6 +464,39 @@ public sealed class CliInputTests : IDisposable
         Assert.True(emulator.Counters.Jobs < 20, $"{emulator.Counters.Jobs} jobs created for a reader that left");
     }
 
+    /// <summary>
+    /// Records on a standard output that is a file share its offset with the commands around the run, as any shell
+    /// tool's output does: <c>{ echo before; scrapedo run …; echo after; } &gt; out</c> keeps all three, in order.
+    /// (A stream that wrote at positions of its own, as the broken-pipe fix first did, let "after" overwrite the records.)
+    /// </summary>
+    [Fact]
+    public async Task Records_on_a_file_stdout_keep_the_shared_offset_of_the_commands_around_them()
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists("/bin/sh"))
+        {
+            return; // The shell's redirection of a command group is the Unix case.
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\nhttps://a.example/2\nhttps://a.example/3\n");
+        string output = Path.Combine(_dir, "all.jsonl");
+        string run = string.Join(' ', new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"), "run", input, "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken }.Select(a => $"'{a}'"));
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"{{ echo before; {run}; echo after; }} > '{output}'");
+
+        using Process child = Process.Start(start)!;
+        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        await child.WaitForExitAsync(Support.Timeout(60));
+
+        Assert.True(child.ExitCode == 0, $"exit {child.ExitCode}: {await stderr}");
+        string[] lines = File.ReadAllLines(output);
+        Assert.Equal(5, lines.Length);
+        Assert.Equal("before", lines[0]);
+        Assert.Equal("after", lines[^1]);
+        Assert.All(lines[1..^1], line => Assert.StartsWith("{\"target\":\"https://a.example/", line, StringComparison.Ordinal));
+    }
+
     /// <summary>Walkthrough finding: an input that exists but cannot be read was reported in .NET's words.</summary>
     [Fact]
     public async Task An_input_file_that_cannot_be_read_is_one_line_naming_it_before_any_request()
