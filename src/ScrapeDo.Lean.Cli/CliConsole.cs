@@ -36,15 +36,21 @@ internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream>
     /// Standard output as a stream for JSONL records that reports a reader which went away. .NET's console stream
     /// ignores a broken pipe on Unix (so <c>scrapedo run … -o - | head</c> would keep creating jobs and spending
     /// credits for a reader that left); a file stream over descriptor 1 fails the write instead, and the run stops
-    /// as on a full disk. Only where descriptor 1 cannot seek (a pipe, a socket, a terminal): on a regular file a
-    /// file stream writes at positions of its own and leaves the descriptor's shared offset where it was, so in
-    /// <c>{ scrapedo run …; echo done; } &gt; out.jsonl</c> the next writer would overwrite the records. A file has
-    /// no reader to lose, and the console's stream writes at the shared offset and reports a full disk. Elsewhere
-    /// (Windows, or no descriptor 1), the console's stream too.
+    /// as on a full disk. It is used only where it behaves as the console's stream otherwise does:
+    /// <list type="bullet">
+    /// <item>where descriptor 1 cannot seek (a pipe, a socket, a terminal): on a regular file a file stream writes at
+    /// positions of its own and leaves the descriptor's shared offset where it was, so in
+    /// <c>{ scrapedo run …; echo done; } &gt; out.jsonl</c> the next writer would overwrite the records (and a file
+    /// has no reader to lose);</item>
+    /// <item>where descriptor 1 is open and blocking, as Linux's <c>/proc/self/fdinfo/1</c> says: on a non-blocking
+    /// one (another process sharing it set O_NONBLOCK) the console's stream waits for room and retries, a file
+    /// stream fails with EAGAIN, possibly after writing part of a batch.</item>
+    /// </list>
+    /// Elsewhere (other systems, Windows, no descriptor 1), the console's stream, as before.
     /// </summary>
     public static Stream OpenStandardOutput()
     {
-        if (!OperatingSystem.IsWindows())
+        if (OperatingSystem.IsLinux() && IsOpenAndBlocking(ReadFdInfo()))
         {
             try
             {
@@ -58,11 +64,53 @@ internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream>
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
             {
-                // Descriptor 1 closed or not writable: the console's stream, which discards quietly, as before.
+                // Not usable as a file stream: the console's stream below.
             }
         }
 
         return Console.OpenStandardOutput();
+    }
+
+    private static string? ReadFdInfo()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/self/fdinfo/1");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // No descriptor 1, or no /proc.
+        }
+    }
+
+    /// <summary>
+    /// Whether an fdinfo text (<c>/proc/self/fdinfo/N</c>: a <c>flags:</c> line with the open flags in octal)
+    /// describes a descriptor without O_NONBLOCK. Null or unreadable text is false: nothing is known.
+    /// </summary>
+    internal static bool IsOpenAndBlocking(string? fdinfo)
+    {
+        const int NonBlocking = 0x800; // O_NONBLOCK on Linux (04000 octal) for x86-64, arm64 and arm.
+        foreach (string line in (fdinfo ?? string.Empty).Split('\n'))
+        {
+            if (line.StartsWith("flags:", StringComparison.Ordinal))
+            {
+                string octal = line["flags:".Length..].Trim();
+                if (octal.Length == 0 || octal.Length > 11 || octal.AsSpan().ContainsAnyExceptInRange('0', '7'))
+                {
+                    return false;
+                }
+
+                long flags = 0;
+                foreach (char digit in octal)
+                {
+                    flags = (flags * 8) + (digit - '0');
+                }
+
+                return (flags & NonBlocking) == 0;
+            }
+        }
+
+        return false;
     }
 }
 

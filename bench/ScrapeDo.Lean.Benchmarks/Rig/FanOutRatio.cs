@@ -179,7 +179,7 @@ public static class FanOutRatio
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
         sb.AppendLine();
         sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
