@@ -95,18 +95,14 @@ internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream>
             if (line.StartsWith("flags:", StringComparison.Ordinal))
             {
                 string octal = line["flags:".Length..].Trim();
-                if (octal.Length == 0 || octal.Length > 11 || octal.AsSpan().ContainsAnyExceptInRange('0', '7'))
+                try
+                {
+                    return octal.Length > 0 && (Convert.ToInt64(octal, 8) & NonBlocking) == 0;
+                }
+                catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
                 {
                     return false;
                 }
-
-                long flags = 0;
-                foreach (char digit in octal)
-                {
-                    flags = (flags * 8) + (digit - '0');
-                }
-
-                return (flags & NonBlocking) == 0;
             }
         }
 

@@ -82,15 +82,22 @@ internal static class CliValidation
                 return;
             }
 
-            string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-            string probe = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.probe");
-            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose))
-            {
-            }
+            ProbeFolder(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", Path.GetFileName(path));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new CliException($"cannot open {flag} '{path}': {Why(ex)}.");
+        }
+    }
+
+    /// <summary>
+    /// Makes a new file in <paramref name="folder"/> and removes it at once (a name of its own, never one that exists):
+    /// proves the folder takes files. Throws the I/O error that says why not.
+    /// </summary>
+    public static void ProbeFolder(string folder, string forName)
+    {
+        using (new FileStream(Path.Combine(folder, $".{forName}.{Guid.NewGuid():N}.probe"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose))
+        {
         }
     }
 

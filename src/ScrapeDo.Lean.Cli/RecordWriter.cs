@@ -179,9 +179,7 @@ internal sealed class RecordWriter : IAsyncDisposable
 
         try
         {
-            using (new FileStream(Path.Combine(contentDir, $".scrapedo.{Guid.NewGuid():N}.probe"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose))
-            {
-            }
+            CliValidation.ProbeFolder(contentDir, "scrapedo");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
