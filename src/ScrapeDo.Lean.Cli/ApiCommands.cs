@@ -46,10 +46,7 @@ internal static class ApiCommands
             };
             if (parse.GetValue(all))
             {
-                await foreach (JobDetails j in c.ListAllJobsAsync(query, ct).ConfigureAwait(false))
-                {
-                    console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(j, ScrapeDoJsonContext.Default.JobDetails));
-                }
+                await PrintJobLinesAsync(console, c.ListAllJobsAsync(query, ct), ct).ConfigureAwait(false);
             }
             else
             {
@@ -224,6 +221,32 @@ internal static class ApiCommands
         string.IsNullOrWhiteSpace(value) ? throw new CliException($"{name} is empty; give the id printed by 'scrapedo job create' or 'scrapedo job list'.")
         : value.Length > 256 ? throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).")
         : value.Trim();
+
+    private static readonly byte[] NewLine = [(byte)'\n'];
+
+    /// <summary>
+    /// Prints one JSON line per job as its page arrives, through standard output as a stream, so that a reader which
+    /// leaves (<c>scrapedo job list --all | head</c>) stops the paging with one line: the console's text writer ignores
+    /// a broken pipe on Unix, and the listing used to request every remaining page for nobody.
+    /// </summary>
+    private static async Task PrintJobLinesAsync(CliConsole console, IAsyncEnumerable<JobDetails> jobs, CancellationToken cancellationToken)
+    {
+        Stream stdout = console.OpenStdout(); // Not disposed: standard output outlives the command, as in `run -o -`.
+        await foreach (JobDetails job in jobs.ConfigureAwait(false))
+        {
+            byte[] line = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(job, ScrapeDoJsonContext.Default.JobDetails);
+            try
+            {
+                await stdout.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+                await stdout.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
+                await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new CliException($"writing the job list to standard output failed: {CliValidation.Why(ex)}.");
+            }
+        }
+    }
 
     /// <summary>Refuses a --content-out that cannot be written before the task is fetched (its content would be lost).</summary>
     private static void CheckContentOut(string path)

@@ -471,6 +471,75 @@ public sealed class CliInputTests : IDisposable
         Assert.True(emulator.Counters.Jobs < 20, $"{emulator.Counters.Jobs} jobs created for a reader that left");
     }
 
+    /// <summary><c>job list --all</c> prints every job of every page once, one JSON object per line.</summary>
+    [Fact]
+    public async Task Job_list_all_prints_one_line_per_job_across_pages()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        using var client = Support.Client(emulator);
+        var created = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < 5; i++)
+        {
+            created.Add((await client.CreateJobAsync(new CreateJobRequest { Targets = [$"https://list.example/{i}"] }, Support.Timeout())).JobId);
+        }
+
+        CliResult result = await RunCliAsync("job", "list", "--all", "--page-size", "2", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        string[] lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(created.Order(StringComparer.Ordinal), lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("JobID").GetString()!).Order(StringComparer.Ordinal));
+        Assert.Equal(3, emulator.Counters.Lists); // Pages of 2, 2 and 1.
+    }
+
+    /// <summary>
+    /// A reader that leaves <c>scrapedo job list --all | head -c 10</c> stops the paging with one line, as it stops a
+    /// run. The lines used to go through the console's text writer, which ignores a broken pipe on Unix, so the
+    /// listing requested every remaining page for nobody.
+    /// </summary>
+    [Fact]
+    public async Task A_stdout_reader_that_leaves_stops_job_list_all()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // A broken pipe is the Unix case; Windows keeps the console's stream.
+        }
+
+        const int Jobs = 300;
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        using (var client = Support.Client(emulator))
+        {
+            var ct = Support.Timeout(60);
+            await Parallel.ForAsync(0, Jobs, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, token) =>
+                await client.CreateJobAsync(new CreateJobRequest { Targets = [$"https://list.example/{i}"] }, token));
+        }
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"), "job", "list", "--all", "--page-size", "1", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process child = Process.Start(start)!;
+        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        try
+        {
+            var ct = Support.Timeout(60);
+            var first = new char[10];
+            await child.StandardOutput.ReadBlockAsync(first, ct);
+            child.StandardOutput.Close();
+            await child.WaitForExitAsync(ct);
+        }
+        finally
+        {
+            child.Kill(entireProcessTree: true); // Only does something when the wait above timed out.
+        }
+
+        Assert.True(child.ExitCode == ExitCodes.Fatal, $"exit {child.ExitCode}: {await stderr}");
+        Assert.Equal("scrapedo: error: writing the job list to standard output failed: Broken pipe.", (await stderr).Trim());
+        // Stopped early: far fewer list requests than the one page per job of the whole listing.
+        Assert.True(emulator.Counters.Lists < Jobs / 2, $"{emulator.Counters.Lists} pages requested for a reader that left");
+    }
+
     /// <summary>
     /// Records on a standard output that is a file share its offset with the commands around the run, as any shell
     /// tool's output does: <c>{ echo before; scrapedo run …; echo after; } &gt; out</c> keeps all three, in order.
