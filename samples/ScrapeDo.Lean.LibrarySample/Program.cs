@@ -56,3 +56,12 @@ await foreach (TaskOutcome outcome in leasing.RunAsync(File.ReadLines("urls.txt"
     }
 }
 // </lease-content>
+
+// <leased-task>
+// One task at a time, the same way: the content in a pooled buffer, given back when the LeasedTask is disposed.
+using (LeasedTask leased = await client.GetLeasedTaskAsync(job.JobId, job.TaskIds[1]))
+{
+    await using FileStream file = File.Create("page2.html");
+    await leased.CopyContentToAsync(file); // base64 is decoded for binary targets, as with TaskDetails
+}
+// </leased-task>

@@ -117,6 +117,24 @@ public sealed class ScrapeDoClient : IDisposable
         _pipeline.SendAsync(TaskCall(jobId, taskId), default, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
 
     /// <summary>
+    /// Gets a task as <see cref="GetTaskAsync(string, string, CancellationToken)"/> does (same request, retries and
+    /// failures), but with its content in a pooled buffer instead of a fresh array: for a caller that writes each
+    /// content out and does not keep it. Dispose the result once the content is written.
+    /// </summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="taskId">The task id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ScrapeDoApiException">For example 410 (<see cref="ScrapeDoApiException.IsGone"/>) once the
+    /// content is past its retention.</exception>
+    public Task<LeasedTask> GetLeasedTaskAsync(string jobId, string taskId, CancellationToken cancellationToken = default)
+    {
+        ApiCall call = TaskCall(jobId, taskId); // Bad ids throw here, before anything is sent, as GetTaskAsync does.
+        return LeaseAsync(_pipeline.SendPooledAsync(call, default, Internal.Runner.PooledTaskContent.TypeInfo, cancellationToken));
+
+        static async Task<LeasedTask> LeaseAsync(ValueTask<TaskDetails> read) => LeasedTask.From(await read.ConfigureAwait(false));
+    }
+
+    /// <summary>
     /// The runner's task read: <see cref="GetTaskAsync(string, string, CancellationToken)"/> with the same retries and failures, read through
     /// <paramref name="typeInfo"/> (the runner's reader), for a caller that awaits it exactly once (its state machine is pooled).
     /// </summary>

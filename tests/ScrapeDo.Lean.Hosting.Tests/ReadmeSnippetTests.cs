@@ -13,6 +13,7 @@ public sealed partial class ReadmeSnippetTests
     [InlineData("tests/ScrapeDo.Lean.Hosting.Tests/EmulatorFixtureExample.cs", "emulator-fixture")]
     [InlineData("samples/ScrapeDo.Lean.LibrarySample/Program.cs", "using-the-library")]
     [InlineData("samples/ScrapeDo.Lean.LibrarySample/Program.cs", "lease-content")]
+    [InlineData("samples/ScrapeDo.Lean.LibrarySample/Program.cs", "leased-task")]
     public void Readme_shows_the_compiled_region_verbatim(string file, string region)
     {
         string root = RepositoryRoot();

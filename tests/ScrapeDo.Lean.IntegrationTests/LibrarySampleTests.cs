@@ -56,5 +56,7 @@ public sealed class LibrarySampleTests : IDisposable
         Assert.Single(lines, l => l.Contains("B0C7BKZ883", StringComparison.Ordinal));
         // The leased contents of the same three targets, one after another (the journal is not used by this runner).
         Assert.Equal(3 * 700, new FileInfo(Path.Combine(_dir, "contents.bin")).Length);
+        // The second task of the hand-made job, read as a lease.
+        Assert.Equal(700, new FileInfo(Path.Combine(_dir, "page2.html")).Length);
     }
 }

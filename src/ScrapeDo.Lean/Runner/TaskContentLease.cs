@@ -3,14 +3,15 @@ using System.Buffers;
 namespace ScrapeDo.Lean;
 
 /// <summary>
-/// A task's content in a buffer rented from <see cref="ArrayPool{T}.Shared"/>, handed to the consumer of a run with
-/// <see cref="RunOptions.LeaseContent"/> instead of a fresh array per task. Dispose it once the content is written
-/// out; the buffer then goes back to the pool.
+/// A task's content in a buffer rented from <see cref="ArrayPool{T}.Shared"/> instead of a fresh array per task:
+/// handed to the consumer of a run with <see cref="RunOptions.LeaseContent"/>, and to the callers of
+/// <see cref="ScrapeDoClient.GetLeasedTaskAsync"/> and <see cref="ScrapeDoWebhookReceiver.ParseLeasedAsync"/> (in a
+/// <see cref="LeasedTask"/>). Dispose it once the content is written out; the buffer then goes back to the pool.
 /// </summary>
 /// <remarks>
 /// <para>The bytes are exactly those of <see cref="TaskContent.Utf8"/> in a run without leases: the content as the
 /// API returned it, UTF-8, still base64 when <see cref="TaskDetails.Base64EncodedContent"/> is set.</para>
-/// <para>Ownership: the lease belongs to whoever received the outcome that carries it. The runner never touches a
+/// <para>Ownership: the lease belongs to whoever received the outcome or the <see cref="LeasedTask"/> that carries it. The runner never touches a
 /// lease once it has handed the outcome out, and disposes itself every lease of an outcome it does not hand out (a
 /// duplicate, an outcome held for resubmission, one still buffered when the enumeration stops). Disposing twice is
 /// harmless; the buffer is returned once.</para>

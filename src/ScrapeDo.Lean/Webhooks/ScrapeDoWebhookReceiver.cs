@@ -124,13 +124,28 @@ public sealed class ScrapeDoWebhookReceiver
     /// <param name="body">The request body.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="InvalidDataException">The body is not a task or is larger than <see cref="MaxBodyBytes"/>.</exception>
-    public async ValueTask<TaskDetails> ParseAsync(Stream body, CancellationToken cancellationToken = default)
+    public ValueTask<TaskDetails> ParseAsync(Stream body, CancellationToken cancellationToken = default) =>
+        ParseWithAsync(body, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
+
+    /// <summary>
+    /// Parses a webhook body as <see cref="ParseAsync"/> does (same limit and failures), with the task's content in a
+    /// pooled buffer instead of a fresh array: for a receiver that writes each content out and does not keep it.
+    /// Dispose the result once the content is written. <see cref="ReceiveAsync"/> and <see cref="Deliveries"/> keep
+    /// handing out plain tasks (a queued delivery has no owner to dispose it).
+    /// </summary>
+    /// <param name="body">The request body.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="InvalidDataException">The body is not a task or is larger than <see cref="MaxBodyBytes"/>.</exception>
+    public async ValueTask<LeasedTask> ParseLeasedAsync(Stream body, CancellationToken cancellationToken = default) =>
+        LeasedTask.From(await ParseWithAsync(body, Internal.Runner.PooledTaskContent.TypeInfo, cancellationToken).ConfigureAwait(false));
+
+    private async ValueTask<TaskDetails> ParseWithAsync(Stream body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> typeInfo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         try
         {
             await using var limited = new LengthLimitedReadStream(body, MaxBodyBytes);
-            return await JsonSerializer.DeserializeAsync(limited, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken).ConfigureAwait(false)
+            return await JsonSerializer.DeserializeAsync(limited, typeInfo, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidDataException("The webhook body is JSON null.");
         }
         catch (ResponseTooLargeException)
