@@ -39,6 +39,15 @@ public class LargeContentBenchmarks
         return await task.CopyContentToAsync(file);
     }
 
+    /// <summary>The same with the content in a pooled lease (<see cref="ScrapeDoClient.GetLeasedTaskAsync"/>) instead of a fresh array.</summary>
+    [Benchmark]
+    public async Task<long> LeanLeased_ToFile()
+    {
+        using LeasedTask task = await _lean.GetLeasedTaskAsync(CannedServer.SmallJob, CannedServer.LargeTask);
+        await using var file = new FileStream(_file, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        return await task.CopyContentToAsync(file);
+    }
+
     [Benchmark]
     public async Task<long> Naive_ToFile()
     {
