@@ -391,9 +391,24 @@ public sealed class CliTests : IDisposable
             TaskLatencyMax = TimeSpan.FromSeconds(60),
         });
         string input = File("urls.txt", "https://gone.example/a\nhttps://gone.example/b\n");
-        (Process child, Task<string> stderr) = StartCli(["run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--no-cancel-on-exit", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken]);
-        using Process started = child;
-        var ct = Support.Timeout(60);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"), "run", input, "-o", Path.Combine(_dir, "out.jsonl"), "--no-cancel-on-exit", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process child = Process.Start(start)!;
+        // Standard error line by line as it comes, so the test can wait for the notice rather than for a fixed time.
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Task reading = Task.Run(async () =>
+        {
+            while (await child.StandardError.ReadLineAsync() is { } line)
+            {
+                lines.Enqueue(line);
+            }
+        });
+        const string Notice = "scrapedo: the API is not answering (network error); still retrying";
+        var ct = Support.Timeout(90);
         try
         {
             await WaitUntilPolledAsync(emulator, child, ct);
@@ -403,15 +418,23 @@ public sealed class CliTests : IDisposable
             await emulator.DisposeAsync();
         }
 
-        // The first notice comes once retries have gone on for RetryNotice.After (5 s); the run keeps trying far longer.
-        await Task.Delay(RetryNotice.After + TimeSpan.FromSeconds(5), ct);
-        Assert.False(child.HasExited, "the run gave up instead of retrying");
+        // The first notice comes once failures have gone on for RetryNotice.After (5 s). When a tick sees that depends
+        // on where the runner's rounds of attempts fall (its waits double, up to 30 s), so a fixed wait of 10 s was
+        // too short on a loaded machine; the run keeps trying for minutes, so waiting up to 45 s loses nothing.
+        var clock = Stopwatch.StartNew();
+        while (!lines.Any(l => l.Contains(Notice, StringComparison.Ordinal)) && !child.HasExited && clock.Elapsed < TimeSpan.FromSeconds(45))
+        {
+            await Task.Delay(100, ct);
+        }
+
+        Assert.False(child.HasExited, $"the run gave up instead of retrying: {string.Join('\n', lines)}");
         await SignalAsync(child, "-INT", ct);
         await child.WaitForExitAsync(ct);
+        await reading.WaitAsync(ct);
 
-        string error = await stderr;
+        string error = string.Join('\n', lines);
         Assert.Equal(ExitCodes.Interrupted, child.ExitCode);
-        Assert.Contains("scrapedo: the API is not answering (network error); still retrying", error);
+        Assert.Contains(Notice, error);
         Assert.DoesNotContain(EmulatorOptions.DefaultToken, error);
     }
 
