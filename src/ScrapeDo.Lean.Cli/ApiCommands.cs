@@ -222,24 +222,30 @@ internal static class ApiCommands
         : value.Length > 256 ? throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).")
         : value.Trim();
 
-    private static readonly byte[] NewLine = [(byte)'\n'];
-
     /// <summary>
     /// Prints one JSON line per job as its page arrives, through standard output as a stream, so that a reader which
     /// leaves (<c>scrapedo job list --all | head</c>) stops the paging with one line: the console's text writer ignores
-    /// a broken pipe on Unix, and the listing used to request every remaining page for nobody.
+    /// a broken pipe on Unix, and the listing used to request every remaining page for nobody. Lines end in <c>\n</c> on
+    /// every system, as <c>run</c>'s JSONL records do.
     /// </summary>
     private static async Task PrintJobLinesAsync(CliConsole console, IAsyncEnumerable<JobDetails> jobs, CancellationToken cancellationToken)
     {
         Stream stdout = console.OpenStdout(); // Not disposed: standard output outlives the command, as in `run -o -`.
+        var line = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using var json = new System.Text.Json.Utf8JsonWriter(line);
         await foreach (JobDetails job in jobs.ConfigureAwait(false))
         {
-            byte[] line = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(job, ScrapeDoJsonContext.Default.JobDetails);
+            cancellationToken.ThrowIfCancellationRequested();
+            line.ResetWrittenCount();
+            json.Reset();
+            System.Text.Json.JsonSerializer.Serialize(json, job, ScrapeDoJsonContext.Default.JobDetails);
+            json.Flush();
+            System.Buffers.BuffersExtensions.Write(line, "\n"u8);
             try
             {
-                await stdout.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-                await stdout.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
-                await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // One write per line, never canceled halfway: an interrupt leaves whole lines only.
+                await stdout.WriteAsync(line.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (IOException ex)
             {

@@ -129,6 +129,8 @@ public sealed class ScrapeDoClient : IDisposable
     public Task<LeasedTask> GetLeasedTaskAsync(string jobId, string taskId, CancellationToken cancellationToken = default)
     {
         ApiCall call = TaskCall(jobId, taskId); // Bad ids throw here, before anything is sent, as GetTaskAsync does.
+        // A read that fails after its content was rented (a malformed body, a connection lost mid-body) drops that
+        // buffer to the garbage collector: never returned, so never handed out twice.
         return LeaseAsync(_pipeline.SendPooledAsync(call, default, Internal.Runner.PooledTaskContent.TypeInfo, cancellationToken));
 
         static async Task<LeasedTask> LeaseAsync(ValueTask<TaskDetails> read) => LeasedTask.From(await read.ConfigureAwait(false));

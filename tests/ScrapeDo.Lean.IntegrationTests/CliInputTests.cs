@@ -429,32 +429,23 @@ public sealed class CliInputTests : IDisposable
     }
 
     /// <summary>
-    /// A reader that leaves (<c>scrapedo run … -o - | head -c 10</c>) stops the run as a full disk does. .NET's console
-    /// stream ignores a broken pipe on Unix, so the run used to go on creating jobs for nobody and report every record
-    /// as written.
+    /// Runs the CLI as a process whose standard output is read for its first 10 characters and then closed, as
+    /// <c>| head -c 10</c> does; returns the exit code and standard error.
     /// </summary>
-    [Fact]
-    public async Task A_stdout_reader_that_leaves_stops_the_run_with_one_line()
+    private static async Task<(int ExitCode, string Stderr)> RunAndLeaveAfterTheFirstBytesAsync(params string[] args)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return; // A broken pipe is the Unix case; Windows keeps the console's stream.
-        }
-
-        await using var emulator = await ScrapeDoEmulator.StartAsync();
-        string input = Write("urls.txt", string.Join('\n', Support.Urls(400, "https://pipe.example/p")) + "\n");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"));
-        foreach (string a in new[] { "run", input, "-o", "-", "--targets-per-job", "20", "--max-in-flight-jobs", "1", "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken })
+        foreach (string a in args)
         {
             start.ArgumentList.Add(a);
         }
 
         using Process child = Process.Start(start)!;
         Task<string> stderr = child.StandardError.ReadToEndAsync();
-        var ct = Support.Timeout(60);
         try
         {
+            var ct = Support.Timeout(60);
             var first = new char[10];
             await child.StandardOutput.ReadBlockAsync(first, ct);
             child.StandardOutput.Close();
@@ -465,8 +456,28 @@ public sealed class CliInputTests : IDisposable
             child.Kill(entireProcessTree: true); // Only does something when the wait above timed out.
         }
 
-        Assert.True(child.ExitCode == ExitCodes.Fatal, $"exit {child.ExitCode}: {await stderr}");
-        Assert.Equal("scrapedo: error: writing the records to standard output failed: Broken pipe.", (await stderr).Trim());
+        return (child.ExitCode, await stderr);
+    }
+
+    /// <summary>
+    /// A reader that leaves (<c>scrapedo run … -o - | head -c 10</c>) stops the run as a full disk does. .NET's console
+    /// stream ignores a broken pipe on Unix, so the run used to go on creating jobs for nobody and report every record
+    /// as written.
+    /// </summary>
+    [Fact]
+    public async Task A_stdout_reader_that_leaves_stops_the_run_with_one_line()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // The stream over descriptor 1 that reports a broken pipe is used on Linux only (CliConsole.OpenStandardOutput).
+        }
+
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", string.Join('\n', Support.Urls(400, "https://pipe.example/p")) + "\n");
+        (int exitCode, string stderr) = await RunAndLeaveAfterTheFirstBytesAsync("run", input, "-o", "-", "--targets-per-job", "20", "--max-in-flight-jobs", "1", "-q", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.True(exitCode == ExitCodes.Fatal, $"exit {exitCode}: {stderr}");
+        Assert.Equal("scrapedo: error: writing the records to standard output failed: Broken pipe.", stderr.Trim());
         // Stopped early: one job at a time of 20 targets, and far fewer than the 20 jobs of the whole input.
         Assert.True(emulator.Counters.Jobs < 20, $"{emulator.Counters.Jobs} jobs created for a reader that left");
     }
@@ -483,11 +494,20 @@ public sealed class CliInputTests : IDisposable
             created.Add((await client.CreateJobAsync(new CreateJobRequest { Targets = [$"https://list.example/{i}"] }, Support.Timeout())).JobId);
         }
 
-        CliResult result = await RunCliAsync("job", "list", "--all", "--page-size", "2", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+        var text = new StringWriter();
+        var stream = new MemoryStream();
+        var console = new CliConsole(text, new StringWriter(), () => new MemoryStream(), () => stream, ErrorIsTerminal: false);
+        int code = await CliApp.RunAsync(["job", "list", "--all", "--page-size", "2", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken], console, Support.Timeout());
 
-        Assert.True(result.ExitCode == 0, result.Error);
-        string[] lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(0, code);
+        Assert.Equal(string.Empty, text.ToString()); // Every line went through the stream, where a broken pipe shows.
+        string output = Encoding.UTF8.GetString(stream.ToArray());
+        Assert.EndsWith("\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain('\r', output);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(created.Order(StringComparer.Ordinal), lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("JobID").GetString()!).Order(StringComparer.Ordinal));
+        // Each line is the job's own compact JSON, as `Console.Out.WriteLine(JsonSerializer.Serialize(job))` printed it.
+        Assert.All(lines, l => Assert.Equal(l, JsonSerializer.Serialize(JsonSerializer.Deserialize(l, ScrapeDo.Lean.Internal.Json.ScrapeDoJsonContext.Default.JobDetails)!, ScrapeDo.Lean.Internal.Json.ScrapeDoJsonContext.Default.JobDetails)));
         Assert.Equal(3, emulator.Counters.Lists); // Pages of 2, 2 and 1.
     }
 
@@ -499,9 +519,9 @@ public sealed class CliInputTests : IDisposable
     [Fact]
     public async Task A_stdout_reader_that_leaves_stops_job_list_all()
     {
-        if (OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsLinux())
         {
-            return; // A broken pipe is the Unix case; Windows keeps the console's stream.
+            return; // The stream over descriptor 1 that reports a broken pipe is used on Linux only (CliConsole.OpenStandardOutput).
         }
 
         const int Jobs = 300;
@@ -513,29 +533,10 @@ public sealed class CliInputTests : IDisposable
                 await client.CreateJobAsync(new CreateJobRequest { Targets = [$"https://list.example/{i}"] }, token));
         }
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"), "job", "list", "--all", "--page-size", "1", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken })
-        {
-            start.ArgumentList.Add(a);
-        }
+        (int exitCode, string stderr) = await RunAndLeaveAfterTheFirstBytesAsync("job", "list", "--all", "--page-size", "1", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
 
-        using Process child = Process.Start(start)!;
-        Task<string> stderr = child.StandardError.ReadToEndAsync();
-        try
-        {
-            var ct = Support.Timeout(60);
-            var first = new char[10];
-            await child.StandardOutput.ReadBlockAsync(first, ct);
-            child.StandardOutput.Close();
-            await child.WaitForExitAsync(ct);
-        }
-        finally
-        {
-            child.Kill(entireProcessTree: true); // Only does something when the wait above timed out.
-        }
-
-        Assert.True(child.ExitCode == ExitCodes.Fatal, $"exit {child.ExitCode}: {await stderr}");
-        Assert.Equal("scrapedo: error: writing the job list to standard output failed: Broken pipe.", (await stderr).Trim());
+        Assert.True(exitCode == ExitCodes.Fatal, $"exit {exitCode}: {stderr}");
+        Assert.Equal("scrapedo: error: writing the job list to standard output failed: Broken pipe.", stderr.Trim());
         // Stopped early: far fewer list requests than the one page per job of the whole listing.
         Assert.True(emulator.Counters.Lists < Jobs / 2, $"{emulator.Counters.Lists} pages requested for a reader that left");
     }

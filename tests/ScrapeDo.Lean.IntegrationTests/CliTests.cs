@@ -411,26 +411,37 @@ public sealed class CliTests : IDisposable
         var ct = Support.Timeout(90);
         try
         {
-            await WaitUntilPolledAsync(emulator, child, ct);
+            try
+            {
+                await WaitUntilPolledAsync(emulator, child, ct);
+            }
+            finally
+            {
+                await emulator.DisposeAsync();
+            }
+
+            // The first notice comes once failures have gone on for RetryNotice.After (5 s). When a tick sees that depends
+            // on where the runner's rounds of attempts fall (its waits double, up to 30 s), so a fixed wait of 10 s was
+            // too short on a loaded machine; the run keeps trying for minutes, so waiting up to 45 s loses nothing.
+            var clock = Stopwatch.StartNew();
+            while (!lines.Any(l => l.Contains(Notice, StringComparison.Ordinal)) && !child.HasExited && clock.Elapsed < TimeSpan.FromSeconds(45))
+            {
+                await Task.Delay(100, ct);
+            }
+
+            Assert.False(child.HasExited, $"the run gave up instead of retrying: {string.Join('\n', lines)}");
+            await SignalAsync(child, "-INT", ct);
+            await child.WaitForExitAsync(ct);
+            await reading.WaitAsync(ct);
         }
         finally
         {
-            await emulator.DisposeAsync();
+            // A run with --no-cancel-on-exit against a dead server retries for minutes: never leave it behind.
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+            }
         }
-
-        // The first notice comes once failures have gone on for RetryNotice.After (5 s). When a tick sees that depends
-        // on where the runner's rounds of attempts fall (its waits double, up to 30 s), so a fixed wait of 10 s was
-        // too short on a loaded machine; the run keeps trying for minutes, so waiting up to 45 s loses nothing.
-        var clock = Stopwatch.StartNew();
-        while (!lines.Any(l => l.Contains(Notice, StringComparison.Ordinal)) && !child.HasExited && clock.Elapsed < TimeSpan.FromSeconds(45))
-        {
-            await Task.Delay(100, ct);
-        }
-
-        Assert.False(child.HasExited, $"the run gave up instead of retrying: {string.Join('\n', lines)}");
-        await SignalAsync(child, "-INT", ct);
-        await child.WaitForExitAsync(ct);
-        await reading.WaitAsync(ct);
 
         string error = string.Join('\n', lines);
         Assert.Equal(ExitCodes.Interrupted, child.ExitCode);

@@ -502,7 +502,8 @@ public static class PerCallRatio
                 Pair? p = op.Pairs.FirstOrDefault(x => x.Peer == row.Name);
                 string pair = p is null ? "–" : string.Create(CultureInfo.InvariantCulture, $"{p.Median:0.000} [{p.P25:0.000}–{p.P75:0.000}]");
                 string wins = p is null ? "–" : $"{p.LeanLower}/{p.Rounds}";
-                string verdict = p is null ? (row.Name == Lean ? "(reference)" : "–") : p.Verdict;
+                // Lean against its own leased variant is an A/B of the two calls, not a ranking against a peer.
+                string verdict = p is null ? (row.Name == Lean ? "(reference)" : "–") : p.Peer == Leased ? $"Lean's variant ({p.Verdict})" : p.Verdict;
                 sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {op.Name} | {op.CallsPerBatch} | {row.Name} | {Us(row.CpuUs)} [{Us(row.CpuP25)}–{Us(row.CpuP75)}] | {Us(row.WallUs)} | {row.AllocatedBytes:N0} | {pair} | {wins} | {verdict} |"));
             }

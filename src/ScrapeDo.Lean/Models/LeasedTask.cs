@@ -16,6 +16,11 @@ namespace ScrapeDo.Lean;
 /// would have put in <see cref="TaskDetails.Content"/> (still base64 when <see cref="TaskDetails.Base64EncodedContent"/>
 /// is set; <see cref="CopyContentToAsync"/> decodes it). The rules of <see cref="TaskContentLease"/> apply: not
 /// disposing is safe (the garbage collector reclaims the buffer), using a span after disposing is not.</para>
+/// <para>Disposing the <see cref="LeasedTask"/> disposes <see cref="Content"/>: a caller that hands the lease on to
+/// another owner leaves the <see cref="LeasedTask"/> undisposed (it holds nothing else).</para>
+/// <para><see cref="TaskDetails.ResponseHeaders"/> and <see cref="TaskDetails.ScrapeDoMetadata"/> hold the same names
+/// and values as from the plain read, in read-only maps of the runner's reader (not <see cref="Dictionary{TKey, TValue}"/>,
+/// and possibly one instance shared by tasks whose maps are equal): use them through the interface.</para>
 /// </remarks>
 public sealed class LeasedTask : IDisposable
 {
