@@ -75,14 +75,16 @@ public static class FanOutProcesses
         FanOutRatio.Result first = results[0];
         sb.AppendLine(CultureInfo.InvariantCulture, $"{results.Count} processes × {first.Rounds} interleaved rounds of {first.Targets:N0} targets, {first.ContentBytes:N0} B contents, {first.Date} to {results[^1].Date}; {first.Placement}.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | × floor, paired, per process | Median over processes | Allocated B/target (median) | GC pause µs/target, contender / floor (mean) |");
-        sb.AppendLine("|---|---|---|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | × floor, paired, per process | Median over processes | Allocated B/target (median) | GC pause µs/target, contender / floor (mean) | Page faults/target, contender / floor (mean) |");
+        sb.AppendLine("|---|---|---|---:|---:|---:|---:|");
         foreach (FanOutRatio.Row row in first.Rows.Where(r => !r.Name.StartsWith("floor", StringComparison.Ordinal)))
         {
             var ratios = new List<double>();
             var allocated = new List<double>();
             var paused = new List<double>();
             var floorPaused = new List<double>();
+            var faults = new List<double>();
+            var floorFaults = new List<double>();
             foreach (FanOutRatio.Result r in results)
             {
                 FanOutRatio.Row? same = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name == row.Name);
@@ -93,16 +95,18 @@ public static class FanOutProcesses
                     allocated.Add(same.AllocatedBytesPerTarget);
                     paused.Add(same.GcPauseUsPerTarget);
                     floorPaused.Add(floor.GcPauseUsPerTarget);
+                    faults.Add(same.PageFaultsPerTarget);
+                    floorFaults.Add(floor.PageFaultsPerTarget);
                 }
             }
 
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{FanOutRatio.Median(ratios):0.00}** | {FanOutRatio.Median(allocated):N0} | {Mean(paused):0.00} / {Mean(floorPaused):0.00} |"));
+                $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{FanOutRatio.Median(ratios):0.00}** | {FanOutRatio.Median(allocated):N0} | {Mean(paused):0.00} / {Mean(floorPaused):0.00} | {Mean(faults):0.000} / {Mean(floorFaults):0.000} |"));
         }
 
         return sb.ToString();
     }
 
-    // Results written before the GC column have no pauses (NaN); they are left out rather than read as zero.
+    // Results written before the GC or page-fault columns have NaN there; they are left out rather than read as zero.
     private static double Mean(List<double> values) => values.Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.NaN).Average();
 }

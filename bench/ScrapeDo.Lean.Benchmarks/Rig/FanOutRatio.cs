@@ -22,7 +22,7 @@ public static class FanOutRatio
     public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null);
 
     /// <summary>One measured run of one contender.</summary>
-    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1);
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>
     public sealed record Row(string Transport, string Name, List<Sample> Samples)
@@ -50,6 +50,12 @@ public static class FanOutRatio
         /// 5–43 MB between rounds of one process), and a median would read as zero the cost that a mean spreads over
         /// the rounds as a long run spreads it over its targets.</summary>
         public double GcPauseUsPerTarget => Samples.Count == 0 ? double.NaN : Samples.Average(s => s.GcPauseUsPerTarget);
+
+        /// <summary>Minor page faults of this process per target, a mean over the rounds as for GC pauses (NaN for the
+        /// CLI and off Linux): first touches of memory the process had not used or had given back, a fresh gen0 region
+        /// after a collection among them. On the project VM each costs 10–16 µs (docs/benchmarks.md), so a few tenths
+        /// per target are microseconds of CPU.</summary>
+        public double PageFaultsPerTarget => Samples.Count == 0 ? double.NaN : Samples.Average(s => s.PageFaultsPerTarget);
 
         public double CpuSpread => Samples.Count < 2 ? 0 : (Samples.Max(s => s.CpuUsPerTarget) - Samples.Min(s => s.CpuUsPerTarget)) / CpuUsPerTarget;
     }
@@ -142,7 +148,7 @@ public static class FanOutRatio
                         Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
                     }
                 }
 
@@ -178,15 +184,15 @@ public static class FanOutRatio
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
             // Allocation and context switches of another process are not visible from here.
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal) || row.Name.StartsWith("runner-probe", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.PageFaultsPerTarget.ToString("0.000", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
@@ -268,6 +274,7 @@ public static class FanOutRatio
         TimeSpan children0 = ChildrenCpu();
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         long switches0 = ContextSwitches();
+        long faults0 = PageFaults();
         long workItems0 = ThreadPool.CompletedWorkItemCount;
         int collections0 = GC.CollectionCount(0);
         TimeSpan paused0 = GC.GetTotalPauseDuration();
@@ -276,13 +283,14 @@ public static class FanOutRatio
         clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
         long switches = ContextSwitches() - switches0;
+        long faults = PageFaults() - faults0;
         long workItems = ThreadPool.CompletedWorkItemCount - workItems0;
         int collections = GC.CollectionCount(0) - collections0;
         TimeSpan paused = GC.GetTotalPauseDuration() - paused0;
         self.Refresh();
         TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
         ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN, inProcess ? paused.TotalMicroseconds / targets : double.NaN, inProcess ? collections : -1);
+        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN, inProcess ? paused.TotalMicroseconds / targets : double.NaN, inProcess ? collections : -1, inProcess && faults0 >= 0 ? (double)faults / targets : double.NaN);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median
@@ -372,6 +380,9 @@ public static class FanOutRatio
     /// <summary>This process's context switches so far (<c>getrusage(RUSAGE_SELF)</c>), or -1 where that is not available.</summary>
     private static long ContextSwitches() =>
         OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage.NvCsw + usage.NIvCsw : -1;
+
+    private static long PageFaults() =>
+        OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage.MinFlt : -1;
 
     internal static double Median(IEnumerable<double> values)
     {
