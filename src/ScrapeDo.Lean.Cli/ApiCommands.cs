@@ -46,7 +46,12 @@ internal static class ApiCommands
             };
             if (parse.GetValue(all))
             {
-                await PrintJobLinesAsync(console, c.ListAllJobsAsync(query, ct), ct).ConfigureAwait(false);
+                // Not disposed: standard output outlives the command, as in `run -o -`.
+                Stream stdout = console.OpenStdout();
+                await foreach (JobDetails j in c.ListAllJobsAsync(query, ct).ConfigureAwait(false))
+                {
+                    WriteJobLine(stdout, j);
+                }
             }
             else
             {
@@ -223,34 +228,26 @@ internal static class ApiCommands
         : value.Trim();
 
     /// <summary>
-    /// Prints one JSON line per job as its page arrives, through standard output as a stream, so that a reader which
-    /// leaves (<c>scrapedo job list --all | head</c>) stops the paging with one line: the console's text writer ignores
-    /// a broken pipe on Unix, and the listing used to request every remaining page for nobody. Lines end in <c>\n</c> on
-    /// every system, as <c>run</c>'s JSONL records do.
+    /// Prints one job of <c>job list --all</c> as a JSON line, through standard output as a stream, so that a reader
+    /// which leaves (<c>scrapedo job list --all | head</c>) stops the paging with one line: the console's text writer
+    /// ignores a broken pipe on Unix, and the listing used to request every remaining page for nobody. One synchronous
+    /// write per line (an interrupt leaves whole lines only), ending in <c>\n</c> on every system as <c>run</c>'s
+    /// JSONL records do.
     /// </summary>
-    private static async Task PrintJobLinesAsync(CliConsole console, IAsyncEnumerable<JobDetails> jobs, CancellationToken cancellationToken)
+    private static void WriteJobLine(Stream stdout, JobDetails job)
     {
-        Stream stdout = console.OpenStdout(); // Not disposed: standard output outlives the command, as in `run -o -`.
-        var line = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using var json = new System.Text.Json.Utf8JsonWriter(line);
-        await foreach (JobDetails job in jobs.ConfigureAwait(false))
+        byte[] json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(job, ScrapeDoJsonContext.Default.JobDetails);
+        byte[] line = new byte[json.Length + 1];
+        json.CopyTo(line, 0);
+        line[^1] = (byte)'\n';
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            line.ResetWrittenCount();
-            json.Reset();
-            System.Text.Json.JsonSerializer.Serialize(json, job, ScrapeDoJsonContext.Default.JobDetails);
-            json.Flush();
-            System.Buffers.BuffersExtensions.Write(line, "\n"u8);
-            try
-            {
-                // One write per line, never canceled halfway: an interrupt leaves whole lines only.
-                await stdout.WriteAsync(line.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
-                await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                throw new CliException($"writing the job list to standard output failed: {CliValidation.Why(ex)}.");
-            }
+            stdout.Write(line);
+            stdout.Flush();
+        }
+        catch (IOException ex)
+        {
+            throw new CliException($"writing the job list to standard output failed: {CliValidation.Why(ex)}.");
         }
     }
 
