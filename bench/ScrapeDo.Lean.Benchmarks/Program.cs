@@ -222,8 +222,9 @@ internal static class AllocationGate
 
             // A number, or { "bytes": N, "slackBytes": S } for a row whose allocation moves by more than 64 B from run
             // to run (S replaces the 64 B; the 2 % still applies when larger).
-            long bytes = expected.ValueKind == System.Text.Json.JsonValueKind.Object ? expected.GetProperty("bytes").GetInt64() : expected.GetInt64();
-            long slack = expected.ValueKind == System.Text.Json.JsonValueKind.Object ? expected.GetProperty("slackBytes").GetInt64() : 64;
+            (long bytes, long slack) = expected.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? (expected.GetProperty("bytes").GetInt64(), expected.GetProperty("slackBytes").GetInt64())
+                : (expected.GetInt64(), 64L);
             long limit = Math.Max(bytes + slack, (long)(bytes * 1.02));
             bool ok = allocated <= limit;
             failures += ok ? 0 : 1;

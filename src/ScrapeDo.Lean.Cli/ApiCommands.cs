@@ -230,19 +230,16 @@ internal static class ApiCommands
     /// <summary>
     /// Prints one job of <c>job list --all</c> as a JSON line, through standard output as a stream, so that a reader
     /// which leaves (<c>scrapedo job list --all | head</c>) stops the paging with one line: the console's text writer
-    /// ignores a broken pipe on Unix, and the listing used to request every remaining page for nobody. One synchronous
-    /// write per line (an interrupt leaves whole lines only), ending in <c>\n</c> on every system as <c>run</c>'s
-    /// JSONL records do.
+    /// ignores a broken pipe on Unix, and the listing used to request every remaining page for nobody. Synchronous
+    /// writes with no cancellation token (an interrupt is seen between jobs, so it leaves whole lines only), ending in
+    /// <c>\n</c> on every system as <c>run</c>'s JSONL records do.
     /// </summary>
     private static void WriteJobLine(Stream stdout, JobDetails job)
     {
-        byte[] json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(job, ScrapeDoJsonContext.Default.JobDetails);
-        byte[] line = new byte[json.Length + 1];
-        json.CopyTo(line, 0);
-        line[^1] = (byte)'\n';
         try
         {
-            stdout.Write(line);
+            stdout.Write(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(job, ScrapeDoJsonContext.Default.JobDetails));
+            stdout.Write("\n"u8);
             stdout.Flush();
         }
         catch (IOException ex)

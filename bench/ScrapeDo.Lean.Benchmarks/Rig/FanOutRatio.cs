@@ -273,8 +273,7 @@ public static class FanOutRatio
         TimeSpan cpu0 = self.TotalProcessorTime;
         TimeSpan children0 = ChildrenCpu();
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
-        long switches0 = ContextSwitches();
-        long faults0 = PageFaults();
+        RUsage? usage0 = Usage();
         long workItems0 = ThreadPool.CompletedWorkItemCount;
         int collections0 = GC.CollectionCount(0);
         TimeSpan paused0 = GC.GetTotalPauseDuration();
@@ -282,15 +281,16 @@ public static class FanOutRatio
         int ok = await run();
         clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
-        long switches = ContextSwitches() - switches0;
-        long faults = PageFaults() - faults0;
+        RUsage? usage1 = Usage();
+        long switches = usage0 is { } a && usage1 is { } b ? b.NvCsw + b.NIvCsw - (a.NvCsw + a.NIvCsw) : -1;
+        long faults = usage0 is { } c && usage1 is { } d ? d.MinFlt - c.MinFlt : -1;
         long workItems = ThreadPool.CompletedWorkItemCount - workItems0;
         int collections = GC.CollectionCount(0) - collections0;
         TimeSpan paused = GC.GetTotalPauseDuration() - paused0;
         self.Refresh();
         TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
         ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN, inProcess ? paused.TotalMicroseconds / targets : double.NaN, inProcess ? collections : -1, inProcess && faults0 >= 0 ? (double)faults / targets : double.NaN);
+        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN, inProcess ? paused.TotalMicroseconds / targets : double.NaN, inProcess ? collections : -1, inProcess && faults >= 0 ? (double)faults / targets : double.NaN);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median
@@ -378,11 +378,8 @@ public static class FanOutRatio
     }
 
     /// <summary>This process's context switches so far (<c>getrusage(RUSAGE_SELF)</c>), or -1 where that is not available.</summary>
-    private static long ContextSwitches() =>
-        OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage.NvCsw + usage.NIvCsw : -1;
-
-    private static long PageFaults() =>
-        OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage.MinFlt : -1;
+    /// <summary>This process's resource usage (context switches, page faults), or null off Linux.</summary>
+    private static RUsage? Usage() => OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage : null;
 
     internal static double Median(IEnumerable<double> values)
     {
