@@ -54,6 +54,20 @@ Console.WriteLine($"placement: {Pinning.Describe()}; tiering delay {(Environment
 
 int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 string? StringArg(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+FanOutRatio.RoundStart RoundStartArg()
+{
+    switch (StringArg("--round-start"))
+    {
+        case null or "collect":
+            return FanOutRatio.RoundStart.Collect;
+        case "none":
+            return FanOutRatio.RoundStart.None;
+        case string other:
+            Console.Error.WriteLine($"--round-start must be collect or none, not '{other}'.");
+            Environment.Exit(2);
+            return default;
+    }
+}
 
 if (args.Contains("--fanout-report"))
 {
@@ -76,7 +90,7 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app")));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), RoundStartArg()));
     return 0;
 }
 

@@ -19,7 +19,22 @@ public static class FanOutRatio
     /// <c>lease</c>, <c>floor</c>, <c>cli</c>, <c>app</c>), e.g. to profile one of them alone. <see cref="RunnerApp"/>
     /// is a <c>runner-probe</c> binary (bench/ScrapeDo.Lean.RunnerProbe): the runner alone in a fresh process per
     /// round, built as the CLI is, so the CLI's row can be read against a runner that pays the same start-up and JIT.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null);
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect);
+
+    /// <summary>What happens in this process before an in-process contender's measured round.</summary>
+    public enum RoundStart
+    {
+        /// <summary>A full blocking collection (twice, around the finalizers), so no round pays for another's garbage.
+        /// After it the GC sizes its free memory anew, and a contender that then allocates more than it kept first
+        /// touches fresh pages (on the project VM 11–16 µs each): with contenders of different allocation volumes in
+        /// turn, those page faults land mostly on the heaviest allocator (docs/benchmarks.md, 2026-12-06 20:2x UTC).</summary>
+        Collect,
+
+        /// <summary>Nothing: rounds follow each other as the work of one long-running process would, with the GC
+        /// collecting when its own budget says. A round may then pay for collecting the previous contender's garbage;
+        /// the GC pause column bounds that (pauses cost in proportion to what survives, not to the garbage).</summary>
+        None,
+    }
 
     /// <summary>One measured run of one contender.</summary>
     public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN);
@@ -61,14 +76,14 @@ public static class FanOutRatio
     }
 
     /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
-    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN);
+    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect);
 
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
     {
-        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, {Pinning.Describe()}");
+        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {Pinning.Describe()}");
         string[] urls = Enumerable.Range(0, settings.Targets).Select(i => $"https://site.example/products/{i}").ToArray();
         var rows = new List<Row>();
         bool clean = true;
@@ -145,7 +160,7 @@ public static class FanOutRatio
                     for (int k = 0; k < contenders.Count; k++)
                     {
                         var (row, run, inProcess) = contenders[(k + round) % contenders.Count];
-                        Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess);
+                        Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst: settings.Start == RoundStart.Collect || !inProcess);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
@@ -166,7 +181,7 @@ public static class FanOutRatio
             }
         }
 
-        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup);
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start);
         Directory.CreateDirectory(settings.OutputDirectory);
         string json = Path.Combine(settings.OutputDirectory, "fanout-ratio.json");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, Json));
@@ -182,7 +197,7 @@ public static class FanOutRatio
     public static string Markdown(Result r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {r.Placement}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {r.Placement}.");
         sb.AppendLine();
         sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | Requests/target | Wall s |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -263,11 +278,18 @@ public static class FanOutRatio
         return ok;
     }
 
-    private static async Task<Sample> MeasureAsync(ServerProcess server, int targets, Func<Task<int>> run, bool inProcess)
+    /// <summary>How <paramref name="start"/> is named on the command line and in reports.</summary>
+    public static string Describe(RoundStart start) => start == RoundStart.None ? "none (no induced collection)" : "collect (a full collection)";
+
+    private static async Task<Sample> MeasureAsync(ServerProcess server, int targets, Func<Task<int>> run, bool inProcess, bool collectFirst = true)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        if (collectFirst)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
         ServerCounters before = await server.CountersAsync();
         using var self = Process.GetCurrentProcess();
         TimeSpan cpu0 = self.TotalProcessorTime;
