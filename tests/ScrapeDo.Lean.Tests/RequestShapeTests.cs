@@ -98,6 +98,44 @@ public class RequestShapeTests
         Assert.Equal("Key", PluginRequest.KeyFieldName);
     }
 
+    [Theory]
+    [InlineData("0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f", "0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f")]
+    [InlineData("A.z_0~-", "A.z_0~-")]
+    [InlineData("t/1", "t%2F1")]
+    [InlineData("t?x=1#f", "t%3Fx%3D1%23f")]
+    [InlineData("caf\u00e9", "caf%C3%A9")]
+    [InlineData(" t", "%20t")]
+    [InlineData("t%20", "t%2520")]
+    public async Task Task_ids_are_sent_as_one_path_segment_escaped_only_where_needed(string taskId, string segment)
+    {
+        taskId = System.Text.RegularExpressions.Regex.Unescape(taskId);
+        var mock = new MockHttpMessageHandler();
+        mock.Expect(HttpMethod.Get, TestSupport.Base + "api/v1/jobs/j1/" + segment)
+            .Respond("application/json", new System.Text.Json.Nodes.JsonObject { ["TaskID"] = taskId, ["JobID"] = "j1", ["Status"] = "success" }.ToJsonString());
+        using var client = TestSupport.Client(mock);
+
+        Assert.Equal(taskId, (await client.GetTaskAsync("j1", taskId, TestSupport.Timeout())).TaskId);
+        mock.VerifyNoOutstandingExpectation();
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("\t")]
+    public void Empty_blank_overlong_and_null_ids_are_refused_before_sending(string id)
+    {
+        id = System.Text.RegularExpressions.Regex.Unescape(id);
+        var mock = new MockHttpMessageHandler();
+        MockedRequest any = mock.When("*").Respond(HttpStatusCode.OK);
+        using var client = TestSupport.Client(mock);
+
+        Assert.Contains("taskId", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync("j1", id, TestSupport.Timeout()); }).Message);
+        Assert.Contains("jobId", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync(id, "t1", TestSupport.Timeout()); }).Message);
+        Assert.Contains("257 characters", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync("j1", new string('a', 257), TestSupport.Timeout()); }).Message);
+        Assert.Throws<ArgumentNullException>(() => { _ = client.GetTaskAsync("j1", null!, TestSupport.Timeout()); });
+        Assert.Equal(0, mock.GetMatchCount(any));
+    }
+
     [Fact]
     public async Task GetJob_GetTask_Cancel_Me_use_documented_methods_and_escaped_paths()
     {

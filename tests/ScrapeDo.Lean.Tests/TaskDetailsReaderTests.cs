@@ -100,6 +100,37 @@ public class TaskDetailsReaderTests
         Assert.Equal(("job-1", "task-1", "https://a.example/p"), (third.JobId, third.TaskId, third.Url));
     }
 
+    /// <summary>
+    /// The expected id or URL is recognised in the body however JSON spells it (raw ASCII, escaped, raw non-ASCII UTF-8),
+    /// and only when it is that exact string: a value that differs in case, length or one char is the body's own.
+    /// </summary>
+    [Theory]
+    [InlineData("task-1", "\"task-1\"", true)]
+    [InlineData("task-1", "\"task\\u002D1\"", true)]
+    [InlineData("task-1", "\"Task-1\"", false)]
+    [InlineData("task-1", "\"task-10\"", false)]
+    [InlineData("task-1", "\"task-\"", false)]
+    [InlineData("task-1", "\"t\u00e4sk-1\"", false)]
+    [InlineData("t\u00e4sk-1", "\"t\u00e4sk-1\"", true)]
+    [InlineData("t\u00e4sk-1", "\"t\\u00e4sk-1\"", true)]
+    [InlineData("t\u00e4sk-1", "\"task-1\"", false)]
+    public void An_expected_id_is_used_exactly_when_the_body_holds_that_string(string expected, string jsonValue, bool same)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes($$"""{"TaskID":{{jsonValue}},"JobID":"j","URL":{{jsonValue}},"Status":"success"}""");
+        // Built at run time, so the expected string is never an interned literal the body could be read into.
+        string id = new(expected.AsSpan());
+        TaskDetailsReader reader = TaskDetailsReader.Rent(pooled: false, "j", id, id);
+        TaskDetails read = JsonSerializer.Deserialize(utf8, reader.Info)!;
+        TaskDetailsReader.Return(reader);
+
+        string plain = JsonSerializer.Deserialize(utf8, ScrapeDoJsonContext.Default.TaskDetails)!.TaskId;
+        Assert.Equal(plain, read.TaskId);
+        Assert.Equal(plain, read.Url);
+        Assert.Equal(same, ReferenceEquals(id, read.TaskId));
+        Assert.Equal(same, ReferenceEquals(id, read.Url));
+        Assert.Equal(same, plain == expected);
+    }
+
     private static (TaskDetails?, Exception?) Read(byte[] utf8, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> info)
     {
         try

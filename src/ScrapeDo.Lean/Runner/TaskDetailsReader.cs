@@ -236,8 +236,21 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         JsonSerializer.Serialize(writer, value, ScrapeDoJsonContext.Default.TaskDetails);
 
     /// <summary><paramref name="expected"/> when the current value is exactly that string, else null.</summary>
-    private static string? Expected(ref Utf8JsonReader reader, string? expected) =>
-        expected is not null && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(expected) ? expected : null;
+    private static string? Expected(ref Utf8JsonReader reader, string? expected)
+    {
+        if (expected is null || reader.TokenType != JsonTokenType.String)
+        {
+            return null;
+        }
+
+        // Ids and most URLs are ASCII and arrive unescaped: then the raw bytes equal the string's chars one for one, and
+        // a vectorized compare replaces ValueTextEquals's transcoding of the string to UTF-8 on every task. Escaped,
+        // split or non-ASCII values take the exact path.
+        bool equal = !reader.ValueIsEscaped && !reader.HasValueSequence && System.Text.Ascii.IsValid(expected)
+            ? System.Text.Ascii.Equals(reader.ValueSpan, expected)
+            : reader.ValueTextEquals(expected);
+        return equal ? expected : null;
+    }
 
     private static void ReturnRented(ref byte[]? rented)
     {
