@@ -244,14 +244,22 @@ public sealed class ScrapeDoClient : IDisposable
     private static string Segment(string id, string name)
     {
         // Ids are UUIDs: when every char is one EscapeDataString keeps as it is (RFC 3986 unreserved), the id is its own
-        // segment and none of the checks below can fail. One vectorized scan per fetch instead of a whitespace scan and
-        // an escaping pass (together about 0.6 % of the runner's CPU on the fan-out rig).
-        if (id is { Length: > 0 and <= MaxIdLength } && !id.AsSpan().ContainsAnyExcept(UnreservedChars))
+        // segment and none of the checks below can fail (from three chars on: "." and ".." are unreserved too). One
+        // vectorized scan per fetch instead of a whitespace scan and an escaping pass (together about 0.6 % of the
+        // runner's CPU in a profile of the fan-out rig).
+        if (id is { Length: > 2 and <= MaxIdLength } && !id.AsSpan().ContainsAnyExcept(UnreservedChars))
         {
             return id;
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(id, name);
+        if (id is "." or "..")
+        {
+            // No escaping changes them, and Uri then removes them as dot segments: ".." would send the call to the job
+            // list and "." to the job itself.
+            throw new ArgumentException($"{name} is '{id}', a path step, not an id (ids are UUIDs).", name);
+        }
+
         if (id.Length > MaxIdLength)
         {
             throw new ArgumentException($"{name} is {id.Length} characters long; ids are short strings (UUIDs).", name);

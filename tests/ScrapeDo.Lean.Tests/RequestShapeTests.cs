@@ -101,38 +101,66 @@ public class RequestShapeTests
     [Theory]
     [InlineData("0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f", "0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f")]
     [InlineData("A.z_0~-", "A.z_0~-")]
+    [InlineData("t1", "t1")]
+    [InlineData("...", "...")]
     [InlineData("t/1", "t%2F1")]
+    [InlineData("../t", "..%2Ft")]
     [InlineData("t?x=1#f", "t%3Fx%3D1%23f")]
     [InlineData("caf\u00e9", "caf%C3%A9")]
     [InlineData(" t", "%20t")]
     [InlineData("t%20", "t%2520")]
-    public async Task Task_ids_are_sent_as_one_path_segment_escaped_only_where_needed(string taskId, string segment)
+    public async Task Ids_are_sent_as_one_path_segment_escaped_only_where_needed(string id, string segment)
     {
-        taskId = System.Text.RegularExpressions.Regex.Unescape(taskId);
         var mock = new MockHttpMessageHandler();
         mock.Expect(HttpMethod.Get, TestSupport.Base + "api/v1/jobs/j1/" + segment)
-            .Respond("application/json", new System.Text.Json.Nodes.JsonObject { ["TaskID"] = taskId, ["JobID"] = "j1", ["Status"] = "success" }.ToJsonString());
+            .Respond("application/json", new System.Text.Json.Nodes.JsonObject { ["TaskID"] = id, ["JobID"] = "j1", ["Status"] = "success" }.ToJsonString());
+        mock.Expect(HttpMethod.Get, TestSupport.Base + "api/v1/jobs/" + segment)
+            .Respond("application/json", new System.Text.Json.Nodes.JsonObject { ["JobID"] = id, ["Status"] = "queued" }.ToJsonString());
         using var client = TestSupport.Client(mock);
 
-        Assert.Equal(taskId, (await client.GetTaskAsync("j1", taskId, TestSupport.Timeout())).TaskId);
+        Assert.Equal(id, (await client.GetTaskAsync("j1", id, TestSupport.Timeout())).TaskId);
+        Assert.Equal(id, (await client.GetJobAsync(id, TestSupport.Timeout())).JobId);
         mock.VerifyNoOutstandingExpectation();
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("   ")]
-    [InlineData("\t")]
-    public void Empty_blank_overlong_and_null_ids_are_refused_before_sending(string id)
+    [InlineData("", "cannot be an empty string")]
+    [InlineData("   ", "cannot be an empty string or composed entirely of whitespace")]
+    [InlineData("\t", "cannot be an empty string or composed entirely of whitespace")]
+    [InlineData(".", "a path step, not an id")]
+    [InlineData("..", "a path step, not an id")]
+    public void Blank_and_dot_ids_are_refused_before_sending(string id, string problem)
     {
-        id = System.Text.RegularExpressions.Regex.Unescape(id);
         var mock = new MockHttpMessageHandler();
         MockedRequest any = mock.When("*").Respond(HttpStatusCode.OK);
         using var client = TestSupport.Client(mock);
 
-        Assert.Contains("taskId", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync("j1", id, TestSupport.Timeout()); }).Message);
-        Assert.Contains("jobId", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync(id, "t1", TestSupport.Timeout()); }).Message);
-        Assert.Contains("257 characters", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync("j1", new string('a', 257), TestSupport.Timeout()); }).Message);
-        Assert.Throws<ArgumentNullException>(() => { _ = client.GetTaskAsync("j1", null!, TestSupport.Timeout()); });
+        AssertRefused("taskId", () => { _ = client.GetTaskAsync("j1", id, TestSupport.Timeout()); });
+        AssertRefused("jobId", () => { _ = client.GetTaskAsync(id, "t1", TestSupport.Timeout()); });
+        AssertRefused("jobId", () => { _ = client.GetJobAsync(id, TestSupport.Timeout()); });
+        AssertRefused("jobId", () => { _ = client.CancelJobAsync(id, TestSupport.Timeout()); });
+        Assert.Equal(0, mock.GetMatchCount(any));
+
+        void AssertRefused(string name, Action call)
+        {
+            ArgumentException ex = Assert.ThrowsAny<ArgumentException>(call);
+            Assert.Equal(name, ex.ParamName);
+            Assert.Contains(problem, ex.Message);
+        }
+    }
+
+    [Fact]
+    public void Overlong_and_null_ids_are_refused_before_sending()
+    {
+        var mock = new MockHttpMessageHandler();
+        MockedRequest any = mock.When("*").Respond(HttpStatusCode.OK);
+        using var client = TestSupport.Client(mock);
+        string overlong = new('a', 257);
+
+        Assert.Contains("257 characters", Assert.Throws<ArgumentException>(() => { _ = client.GetTaskAsync("j1", overlong, TestSupport.Timeout()); }).Message);
+        Assert.Contains("257 characters", Assert.Throws<ArgumentException>(() => { _ = client.GetJobAsync(overlong, TestSupport.Timeout()); }).Message);
+        Assert.Equal("taskId", Assert.Throws<ArgumentNullException>(() => { _ = client.GetTaskAsync("j1", null!, TestSupport.Timeout()); }).ParamName);
+        Assert.Equal("jobId", Assert.Throws<ArgumentNullException>(() => { _ = client.GetJobAsync(null!, TestSupport.Timeout()); }).ParamName);
         Assert.Equal(0, mock.GetMatchCount(any));
     }
 

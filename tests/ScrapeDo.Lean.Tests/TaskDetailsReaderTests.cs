@@ -131,6 +131,40 @@ public class TaskDetailsReaderTests
         Assert.Equal(same, plain == expected);
     }
 
+    /// <summary>A value the reader holds as a sequence (cut across two buffers) is compared exactly, never as its
+    /// empty single-segment span.</summary>
+    [Theory]
+    [InlineData("task-0123456789", true)]
+    [InlineData("task-0123456780", false)]
+    [InlineData("", false)]
+    public void An_expected_id_cut_across_two_buffers_is_compared_exactly(string expected, bool same)
+    {
+        byte[] json = """{"TaskID":"task-0123456789","JobID":"j","Status":"success"}"""u8.ToArray();
+        int cut = json.AsSpan().IndexOf("0123"u8);
+        var first = new Segment(json.AsMemory(0, cut));
+        Segment last = first.Append(json.AsMemory(cut));
+        var utf8 = new Utf8JsonReader(new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length));
+        string id = new(expected.AsSpan());
+        TaskDetailsReader reader = TaskDetailsReader.Rent(pooled: false, "j", id, null);
+        TaskDetails read = JsonSerializer.Deserialize(ref utf8, reader.Info)!;
+        TaskDetailsReader.Return(reader);
+
+        Assert.Equal("task-0123456789", read.TaskId);
+        Assert.Equal(same, ReferenceEquals(id, read.TaskId));
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+
     private static (TaskDetails?, Exception?) Read(byte[] utf8, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> info)
     {
         try

@@ -244,12 +244,15 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         }
 
         // Ids and most URLs are ASCII and arrive unescaped: then the raw bytes equal the string's chars one for one, and
-        // a vectorized compare replaces ValueTextEquals's transcoding of the string to UTF-8 on every task. Escaped,
-        // split or non-ASCII values take the exact path.
-        bool equal = !reader.ValueIsEscaped && !reader.HasValueSequence && System.Text.Ascii.IsValid(expected)
-            ? System.Text.Ascii.Equals(reader.ValueSpan, expected)
-            : reader.ValueTextEquals(expected);
-        return equal ? expected : null;
+        // a vectorized compare (true only when both sides are ASCII and equal) spares ValueTextEquals's transcoding of
+        // the string to UTF-8 on every task. Anything else (escaped, split or non-ASCII values, or a mismatch) is
+        // decided by the exact compare.
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence && System.Text.Ascii.Equals(reader.ValueSpan, expected))
+        {
+            return expected;
+        }
+
+        return reader.ValueTextEquals(expected) ? expected : null;
     }
 
     private static void ReturnRented(ref byte[]? rented)
