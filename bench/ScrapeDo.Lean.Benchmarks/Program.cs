@@ -13,7 +13,8 @@ using ScrapeDo.Lean.Emulator;
 //   --serve KIND      the out-of-process server of the rig (started by the benchmarks themselves, never by hand)
 //   --suite           the full per-call, TLS, serialization and large-content suites with the resolving job
 //   --fanout-ratio    the fan-out harness: runner vs raw floor (vs the CLI) in interleaved rounds, emulator out of process;
-//                     --runner-app PATH adds the runner alone in a fresh process (bench/ScrapeDo.Lean.RunnerProbe) to read the CLI against
+//                     --runner-app PATH adds the runner alone in a fresh process (bench/ScrapeDo.Lean.RunnerProbe) to read the CLI against;
+//                     --round-start collect|none: a full collection before each round (the default) or none
 //   --percall-ratio   the per-call and parse rows by CPU time per call: interleaved rounds, paired ratios Lean/peer (Rig/PerCallRatio.cs)
 //   --report          tables and SVG charts from BenchmarkDotNet's JSON exports and the fan-out harness's JSON
 //   --ci              a few minutes: short job over the headline rows (allocation gate), a small out-of-process fan-out
@@ -83,6 +84,8 @@ if (args.Contains("--throughput"))
 
 if (args.Contains("--fanout-ratio"))
 {
+    // Checked here, in the parent too, so a bad value is refused before any child starts.
+    FanOutRatio.RoundStart roundStart = RoundStartArg();
     if (Arg("--processes", 1) is int processes and > 1)
     {
         return await FanOutProcesses.RunAsync(args, processes, StringArg("--out") ?? "BenchmarkDotNet.Artifacts");
@@ -90,7 +93,7 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), RoundStartArg()));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart));
     return 0;
 }
 

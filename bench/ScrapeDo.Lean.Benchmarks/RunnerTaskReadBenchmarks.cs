@@ -65,5 +65,14 @@ public class RunnerTaskReadBenchmarks
         {
             throw new InvalidOperationException("the two readers disagree on the emulator's task body");
         }
+
+        // The row measures the runner's path only if the body's ids and URL are taken as the run's own strings.
+        TaskDetailsReader reader = TaskDetailsReader.Rent(pooled: false, _jobId, _taskId, _url);
+        TaskDetails read = JsonSerializer.Deserialize(_body, reader.Info)!;
+        TaskDetailsReader.Return(reader);
+        if (!ReferenceEquals(read.JobId, _jobId) || !ReferenceEquals(read.TaskId, _taskId) || !ReferenceEquals(read.Url, _url))
+        {
+            throw new InvalidOperationException("the runner's reader did not reuse the expected id and URL strings: the emulator's body spells them otherwise");
+        }
     }
 }

@@ -30,8 +30,9 @@ public static class FanOutRatio
         /// turn, those page faults land mostly on the heaviest allocator (docs/benchmarks.md, 2026-12-06 20:2x UTC).</summary>
         Collect,
 
-        /// <summary>Nothing: rounds follow each other as the work of one long-running process would, with the GC
-        /// collecting when its own budget says. A round may then pay for collecting the previous contender's garbage;
+        /// <summary>Nothing, before any contender (the CLI's and the probe's rounds too, so the next in-process round
+        /// does not start on a freshly collected heap): rounds follow each other as the work of one long-running
+        /// process would, with the GC collecting when its own budget says. A round may then pay for collecting the previous contender's garbage;
         /// the GC pause column bounds that (pauses cost in proportion to what survives, not to the garbage).</summary>
         None,
     }
@@ -78,7 +79,13 @@ public static class FanOutRatio
     /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
     public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect);
 
-    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // The round start by name in the JSON; earlier files, without it, read as the default.
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
@@ -160,7 +167,7 @@ public static class FanOutRatio
                     for (int k = 0; k < contenders.Count; k++)
                     {
                         var (row, run, inProcess) = contenders[(k + round) % contenders.Count];
-                        Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst: settings.Start == RoundStart.Collect || !inProcess);
+                        Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst: settings.Start == RoundStart.Collect);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
