@@ -14,7 +14,8 @@ using ScrapeDo.Lean.Emulator;
 //   --suite           the full per-call, TLS, serialization and large-content suites with the resolving job
 //   --fanout-ratio    the fan-out harness: runner vs raw floor (vs the CLI) in interleaved rounds, emulator out of process;
 //                     --runner-app PATH adds the runner alone in a fresh process (bench/ScrapeDo.Lean.RunnerProbe) to read the CLI against;
-//                     --round-start collect|none: a full collection before each round (the default) or none
+//                     --round-start collect|none: a full collection before each round (the default) or none;
+//                     --isolated: runner, lease and floor each in a process of its own (--fanout-worker), rounds still interleaved
 //   --percall-ratio   the per-call and parse rows by CPU time per call: interleaved rounds, paired ratios Lean/peer (Rig/PerCallRatio.cs)
 //   --report          tables and SVG charts from BenchmarkDotNet's JSON exports and the fan-out harness's JSON
 //   --ci              a few minutes: short job over the headline rows (allocation gate), a small out-of-process fan-out
@@ -47,6 +48,12 @@ if (Environment.GetEnvironmentVariable(Pinning.SteadyStateVariable) is null)
 if (Pinning.RelaunchPinned(args) is int pinnedExit)
 {
     return pinnedExit;
+}
+
+// A fan-out worker speaks a line protocol on its standard output: nothing else may be printed there.
+if (args.Contains("--fanout-worker"))
+{
+    return await FanOutWorker.ServeAsync(args);
 }
 
 // BenchmarkDotNet's child processes inherit this and use it to start the server process (see ServerProcess).
@@ -93,7 +100,7 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated")));
     return 0;
 }
 

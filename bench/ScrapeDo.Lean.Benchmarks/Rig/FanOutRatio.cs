@@ -19,7 +19,7 @@ public static class FanOutRatio
     /// <c>lease</c>, <c>floor</c>, <c>cli</c>, <c>app</c>), e.g. to profile one of them alone. <see cref="RunnerApp"/>
     /// is a <c>runner-probe</c> binary (bench/ScrapeDo.Lean.RunnerProbe): the runner alone in a fresh process per
     /// round, built as the CLI is, so the CLI's row can be read against a runner that pays the same start-up and JIT.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect);
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false);
 
     /// <summary>What happens in this process before an in-process contender's measured round.</summary>
     public enum RoundStart
@@ -77,7 +77,7 @@ public static class FanOutRatio
     }
 
     /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
-    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect);
+    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect, bool Isolated = false);
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -90,8 +90,8 @@ public static class FanOutRatio
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
     {
-        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {Pinning.Describe()}");
-        string[] urls = Enumerable.Range(0, settings.Targets).Select(i => $"https://site.example/products/{i}").ToArray();
+        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {(settings.Isolated ? "each contender in its own process" : "all contenders in this process")}, {Pinning.Describe()}");
+        string[] urls = Urls(settings.Targets);
         var rows = new List<Row>();
         bool clean = true;
         double cliStartup = double.NaN, appStartup = double.NaN;
@@ -100,6 +100,7 @@ public static class FanOutRatio
             bool https = BenchTransport.IsHttps(transport);
             Version version = BenchTransport.VersionOf(transport);
             ServerProcess server = await ServerProcess.StartAsync(ServerKind.Emulator, https, settings.ContentBytes);
+            var workers = new Dictionary<Row, FanOutWorker.Handle>();
             try
             {
                 using var client = BenchTransport.Lean(server.BaseAddress, EmulatorOptions.DefaultToken, server.Certificate, version);
@@ -137,6 +138,17 @@ public static class FanOutRatio
                     contenders.RemoveAll(c => !only.Contains(c.Row == runner ? "runner" : c.Row == leased ? "lease" : c.Row == floor ? "floor" : c.Row == app ? "app" : "cli"));
                 }
 
+                if (settings.Isolated)
+                {
+                    foreach ((Row row, string name) in new[] { (runner, "runner"), (leased, "lease"), (floor, "floor") })
+                    {
+                        if (contenders.Any(c => c.Row == row))
+                        {
+                            workers[row] = await FanOutWorker.Handle.StartAsync(name, server, transport, settings.Targets);
+                        }
+                    }
+                }
+
                 if (cli is not null)
                 {
                     cliStartup = await StartupCpuMsAsync(server, input!, urls[0], one => RunCliAsync(settings.Cli!, server.BaseAddress, one), "scrapedo run");
@@ -152,9 +164,13 @@ public static class FanOutRatio
                 // counted rounds still cost up to 4x the later ones after 1,000 or even 2 x 10,000 warm-up targets.
                 for (int w = 0; w < settings.Warmups; w++)
                 {
-                    foreach (var (_, run, inProcess) in contenders)
+                    foreach (var (row, run, inProcess) in contenders)
                     {
-                        if (inProcess)
+                        if (workers.TryGetValue(row, out FanOutWorker.Handle? worker))
+                        {
+                            await worker.WarmAsync();
+                        }
+                        else if (inProcess)
                         {
                             await run();
                         }
@@ -167,7 +183,10 @@ public static class FanOutRatio
                     for (int k = 0; k < contenders.Count; k++)
                     {
                         var (row, run, inProcess) = contenders[(k + round) % contenders.Count];
-                        Sample sample = await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst: settings.Start == RoundStart.Collect);
+                        bool collectFirst = settings.Start == RoundStart.Collect;
+                        Sample sample = workers.TryGetValue(row, out FanOutWorker.Handle? worker)
+                            ? await MeasureInWorkerAsync(server, settings.Targets, worker, collectFirst)
+                            : await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
@@ -182,13 +201,18 @@ public static class FanOutRatio
             }
             finally
             {
+                foreach (FanOutWorker.Handle worker in workers.Values)
+                {
+                    await worker.DisposeAsync();
+                }
+
                 await server.DisposeAsync();
                 clean &= server.StoppedCleanly;
                 Console.WriteLine($"  {transport}: emulator process stopped {(server.StoppedCleanly ? "cleanly" : "NOT cleanly")} in {server.StopTime.TotalSeconds:0.00} s");
             }
         }
 
-        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start);
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start, settings.Isolated);
         Directory.CreateDirectory(settings.OutputDirectory);
         string json = Path.Combine(settings.OutputDirectory, "fanout-ratio.json");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, Json));
@@ -204,7 +228,7 @@ public static class FanOutRatio
     public static string Markdown(Result r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {r.Placement}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {(r.Isolated ? "each contender in its own process" : "all contenders in one process")}; {r.Placement}.");
         sb.AppendLine();
         sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | Requests/target | Wall s |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -254,7 +278,7 @@ public static class FanOutRatio
     internal static string Machine() =>
         $"{RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.FrameworkDescription}";
 
-    private static async Task<int> RunRunnerAsync(ScrapeDoClient client, string[] urls)
+    internal static async Task<int> RunRunnerAsync(ScrapeDoClient client, string[] urls)
     {
         int ok = 0;
         await foreach (TaskOutcome outcome in new ScrapeDoRunner(client).RunAsync(urls))
@@ -267,7 +291,7 @@ public static class FanOutRatio
 
     /// <summary>The runner with <see cref="RunOptions.LeaseContent"/>: each content is read from its lease (the sink a
     /// streaming consumer would write to, here a checksum over the bytes) and the lease disposed.</summary>
-    private static async Task<int> RunLeasedAsync(ScrapeDoClient client, string[] urls)
+    internal static async Task<int> RunLeasedAsync(ScrapeDoClient client, string[] urls)
     {
         int ok = 0;
         long sum = 0;
@@ -288,8 +312,27 @@ public static class FanOutRatio
     /// <summary>How <paramref name="start"/> is named on the command line and in reports.</summary>
     public static string Describe(RoundStart start) => start == RoundStart.None ? "none (no induced collection)" : "collect (a full collection)";
 
+    /// <summary>The harness's target URLs.</summary>
+    internal static string[] Urls(int targets) => Enumerable.Range(0, targets).Select(i => $"https://site.example/products/{i}").ToArray();
+
+    private static async Task<Sample> MeasureInWorkerAsync(ServerProcess server, int targets, FanOutWorker.Handle worker, bool collectFirst)
+    {
+        ServerCounters before = await server.CountersAsync();
+        Sample sample = await worker.MeasureAsync(collectFirst);
+        ServerCounters requests = await server.CountersAsync() - before;
+        return sample with { RequestsPerTarget = (double)requests.Total / targets };
+    }
+
     private static async Task<Sample> MeasureAsync(ServerProcess server, int targets, Func<Task<int>> run, bool inProcess, bool collectFirst = true)
     {
+        if (inProcess)
+        {
+            ServerCounters start = await server.CountersAsync();
+            Sample self = await MeasureSelfAsync(targets, run, collectFirst);
+            ServerCounters served = await server.CountersAsync() - start;
+            return self with { RequestsPerTarget = (double)served.Total / targets };
+        }
+
         if (collectFirst)
         {
             GC.Collect();
@@ -298,9 +341,28 @@ public static class FanOutRatio
         }
 
         ServerCounters before = await server.CountersAsync();
+        TimeSpan children0 = ChildrenCpu();
+        var clock = Stopwatch.StartNew();
+        int ok = await run();
+        clock.Stop();
+        TimeSpan cpu = ChildrenCpu() - children0;
+        ServerCounters requests = await server.CountersAsync() - before;
+        return new Sample(cpu.TotalMicroseconds / targets, double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok);
+    }
+
+    /// <summary>One run of <paramref name="run"/> in this process, measured from inside it (requests per target are left
+    /// NaN: the server counts them).</summary>
+    internal static async Task<Sample> MeasureSelfAsync(int targets, Func<Task<int>> run, bool collectFirst)
+    {
+        if (collectFirst)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
         using var self = Process.GetCurrentProcess();
         TimeSpan cpu0 = self.TotalProcessorTime;
-        TimeSpan children0 = ChildrenCpu();
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         RUsage? usage0 = Usage();
         long workItems0 = ThreadPool.CompletedWorkItemCount;
@@ -317,9 +379,8 @@ public static class FanOutRatio
         int collections = GC.CollectionCount(0) - collections0;
         TimeSpan paused = GC.GetTotalPauseDuration() - paused0;
         self.Refresh();
-        TimeSpan cpu = inProcess ? self.TotalProcessorTime - cpu0 : ChildrenCpu() - children0;
-        ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, inProcess ? (double)allocated / targets : double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok, inProcess && switches >= 0 ? (double)switches / targets : double.NaN, inProcess ? (double)workItems / targets : double.NaN, inProcess ? paused.TotalMicroseconds / targets : double.NaN, inProcess ? collections : -1, inProcess && faults >= 0 ? (double)faults / targets : double.NaN);
+        TimeSpan cpu = self.TotalProcessorTime - cpu0;
+        return new Sample(cpu.TotalMicroseconds / targets, (double)allocated / targets, double.NaN, clock.Elapsed.TotalSeconds, ok, switches >= 0 ? (double)switches / targets : double.NaN, (double)workItems / targets, paused.TotalMicroseconds / targets, collections, faults >= 0 ? (double)faults / targets : double.NaN);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median

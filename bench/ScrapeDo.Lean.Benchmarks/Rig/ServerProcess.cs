@@ -160,7 +160,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>How to run this benchmark program again: the host's apphost, else <c>dotnet</c> with its dll.</summary>
-    private static (string File, List<string> Arguments) HostCommand()
+    internal static (string File, List<string> Arguments) HostCommand()
     {
         // BenchmarkDotNet runs benchmarks from a generated project whose folder has no runtimeconfig for this assembly,
         // so the host publishes its own location and the children inherit it.
