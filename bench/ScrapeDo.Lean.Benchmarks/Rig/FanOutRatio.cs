@@ -335,9 +335,7 @@ public static class FanOutRatio
 
         if (collectFirst)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
+            CollectAll();
         }
 
         ServerCounters before = await server.CountersAsync();
@@ -350,15 +348,20 @@ public static class FanOutRatio
         return new Sample(cpu.TotalMicroseconds / targets, double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok);
     }
 
+    private static void CollectAll()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     /// <summary>One run of <paramref name="run"/> in this process, measured from inside it (requests per target are left
     /// NaN: the server counts them).</summary>
     internal static async Task<Sample> MeasureSelfAsync(int targets, Func<Task<int>> run, bool collectFirst)
     {
         if (collectFirst)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
+            CollectAll();
         }
 
         using var self = Process.GetCurrentProcess();
