@@ -225,6 +225,8 @@ internal static class ApiCommands
     private static string Id(string? value, string name) =>
         string.IsNullOrWhiteSpace(value) ? throw new CliException($"{name} is empty; give the id printed by 'scrapedo job create' or 'scrapedo job list'.")
         : value.Length > 256 ? throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).")
+        // The library refuses these too, but naming its own parameter (taskId) instead of this argument.
+        : value.Trim() is "." or ".." ? throw new CliException($"{name} '{value.Trim()}' is a path step, not an id (ids are UUIDs).")
         : value.Trim();
 
     /// <summary>

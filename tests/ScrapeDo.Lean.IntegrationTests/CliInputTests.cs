@@ -118,6 +118,8 @@ public sealed class CliInputTests : IDisposable
     [InlineData("job|create|--emulate", "job create needs targets, and stdin had none: give --target URL (repeatable), a FILE with one per line, or pipe")]
     [InlineData("job|create|--target|not a url|--emulate", "--target 'not a url': the target")]
     [InlineData("job|get||--emulate", "job-id is empty")]
+    [InlineData("task|get|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|..|--emulate", "task-id '..' is a path step, not an id")]
+    [InlineData("task|get|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f| . |--emulate", "task-id '.' is a path step, not an id")]
     [InlineData("run|{input}|--emulate|--play-with-browser|{bad", "--play-with-browser is not a JSON array of action objects")]
     [InlineData("run|{input}|--emulate|--play-with-browser|[{\"Action\":\"Dance\"}]", "'Dance' is not one of Click, Wait, WaitSelector, ScrollX, ScrollY, ScrollTo, Fill, Execute, ScreenShot")]
     [InlineData("run|{input}|--emulate|--play-with-browser|[{\"Action\":\"Fill\",\"Selector\":\"#q\"}]", "action 1 (Fill) needs \"Selector\" and a text \"Value\"")]
