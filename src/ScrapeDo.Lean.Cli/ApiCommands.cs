@@ -222,12 +222,22 @@ internal static class ApiCommands
             return ExitCodes.Success;
         }, ct);
 
-    private static string Id(string? value, string name) =>
-        string.IsNullOrWhiteSpace(value) ? throw new CliException($"{name} is empty; give the id printed by 'scrapedo job create' or 'scrapedo job list'.")
-        : value.Length > 256 ? throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).")
+    private static string Id(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new CliException($"{name} is empty; give the id printed by 'scrapedo job create' or 'scrapedo job list'.");
+        }
+
+        if (value.Length > 256)
+        {
+            throw new CliException($"{name} '{CliValidation.Excerpt(value)}' is too long for an id (ids are UUIDs).");
+        }
+
+        string id = value.Trim();
         // The library refuses these too, but naming its own parameter (taskId) instead of this argument.
-        : value.Trim() is "." or ".." ? throw new CliException($"{name} '{value.Trim()}' is a path step, not an id (ids are UUIDs).")
-        : value.Trim();
+        return id is "." or ".." ? throw new CliException($"{name} '{id}' is a path step, not an id (ids are UUIDs).") : id;
+    }
 
     /// <summary>
     /// Prints one job of <c>job list --all</c> as a JSON line, through standard output as a stream, so that a reader

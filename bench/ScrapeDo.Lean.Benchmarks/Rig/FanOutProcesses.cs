@@ -73,7 +73,7 @@ public static class FanOutProcesses
     {
         var sb = new StringBuilder();
         FanOutRatio.Result first = results[0];
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{results.Count} processes × {first.Rounds} interleaved rounds of {first.Targets:N0} targets, {first.ContentBytes:N0} B contents, {first.Date} to {results[^1].Date}; rounds start with: {FanOutRatio.Describe(first.Start)}; {(first.Isolated ? "each contender in its own process" : "all contenders in one process")}; {first.Placement}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{results.Count} processes × {first.Rounds} interleaved rounds of {first.Targets:N0} targets, {first.ContentBytes:N0} B contents, {first.Date} to {results[^1].Date}; rounds start with: {FanOutRatio.Describe(first.Start)}; {FanOutRatio.DescribePlacement(first.Isolated)}; {first.Placement}.");
         sb.AppendLine();
         sb.AppendLine("| Transport | Contender | × floor, paired, per process | Median over processes | Allocated B/target (median) | GC pause µs/target, contender / floor (mean) | Page faults/target, contender / floor (mean) |");
         sb.AppendLine("|---|---|---|---:|---:|---:|---:|");

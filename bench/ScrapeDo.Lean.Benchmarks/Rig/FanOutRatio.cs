@@ -27,7 +27,7 @@ public static class FanOutRatio
         /// <summary>A full blocking collection (twice, around the finalizers), so no round pays for another's garbage.
         /// After it the GC sizes its free memory anew, and a contender that then allocates more than it kept first
         /// touches fresh pages (on the project VM 11–16 µs each): with contenders of different allocation volumes in
-        /// turn, those page faults land mostly on the heaviest allocator (docs/benchmarks.md, 2026-12-06 20:2x UTC).</summary>
+        /// turn, those page faults land mostly on the heaviest allocator (docs/benchmarks.md, the session of 2026-12-06 20:26 UTC).</summary>
         Collect,
 
         /// <summary>Nothing, before any contender (the CLI's and the probe's rounds too, so the next in-process round
@@ -90,7 +90,7 @@ public static class FanOutRatio
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
     {
-        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {(settings.Isolated ? "each contender in its own process" : "all contenders in this process")}, {Pinning.Describe()}");
+        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {Pinning.Describe()}");
         string[] urls = Urls(settings.Targets);
         var rows = new List<Row>();
         bool clean = true;
@@ -185,7 +185,7 @@ public static class FanOutRatio
                         var (row, run, inProcess) = contenders[(k + round) % contenders.Count];
                         bool collectFirst = settings.Start == RoundStart.Collect;
                         Sample sample = workers.TryGetValue(row, out FanOutWorker.Handle? worker)
-                            ? await MeasureInWorkerAsync(server, settings.Targets, worker, collectFirst)
+                            ? await CountingRequestsAsync(server, settings.Targets, () => worker.MeasureAsync(collectFirst))
                             : await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -228,7 +228,7 @@ public static class FanOutRatio
     public static string Markdown(Result r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {(r.Isolated ? "each contender in its own process" : "all contenders in one process")}; {r.Placement}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {DescribePlacement(r.Isolated)}; {r.Placement}.");
         sb.AppendLine();
         sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | Requests/target | Wall s |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -315,37 +315,35 @@ public static class FanOutRatio
     /// <summary>The harness's target URLs.</summary>
     internal static string[] Urls(int targets) => Enumerable.Range(0, targets).Select(i => $"https://site.example/products/{i}").ToArray();
 
-    private static async Task<Sample> MeasureInWorkerAsync(ServerProcess server, int targets, FanOutWorker.Handle worker, bool collectFirst)
+    /// <summary>How <paramref name="isolated"/> places the contenders, in reports.</summary>
+    public static string DescribePlacement(bool isolated) => isolated ? "each contender in its own process" : "all contenders in one process";
+
+    private static Task<Sample> MeasureAsync(ServerProcess server, int targets, Func<Task<int>> run, bool inProcess, bool collectFirst = true) =>
+        CountingRequestsAsync(server, targets, () => inProcess ? MeasureSelfAsync(targets, run, collectFirst) : MeasureChildAsync(targets, run, collectFirst));
+
+    /// <summary><paramref name="measure"/>'s sample with the requests the server saw meanwhile.</summary>
+    private static async Task<Sample> CountingRequestsAsync(ServerProcess server, int targets, Func<Task<Sample>> measure)
     {
         ServerCounters before = await server.CountersAsync();
-        Sample sample = await worker.MeasureAsync(collectFirst);
-        ServerCounters requests = await server.CountersAsync() - before;
-        return sample with { RequestsPerTarget = (double)requests.Total / targets };
+        Sample sample = await measure();
+        ServerCounters served = await server.CountersAsync() - before;
+        return sample with { RequestsPerTarget = (double)served.Total / targets };
     }
 
-    private static async Task<Sample> MeasureAsync(ServerProcess server, int targets, Func<Task<int>> run, bool inProcess, bool collectFirst = true)
+    /// <summary>A run of a child process (the CLI, the runner probe): its CPU once it has been waited for.</summary>
+    private static async Task<Sample> MeasureChildAsync(int targets, Func<Task<int>> run, bool collectFirst)
     {
-        if (inProcess)
-        {
-            ServerCounters start = await server.CountersAsync();
-            Sample self = await MeasureSelfAsync(targets, run, collectFirst);
-            ServerCounters served = await server.CountersAsync() - start;
-            return self with { RequestsPerTarget = (double)served.Total / targets };
-        }
-
         if (collectFirst)
         {
             CollectAll();
         }
 
-        ServerCounters before = await server.CountersAsync();
         TimeSpan children0 = ChildrenCpu();
         var clock = Stopwatch.StartNew();
         int ok = await run();
         clock.Stop();
         TimeSpan cpu = ChildrenCpu() - children0;
-        ServerCounters requests = await server.CountersAsync() - before;
-        return new Sample(cpu.TotalMicroseconds / targets, double.NaN, (double)requests.Total / targets, clock.Elapsed.TotalSeconds, ok);
+        return new Sample(cpu.TotalMicroseconds / targets, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, ok);
     }
 
     private static void CollectAll()
@@ -470,7 +468,6 @@ public static class FanOutRatio
         return TimeSpan.FromMicroseconds((usage.UserSeconds * 1_000_000.0) + usage.UserMicroseconds + (usage.SystemSeconds * 1_000_000.0) + usage.SystemMicroseconds);
     }
 
-    /// <summary>This process's context switches so far (<c>getrusage(RUSAGE_SELF)</c>), or -1 where that is not available.</summary>
     /// <summary>This process's resource usage (context switches, page faults), or null off Linux.</summary>
     private static RUsage? Usage() => OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage : null;
 
