@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using ScrapeDo.Lean.Internal.Http;
 
 namespace ScrapeDo.Lean.Cli;
 
@@ -157,7 +158,7 @@ internal static class CliApp
             _ => "reading the account",
         };
         int code = (int)ex.StatusCode;
-        string status = StatusNames.TryGetValue(code, out string? name) ? $"{code} {name}" : $"HTTP {code}";
+        string status = HttpStatusText.Of(ex.StatusCode);
         string reason = ex.ErrorText is { Length: > 0 } text ? text.Trim().TrimEnd('.')
             : ex.BodyExcerpt is { Length: > 0 } body ? CliValidation.Excerpt(body.Trim(), 200)
             : "no reason given";
@@ -171,14 +172,6 @@ internal static class CliApp
         };
         return $"the API refused {what} ({status}): {reason}{hint}.";
     }
-
-    private static readonly Dictionary<int, string> StatusNames = new()
-    {
-        [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required", [403] = "Forbidden", [404] = "Not Found",
-        [405] = "Method Not Allowed", [406] = "Not Acceptable", [408] = "Request Timeout", [409] = "Conflict", [410] = "Gone",
-        [413] = "Content Too Large", [422] = "Unprocessable Content", [429] = "Too Many Requests", [500] = "Internal Server Error",
-        [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
-    };
 
     /// <summary>
     /// One cheap call before a run, so a wrong token or an unreachable server fails at once with one line instead of

@@ -23,12 +23,12 @@ public class ErrorAndRetryTests
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.BadRequest)]
-    [InlineData(HttpStatusCode.Unauthorized)]
-    [InlineData(HttpStatusCode.NotFound)]
-    [InlineData(HttpStatusCode.NotAcceptable)]
-    [InlineData(HttpStatusCode.Gone)]
-    public async Task Non_retryable_statuses_become_one_typed_exception_after_one_attempt(HttpStatusCode status)
+    [InlineData(HttpStatusCode.BadRequest, "Bad Request")]
+    [InlineData(HttpStatusCode.Unauthorized, "Unauthorized")]
+    [InlineData(HttpStatusCode.NotFound, "Not Found")]
+    [InlineData(HttpStatusCode.NotAcceptable, "Not Acceptable")]
+    [InlineData(HttpStatusCode.Gone, "Gone")]
+    public async Task Non_retryable_statuses_become_one_typed_exception_after_one_attempt(HttpStatusCode status, string name)
     {
         var mock = new MockHttpMessageHandler();
         var request = mock.When(JobUrl).Respond(_ => Error(status));
@@ -46,7 +46,8 @@ public class ErrorAndRetryTests
         Assert.Equal(status == HttpStatusCode.Gone, ex.IsGone);
         Assert.Equal(status == HttpStatusCode.NotAcceptable, ex.IsNotAcceptable);
         Assert.Equal(status == HttpStatusCode.Unauthorized, ex.IsUnauthorized);
-        Assert.Contains($"HTTP {(int)status}", ex.Message);
+        // The status as HTTP names it, not the enum member ("HTTP 400 Bad Request", never "HTTP 400 BadRequest").
+        Assert.Contains($"HTTP {(int)status} {name}:", ex.Message);
         Assert.Contains("job j1", ex.Message);
     }
 

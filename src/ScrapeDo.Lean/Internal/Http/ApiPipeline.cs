@@ -492,7 +492,7 @@ internal sealed class ApiPipeline : IDisposable
             string? excerpt = read == 0 ? null : Scrub(Excerpt(bytes));
             var status = response.StatusCode;
             string detail = errorText ?? (excerpt is null ? "no error body" : "the error body is not the documented {\"Error\",\"Code\"} JSON");
-            string message = $"{Describe(call)} failed with HTTP {(int)status} {status}: {detail}{(code is int c ? $" (Code {c})" : string.Empty)} after {attempt} attempt(s).";
+            string message = $"{Describe(call)} failed with HTTP {(int)status}{(HttpStatusText.NameOf(status) is { } name ? " " + name : string.Empty)}: {detail}{(code is int c ? $" (Code {c})" : string.Empty)} after {attempt} attempt(s).";
             return new ScrapeDoApiException(message, call.Operation, status, code, errorText, retryAfter, excerpt, call.JobId, call.TaskId, attempt)
             {
                 CreateOutcomeUnknown = call.IsCreate && (int)status is 500 or 502 or 504,
