@@ -72,7 +72,7 @@ internal static class ApiCommands
     {
         var jobId = new Argument<string>("job-id") { Description = "The job id." };
         var taskId = new Argument<string>("task-id") { Description = "The task id." };
-        var contentOut = new Option<string?>("--content-out") { Description = "Write the decoded content to this file and leave it out of the printed JSON." };
+        var contentOut = new Option<string?>("--content-out") { Description = "Write the decoded content to this file and leave it out of the printed JSON." }.NonEmpty("a file path");
         var get = new Command("get", "Show a task with its content (GET /api/v1/jobs/{job}/{task}).\n\nExamples:\n  scrapedo task get JOB TASK\n  scrapedo task get JOB TASK --content-out page.html") { jobId, taskId, contentOut };
         get.SetAction((parse, ct) => WithClientAsync(console, parse, ct, async c =>
         {
@@ -116,7 +116,7 @@ internal static class ApiCommands
     {
         var input = new Argument<string?>("input") { Description = "File of URLs (or JSON params with --plugin), one per line; '-' for stdin, which is also read when neither a file nor --target is given and stdin is piped.", Arity = ArgumentArity.ZeroOrOne };
         var targets = new Option<string[]>("--target") { Description = "A target URL; repeatable." };
-        var plugin = new Option<string?>("--plugin") { Description = "Create a plugin job; input lines are JSON params objects." };
+        var plugin = new Option<string?>("--plugin") { Description = "Create a plugin job; input lines are JSON params objects." }.NonEmpty("a plugin key (e.g. amazon/pdp)");
         var jobOptions = new JobOptions();
         var create = new Command("create", "Create one job (POST /api/v1/jobs) of at most 1000 targets and print its JobID and TaskIDs.\n\nExamples:\n  scrapedo job create --target https://example.com --target https://example.org\n  scrapedo job create urls.txt --render --geo-code us") { input, targets, plugin };
         jobOptions.AddTo(create);

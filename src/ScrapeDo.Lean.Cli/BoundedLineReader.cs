@@ -10,6 +10,9 @@ namespace ScrapeDo.Lean.Cli;
 /// <remarks>
 /// A cut line is still a line: it is far longer than any target the API accepts (8,192 characters) and is no longer
 /// valid JSON, so it becomes the same failed record an over-long line always got, with the same resume key each run.
+/// A NUL also ends a line (it is kept as the line's last character): text has none, and waiting for the line break
+/// of binary input could mean reading forever (<c>/dev/zero</c> has no line break), where the caller's NUL check
+/// refuses it at the first read.
 /// </remarks>
 internal sealed class BoundedLineReader(TextReader reader)
 {
@@ -55,6 +58,9 @@ internal sealed class BoundedLineReader(TextReader reader)
         string? line;
         while (!TryTakeLine(out line))
         {
+            // Checked here too: a reader's buffer can keep answering without ever looking at the token (an over-long
+            // line from a source that never blocks), and Ctrl-C must stop the read at once.
+            cancellationToken.ThrowIfCancellationRequested();
             (_start, _end) = (0, await reader.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false));
             if (_end == 0)
             {
@@ -65,12 +71,13 @@ internal sealed class BoundedLineReader(TextReader reader)
         return line;
     }
 
-    /// <summary>The next line without its line break, or null at the end of the input.</summary>
-    public string? ReadLine()
+    /// <summary>The next line without its line break, or null at the end of the input; stops when <paramref name="cancellationToken"/> is canceled.</summary>
+    public string? ReadLine(CancellationToken cancellationToken = default)
     {
         string? line;
         while (!TryTakeLine(out line))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             (_start, _end) = (0, reader.Read(_buffer));
             if (_end == 0)
             {
@@ -97,7 +104,16 @@ internal sealed class BoundedLineReader(TextReader reader)
             return false;
         }
 
-        int breakAt = pending.IndexOfAny('\r', '\n');
+        int breakAt = pending.IndexOfAny('\r', '\n', '\0');
+        if (breakAt >= 0 && pending[breakAt] == '\0')
+        {
+            // Kept, so the caller sees why the line ended (see the remarks).
+            Keep(pending[..(breakAt + 1)]);
+            _start += breakAt + 1;
+            line = Take();
+            return true;
+        }
+
         Keep(breakAt < 0 ? pending : pending[..breakAt]);
         if (breakAt < 0)
         {

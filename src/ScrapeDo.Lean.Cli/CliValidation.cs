@@ -126,6 +126,22 @@ internal static class CliValidation
         return option;
     }
 
+    /// <summary>
+    /// Refuses an empty or blank value for <paramref name="option"/>, naming the option and <paramref name="what"/> it
+    /// takes: left to the file APIs, <c>-o ""</c> failed with .NET's "The value cannot be an empty string."
+    /// </summary>
+    public static Option<string?> NonEmpty(this Option<string?> option, string what)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && string.IsNullOrWhiteSpace(result.Tokens[^1].Value))
+            {
+                result.AddError($"{option.Name} needs {what}; the value given is empty.");
+            }
+        });
+        return option;
+    }
+
     /// <summary>An option whose value must be an absolute http:// or https:// URL with a host.</summary>
     public static Option<string?> HttpUrl(string name, string description)
     {

@@ -57,6 +57,19 @@ internal sealed class Connection : IAsyncDisposable
     {
         (string? token, string? baseUrl) = Resolve(parse);
         bool emulate = WillEmulate(parse, emulateWhenNoToken);
+        if (parse.GetValue(GlobalOptions.Emulate) && parse.GetValue(GlobalOptions.BaseUrl) is { } ignored)
+        {
+            // Two answers to "where is the API": running against the emulator while the user named a server would
+            // look like a run against that server.
+            throw new CliException($"--emulate and --base-url '{CliValidation.Excerpt(ignored)}' both say where the API is: leave one of them out.");
+        }
+
+        if (!emulate)
+        {
+            // Checked before the token, so a mistyped base URL is named as such rather than as a missing token for it.
+            _ = ParseBaseUrl(baseUrl);
+        }
+
         if (!emulate && token is null)
         {
             throw new CliException(baseUrl is null

@@ -156,8 +156,11 @@ internal sealed class CostOptions
     private static async IAsyncEnumerable<string> ReadLinesAsync(Stream source, LineCount count, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         BoundedLineReader reader = BoundedLineReader.Open(source);
+        int number = 0;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
+            // Binary input is refused as the run refuses it, instead of being counted as targets (or read forever).
+            RunCommand.ThrowIfNotText(raw, ++number);
             string text = raw.Trim();
             if (text.Length > 0 && text[0] != '#')
             {

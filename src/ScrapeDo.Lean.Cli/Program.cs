@@ -34,6 +34,11 @@ void OnSignal(PosixSignalContext context, bool terminate)
     }
 
     context.Cancel = true;
-    _ = Task.Delay(CliApp.StopGrace).ContinueWith(_ => Environment.Exit(ExitCodes.ForProcess(ExitCodes.Interrupted)), TaskScheduler.Default);
+    _ = Task.Delay(CliApp.StopGrace).ContinueWith(_ =>
+    {
+        // Said before the hard exit, so a stop that took the whole grace period is not mistaken for a crash.
+        Console.Error.WriteLine($"scrapedo: did not stop within {CliApp.StopGrace.TotalSeconds:0} s of the interrupt; exiting.");
+        Environment.Exit(ExitCodes.ForProcess(ExitCodes.Interrupted));
+    }, TaskScheduler.Default);
     interrupt.Cancel();
 }

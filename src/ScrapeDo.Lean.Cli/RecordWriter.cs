@@ -51,6 +51,7 @@ internal sealed class RecordWriter : IAsyncDisposable
     private readonly PooledBufferWriter _pending = new(BatchCapacity);
     private readonly Utf8JsonWriter _json;
     private Exception? _failed;
+    private bool _disposed;
 
     private RecordWriter(Stream stream, bool ownsStream, string? contentDir, string textExtension, Dictionary<string, TargetCount> alreadyWritten)
     {
@@ -63,6 +64,9 @@ internal sealed class RecordWriter : IAsyncDisposable
     }
 
     public int PreviouslyWritten { get; private init; }
+
+    /// <summary>The --output path when this resume created the file (the interrupted run had written none), else null.</summary>
+    private string? CreatedForResume { get; init; }
 
     /// <summary>Records already in the file (a resume) whose status is not <c>success</c>.</summary>
     public int PreviouslyNotSucceeded { get; private init; }
@@ -90,6 +94,7 @@ internal sealed class RecordWriter : IAsyncDisposable
             var previous = new Dictionary<string, TargetCount>(StringComparer.Ordinal);
             int count = 0, notSucceeded = 0;
             FileStream file;
+            bool created = false;
             if (resume && File.Exists(path))
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
@@ -136,10 +141,16 @@ internal sealed class RecordWriter : IAsyncDisposable
 
                 // Unbuffered: records reach it in batches from the pooled buffer (see the remarks).
                 file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
+                created = resume;
             }
 
             Stream sink = TestStreamWrapper?.Invoke(Path.GetFullPath(path), file) ?? file;
-            return new RecordWriter(sink, ownsStream: true, contentDir, textExtension, previous) { PreviouslyWritten = count, PreviouslyNotSucceeded = notSucceeded };
+            return new RecordWriter(sink, ownsStream: true, contentDir, textExtension, previous)
+            {
+                PreviouslyWritten = count,
+                PreviouslyNotSucceeded = notSucceeded,
+                CreatedForResume = created ? path : null,
+            };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -516,8 +527,34 @@ internal sealed class RecordWriter : IAsyncDisposable
         _pending.Advance(1);
     }
 
+    /// <summary>
+    /// For a resume that is refused or fails after opening: closes the sink and, when this resume created --output and
+    /// it is still empty, removes it again, so a refusal leaves the files as they were (no new empty output).
+    /// </summary>
+    public async ValueTask DiscardIfCreatedEmptyAsync()
+    {
+        await DisposeAsync().ConfigureAwait(false);
+        if (CreatedForResume is { } path && new FileInfo(path) is { Exists: true, Length: 0 })
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: the error being reported matters more than an empty file.
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         try
         {
             if (_failed is null)

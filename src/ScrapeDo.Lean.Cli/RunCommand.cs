@@ -12,10 +12,10 @@ namespace ScrapeDo.Lean.Cli;
 internal sealed class RunCommand
 {
     private readonly Argument<string?> _input = new("input") { Description = "File with one URL per line (or one JSON params object per line with --plugin); '-' for stdin, which is also read when nothing is given and stdin is piped. Blank lines and lines starting with # are skipped.", Arity = ArgumentArity.ZeroOrOne };
-    private readonly Option<string?> _plugin = new("--plugin") { Description = "Run this plugin (e.g. amazon/pdp, google/search); each input line is a JSON params object." };
-    private readonly Option<string?> _output = new("--output", "-o") { Description = "Write JSONL records to this file (default, or '-': stdout)." };
-    private readonly Option<string?> _contentDir = new("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." };
-    private readonly Option<string?> _journal = new("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." };
+    private readonly Option<string?> _plugin = new Option<string?>("--plugin") { Description = "Run this plugin (e.g. amazon/pdp, google/search); each input line is a JSON params object." }.NonEmpty("a plugin key (e.g. amazon/pdp)");
+    private readonly Option<string?> _output = new Option<string?>("--output", "-o") { Description = "Write JSONL records to this file (default, or '-': stdout)." }.NonEmpty("a file path (or '-' for stdout)");
+    private readonly Option<string?> _contentDir = new Option<string?>("--content-dir") { Description = "Write each task's decoded content to a file in this folder; records then carry contentFile instead of content." }.NonEmpty("a folder path");
+    private readonly Option<string?> _journal = new Option<string?>("--journal") { Description = "Crash-safe journal of the run; with --resume the same command continues after an interruption." }.NonEmpty("a file path");
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --journal, appending the missing records to --output. Never creates a job twice." };
     private readonly Option<int?> _maxJobs = CliValidation.Int("--max-in-flight-jobs", "Jobs open at once, 1-1000 (default: from the account's concurrency, 2-16).", min: 1, max: 1000);
     private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
@@ -124,7 +124,11 @@ internal sealed class RunCommand
 
         if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
         {
-            throw new CliException($"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
+            // Never written over either way; but "add --resume" is only the way forward for a journal (every journal
+            // starts with its run line, which records the targets per job).
+            throw new CliException(JournalPeek.Read(journal) is not { TargetsPerJob: not null }
+                ? $"--journal '{journal}' is not empty and does not read as a scrapedo journal: give the journal a new file."
+                : $"journal '{journal}' already records a run: add --resume to continue it, or delete it to start over.");
         }
 
         if (input != "-" && !File.Exists(input))
@@ -170,124 +174,133 @@ internal sealed class RunCommand
             RecordWriter.CreateContentDir(contentDir);
         }
 
-        long? total = input == "-" ? null : CountReadable(input);
+        long? total = input == "-" ? null : CountReadable(input, cancellationToken);
         string textExtension = template.Output == OutputFormat.Markdown ? ".md" : ".html";
         // A resume reads --output (and checks it against the journal) before the preflight call; a new run truncates
         // --output only once the API answered, so a wrong token does not empty an earlier run's file.
         await using RecordWriter? resumedWriter = resume && !estimate
             ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!, recorded?.Delivered), recorded?.JobIds).ConfigureAwait(false)
             : null;
-        if (!resume && !estimate)
+        try
         {
-            CliValidation.CheckWritable(output, "--output");
-            CliValidation.CheckWritable(journal, "--journal");
-        }
-
-        await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
-        await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (estimate)
-        {
-            return await CostOptions.EstimateAsync(connection.Client, _console, input, plugin, template, targetsPerJob, maxCredits, creditTable, cancellationToken).ConfigureAwait(false);
-        }
-
-        await using RecordWriter? newWriter = resumedWriter is null
-            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken).ConfigureAwait(false)
-            : null;
-        RecordWriter writer = resumedWriter ?? newWriter!;
-        // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
-        // stdin as its lines are read).
-        RecordWriter? countAsRead = null;
-        if (writer.Deduplicates)
-        {
-            if (input == "-")
+            if (!resume && !estimate)
             {
-                countAsRead = writer;
+                CliValidation.CheckWritable(output, "--output");
+                CliValidation.CheckWritable(journal, "--journal");
             }
-            else
+
+            await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
+            await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (estimate)
             {
-                CountInputLines(input, plugin is not null, writer);
+                return await CostOptions.EstimateAsync(connection.Client, _console, input, plugin, template, targetsPerJob, maxCredits, creditTable, cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        var lines = new ConcurrentDictionary<long, InputLine>();
-        var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
-        var stats = new RunStats(total, writer.PreviouslyWritten, writer.PreviouslyNotSucceeded);
-        var progress = new ProgressLine(_console, quiet, stats);
-        var runner = new ScrapeDoRunner(connection.Client, new RunOptions
-        {
-            MaxJobsInFlight = parse.GetValue(_maxJobs),
-            MaxTargetsPerJob = targetsPerJob,
-            JournalPath = journal,
-            Resume = resume,
-            CancelJobsOnCancellation = !parse.GetValue(_noCancel),
-            Progress = progress,
-            // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
-            FlushSink = writer.FlushAsync,
-            // A record copies the content out (into the record or a --content-dir file): a pooled buffer per task
-            // instead of a new array, which for a page of 85 KB or more is a large-object-heap allocation.
-            LeaseContent = true,
-            MaxCredits = maxCredits,
-            CreditTable = creditTable,
-            Credits = _cost.Usage,
-        });
-
-        Stream source = input == "-" ? _console.OpenInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-        await using (source.ConfigureAwait(false))
-        {
-            IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
-                ? runner.RunAsync(UrlLines(source, lines, rejected, countAsRead), template, cancellationToken)
-                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
-            try
+            await using RecordWriter? newWriter = resumedWriter is null
+                ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken).ConfigureAwait(false)
+                : null;
+            RecordWriter writer = resumedWriter ?? newWriter!;
+            // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
+            // stdin as its lines are read).
+            RecordWriter? countAsRead = null;
+            if (writer.Deduplicates)
             {
-                await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
+                if (input == "-")
                 {
-                    // The record is written (copied into the batch buffer or a file) before the lease goes back.
-                    using TaskContentLease? lease = taken.ContentLease;
-                    TaskOutcome outcome = taken;
-                    await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
-                    lines.TryRemove(outcome.InputIndex, out InputLine line);
-                    string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
-                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
-                    if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
-                    {
-                        // A line refused for its length is named by its line number and an excerpt, not echoed whole.
-                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
-                    }
-
-                    if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
-                    {
-                        stats.Count(outcome.Status);
-                    }
+                    countAsRead = writer;
                 }
+                else
+                {
+                    CountInputLines(input, plugin is not null, writer, cancellationToken);
+                }
+            }
 
-                await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && writer.HasFailed)
+            var lines = new ConcurrentDictionary<long, InputLine>();
+            var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
+            var stats = new RunStats(total, writer.PreviouslyWritten, writer.PreviouslyNotSucceeded);
+            var progress = new ProgressLine(_console, quiet, stats);
+            var runner = new ScrapeDoRunner(connection.Client, new RunOptions
             {
-                // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
-                string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
-                throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
-                    + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                MaxJobsInFlight = parse.GetValue(_maxJobs),
+                MaxTargetsPerJob = targetsPerJob,
+                JournalPath = journal,
+                Resume = resume,
+                CancelJobsOnCancellation = !parse.GetValue(_noCancel),
+                Progress = progress,
+                // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
+                FlushSink = writer.FlushAsync,
+                // A record copies the content out (into the record or a --content-dir file): a pooled buffer per task
+                // instead of a new array, which for a page of 85 KB or more is a large-object-heap allocation.
+                LeaseContent = true,
+                MaxCredits = maxCredits,
+                CreditTable = creditTable,
+                Credits = _cost.Usage,
+            });
+
+            Stream source = input == "-" ? _console.OpenInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+            await using (source.ConfigureAwait(false))
             {
-                progress.Finish(interrupted: true, connection.Client.RequestsSent);
-                _cost.ReportSpent(_console, quiet);
-                // A resume needs the journal and the output file: records sent to stdout cannot be checked or appended to.
-                _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
-                    : output is null ? "scrapedo: interrupted; the records went to stdout, which --resume cannot continue: give --output FILE with --journal to make a run resumable."
-                    : "scrapedo: interrupted; the same command with --resume continues the run.");
-                return ExitCodes.Interrupted;
+                IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
+                    ? runner.RunAsync(UrlLines(source, lines, rejected, countAsRead), template, cancellationToken)
+                    : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
+                try
+                {
+                    await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
+                    {
+                        // The record is written (copied into the batch buffer or a file) before the lease goes back.
+                        using TaskContentLease? lease = taken.ContentLease;
+                        TaskOutcome outcome = taken;
+                        await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+                        lines.TryRemove(outcome.InputIndex, out InputLine line);
+                        string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
+                        string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
+                        if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
+                        {
+                            // A line refused for its length is named by its line number and an excerpt, not echoed whole.
+                            outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
+                        }
+
+                        if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
+                        {
+                            stats.Count(outcome.Status);
+                        }
+                    }
+
+                    await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && writer.HasFailed)
+                {
+                    // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
+                    string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
+                    throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
+                        + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    progress.Finish(interrupted: true, connection.Client.RequestsSent);
+                    _cost.ReportSpent(_console, quiet);
+                    // A resume needs the journal and the output file: records sent to stdout cannot be checked or appended to.
+                    _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
+                        : output is null ? "scrapedo: interrupted; the records went to stdout, which --resume cannot continue: give --output FILE with --journal to make a run resumable."
+                        : "scrapedo: interrupted; the same command with --resume continues the run.");
+                    return ExitCodes.Interrupted;
+                }
             }
+
+            progress.Finish(interrupted: false, connection.Client.RequestsSent);
+            if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
+            {
+                return creditStop;
+            }
+
+            return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
         }
-
-        progress.Finish(interrupted: false, connection.Client.RequestsSent);
-        if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
+        catch when (resumedWriter is not null)
         {
-            return creditStop;
+            // A refused resume (a damaged journal, changed options, a wrong token …) leaves no new empty --output behind.
+            await resumedWriter.DiscardIfCreatedEmptyAsync().ConfigureAwait(false);
+            throw;
         }
-
-        return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
     }
 
     /// <summary>
@@ -404,7 +417,7 @@ internal sealed class RunCommand
     /// Stops at a line that cannot be text: a NUL, or mostly bytes that are not UTF-8 (decoded as U+FFFD). A binary
     /// file given by mistake is then one clear error before anything is sent, not thousands of failed records.
     /// </summary>
-    private static void ThrowIfNotText(string line, int number)
+    internal static void ThrowIfNotText(string line, int number)
     {
         int replaced = 0;
         foreach (char c in line)
@@ -423,19 +436,19 @@ internal sealed class RunCommand
         }
     }
 
-    private static IEnumerable<string> ReadFileLines(string path)
+    private static IEnumerable<string> ReadFileLines(string path, CancellationToken cancellationToken)
     {
         using FileStream file = File.OpenRead(path);
         BoundedLineReader reader = BoundedLineReader.Open(file);
-        while (reader.ReadLine() is { } line)
+        while (reader.ReadLine(cancellationToken) is { } line)
         {
             yield return line;
         }
     }
 
-    private static void CountInputLines(string path, bool plugin, RecordWriter writer)
+    private static void CountInputLines(string path, bool plugin, RecordWriter writer, CancellationToken cancellationToken)
     {
-        foreach (string line in ReadFileLines(path))
+        foreach (string line in ReadFileLines(path, cancellationToken))
         {
             string text = line.Trim();
             if (text.Length > 0 && text[0] != '#')
@@ -447,11 +460,11 @@ internal sealed class RunCommand
 
     /// <summary>Counts the input's targets, reading it whole before the first request: a file that cannot be read is
     /// one line naming it (in the system's words for why), not .NET's.</summary>
-    private static long CountReadable(string path)
+    private static long CountReadable(string path, CancellationToken cancellationToken)
     {
         try
         {
-            return CountTargets(path);
+            return CountTargets(path, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -459,11 +472,11 @@ internal sealed class RunCommand
         }
     }
 
-    private static long CountTargets(string path)
+    private static long CountTargets(string path, CancellationToken cancellationToken)
     {
         long count = 0;
         int number = 0;
-        foreach (string line in ReadFileLines(path))
+        foreach (string line in ReadFileLines(path, cancellationToken))
         {
             ThrowIfNotText(line, ++number);
             ReadOnlySpan<char> t = line.AsSpan().Trim();

@@ -109,6 +109,71 @@ public sealed class BoundedLineReaderTests : IDisposable
     }
 
     /// <summary>Hands out at most three characters a read.</summary>
+    [Fact]
+    public async Task A_NUL_ends_its_line_and_stays_in_it_so_binary_input_is_seen_at_the_first_read()
+    {
+        // Line breaks only after the NUL: binary input without any (/dev/zero) must not be read to its end first.
+        const string text = "ab\0cd\r\n\0\nlast";
+        var sync = new BoundedLineReader(new TrickleReader(text));
+        var asyncReader = new BoundedLineReader(new TrickleReader(text));
+        var syncLines = new List<string>();
+        var asyncLines = new List<string>();
+        while (sync.ReadLine() is { } line)
+        {
+            syncLines.Add(line);
+        }
+
+        while (await asyncReader.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            asyncLines.Add(line);
+        }
+
+        string[] expected = ["ab\0", "cd", "\0", string.Empty, "last"];
+        Assert.Equal(expected, syncLines);
+        Assert.Equal(expected, asyncLines);
+    }
+
+    [Fact]
+    public async Task An_endless_line_stops_at_cancellation_even_from_a_reader_that_ignores_the_token()
+    {
+        // Like a StreamReader over a source that never blocks: every read answers at once without looking at the token.
+        using var canceled = new CancellationTokenSource();
+        var endless = new EndlessReader(afterReads: 5, canceled);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await new BoundedLineReader(endless).ReadLineAsync(canceled.Token));
+        Assert.InRange(endless.Reads, 5, 6);
+
+        using var canceledSync = new CancellationTokenSource();
+        var endlessSync = new EndlessReader(afterReads: 5, canceledSync);
+        Assert.ThrowsAny<OperationCanceledException>(() => new BoundedLineReader(endlessSync).ReadLine(canceledSync.Token));
+        Assert.InRange(endlessSync.Reads, 5, 6);
+    }
+
+    /// <summary>An endless line of 'a' that cancels <paramref name="source"/> after <paramref name="afterReads"/> reads (and fails 100 reads later).</summary>
+    private sealed class EndlessReader(int afterReads, CancellationTokenSource source) : TextReader
+    {
+        public int Reads { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            if (++Reads == afterReads)
+            {
+                source.Cancel();
+            }
+            else if (Reads > afterReads + 100)
+            {
+                // Bounds the test if cancellation is ever ignored again: a failure, not a hang.
+                throw new InvalidOperationException("The line reader kept reading after its token was canceled.");
+            }
+
+            buffer.Fill('a');
+            return buffer.Length;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+    }
+
     private sealed class TrickleReader(string text) : TextReader
     {
         private int _at;

@@ -123,6 +123,13 @@ public sealed class CliInputTests : IDisposable
     [InlineData("run|{input}|--emulate|--play-with-browser|{bad", "--play-with-browser is not a JSON array of action objects")]
     [InlineData("run|{input}|--emulate|--play-with-browser|[{\"Action\":\"Dance\"}]", "'Dance' is not one of Click, Wait, WaitSelector, ScrollX, ScrollY, ScrollTo, Fill, Execute, ScreenShot")]
     [InlineData("run|{input}|--emulate|--play-with-browser|[{\"Action\":\"Fill\",\"Selector\":\"#q\"}]", "action 1 (Fill) needs \"Selector\" and a text \"Value\"")]
+    [InlineData("run|{input}|--emulate|-o|", "--output needs a file path (or '-' for stdout); the value given is empty")]
+    [InlineData("run|{input}|--emulate|--journal| ", "--journal needs a file path; the value given is empty")]
+    [InlineData("run|{input}|--emulate|--content-dir|", "--content-dir needs a folder path; the value given is empty")]
+    [InlineData("run|{input}|--emulate|--plugin|", "--plugin needs a plugin key (e.g. amazon/pdp); the value given is empty")]
+    [InlineData("task|get|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|--content-out||--emulate", "--content-out needs a file path; the value given is empty")]
+    [InlineData("run|{input}|--emulate|--base-url|http://127.0.0.1:9", "--emulate and --base-url 'http://127.0.0.1:9' both say where the API is")]
+    [InlineData("run|{input}|--base-url|garbage", "--base-url (or SCRAPEDO_BASE_URL) 'garbage' is not an absolute URL")]
     [InlineData("emulator|--error-share|2", "--error-share must be a number from 0 to 1")]
     [InlineData("emulator|--fault-429|-1", "--fault-429 must be a number from 0 to 1")]
     [InlineData("emulator|--fault-429|0.6|--fault-5xx|0.6", "--fault-429, --fault-5xx, --fault-drop, --fault-truncate and --fault-slow")]
@@ -207,6 +214,81 @@ public sealed class CliInputTests : IDisposable
         Assert.Contains("input is not text", result.Error);
         Assert.Equal(0, emulator.Counters.Creates);
         Assert.True(!File.Exists(output) || new FileInfo(output).Length == 0);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Endless_binary_stdin_is_refused_at_once_instead_of_read_forever(bool estimate)
+    {
+        // /dev/zero on stdin: no line break ever comes, so the NUL check must not wait for one.
+        var stderr = new StringWriter();
+        var console = new CliConsole(new StringWriter(), stderr, () => new EndlessZeros(), () => new MemoryStream(), ErrorIsTerminal: false, InputIsTerminal: false);
+        string[] args = ["run", "-", "--emulate", "-o", Path.Combine(_dir, "o.jsonl"), .. estimate ? new[] { "--estimate" } : []];
+
+        int code = await CliApp.RunAsync(args, console, Support.Timeout(60));
+
+        Assert.Equal(ExitCodes.Fatal, code);
+        Assert.Contains("input is not text (line 1 contains a NUL byte)", stderr.ToString());
+    }
+
+    [Fact]
+    public async Task A_journal_path_naming_a_file_that_is_not_a_journal_says_so_instead_of_suggesting_resume()
+    {
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string notes = Write("notes.txt", "my notes\n");
+        string output = Path.Combine(_dir, "o.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "--emulate", "-o", output, "--journal", notes);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains($"--journal '{notes}' is not empty and does not read as a scrapedo journal", result.Error);
+        Assert.DoesNotContain("--resume", result.Error);
+        Assert.Equal("my notes\n", File.ReadAllText(notes));
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("garbage journal\n", "is damaged at line 1")]
+    [InlineData("{\"T\":\"weird\"}\n", "has an entry it does not understand at line 1")]
+    public async Task A_refused_resume_leaves_no_new_output_file_behind(string journalText, string expected)
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string journal = Write("run.journal", journalText);
+        string output = Path.Combine(_dir, "never-written.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, "--journal", journal, "--resume", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains(expected, result.Error);
+        Assert.False(File.Exists(output), "the refused resume created --output");
+        Assert.Equal(journalText, File.ReadAllText(journal));
+        Assert.Equal(0, emulator.Counters.Creates);
+    }
+
+    /// <summary>Reads like /dev/zero: every read fills the buffer with NULs, forever.</summary>
+    private sealed class EndlessZeros : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            buffer.Clear();
+            return buffer.Length;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
