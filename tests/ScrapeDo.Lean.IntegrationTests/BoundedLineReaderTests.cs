@@ -29,20 +29,7 @@ public sealed class BoundedLineReaderTests : IDisposable
             }
 
             // A reader that returns a few characters a read puts CR and LF of one break in different reads.
-            var sync = new BoundedLineReader(new TrickleReader(value));
-            var asyncReader = new BoundedLineReader(new TrickleReader(value));
-            var syncLines = new List<string>();
-            var asyncLines = new List<string>();
-            while (sync.ReadLine() is { } line)
-            {
-                syncLines.Add(line);
-            }
-
-            while (await asyncReader.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                asyncLines.Add(line);
-            }
-
+            (List<string> syncLines, List<string> asyncLines) = await ReadBothWaysAsync(value);
             Assert.Equal(expected, syncLines);
             Assert.Equal(expected, asyncLines);
         }, iter: 2000);
@@ -108,26 +95,11 @@ public sealed class BoundedLineReaderTests : IDisposable
         Assert.False(reader.LastLineWasCut, "a line of exactly the bound is whole");
     }
 
-    /// <summary>Hands out at most three characters a read.</summary>
     [Fact]
     public async Task A_NUL_ends_its_line_and_stays_in_it_so_binary_input_is_seen_at_the_first_read()
     {
         // Line breaks only after the NUL: binary input without any (/dev/zero) must not be read to its end first.
-        const string text = "ab\0cd\r\n\0\nlast";
-        var sync = new BoundedLineReader(new TrickleReader(text));
-        var asyncReader = new BoundedLineReader(new TrickleReader(text));
-        var syncLines = new List<string>();
-        var asyncLines = new List<string>();
-        while (sync.ReadLine() is { } line)
-        {
-            syncLines.Add(line);
-        }
-
-        while (await asyncReader.ReadLineAsync(CancellationToken.None) is { } line)
-        {
-            asyncLines.Add(line);
-        }
-
+        (List<string> syncLines, List<string> asyncLines) = await ReadBothWaysAsync("ab\0cd\r\n\0\nlast");
         string[] expected = ["ab\0", "cd", "\0", string.Empty, "last"];
         Assert.Equal(expected, syncLines);
         Assert.Equal(expected, asyncLines);
@@ -174,6 +146,27 @@ public sealed class BoundedLineReaderTests : IDisposable
         public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
     }
 
+    /// <summary>Every line of <paramref name="text"/>, read through <see cref="TrickleReader"/> by the synchronous and the asynchronous method.</summary>
+    private static async Task<(List<string> Sync, List<string> Async)> ReadBothWaysAsync(string text)
+    {
+        var sync = new BoundedLineReader(new TrickleReader(text));
+        var asyncReader = new BoundedLineReader(new TrickleReader(text));
+        var syncLines = new List<string>();
+        var asyncLines = new List<string>();
+        while (sync.ReadLine() is { } line)
+        {
+            syncLines.Add(line);
+        }
+
+        while (await asyncReader.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            asyncLines.Add(line);
+        }
+
+        return (syncLines, asyncLines);
+    }
+
+    /// <summary>Hands out at most three characters a read.</summary>
     private sealed class TrickleReader(string text) : TextReader
     {
         private int _at;
