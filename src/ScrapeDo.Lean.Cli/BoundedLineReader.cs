@@ -107,8 +107,11 @@ internal sealed class BoundedLineReader(TextReader reader)
         int breakAt = pending.IndexOfAny('\r', '\n', '\0');
         if (breakAt >= 0 && pending[breakAt] == '\0')
         {
-            // Kept, so the caller sees why the line ended (see the remarks).
-            Keep(pending[..(breakAt + 1)]);
+            // Kept past the cap too, so the caller sees why the line ended (see the remarks): cut off with the tail of
+            // an over-long line, the NUL was missed and the text after it became a target of its own.
+            Keep(pending[..breakAt]);
+            _line.Append('\0');
+            _inLine = true;
             _start += breakAt + 1;
             line = Take();
             return true;

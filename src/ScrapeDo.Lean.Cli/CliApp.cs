@@ -144,7 +144,7 @@ internal static class CliApp
 
     /// <summary>
     /// An answer of the API that refused a call, in the user's terms: what was asked, the status as HTTP names it, and
-    /// the API's own error text (the library's message names its method and the status's enum member instead).
+    /// the API's own error text (the library's message names its method instead).
     /// </summary>
     internal static string Refused(ScrapeDoApiException ex)
     {

@@ -57,13 +57,7 @@ internal sealed class Connection : IAsyncDisposable
     {
         (string? token, string? baseUrl) = Resolve(parse);
         bool emulate = WillEmulate(parse, emulateWhenNoToken);
-        if (parse.GetValue(GlobalOptions.Emulate) && parse.GetValue(GlobalOptions.BaseUrl) is { } ignored)
-        {
-            // Two answers to "where is the API": running against the emulator while the user named a server would
-            // look like a run against that server.
-            throw new CliException($"--emulate and --base-url '{CliValidation.Excerpt(ignored)}' both say where the API is: leave one of them out.");
-        }
-
+        RefuseEmulateWithBaseUrl(parse);
         if (!emulate)
         {
             // Checked before the token, so a mistyped base URL is named as such rather than as a missing token for it.
@@ -124,6 +118,19 @@ internal sealed class Connection : IAsyncDisposable
             }
 
             throw ex as CliException ?? new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    /// <summary>
+    /// Refuses --emulate together with --base-url: two answers to "where is the API", and running against the emulator
+    /// while the user named a server would look like a run against that server. (SCRAPEDO_BASE_URL from the environment
+    /// is not a conflict: --emulate, given on the command line, is the more specific choice.)
+    /// </summary>
+    public static void RefuseEmulateWithBaseUrl(ParseResult parse)
+    {
+        if (parse.GetValue(GlobalOptions.Emulate) && parse.GetValue(GlobalOptions.BaseUrl) is { } ignored)
+        {
+            throw new CliException($"--emulate and --base-url '{CliValidation.Excerpt(ignored)}' both say where the API is: leave one of them out.");
         }
     }
 

@@ -36,8 +36,10 @@ void OnSignal(PosixSignalContext context, bool terminate)
     context.Cancel = true;
     _ = Task.Delay(CliApp.StopGrace).ContinueWith(_ =>
     {
-        // Said before the hard exit, so a stop that took the whole grace period is not mistaken for a crash.
-        Console.Error.WriteLine($"scrapedo: did not stop within {CliApp.StopGrace.TotalSeconds:0} s of the interrupt; exiting.");
+        // Said before the hard exit, so a stop that took the whole grace period is not mistaken for a crash; but only
+        // waited for briefly: the command may be stuck writing to a stderr nobody reads, and the exit must happen.
+        Task.Run(() => Console.Error.WriteLine($"scrapedo: did not stop within {CliApp.StopGrace.TotalSeconds:0} s of the interrupt; exiting."))
+            .Wait(TimeSpan.FromMilliseconds(500));
         Environment.Exit(ExitCodes.ForProcess(ExitCodes.Interrupted));
     }, TaskScheduler.Default);
     interrupt.Cancel();

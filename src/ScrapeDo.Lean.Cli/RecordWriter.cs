@@ -529,7 +529,8 @@ internal sealed class RecordWriter : IAsyncDisposable
 
     /// <summary>
     /// For a resume that is refused or fails after opening: closes the sink and, when this resume created --output and
-    /// it is still empty, removes it again, so a refusal leaves the files as they were (no new empty output).
+    /// it is still empty, removes it again, so a refusal leaves no new empty output file (a --content-dir it created
+    /// stays: removing a folder is not worth the risk of removing someone's).
     /// </summary>
     public async ValueTask DiscardIfCreatedEmptyAsync()
     {

@@ -77,6 +77,8 @@ internal sealed class RunCommand
             throw new CliException("--resume needs the --journal and --output of the interrupted run.");
         }
 
+        // Before the resume's own refusal below, which would point a user who already gave --base-url to it.
+        Connection.RefuseEmulateWithBaseUrl(parse);
         if (resume && Connection.WillEmulate(parse, emulateWhenNoToken: true))
         {
             throw new CliException("--resume cannot continue a run of the in-process emulator: its jobs ended with the process that ran them. " +

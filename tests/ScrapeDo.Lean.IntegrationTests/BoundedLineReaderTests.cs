@@ -106,6 +106,21 @@ public sealed class BoundedLineReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_NUL_past_the_line_cap_still_ends_the_line_and_is_kept()
+    {
+        // Cut off with the tail, the NUL went unseen and the text after it read as a line (a target) of its own.
+        string overLong = new('a', BoundedLineReader.MaxLineChars + 10);
+        (List<string> syncLines, List<string> asyncLines) = await ReadBothWaysAsync(overLong + "\0https://example.org\nhttps://example.com\n");
+        foreach (List<string> lines in new[] { syncLines, asyncLines })
+        {
+            Assert.Equal(3, lines.Count);
+            Assert.Equal(BoundedLineReader.MaxLineChars + 1, lines[0].Length);
+            Assert.EndsWith("a\0", lines[0], StringComparison.Ordinal);
+            Assert.Equal(["https://example.org", "https://example.com"], lines[1..]);
+        }
+    }
+
+    [Fact]
     public async Task An_endless_line_stops_at_cancellation_even_from_a_reader_that_ignores_the_token()
     {
         // Like a StreamReader over a source that never blocks: every read answers at once without looking at the token.

@@ -129,6 +129,7 @@ public sealed class CliInputTests : IDisposable
     [InlineData("run|{input}|--emulate|--plugin|", "--plugin needs a plugin key (e.g. amazon/pdp); the value given is empty")]
     [InlineData("task|get|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|--content-out||--emulate", "--content-out needs a file path; the value given is empty")]
     [InlineData("run|{input}|--emulate|--base-url|http://127.0.0.1:9", "--emulate and --base-url 'http://127.0.0.1:9' both say where the API is")]
+    [InlineData("run|{input}|--emulate|--base-url|http://127.0.0.1:9|-o|x.jsonl|--journal|x.journal|--resume", "--emulate and --base-url 'http://127.0.0.1:9' both say where the API is")]
     [InlineData("run|{input}|--base-url|garbage", "--base-url (or SCRAPEDO_BASE_URL) 'garbage' is not an absolute URL")]
     [InlineData("emulator|--error-share|2", "--error-share must be a number from 0 to 1")]
     [InlineData("emulator|--fault-429|-1", "--fault-429 must be a number from 0 to 1")]
@@ -246,6 +247,50 @@ public sealed class CliInputTests : IDisposable
         Assert.DoesNotContain("--resume", result.Error);
         Assert.Equal("my notes\n", File.ReadAllText(notes));
         Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task An_input_whose_binary_starts_past_the_line_cap_is_still_refused_before_anything_is_sent()
+    {
+        string input = Write("cut.txt", new string('a', BoundedLineReader.MaxLineChars + 10) + "\0https://example.org\nhttps://example.com\n");
+        string output = Path.Combine(_dir, "o.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "--emulate", "-o", output);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("input is not text (line 1 contains a NUL byte)", result.Error);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task A_journal_of_a_run_without_resume_still_points_to_resume()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string journal = Path.Combine(_dir, "run.journal");
+        string[] server = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult first = await RunCliAsync(["run", input, "-o", Path.Combine(_dir, "first.jsonl"), "--journal", journal, "-q", .. server]);
+        Assert.Equal(ExitCodes.Success, first.ExitCode);
+
+        CliResult again = await RunCliAsync(["run", input, "-o", Path.Combine(_dir, "again.jsonl"), "--journal", journal, .. server]);
+
+        Assert.Equal(ExitCodes.Fatal, again.ExitCode);
+        Assert.Contains($"journal '{journal}' already records a run: add --resume to continue it", again.Error);
+    }
+
+    [Fact]
+    public async Task A_refused_resume_keeps_an_empty_output_file_the_user_already_had()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Write("urls.txt", "https://a.example/1\n");
+        string journal = Write("run.journal", "garbage journal\n");
+        string output = Write("existing.jsonl", string.Empty);
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, "--journal", journal, "--resume", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken);
+
+        Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+        Assert.Contains("is damaged at line 1", result.Error);
+        Assert.True(File.Exists(output), "the refused resume deleted an --output it had not created");
     }
 
     [Theory]
