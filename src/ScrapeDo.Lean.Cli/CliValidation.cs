@@ -128,15 +128,28 @@ internal static class CliValidation
 
     /// <summary>
     /// Refuses an empty or blank value for <paramref name="option"/>, naming the option and <paramref name="what"/> it
-    /// takes: left to the file APIs, <c>-o ""</c> failed with .NET's "The value cannot be an empty string."
+    /// takes (left to the file APIs, <c>-o ""</c> failed with .NET's "The value cannot be an empty string."), and a
+    /// value that reads as an option: the parser gives a flag whose value was left out the next word, so
+    /// <c>-o --quiet</c> wrote the records to a file named "--quiet" and the run was not quiet. A path that does start
+    /// with '-' can still be given as <c>./-name</c>; a lone "-" (stdout or stdin) is a value.
     /// </summary>
     public static Option<string?> NonEmpty(this Option<string?> option, string what)
     {
         option.Validators.Add(result =>
         {
-            if (result.Tokens.Count > 0 && string.IsNullOrWhiteSpace(result.Tokens[^1].Value))
+            if (result.Tokens.Count == 0)
+            {
+                return;
+            }
+
+            string value = result.Tokens[^1].Value;
+            if (string.IsNullOrWhiteSpace(value))
             {
                 result.AddError($"{option.Name} needs {what}; the value given is empty.");
+            }
+            else if (value.Length > 1 && value[0] == '-')
+            {
+                result.AddError($"{option.Name} needs {what}, not '{Excerpt(value)}', which reads as an option (its value was left out?); a path that starts with '-' can be given as ./{Excerpt(value)}.");
             }
         });
         return option;

@@ -126,6 +126,8 @@ public sealed class CliInputTests : IDisposable
     [InlineData("run|{input}|--emulate|-o|", "--output needs a file path (or '-' for stdout); the value given is empty")]
     [InlineData("run|{input}|--emulate|--journal| ", "--journal needs a file path; the value given is empty")]
     [InlineData("run|{input}|--emulate|--content-dir|", "--content-dir needs a folder path; the value given is empty")]
+    [InlineData("run|{input}|--emulate|-o|--quiet", "--output needs a file path (or '-' for stdout), not '--quiet', which reads as an option")]
+    [InlineData("run|{input}|--emulate|--journal|-q", "--journal needs a file path, not '-q', which reads as an option")]
     [InlineData("run|{input}|--emulate|--plugin|", "--plugin needs a plugin key (e.g. amazon/pdp); the value given is empty")]
     [InlineData("task|get|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|0b6f1c7e-3d2a-4c5b-9e8f-1a2b3c4d5e6f|--content-out||--emulate", "--content-out needs a file path; the value given is empty")]
     [InlineData("run|{input}|--emulate|--base-url|http://127.0.0.1:9", "--emulate and --base-url 'http://127.0.0.1:9' both say where the API is")]
