@@ -58,11 +58,8 @@ internal sealed class Connection : IAsyncDisposable
         (string? token, string? baseUrl) = Resolve(parse);
         bool emulate = WillEmulate(parse, emulateWhenNoToken);
         RefuseEmulateWithBaseUrl(parse);
-        if (!emulate)
-        {
-            // Checked before the token, so a mistyped base URL is named as such rather than as a missing token for it.
-            _ = ParseBaseUrl(baseUrl);
-        }
+        // Parsed before the token is checked, so a mistyped base URL is named as such rather than as a missing token for it.
+        Uri? server = emulate ? null : ParseBaseUrl(baseUrl);
 
         if (!emulate && token is null)
         {
@@ -96,7 +93,7 @@ internal sealed class Connection : IAsyncDisposable
 #endif
         else
         {
-            address = ParseBaseUrl(baseUrl);
+            address = server!;
         }
 
         try

@@ -51,7 +51,6 @@ internal sealed class RecordWriter : IAsyncDisposable
     private readonly PooledBufferWriter _pending = new(BatchCapacity);
     private readonly Utf8JsonWriter _json;
     private Exception? _failed;
-    private bool _disposed;
 
     private RecordWriter(Stream stream, bool ownsStream, string? contentDir, string textExtension, Dictionary<string, TargetCount> alreadyWritten)
     {
@@ -527,35 +526,14 @@ internal sealed class RecordWriter : IAsyncDisposable
         _pending.Advance(1);
     }
 
-    /// <summary>
-    /// For a resume that is refused or fails after opening: closes the sink and, when this resume created --output and
-    /// it is still empty, removes it again, so a refusal leaves no new empty output file (a --content-dir it created
-    /// stays: removing a folder is not worth the risk of removing someone's).
-    /// </summary>
-    public async ValueTask DiscardIfCreatedEmptyAsync()
-    {
-        await DisposeAsync().ConfigureAwait(false);
-        if (CreatedForResume is { } path && new FileInfo(path) is { Exists: true, Length: 0 })
-        {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Best effort: the error being reported matters more than an empty file.
-            }
-        }
-    }
-
+    /// <remarks>
+    /// A resume that created --output and ends with nothing in it (refused over a damaged journal or changed options,
+    /// a wrong token, interrupted before its first record) removes the file again: it did not exist before, so a
+    /// refusal leaves the files as they were, and the next resume creates it anew. (A --content-dir it created stays:
+    /// removing a folder is not worth the risk of removing someone's.)
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
         try
         {
             if (_failed is null)
@@ -581,6 +559,23 @@ internal sealed class RecordWriter : IAsyncDisposable
                 {
                     // A full disk can fail the final flush inside dispose too; nothing unflushed was acknowledged.
                 }
+            }
+
+            RemoveIfCreatedEmpty();
+        }
+    }
+
+    private void RemoveIfCreatedEmpty()
+    {
+        if (CreatedForResume is { } path && new FileInfo(path) is { Exists: true, Length: 0 })
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: an error being reported matters more than an empty file.
             }
         }
     }

@@ -183,126 +183,117 @@ internal sealed class RunCommand
         await using RecordWriter? resumedWriter = resume && !estimate
             ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken, ResumeCheck(journal!, output!, recorded?.Delivered), recorded?.JobIds).ConfigureAwait(false)
             : null;
-        try
+        if (!resume && !estimate)
         {
-            if (!resume && !estimate)
+            CliValidation.CheckWritable(output, "--output");
+            CliValidation.CheckWritable(journal, "--journal");
+        }
+
+        await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
+        await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (estimate)
+        {
+            return await CostOptions.EstimateAsync(connection.Client, _console, input, plugin, template, targetsPerJob, maxCredits, creditTable, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using RecordWriter? newWriter = resumedWriter is null
+            ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken).ConfigureAwait(false)
+            : null;
+        RecordWriter writer = resumedWriter ?? newWriter!;
+        // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
+        // stdin as its lines are read).
+        RecordWriter? countAsRead = null;
+        if (writer.Deduplicates)
+        {
+            if (input == "-")
             {
-                CliValidation.CheckWritable(output, "--output");
-                CliValidation.CheckWritable(journal, "--journal");
+                countAsRead = writer;
             }
-
-            await using Connection connection = await Connection.OpenAsync(parse, _console, emulateWhenNoToken: true, cancellationToken).ConfigureAwait(false);
-            await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (estimate)
+            else
             {
-                return await CostOptions.EstimateAsync(connection.Client, _console, input, plugin, template, targetsPerJob, maxCredits, creditTable, cancellationToken).ConfigureAwait(false);
+                CountInputLines(input, plugin is not null, writer, cancellationToken);
             }
+        }
 
-            await using RecordWriter? newWriter = resumedWriter is null
-                ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken).ConfigureAwait(false)
-                : null;
-            RecordWriter writer = resumedWriter ?? newWriter!;
-            // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
-            // stdin as its lines are read).
-            RecordWriter? countAsRead = null;
-            if (writer.Deduplicates)
-            {
-                if (input == "-")
-                {
-                    countAsRead = writer;
-                }
-                else
-                {
-                    CountInputLines(input, plugin is not null, writer, cancellationToken);
-                }
-            }
+        var lines = new ConcurrentDictionary<long, InputLine>();
+        var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
+        var stats = new RunStats(total, writer.PreviouslyWritten, writer.PreviouslyNotSucceeded);
+        var progress = new ProgressLine(_console, quiet, stats);
+        var runner = new ScrapeDoRunner(connection.Client, new RunOptions
+        {
+            MaxJobsInFlight = parse.GetValue(_maxJobs),
+            MaxTargetsPerJob = targetsPerJob,
+            JournalPath = journal,
+            Resume = resume,
+            CancelJobsOnCancellation = !parse.GetValue(_noCancel),
+            Progress = progress,
+            // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
+            FlushSink = writer.FlushAsync,
+            // A record copies the content out (into the record or a --content-dir file): a pooled buffer per task
+            // instead of a new array, which for a page of 85 KB or more is a large-object-heap allocation.
+            LeaseContent = true,
+            MaxCredits = maxCredits,
+            CreditTable = creditTable,
+            Credits = _cost.Usage,
+        });
 
-            var lines = new ConcurrentDictionary<long, InputLine>();
-            var rejected = new ConcurrentQueue<(InputLine Line, string Error)>();
-            var stats = new RunStats(total, writer.PreviouslyWritten, writer.PreviouslyNotSucceeded);
-            var progress = new ProgressLine(_console, quiet, stats);
-            var runner = new ScrapeDoRunner(connection.Client, new RunOptions
+        Stream source = input == "-" ? _console.OpenInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        await using (source.ConfigureAwait(false))
+        {
+            IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
+                ? runner.RunAsync(UrlLines(source, lines, rejected, countAsRead), template, cancellationToken)
+                : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
+            try
             {
-                MaxJobsInFlight = parse.GetValue(_maxJobs),
-                MaxTargetsPerJob = targetsPerJob,
-                JournalPath = journal,
-                Resume = resume,
-                CancelJobsOnCancellation = !parse.GetValue(_noCancel),
-                Progress = progress,
-                // A record is acknowledged in the journal only once the sink holds it (a full disk loses nothing).
-                FlushSink = writer.FlushAsync,
-                // A record copies the content out (into the record or a --content-dir file): a pooled buffer per task
-                // instead of a new array, which for a page of 85 KB or more is a large-object-heap allocation.
-                LeaseContent = true,
-                MaxCredits = maxCredits,
-                CreditTable = creditTable,
-                Credits = _cost.Usage,
-            });
-
-            Stream source = input == "-" ? _console.OpenInput() : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-            await using (source.ConfigureAwait(false))
-            {
-                IAsyncEnumerable<TaskOutcome> outcomes = plugin is null
-                    ? runner.RunAsync(UrlLines(source, lines, rejected, countAsRead), template, cancellationToken)
-                    : runner.RunPluginAsync(plugin, PluginLines(source, lines, rejected, countAsRead), template, cancellationToken);
-                try
+                await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
                 {
-                    await foreach (TaskOutcome taken in outcomes.ConfigureAwait(false))
+                    // The record is written (copied into the batch buffer or a file) before the lease goes back.
+                    using TaskContentLease? lease = taken.ContentLease;
+                    TaskOutcome outcome = taken;
+                    await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+                    lines.TryRemove(outcome.InputIndex, out InputLine line);
+                    string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
+                    string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
+                    if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
                     {
-                        // The record is written (copied into the batch buffer or a file) before the lease goes back.
-                        using TaskContentLease? lease = taken.ContentLease;
-                        TaskOutcome outcome = taken;
-                        await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
-                        lines.TryRemove(outcome.InputIndex, out InputLine line);
-                        string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
-                        string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
-                        if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
-                        {
-                            // A line refused for its length is named by its line number and an excerpt, not echoed whole.
-                            outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
-                        }
-
-                        if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
-                        {
-                            stats.Count(outcome.Status);
-                        }
+                        // A line refused for its length is named by its line number and an excerpt, not echoed whole.
+                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
                     }
 
-                    await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+                    if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
+                    {
+                        stats.Count(outcome.Status);
+                    }
                 }
-                catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && writer.HasFailed)
-                {
-                    // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
-                    string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
-                    throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
-                        + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    progress.Finish(interrupted: true, connection.Client.RequestsSent);
-                    _cost.ReportSpent(_console, quiet);
-                    // A resume needs the journal and the output file: records sent to stdout cannot be checked or appended to.
-                    _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
-                        : output is null ? "scrapedo: interrupted; the records went to stdout, which --resume cannot continue: give --output FILE with --journal to make a run resumable."
-                        : "scrapedo: interrupted; the same command with --resume continues the run.");
-                    return ExitCodes.Interrupted;
-                }
-            }
 
-            progress.Finish(interrupted: false, connection.Client.RequestsSent);
-            if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
+                await WriteRejectedAsync(writer, rejected, stats, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && writer.HasFailed)
             {
-                return creditStop;
+                // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
+                string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
+                throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
+                    + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                progress.Finish(interrupted: true, connection.Client.RequestsSent);
+                _cost.ReportSpent(_console, quiet);
+                // A resume needs the journal and the output file: records sent to stdout cannot be checked or appended to.
+                _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
+                    : output is null ? "scrapedo: interrupted; the records went to stdout, which --resume cannot continue: give --output FILE with --journal to make a run resumable."
+                    : "scrapedo: interrupted; the same command with --resume continues the run.");
+                return ExitCodes.Interrupted;
+            }
+        }
 
-            return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
-        }
-        catch when (resumedWriter is not null)
+        progress.Finish(interrupted: false, connection.Client.RequestsSent);
+        if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
         {
-            // A refused resume (a damaged journal, changed options, a wrong token …) leaves no new empty --output behind.
-            await resumedWriter.DiscardIfCreatedEmptyAsync().ConfigureAwait(false);
-            throw;
+            return creditStop;
         }
+
+        return stats.AllSucceeded ? ExitCodes.Success : ExitCodes.SomeFailed;
     }
 
     /// <summary>
