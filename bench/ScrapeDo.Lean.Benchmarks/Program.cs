@@ -16,6 +16,7 @@ using ScrapeDo.Lean.Emulator;
 //                     --runner-app PATH adds the runner alone in a fresh process (bench/ScrapeDo.Lean.RunnerProbe) to read the CLI against;
 //                     --round-start collect|none: a full collection before each round (the default) or none;
 //                     --isolated: runner, lease and floor each in a process of its own (--fanout-worker), rounds still interleaved
+//                     --warmups N (3) --max-warmups M (20): at least N warm-up runs of each, more until the JIT has settled
 //   --percall-ratio   the per-call and parse rows by CPU time per call: interleaved rounds, paired ratios Lean/peer (Rig/PerCallRatio.cs)
 //   --report          tables and SVG charts from BenchmarkDotNet's JSON exports and the fan-out harness's JSON
 //   --ci              a few minutes: short job over the headline rows (allocation gate), a small out-of-process fan-out
@@ -100,7 +101,7 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated")));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20)));
     return 0;
 }
 

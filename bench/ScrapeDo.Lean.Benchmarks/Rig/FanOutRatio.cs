@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -19,7 +20,16 @@ public static class FanOutRatio
     /// <c>lease</c>, <c>floor</c>, <c>cli</c>, <c>app</c>), e.g. to profile one of them alone. <see cref="RunnerApp"/>
     /// is a <c>runner-probe</c> binary (bench/ScrapeDo.Lean.RunnerProbe): the runner alone in a fresh process per
     /// round, built as the CLI is, so the CLI's row can be read against a runner that pays the same start-up and JIT.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false);
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false, int MaxWarmups = 0)
+    {
+        /// <summary>
+        /// The share of a warm-up run's CPU that its JIT compiles may still take for the in-process contenders to count
+        /// as settled. Tiering goes on well past 3 warm-ups on the project VM: with 3, the first measured rounds compiled
+        /// 200–400 methods in 100–280 ms each, about a third of a round's CPU, and the runner (more methods called once
+        /// per job) twice what the floor compiled; after about 10 warm-ups a round compiles 0–50 methods in 0–50 ms.
+        /// </summary>
+        public const double SettledJitShare = 0.03;
+    }
 
     /// <summary>What happens in this process before an in-process contender's measured round.</summary>
     public enum RoundStart
@@ -38,7 +48,7 @@ public static class FanOutRatio
     }
 
     /// <summary>One measured run of one contender.</summary>
-    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN);
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN, double JitMs = double.NaN, int JitMethods = -1);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>
     public sealed record Row(string Transport, string Name, List<Sample> Samples)
@@ -90,7 +100,7 @@ public static class FanOutRatio
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
     {
-        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {settings.Warmups} warm-up runs, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {Pinning.Describe()}");
+        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {(settings.MaxWarmups > settings.Warmups ? $"{settings.Warmups}-{settings.MaxWarmups} warm-up runs (until the JIT settles)" : $"{settings.Warmups} warm-up runs")}, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {Pinning.Describe()}");
         string[] urls = Urls(settings.Targets);
         var rows = new List<Row>();
         bool clean = true;
@@ -161,20 +171,29 @@ public static class FanOutRatio
 
                 // Warm-up, not counted: full-size runs of each, so tiered JIT (whose background compiles count as CPU of
                 // this process), the thread pool and the GC budgets have settled. On the project machine the first
-                // counted rounds still cost up to 4x the later ones after 1,000 or even 2 x 10,000 warm-up targets.
-                for (int w = 0; w < settings.Warmups; w++)
+                // counted rounds still cost up to 4x the later ones after 1,000 or even 2 x 10,000 warm-up targets: the
+                // JIT, mostly (see SettledJitShare). Past settings.Warmups, the warm-ups go on, for every contender alike,
+                // until the last one of each in-process contender spent at most that share of its CPU compiling, or
+                // settings.MaxWarmups is reached, which the output says.
+                int warmups = 0;
+                bool settled = false;
+                while (warmups < settings.Warmups || (!settled && warmups < settings.MaxWarmups))
                 {
+                    settled = true;
                     foreach (var (row, run, inProcess) in contenders)
                     {
-                        if (workers.TryGetValue(row, out FanOutWorker.Handle? worker))
-                        {
-                            await worker.WarmAsync();
-                        }
-                        else if (inProcess)
-                        {
-                            await run();
-                        }
+                        Sample? warm = workers.TryGetValue(row, out FanOutWorker.Handle? worker) ? await worker.MeasureAsync(collectFirst: false)
+                            : inProcess ? await MeasureSelfAsync(settings.Targets, run, collectFirst: false)
+                            : null;
+                        settled &= warm is null || warm.JitMs <= warm.CpuUsPerTarget * settings.Targets / 1000 * Settings.SettledJitShare;
                     }
+
+                    warmups++;
+                }
+
+                if (settings.MaxWarmups > settings.Warmups)
+                {
+                    Console.WriteLine($"  {transport}: {warmups} warm-up runs of each contender{(settled ? ", the JIT settled" : $"; the JIT had not settled after {settings.MaxWarmups}, measuring anyway")}");
                 }
 
                 for (int round = 0; round < settings.Rounds; round++)
@@ -189,7 +208,7 @@ public static class FanOutRatio
                             : await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, JIT {sample.JitMethods} methods in {sample.JitMs:0.0} ms, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
                     }
                 }
 
@@ -369,6 +388,8 @@ public static class FanOutRatio
         long workItems0 = ThreadPool.CompletedWorkItemCount;
         int collections0 = GC.CollectionCount(0);
         TimeSpan paused0 = GC.GetTotalPauseDuration();
+        TimeSpan jit0 = JitInfo.GetCompilationTime();
+        long jitMethods0 = JitInfo.GetCompiledMethodCount();
         var clock = Stopwatch.StartNew();
         int ok = await run();
         clock.Stop();
@@ -379,9 +400,11 @@ public static class FanOutRatio
         long workItems = ThreadPool.CompletedWorkItemCount - workItems0;
         int collections = GC.CollectionCount(0) - collections0;
         TimeSpan paused = GC.GetTotalPauseDuration() - paused0;
+        TimeSpan jit = JitInfo.GetCompilationTime() - jit0;
+        long jitMethods = JitInfo.GetCompiledMethodCount() - jitMethods0;
         self.Refresh();
         TimeSpan cpu = self.TotalProcessorTime - cpu0;
-        return new Sample(cpu.TotalMicroseconds / targets, (double)allocated / targets, double.NaN, clock.Elapsed.TotalSeconds, ok, switches >= 0 ? (double)switches / targets : double.NaN, (double)workItems / targets, paused.TotalMicroseconds / targets, collections, faults >= 0 ? (double)faults / targets : double.NaN);
+        return new Sample(cpu.TotalMicroseconds / targets, (double)allocated / targets, double.NaN, clock.Elapsed.TotalSeconds, ok, switches >= 0 ? (double)switches / targets : double.NaN, (double)workItems / targets, paused.TotalMicroseconds / targets, collections, faults >= 0 ? (double)faults / targets : double.NaN, jit.TotalMilliseconds, (int)jitMethods);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median

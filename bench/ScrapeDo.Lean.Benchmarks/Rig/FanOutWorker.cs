@@ -15,9 +15,9 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// </summary>
 /// <remarks>
 /// The worker inherits the harness's placement (the client core) and steady-state tiering. Protocol, one line each way:
-/// the worker says <c>ready</c>; then <c>warm</c> runs the targets unmeasured and answers <c>ok</c>;
-/// <c>measure collect|none</c> answers one <see cref="FanOutRatio.Sample"/> as JSON (this process's CPU, allocation,
-/// switches, work items, GC pauses and page faults; requests are counted by the harness at the server);
+/// the worker says <c>ready</c>; then <c>measure collect|none</c> runs the targets and answers one
+/// <see cref="FanOutRatio.Sample"/> as JSON (this process's CPU, allocation, switches, work items, GC pauses, page
+/// faults and JIT compiles; requests are counted by the harness at the server), for a warm-up as for a measured round;
 /// <c>exit</c> or the end of input ends it.
 /// </remarks>
 public static class FanOutWorker
@@ -49,12 +49,7 @@ public static class FanOutWorker
         Console.WriteLine("ready");
         while (Console.ReadLine() is { } command && command != "exit")
         {
-            if (command == "warm")
-            {
-                await run();
-                Console.WriteLine("ok");
-            }
-            else if (command.StartsWith("measure ", StringComparison.Ordinal))
+            if (command.StartsWith("measure ", StringComparison.Ordinal))
             {
                 FanOutRatio.Sample sample = await FanOutRatio.MeasureSelfAsync(targets, run, collectFirst: command == "measure collect");
                 Console.WriteLine(JsonSerializer.Serialize(sample, FanOutRatio.Json).ReplaceLineEndings(" "));
@@ -99,16 +94,6 @@ public static class FanOutWorker
             }
 
             return handle;
-        }
-
-        /// <summary>One unmeasured run.</summary>
-        public async Task WarmAsync()
-        {
-            string reply = await CallAsync("warm");
-            if (reply != "ok")
-            {
-                throw new InvalidOperationException($"fan-out worker: '{reply}'");
-            }
         }
 
         /// <summary>One measured round, measured by the worker itself.</summary>
