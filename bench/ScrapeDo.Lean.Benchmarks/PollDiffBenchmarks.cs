@@ -11,7 +11,7 @@ namespace ScrapeDo.Lean.Benchmarks;
 /// 1.3× the floor's time). The canned 1,000-task body lists 334 finished tasks; the run's table has claimed all but 10
 /// of them, so each poll finds exactly 10 newly finished tasks, as a re-poll after a few tasks changed does.
 /// Rows over the canned loopback server: the floor (raw HttpClient, body read into a pooled buffer, not parsed), the
-/// public <see cref="ScrapeDoClient.GetJobAsync"/> (full <see cref="JobDetails"/>) followed by the old diff, and the
+/// public <see cref="ScrapeDoClient.GetJobAsync(string, CancellationToken)"/> (full <see cref="JobDetails"/>) followed by the old diff, and the
 /// runner's diff path. The runner's diff keeps the last body as a memo and skips task objects that did not change
 /// byte for byte, so the same body polled again would flatter it: the *_10Changed rows poll a job whose body
 /// alternates between two that differ in 10 tasks (<see cref="CannedServer.ChangingJob"/>), so every poll reads 10 changed

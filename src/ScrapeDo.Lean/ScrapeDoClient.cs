@@ -97,7 +97,7 @@ public sealed class ScrapeDoClient : IDisposable
     }
 
     /// <summary>
-    /// The runner's poll: the same GET as <see cref="GetJobAsync"/>, with the same retries and failures, but the body
+    /// The runner's poll: the same GET as <see cref="GetJobAsync(string, CancellationToken)"/>, with the same retries and failures, but the body
     /// is diffed against the run's task table by <paramref name="diff"/> instead of being read into a
     /// <see cref="JobDetails"/>. Returns the job's status; the newly finished tasks are left in the diff.
     /// </summary>
@@ -136,6 +136,13 @@ public sealed class ScrapeDoClient : IDisposable
 
         static async Task<LeasedTask> LeaseAsync(ValueTask<TaskDetails> read) => LeasedTask.From(await read.ConfigureAwait(false));
     }
+
+    /// <summary>
+    /// The runner's first poll of a job: <see cref="GetJobAsync(string, CancellationToken)"/> with the same retries and
+    /// failures, read through <paramref name="typeInfo"/> (a reader that shares the strings the run already holds).
+    /// </summary>
+    internal Task<JobDetails> GetJobAsync(string jobId, System.Text.Json.Serialization.Metadata.JsonTypeInfo<JobDetails> typeInfo, CancellationToken cancellationToken) =>
+        _pipeline.SendAsync(new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId), default, typeInfo, cancellationToken);
 
     /// <summary>
     /// The runner's task read: <see cref="GetTaskAsync(string, string, CancellationToken)"/> with the same retries and failures, read through

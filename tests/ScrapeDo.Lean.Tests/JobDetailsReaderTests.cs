@@ -113,6 +113,56 @@ public class JobDetailsReaderTests
     }
 
     [Fact]
+    public void A_reader_that_knows_the_tasks_reads_exactly_what_the_generated_reader_reads_on_any_job()
+    {
+        // Tables that match some positions and not others, with URLs the generator also writes, escaped or not.
+        Gen<KnownTasks> anyTable = Gen.Select(Gen.OneOf(Ids).Array[0, 5], Gen.OneOf<string?>(null, "https://site.example/products/1", "a").Array[0, 5])
+            .Select((ids, urls) => new KnownTasks(ids, urls));
+        Gen.Select(AnyJob, anyTable).Sample((json, table) =>
+            Assert.Equal(Outcome(json, ScrapeDoJsonContext.Default.JobDetails), Outcome(json, JobDetailsReader.For(table))), iter: 3000);
+    }
+
+    [Fact]
+    public void A_reader_that_knows_the_tasks_shares_their_strings_where_the_values_are_equal()
+    {
+        string id0 = "00000000-0000-0000-0001-000000000001", url0 = "https://site.example/products/1";
+        var table = new KnownTasks([id0, "t\u00e9", "c"], [url0, "https://site.example/a?b=1&c=2", null]);
+        // Position 0 as sent; position 1's id escaped on the wire (the same text), its URL with Go's escape of '&';
+        // position 2 a different id; position 3 past the table.
+        string json = $$"""
+            {"JobID":"j","TaskIDs":["{{id0}}","t\u00e9","x","d"],
+             "Tasks":[{"TaskID":"{{id0}}","URL":"{{url0}}"},{"TaskID":"t\u00e9","URL":"https://site.example/a?b=1\u0026c=2"},
+                      {"TaskID":"x","URL":"https://other.example/"},{"TaskID":"d","URL":"{{url0}}"}]}
+            """;
+        JobDetails job = JsonSerializer.Deserialize(json, JobDetailsReader.For(table))!;
+
+        Assert.Same(table.Ids[0], job.TaskIds[0]);
+        Assert.Same(table.Ids[0], job.Tasks[0].TaskId);
+        Assert.Same(table.Urls[0], job.Tasks[0].Url);
+        Assert.Same(table.Ids[1], job.TaskIds[1]);
+        Assert.Same(table.Urls[1], job.Tasks[1].Url);
+        Assert.Equal("x", job.TaskIds[2]);
+        Assert.Equal("https://other.example/", job.Tasks[2].Url);
+        Assert.Equal("d", job.Tasks[3].TaskId);
+        Assert.NotSame(table.Urls[0], job.Tasks[3].Url);
+        Assert.Equal(url0, job.Tasks[3].Url);
+    }
+
+    /// <summary>A task table for <see cref="JobDetailsReader.For"/>.</summary>
+    private sealed class KnownTasks(string[] ids, string?[] urls) : IKnownTasks
+    {
+        public string[] Ids => ids;
+
+        public string?[] Urls => urls;
+
+        public string? TaskId(int position) => position < ids.Length ? ids[position] : null;
+
+        public string? Url(int position) => position < urls.Length ? urls[position] : null;
+
+        public override string ToString() => $"ids [{string.Join(", ", ids)}], urls [{string.Join(", ", urls)}]";
+    }
+
+    [Fact]
     public void A_null_element_in_tasks_is_dropped_not_kept_as_a_null_task()
     {
         var job = JsonSerializer.Deserialize("""{"JobID":"j","TaskIDs":["a","b"],"Tasks":[null,{"TaskID":"a","Status":"success"},null,{"TaskID":"b"}]}""", JobDetailsReader.TypeInfo)!;

@@ -1,3 +1,5 @@
+using ScrapeDo.Lean.Internal.Json;
+
 namespace ScrapeDo.Lean.Internal.Runner;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// atomic, so the first path to claim a task delivers it and every other path skips it (see
 /// <see cref="OutcomeDelivery"/> for the exactly-once rule this enforces).
 /// </summary>
-internal sealed class ChunkTasks
+internal sealed class ChunkTasks : IKnownTasks
 {
     private IReadOnlyList<string> _taskIds;
     private readonly List<RunItem> _items;
@@ -47,6 +49,16 @@ internal sealed class ChunkTasks
     public RunItem Item(int index) => _items[index];
 
     public string TaskId(int index) => Volatile.Read(ref _taskIds)[index];
+
+    /// <inheritdoc/>
+    string? IKnownTasks.TaskId(int position)
+    {
+        IReadOnlyList<string> ids = Volatile.Read(ref _taskIds);
+        return (uint)position < (uint)ids.Count ? ids[position] : null;
+    }
+
+    /// <inheritdoc/>
+    string? IKnownTasks.Url(int position) => (uint)position < (uint)_items.Count && _items[position].Params is null ? _items[position].Target : null;
 
     /// <summary>The position of <paramref name="taskId"/> in the table, or -1.</summary>
     public int IndexOf(string taskId)

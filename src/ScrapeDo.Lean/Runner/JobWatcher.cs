@@ -1,3 +1,4 @@
+using ScrapeDo.Lean.Internal.Json;
 using ScrapeDo.Lean.Internal.Polling;
 
 namespace ScrapeDo.Lean.Internal.Runner;
@@ -62,7 +63,7 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                     break;
                 }
 
-                PollResult poll = await PollOnceAsync(tasks.JobId, diff, watch, persistence).ConfigureAwait(false);
+                PollResult poll = await PollOnceAsync(tasks, diff, watch, persistence).ConfigureAwait(false);
                 if (!poll.HasSnapshot)
                 {
                     if (poll.Ended is { } end)
@@ -125,8 +126,9 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
     }
 
     /// <summary>One GET of the job, classified: a snapshot, a wait-and-retry, or the end of this watch.</summary>
-    private async Task<PollResult> PollOnceAsync(string jobId, PollDiff? diff, WatchClock watch, RetryPersistence persistence)
+    private async Task<PollResult> PollOnceAsync(ChunkTasks tasks, PollDiff? diff, WatchClock watch, RetryPersistence persistence)
     {
+        string jobId = tasks.JobId;
         try
         {
             PollResult result;
@@ -134,7 +136,7 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
             {
                 if (diff is null)
                 {
-                    JobDetails job = await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+                    JobDetails job = await client.GetJobAsync(jobId, JobDetailsReader.For(tasks), cancellationToken).ConfigureAwait(false);
                     result = new PollResult(true, job.Status, job, null, null);
                 }
                 else

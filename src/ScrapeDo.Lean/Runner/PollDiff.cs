@@ -53,7 +53,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     private readonly ushort[] _final;
     private readonly List<ScrapeDoStatus> _oddTerminals = [];
     private IReadOnlyList<string>? _indexedIds;
-    private byte[][] _utf8Ids = [];
     private Dictionary<string, int>? _positions;
 
     public PollDiff(ChunkTasks tasks)
@@ -271,13 +270,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
         if (!ReferenceEquals(ids, _indexedIds))
         {
             // Once per chunk (and again only if the first snapshot re-paired tasks and targets).
-            var utf8 = new byte[ids.Count][];
-            for (int i = 0; i < utf8.Length; i++)
-            {
-                utf8[i] = System.Text.Encoding.UTF8.GetBytes(ids[i]);
-            }
-
-            (_utf8Ids, _positions, _indexedIds) = (utf8, null, ids);
+            (_positions, _indexedIds) = (null, ids);
             // The memo's readings name table positions of the old pairing.
             DropMemo();
         }
@@ -600,8 +593,10 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     /// <summary>The table position of the task id under the reader, or -1 for a task this chunk does not know.</summary>
     private int Find(ref Utf8JsonReader reader, int position)
     {
-        // The common case: the snapshot lists the tasks in the table's order.
-        if (position < _utf8Ids.Length && reader.ValueTextEquals(_utf8Ids[position]))
+        // The common case: the snapshot lists the tasks in the table's order. Compared with the table's own string, not
+        // a UTF-8 copy of each id kept for the purpose (64 bytes a task, allocated once per chunk).
+        IReadOnlyList<string> ids = _indexedIds!;
+        if (position < ids.Count && JobDetailsReader.Known(ref reader, ids[position]) is not null)
         {
             return position;
         }

@@ -112,17 +112,17 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 if (reader.ValueTextEquals("TaskID"u8))
                 {
                     reader.Read();
-                    task.TaskId = Expected(ref reader, _expectedTaskId) ?? JobDetailsReader.ReadString(ref reader, "TaskID")!;
+                    task.TaskId = JobDetailsReader.Known(ref reader, _expectedTaskId) ?? JobDetailsReader.ReadString(ref reader, "TaskID")!;
                 }
                 else if (reader.ValueTextEquals("JobID"u8))
                 {
                     reader.Read();
-                    task.JobId = Expected(ref reader, _expectedJobId) ?? JobDetailsReader.ReadString(ref reader, "JobID")!;
+                    task.JobId = JobDetailsReader.Known(ref reader, _expectedJobId) ?? JobDetailsReader.ReadString(ref reader, "JobID")!;
                 }
                 else if (reader.ValueTextEquals("URL"u8))
                 {
                     reader.Read();
-                    task.Url = Expected(ref reader, _expectedUrl) ?? JobDetailsReader.ReadString(ref reader, "URL");
+                    task.Url = JobDetailsReader.Known(ref reader, _expectedUrl) ?? JobDetailsReader.ReadString(ref reader, "URL");
                 }
                 else if (reader.ValueTextEquals("Status"u8))
                 {
@@ -234,26 +234,6 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
 
     public override void Write(Utf8JsonWriter writer, TaskDetails value, JsonSerializerOptions options) =>
         JsonSerializer.Serialize(writer, value, ScrapeDoJsonContext.Default.TaskDetails);
-
-    /// <summary><paramref name="expected"/> when the current value is exactly that string, else null.</summary>
-    private static string? Expected(ref Utf8JsonReader reader, string? expected)
-    {
-        if (expected is null || reader.TokenType != JsonTokenType.String)
-        {
-            return null;
-        }
-
-        // Ids and most URLs are ASCII and arrive unescaped: then the raw bytes equal the string's chars one for one, and
-        // a vectorized compare (true only when both sides are ASCII and equal) spares ValueTextEquals's transcoding of
-        // the string to UTF-8 on every task. Anything else (escaped, split or non-ASCII values, or a mismatch) is
-        // decided by the exact compare.
-        if (!reader.ValueIsEscaped && !reader.HasValueSequence && System.Text.Ascii.Equals(reader.ValueSpan, expected))
-        {
-            return expected;
-        }
-
-        return reader.ValueTextEquals(expected) ? expected : null;
-    }
 
     private static void ReturnRented(ref byte[]? rented)
     {
