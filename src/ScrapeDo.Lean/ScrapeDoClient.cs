@@ -90,11 +90,8 @@ public sealed class ScrapeDoClient : IDisposable
     /// <param name="jobId">The job id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ScrapeDoApiException">For example 404 when the job does not exist.</exception>
-    public Task<JobDetails> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        var call = new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
-        return _pipeline.SendAsync(call, default, JobDetailsReader.TypeInfo, cancellationToken);
-    }
+    public Task<JobDetails> GetJobAsync(string jobId, CancellationToken cancellationToken = default) =>
+        GetJobAsync(jobId, JobDetailsReader.TypeInfo, cancellationToken);
 
     /// <summary>
     /// The runner's poll: the same GET as <see cref="GetJobAsync(string, CancellationToken)"/>, with the same retries and failures, but the body
@@ -104,8 +101,7 @@ public sealed class ScrapeDoClient : IDisposable
     internal ValueTask<ScrapeDoStatus> PollJobAsync(string jobId, Internal.Runner.PollDiff diff, CancellationToken cancellationToken)
     {
         // Awaited exactly once by the watcher, so the call's state machine comes from the pool.
-        var call = new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
-        return _pipeline.SendPooledAsync(call, default, diff.TypeInfo, cancellationToken);
+        return _pipeline.SendPooledAsync(JobCall(jobId), default, diff.TypeInfo, cancellationToken);
     }
 
     /// <summary>Gets a task with its content (<c>GET /api/v1/jobs/{jobID}/{taskID}</c>).</summary>
@@ -142,7 +138,9 @@ public sealed class ScrapeDoClient : IDisposable
     /// failures, read through <paramref name="typeInfo"/> (a reader that shares the strings the run already holds).
     /// </summary>
     internal Task<JobDetails> GetJobAsync(string jobId, System.Text.Json.Serialization.Metadata.JsonTypeInfo<JobDetails> typeInfo, CancellationToken cancellationToken) =>
-        _pipeline.SendAsync(new ApiCall(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId), default, typeInfo, cancellationToken);
+        _pipeline.SendAsync(JobCall(jobId), default, typeInfo, cancellationToken);
+
+    private ApiCall JobCall(string jobId) => new(ScrapeDoOperation.GetJob, HttpMethod.Get, JobUri(jobId), jobId);
 
     /// <summary>
     /// The runner's task read: <see cref="GetTaskAsync(string, string, CancellationToken)"/> with the same retries and failures, read through
