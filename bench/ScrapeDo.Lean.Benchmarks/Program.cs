@@ -15,8 +15,10 @@ using ScrapeDo.Lean.Emulator;
 //   --fanout-ratio    the fan-out harness: runner vs raw floor (vs the CLI) in interleaved rounds, emulator out of process;
 //                     --runner-app PATH adds the runner alone in a fresh process (bench/ScrapeDo.Lean.RunnerProbe) to read the CLI against;
 //                     --round-start collect|none: a full collection before each round (the default) or none;
-//                     --isolated: runner, lease and floor each in a process of its own (--fanout-worker), rounds still interleaved
+//                     --isolated: runner, lease, floor and control each in a process of its own (--fanout-worker), rounds still interleaved
 //                     --warmups N (3) --max-warmups M (20): at least N warm-up runs of each, more until the JIT has settled
+//                     --gen0-budget-mib N (with --isolated): the GC's gen0 budget fixed for every contender's process alike;
+//                     every report names the page-fault cost it measured and computes issue 14's target 5 for each runner row
 //   --percall-ratio   the per-call and parse rows by CPU time per call: interleaved rounds, paired ratios Lean/peer (Rig/PerCallRatio.cs)
 //   --report          tables and SVG charts from BenchmarkDotNet's JSON exports and the fan-out harness's JSON
 //   --ci              a few minutes: short job over the headline rows (allocation gate), a small out-of-process fan-out
@@ -94,6 +96,12 @@ if (args.Contains("--fanout-ratio"))
 {
     // Checked here, in the parent too, so a bad value is refused before any child starts.
     FanOutRatio.RoundStart roundStart = RoundStartArg();
+    if (Arg("--gen0-budget-mib", 0) != 0 && !args.Contains("--isolated"))
+    {
+        Console.Error.WriteLine("--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings.");
+        return 2;
+    }
+
     if (Arg("--processes", 1) is int processes and > 1)
     {
         return await FanOutProcesses.RunAsync(args, processes, StringArg("--out") ?? "BenchmarkDotNet.Artifacts");
@@ -101,7 +109,7 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20)));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20), Arg("--gen0-budget-mib", 0) * 1024L * 1024));
     return 0;
 }
 

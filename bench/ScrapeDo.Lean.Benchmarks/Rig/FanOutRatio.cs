@@ -17,10 +17,14 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 public static class FanOutRatio
 {
     /// <summary>Options of one harness run; <see cref="Only"/> keeps just the named contenders (<c>runner</c>,
-    /// <c>lease</c>, <c>floor</c>, <c>cli</c>, <c>app</c>), e.g. to profile one of them alone. <see cref="RunnerApp"/>
-    /// is a <c>runner-probe</c> binary (bench/ScrapeDo.Lean.RunnerProbe): the runner alone in a fresh process per
-    /// round, built as the CLI is, so the CLI's row can be read against a runner that pays the same start-up and JIT.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false, int MaxWarmups = 0)
+    /// <c>lease</c>, <c>floor</c>, <c>control</c>, <c>cli</c>, <c>app</c>), e.g. to profile one of them alone.
+    /// <see cref="RunnerApp"/> is a <c>runner-probe</c> binary (bench/ScrapeDo.Lean.RunnerProbe): the runner alone in a
+    /// fresh process per round, built as the CLI is, so the CLI's row can be read against a runner that pays the same
+    /// start-up and JIT. <see cref="Gen0Budget"/>, when not 0, is the GC's gen0 budget in bytes for every contender's
+    /// process alike (<c>DOTNET_GCgen0size</c>; only with <see cref="Isolated"/>, where each contender has a process
+    /// of its own): a way to compare the contenders' own work on a machine whose page faults are dear, reported
+    /// beside the runtime's default, never instead of it.</summary>
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false, int MaxWarmups = 0, long Gen0Budget = 0)
     {
         /// <summary>
         /// The share of a warm-up run's CPU that its JIT compiles may still take for the in-process contenders to count
@@ -87,7 +91,9 @@ public static class FanOutRatio
     }
 
     /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
-    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect, bool Isolated = false);
+    /// <remarks><see cref="PageFaultUs"/> is <see cref="PageFaultCost.MeasureMicroseconds"/> on the client core at the
+    /// start of the run; <see cref="Gen0Budget"/> is <see cref="Settings.Gen0Budget"/> (0: the runtime's own).</remarks>
+    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect, bool Isolated = false, double PageFaultUs = double.NaN, long Gen0Budget = 0);
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -100,7 +106,13 @@ public static class FanOutRatio
     /// <summary>Runs the harness and writes <c>fanout-ratio.json</c> and <c>fanout-ratio.md</c>.</summary>
     public static async Task<Result> RunAsync(Settings settings)
     {
-        Console.WriteLine($"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {(settings.MaxWarmups > settings.Warmups ? $"{settings.Warmups}-{settings.MaxWarmups} warm-up runs (until the JIT settles)" : $"{settings.Warmups} warm-up runs")}, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {Pinning.Describe()}");
+        if (settings.Gen0Budget != 0 && !settings.Isolated)
+        {
+            throw new ArgumentException("a gen0 budget needs the contenders in processes of their own (--isolated)");
+        }
+
+        double pageFaultUs = PageFaultCost.MeasureMicroseconds();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {(settings.MaxWarmups > settings.Warmups ? $"{settings.Warmups}-{settings.MaxWarmups} warm-up runs (until the JIT settles)" : $"{settings.Warmups} warm-up runs")}, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {DescribeGc(settings.Gen0Budget)}, {Pinning.Describe()}; a page fault costs {pageFaultUs:0.00} us here"));
         string[] urls = Urls(settings.Targets);
         var rows = new List<Row>();
         bool clean = true;
@@ -118,6 +130,7 @@ public static class FanOutRatio
                 var runner = new Row(transport, "ScrapeDo.Lean runner", []);
                 var leased = new Row(transport, "ScrapeDo.Lean runner (lease)", []);
                 var floor = new Row(transport, "floor (raw HttpClient)", []);
+                var control = new Row(transport, ControlName, []);
                 Row? cli = settings.Cli is not null && !https ? new Row(transport, "scrapedo run (CLI, end to end)", []) : null;
                 Row? app = settings.RunnerApp is not null && !https ? new Row(transport, "runner-probe (runner alone, fresh process)", []) : null;
                 string? input = null;
@@ -132,6 +145,7 @@ public static class FanOutRatio
                     (runner, () => RunRunnerAsync(client, urls), true),
                     (leased, () => RunLeasedAsync(client, urls), true),
                     (floor, () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version), true),
+                    (control, () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version, arrayPerBody: true), true),
                 };
                 if (cli is not null)
                 {
@@ -145,16 +159,16 @@ public static class FanOutRatio
 
                 if (settings.Only is { Length: > 0 } only)
                 {
-                    contenders.RemoveAll(c => !only.Contains(c.Row == runner ? "runner" : c.Row == leased ? "lease" : c.Row == floor ? "floor" : c.Row == app ? "app" : "cli"));
+                    contenders.RemoveAll(c => !only.Contains(c.Row == runner ? "runner" : c.Row == leased ? "lease" : c.Row == floor ? "floor" : c.Row == control ? "control" : c.Row == app ? "app" : "cli"));
                 }
 
                 if (settings.Isolated)
                 {
-                    foreach ((Row row, string name) in new[] { (runner, "runner"), (leased, "lease"), (floor, "floor") })
+                    foreach ((Row row, string name) in new[] { (runner, "runner"), (leased, "lease"), (floor, "floor"), (control, "control") })
                     {
                         if (contenders.Any(c => c.Row == row))
                         {
-                            workers[row] = await FanOutWorker.Handle.StartAsync(name, server, transport, settings.Targets);
+                            workers[row] = await FanOutWorker.Handle.StartAsync(name, server, transport, settings.Targets, settings.Gen0Budget);
                         }
                     }
                 }
@@ -212,7 +226,7 @@ public static class FanOutRatio
                     }
                 }
 
-                rows.AddRange(contenders.Select(c => c.Row).OrderBy(r => r == runner ? 0 : r == leased ? 1 : r == floor ? 2 : r == app ? 3 : 4));
+                rows.AddRange(contenders.Select(c => c.Row).OrderBy(r => r == runner ? 0 : r == leased ? 1 : r == floor ? 2 : r == control ? 3 : r == app ? 4 : 5));
                 if (input is not null)
                 {
                     File.Delete(input);
@@ -231,7 +245,7 @@ public static class FanOutRatio
             }
         }
 
-        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start, settings.Isolated);
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start, settings.Isolated, pageFaultUs, settings.Gen0Budget);
         Directory.CreateDirectory(settings.OutputDirectory);
         string json = Path.Combine(settings.OutputDirectory, "fanout-ratio.json");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, Json));
@@ -247,17 +261,27 @@ public static class FanOutRatio
     public static string Markdown(Result r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {DescribePlacement(r.Isolated)}; {r.Placement}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {DescribePlacement(r.Isolated)}; {DescribeGc(r.Gen0Budget)}; {r.Placement}; a page fault costs {r.PageFaultUs:0.00} µs here.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | µs/target in page faults | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
             // Allocation and context switches of another process are not visible from here.
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal) || row.Name.StartsWith("runner-probe", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.PageFaultsPerTarget.ToString("0.000", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.PageFaultsPerTarget.ToString("0.000", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.PageFaultsPerTarget * r.PageFaultUs).ToString("0.0", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+        }
+
+        sb.AppendLine();
+        foreach (Row row in r.Rows.Where(x => x.Name.StartsWith("ScrapeDo.Lean runner", StringComparison.Ordinal) || x.Name == ControlName))
+        {
+            Row? floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal));
+            if (floor is not null)
+            {
+                sb.AppendLine(FanOutTarget.Verdict(row.Transport, row.Name, PairedRatio(row, floor), row.AllocatedBytesPerTarget, floor.AllocatedBytesPerTarget, r.ContentBytes));
+            }
         }
 
         Row? runner = r.Rows.FirstOrDefault(x => x.Transport == BenchTransport.Http && x.Name.Contains("runner", StringComparison.Ordinal));
@@ -327,6 +351,13 @@ public static class FanOutRatio
         GC.KeepAlive(sum);
         return ok;
     }
+
+    /// <summary>The control contender's row name: the floor that hands every task body out as an array of its own.</summary>
+    public const string ControlName = "control: floor, each body in a new array";
+
+    /// <summary>How a gen0 budget setting reads in reports.</summary>
+    public static string DescribeGc(long gen0Budget) =>
+        gen0Budget == 0 ? "the GC's own gen0 budget" : string.Create(CultureInfo.InvariantCulture, $"gen0 budget fixed at {gen0Budget / (1024.0 * 1024):0.#} MiB for every contender (DOTNET_GCgen0size)");
 
     /// <summary>How <paramref name="start"/> is named on the command line and in reports.</summary>
     public static string Describe(RoundStart start) => start == RoundStart.None ? "none (no induced collection)" : "collect (a full collection)";

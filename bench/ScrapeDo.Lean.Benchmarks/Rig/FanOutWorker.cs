@@ -15,7 +15,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// </summary>
 /// <remarks>
 /// The worker inherits the harness's placement (the client core) and steady-state tiering. Protocol, one line each way:
-/// the worker says <c>ready</c>; then <c>measure collect|none</c> runs the targets and answers one
+/// the worker (<c>--contender runner|lease|floor|control</c>) says <c>ready</c>; then <c>measure collect|none</c> runs the targets and answers one
 /// <see cref="FanOutRatio.Sample"/> as JSON (this process's CPU, allocation, switches, work items, GC pauses, page
 /// faults and JIT compiles; requests are counted by the harness at the server), for a warm-up as for a measured round;
 /// <c>exit</c> or the end of input ends it.
@@ -43,7 +43,8 @@ public static class FanOutWorker
             "runner" => () => FanOutRatio.RunRunnerAsync(client, urls),
             "lease" => () => FanOutRatio.RunLeasedAsync(client, urls),
             "floor" => () => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, urls, version),
-            _ => throw new ArgumentException($"--contender must be runner, lease or floor, not '{contender}'"),
+            "control" => () => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, urls, version, arrayPerBody: true),
+            _ => throw new ArgumentException($"--contender must be runner, lease, floor or control, not '{contender}'"),
         };
 
         Console.WriteLine("ready");
@@ -70,14 +71,21 @@ public static class FanOutWorker
 
         private Handle(Process process) => _process = process;
 
-        /// <summary>Starts a worker for <paramref name="contender"/> against <paramref name="server"/> and waits until it is ready.</summary>
-        public static async Task<Handle> StartAsync(string contender, ServerProcess server, string transport, int targets)
+        /// <summary>Starts a worker for <paramref name="contender"/> against <paramref name="server"/> and waits until it
+        /// is ready; a <paramref name="gen0Budget"/> other than 0 fixes its GC's gen0 budget (bytes).</summary>
+        public static async Task<Handle> StartAsync(string contender, ServerProcess server, string transport, int targets, long gen0Budget = 0)
         {
             (string file, List<string> arguments) = ServerProcess.HostCommand();
             arguments.AddRange(["--fanout-worker", "--contender", contender, "--base", server.BaseAddress.ToString(), "--transport", transport,
                 "--targets", targets.ToString(CultureInfo.InvariantCulture),
                 "--certificate", server.Certificate is { } c ? Convert.ToBase64String(c.RawData) : "-"]);
             var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            if (gen0Budget != 0)
+            {
+                // The runtime reads its GC settings from the environment in hexadecimal.
+                info.Environment["DOTNET_GCgen0size"] = string.Create(CultureInfo.InvariantCulture, $"0x{gen0Budget:X}");
+            }
+
             foreach (string a in arguments)
             {
                 info.ArgumentList.Add(a);

@@ -186,10 +186,11 @@ public static class Report
             foreach (FanOutRatio.Row r in t.Where(r => r != floor))
             {
                 bool cli = r.Name.Contains("CLI", StringComparison.Ordinal);
-                bars.Add(new SvgBarChart.Bar(cli ? "CLI: CPU/target" : "runner: CPU/target", r.CpuUsPerTarget / floor.CpuUsPerTarget));
+                string who = cli ? "CLI" : r.Name == FanOutRatio.ControlName ? "control" : "runner";
+                bars.Add(new SvgBarChart.Bar($"{who}: CPU/target", r.CpuUsPerTarget / floor.CpuUsPerTarget));
                 if (!cli)
                 {
-                    bars.Add(new SvgBarChart.Bar("runner: allocated/target", r.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget));
+                    bars.Add(new SvgBarChart.Bar($"{who}: allocated/target", r.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget));
                 }
             }
 
