@@ -75,8 +75,8 @@ public static class FanOutProcesses
         FanOutRatio.Result first = results[0];
         sb.AppendLine(CultureInfo.InvariantCulture, $"{results.Count} processes × {first.Rounds} interleaved rounds of {first.Targets:N0} targets, {first.ContentBytes:N0} B contents, {first.Date} to {results[^1].Date}; rounds start with: {FanOutRatio.Describe(first.Start)}; {FanOutRatio.DescribePlacement(first.Isolated)}; {FanOutRatio.DescribeGc(first.Gen0Budget)}; {first.Placement}; a page fault cost {FanOutRatio.Median(results.Select(r => r.PageFaultUs)):0.00} µs (median over the processes' probes).");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | × floor, paired, per process | Median over processes | Allocated B/target (median) | GC pause µs/target, contender / floor (mean) | Page faults/target, contender / floor (mean) |");
-        sb.AppendLine("|---|---|---|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | × floor, paired, per process | Median over processes | Allocated B/target (median) | GC pause µs/target, contender / floor (mean) | Page faults/target, contender / floor (mean) | Gen1 MiB, contender / floor (median) |");
+        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|");
         var verdicts = new List<string>();
         foreach (FanOutRatio.Row row in first.Rows.Where(r => !r.Name.StartsWith("floor", StringComparison.Ordinal)))
         {
@@ -87,6 +87,8 @@ public static class FanOutProcesses
             var faults = new List<double>();
             var floorFaults = new List<double>();
             var floorAllocated = new List<double>();
+            var gen1 = new List<double>();
+            var floorGen1 = new List<double>();
             foreach (FanOutRatio.Result r in results)
             {
                 FanOutRatio.Row? same = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name == row.Name);
@@ -100,11 +102,13 @@ public static class FanOutProcesses
                     faults.Add(same.PageFaultsPerTarget);
                     floorFaults.Add(floor.PageFaultsPerTarget);
                     floorAllocated.Add(floor.AllocatedBytesPerTarget);
+                    gen1.Add(same.Gen1MiB);
+                    floorGen1.Add(floor.Gen1MiB);
                 }
             }
 
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{FanOutRatio.Median(ratios):0.00}** | {FanOutRatio.Median(allocated):N0} | {Mean(paused):0.00} / {Mean(floorPaused):0.00} | {Mean(faults):0.000} / {Mean(floorFaults):0.000} |"));
+                $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{FanOutRatio.Median(ratios):0.00}** | {FanOutRatio.Median(allocated):N0} | {Mean(paused):0.00} / {Mean(floorPaused):0.00} | {Mean(faults):0.000} / {Mean(floorFaults):0.000} | {FanOutRatio.Median(gen1):0.0} / {FanOutRatio.Median(floorGen1):0.0} |"));
             if (ratios.Count > 0 && (row.Name.StartsWith("ScrapeDo.Lean runner", StringComparison.Ordinal) || row.Name == FanOutRatio.ControlName))
             {
                 verdicts.Add(FanOutTarget.Verdict(row.Transport, row.Name, FanOutRatio.Median(ratios), FanOutRatio.Median(allocated), FanOutRatio.Median(floorAllocated), first.ContentBytes));

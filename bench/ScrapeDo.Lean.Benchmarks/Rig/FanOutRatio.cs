@@ -52,7 +52,11 @@ public static class FanOutRatio
     }
 
     /// <summary>One measured run of one contender.</summary>
-    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN, double JitMs = double.NaN, int JitMethods = -1);
+    /// <remarks><see cref="Gen1Collections"/> counts the round's collections of gen1 or older; <see cref="Gen1MiB"/> and
+    /// <see cref="CommittedMiB"/> are gen1's size and the GC's committed memory after the last collection before the
+    /// round ended. On the project VM a process whose gen1 holds tens of MB of garbage that no gen1 collection takes
+    /// re-commits its gen0 around it every cycle, at a page fault per 4 KB (docs/benchmarks.md, 2026-12-07 03:11).</remarks>
+    public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN, double JitMs = double.NaN, int JitMethods = -1, int Gen1Collections = -1, double Gen1MiB = double.NaN, double CommittedMiB = double.NaN);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>
     public sealed record Row(string Transport, string Name, List<Sample> Samples)
@@ -86,6 +90,15 @@ public static class FanOutRatio
         /// after a collection among them. On the project VM each costs 10–16 µs (docs/benchmarks.md), so a few tenths
         /// per target are microseconds of CPU.</summary>
         public double PageFaultsPerTarget => Samples.Count == 0 ? double.NaN : Samples.Average(s => s.PageFaultsPerTarget);
+
+        /// <summary>Collections of gen1 (or older) per round, a mean (NaN for the CLI).</summary>
+        public double Gen1CollectionsPerRound => Samples.Count == 0 || Samples[0].Gen1Collections < 0 ? double.NaN : Samples.Average(s => s.Gen1Collections);
+
+        /// <summary>Gen1's size after the last collection of each round, a median in MiB (NaN for the CLI).</summary>
+        public double Gen1MiB => Median(Samples.Select(s => s.Gen1MiB));
+
+        /// <summary>The GC's committed memory after the last collection of each round, a median in MiB (NaN for the CLI).</summary>
+        public double CommittedMiB => Median(Samples.Select(s => s.CommittedMiB));
 
         public double CpuSpread => Samples.Count < 2 ? 0 : (Samples.Max(s => s.CpuUsPerTarget) - Samples.Min(s => s.CpuUsPerTarget)) / CpuUsPerTarget;
     }
@@ -222,7 +235,7 @@ public static class FanOutRatio
                             : await MeasureAsync(server, settings.Targets, run, inProcess, collectFirst);
                         row.Samples.Add(sample);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs paused {sample.GcPauseUsPerTarget:0.00} us/target, {sample.PageFaultsPerTarget:0.000} page faults/target, JIT {sample.JitMethods} methods in {sample.JitMs:0.0} ms, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
+                            $"  {transport} round {round + 1}: {row.Name}: {sample.CpuUsPerTarget:0.0} us CPU/target, {sample.SwitchesPerTarget:0.00} switches/target, {sample.WorkItemsPerTarget:0.00} work items/target, {sample.GarbageCollections} GCs ({sample.Gen1Collections} gen1+) paused {sample.GcPauseUsPerTarget:0.00} us/target, gen1 {sample.Gen1MiB:0.0} MiB, committed {sample.CommittedMiB:0.0} MiB, {sample.PageFaultsPerTarget:0.000} page faults/target, JIT {sample.JitMethods} methods in {sample.JitMs:0.0} ms, {sample.AllocatedBytesPerTarget:N0} B/target, {sample.RequestsPerTarget:0.0000} req/target, wall {sample.WallSeconds:0.00} s, {sample.Succeeded} ok"));
                     }
                 }
 
@@ -263,15 +276,15 @@ public static class FanOutRatio
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {DescribePlacement(r.Isolated)}; {DescribeGc(r.Gen0Budget)}; {r.Placement}; a page fault costs {r.PageFaultUs:0.00} µs here.");
         sb.AppendLine();
-        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Page faults/target (mean) | µs/target in page faults | Requests/target | Wall s |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Gen1 collections/round (mean) | Gen1 MiB (median) | Committed MiB (median) | Page faults/target (mean) | µs/target in page faults | Requests/target | Wall s |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row row in r.Rows)
         {
             Row floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal)) ?? row;
             // Allocation and context switches of another process are not visible from here.
             bool cli = row.Name.Contains("CLI", StringComparison.Ordinal) || row.Name.StartsWith("runner-probe", StringComparison.Ordinal);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.PageFaultsPerTarget.ToString("0.000", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.PageFaultsPerTarget * r.PageFaultUs).ToString("0.0", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
+                $"| {row.Transport} | {row.Name} | {row.CpuUsPerTarget:0.0} | {row.CpuUsPerTarget / floor.CpuUsPerTarget:0.00} | {PairedRatio(row, floor):0.00} | {row.CpuSpread:P0} | {(cli ? "–" : row.AllocatedBytesPerTarget.ToString("N0", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.AllocatedBytesPerTarget / floor.AllocatedBytesPerTarget).ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.SwitchesPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.WorkItemsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.GcPauseUsPerTarget.ToString("0.00", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.Gen1CollectionsPerRound.ToString("0.0", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.Gen1MiB.ToString("0.0", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.CommittedMiB.ToString("0.0", CultureInfo.InvariantCulture))} | {(cli ? "–" : row.PageFaultsPerTarget.ToString("0.000", CultureInfo.InvariantCulture))} | {(cli ? "–" : (row.PageFaultsPerTarget * r.PageFaultUs).ToString("0.0", CultureInfo.InvariantCulture))} | {row.RequestsPerTarget:0.0000} | {row.WallSeconds:0.00} |"));
         }
 
         sb.AppendLine();
@@ -418,6 +431,7 @@ public static class FanOutRatio
         RUsage? usage0 = Usage();
         long workItems0 = ThreadPool.CompletedWorkItemCount;
         int collections0 = GC.CollectionCount(0);
+        int olderCollections0 = GC.CollectionCount(1);
         TimeSpan paused0 = GC.GetTotalPauseDuration();
         TimeSpan jit0 = JitInfo.GetCompilationTime();
         long jitMethods0 = JitInfo.GetCompiledMethodCount();
@@ -430,12 +444,14 @@ public static class FanOutRatio
         long faults = usage0 is { } c && usage1 is { } d ? d.MinFlt - c.MinFlt : -1;
         long workItems = ThreadPool.CompletedWorkItemCount - workItems0;
         int collections = GC.CollectionCount(0) - collections0;
+        int olderCollections = GC.CollectionCount(1) - olderCollections0;
+        GCMemoryInfo heap = GC.GetGCMemoryInfo(GCKind.Any);
         TimeSpan paused = GC.GetTotalPauseDuration() - paused0;
         TimeSpan jit = JitInfo.GetCompilationTime() - jit0;
         long jitMethods = JitInfo.GetCompiledMethodCount() - jitMethods0;
         self.Refresh();
         TimeSpan cpu = self.TotalProcessorTime - cpu0;
-        return new Sample(cpu.TotalMicroseconds / targets, (double)allocated / targets, double.NaN, clock.Elapsed.TotalSeconds, ok, switches >= 0 ? (double)switches / targets : double.NaN, (double)workItems / targets, paused.TotalMicroseconds / targets, collections, faults >= 0 ? (double)faults / targets : double.NaN, jit.TotalMilliseconds, (int)jitMethods);
+        return new Sample(cpu.TotalMicroseconds / targets, (double)allocated / targets, double.NaN, clock.Elapsed.TotalSeconds, ok, switches >= 0 ? (double)switches / targets : double.NaN, (double)workItems / targets, paused.TotalMicroseconds / targets, collections, faults >= 0 ? (double)faults / targets : double.NaN, jit.TotalMilliseconds, (int)jitMethods, olderCollections, heap.GenerationInfo[1].SizeAfterBytes / 1048576.0, heap.TotalCommittedBytes / 1048576.0);
     }
 
     /// <summary>What a 1-target run of a process contender costs (process start, JIT, one create/poll/fetch), median
