@@ -96,10 +96,16 @@ if (args.Contains("--fanout-ratio"))
 {
     // Checked here, in the parent too, so a bad value is refused before any child starts.
     FanOutRatio.RoundStart roundStart = RoundStartArg();
-    if (Arg("--gen0-budget-mib", 0) != 0 && !args.Contains("--isolated"))
+    if (Arg("--gen0-budget-mib", 0) is int gen0Mib and not 0)
     {
-        Console.Error.WriteLine("--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings.");
-        return 2;
+        string? refusal = gen0Mib < 0 ? $"--gen0-budget-mib is {gen0Mib}; give a size in MiB, 1 or more."
+            : !args.Contains("--isolated") ? "--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings."
+            : null;
+        if (refusal is not null)
+        {
+            Console.Error.WriteLine(refusal);
+            return 2;
+        }
     }
 
     if (Arg("--processes", 1) is int processes and > 1)

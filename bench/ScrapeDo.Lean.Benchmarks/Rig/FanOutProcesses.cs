@@ -109,7 +109,7 @@ public static class FanOutProcesses
 
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {row.Transport} | {row.Name} | {string.Join(", ", ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | **{FanOutRatio.Median(ratios):0.00}** | {FanOutRatio.Median(allocated):N0} | {Mean(paused):0.00} / {Mean(floorPaused):0.00} | {Mean(faults):0.000} / {Mean(floorFaults):0.000} | {FanOutRatio.Median(gen1):0.0} / {FanOutRatio.Median(floorGen1):0.0} |"));
-            if (ratios.Count > 0 && (row.Name.StartsWith("ScrapeDo.Lean runner", StringComparison.Ordinal) || row.Name == FanOutRatio.ControlName))
+            if (ratios.Count > 0 && FanOutTarget.AppliesTo(row.Name))
             {
                 verdicts.Add(FanOutTarget.Verdict(row.Transport, row.Name, FanOutRatio.Median(ratios), FanOutRatio.Median(allocated), FanOutRatio.Median(floorAllocated), first.ContentBytes));
             }

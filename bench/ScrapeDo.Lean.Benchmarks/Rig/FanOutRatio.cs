@@ -288,7 +288,7 @@ public static class FanOutRatio
         }
 
         sb.AppendLine();
-        foreach (Row row in r.Rows.Where(x => x.Name.StartsWith("ScrapeDo.Lean runner", StringComparison.Ordinal) || x.Name == ControlName))
+        foreach (Row row in r.Rows.Where(x => FanOutTarget.AppliesTo(x.Name)))
         {
             Row? floor = r.Rows.FirstOrDefault(x => x.Transport == row.Transport && x.Name.StartsWith("floor", StringComparison.Ordinal));
             if (floor is not null)

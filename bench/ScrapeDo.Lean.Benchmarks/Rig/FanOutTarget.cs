@@ -15,6 +15,10 @@ public static class FanOutTarget
     /// <summary>The allocation line: bytes per target the runner may allocate past the floor, per content byte.</summary>
     public const double ContentAllowance = 1.2;
 
+    /// <summary>Whether a row is judged against the target: the runner rows, and the control for comparison.</summary>
+    public static bool AppliesTo(string rowName) =>
+        rowName.StartsWith("ScrapeDo.Lean runner", StringComparison.Ordinal) || rowName == FanOutRatio.ControlName;
+
     /// <summary>The allocation limit for a floor that allocated <paramref name="floorBytes"/> per target.</summary>
     public static double AllocationLimit(double floorBytes, int contentBytes) => floorBytes + (ContentAllowance * contentBytes);
 
