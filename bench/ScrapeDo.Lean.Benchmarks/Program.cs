@@ -63,7 +63,26 @@ if (args.Contains("--fanout-worker"))
 Environment.SetEnvironmentVariable(ServerProcess.HostVariable, typeof(PerCallBenchmarks).Assembly.Location);
 Console.WriteLine($"placement: {Pinning.Describe()}; tiering delay {(Environment.GetEnvironmentVariable(Pinning.SteadyStateVariable) is { } delay ? delay + " ms (steady state)" : "runtime default")}");
 
-int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+// A count the rig divides by (targets, rounds, a batch's length) takes min 1: 0 would make every figure NaN.
+int Arg(string name, int fallback, int min = 0)
+{
+    int at = Array.IndexOf(args, name);
+    if (at < 0 || at + 1 >= args.Length)
+    {
+        return fallback;
+    }
+
+    // NumberStyles.None: digits only, so a sign, a space or a fraction is refused here rather than deep in a run.
+    if (int.TryParse(args[at + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= min)
+    {
+        return value;
+    }
+
+    Console.Error.WriteLine($"{name} takes a whole number, {min} or more, not '{args[at + 1]}'.");
+    Environment.Exit(2);
+    return fallback;
+}
+
 string? StringArg(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 FanOutRatio.RoundStart RoundStartArg()
 {
@@ -82,7 +101,7 @@ FanOutRatio.RoundStart RoundStartArg()
 
 if (args.Contains("--fanout-report"))
 {
-    await FanOutReport.RunAsync(Arg("--targets", FanOutBenchmarks.Targets), Arg("--content-bytes", 2048), naive: !args.Contains("--no-naive"), StringArg("--external"));
+    await FanOutReport.RunAsync(Arg("--targets", FanOutBenchmarks.Targets, min: 1), Arg("--content-bytes", 2048), naive: !args.Contains("--no-naive"), StringArg("--external"));
     return 0;
 }
 
@@ -96,14 +115,11 @@ if (args.Contains("--fanout-ratio"))
 {
     // Checked here, in the parent too, so a bad value is refused before any child starts.
     FanOutRatio.RoundStart roundStart = RoundStartArg();
-    if (Arg("--gen0-budget-mib", 0) is int gen0Mib and not 0)
+    if (Arg("--gen0-budget-mib", 0) != 0)
     {
-        string? refusal = gen0Mib < 0 ? $"--gen0-budget-mib is {gen0Mib}; give a size in MiB, 1 or more."
-            : !args.Contains("--isolated") ? "--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings."
-            : null;
-        if (refusal is not null)
+        if (!args.Contains("--isolated"))
         {
-            Console.Error.WriteLine(refusal);
+            Console.Error.WriteLine("--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings.");
             return 2;
         }
     }
@@ -115,14 +131,14 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000), Arg("--rounds", 5), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20), Arg("--gen0-budget-mib", 0) * 1024L * 1024));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000, min: 1), Arg("--rounds", 5, min: 1), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20), Arg("--gen0-budget-mib", 0) * 1024L * 1024));
     return 0;
 }
 
 if (args.Contains("--percall-ratio"))
 {
     string[] List(string name, string fallback) => (StringArg(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries);
-    await PerCallRatio.RunAsync(new PerCallRatio.Settings(Arg("--rounds", 21), Arg("--batch-ms", 20), List("--filter", ""), List("--suites", "percall,tls,parse,body,poll"), Arg("--margin-pct", 3) / 100.0, !args.Contains("--no-control"), StringArg("--peers")?.Split(','), StringArg("--out") ?? "BenchmarkDotNet.Artifacts", StringArg("--only")), "bench --percall-ratio " + string.Join(' ', args.Where(a => a != "--percall-ratio")));
+    await PerCallRatio.RunAsync(new PerCallRatio.Settings(Arg("--rounds", 21, min: 1), Arg("--batch-ms", 20, min: 1), List("--filter", ""), List("--suites", "percall,tls,parse,body,poll"), Arg("--margin-pct", 3) / 100.0, !args.Contains("--no-control"), StringArg("--peers")?.Split(','), StringArg("--out") ?? "BenchmarkDotNet.Artifacts", StringArg("--only")), "bench --percall-ratio " + string.Join(' ', args.Where(a => a != "--percall-ratio")));
     return 0;
 }
 

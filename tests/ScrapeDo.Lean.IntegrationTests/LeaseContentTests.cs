@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ScrapeDo.Lean.Emulator;
 
 namespace ScrapeDo.Lean.IntegrationTests;
@@ -42,6 +43,7 @@ public class LeaseContentTests
         {
             Assert.True(plain.TryAdd(o.InputIndex, o));
             Assert.Null(o.ContentLease);
+            AssertOwnArray(o);
         }
 
         var seen = new HashSet<long>();
@@ -168,6 +170,19 @@ public class LeaseContentTests
         });
 
         Assert.Equal(before, TaskContentLease.Outstanding);
+    }
+
+    /// <summary>A handed-out content of a run without leases is a whole array of exactly its length, as the public API promises.</summary>
+    private static void AssertOwnArray(TaskOutcome o)
+    {
+        if (o.Details is not { Content.IsEmpty: false } details)
+        {
+            return;
+        }
+
+        Assert.True(MemoryMarshal.TryGetArray(details.Content.Utf8, out ArraySegment<byte> segment), "content is not array-backed");
+        Assert.Equal(0, segment.Offset);
+        Assert.Equal(segment.Array!.Length, segment.Count);
     }
 }
 
