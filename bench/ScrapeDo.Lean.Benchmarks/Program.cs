@@ -105,6 +105,11 @@ if (args.Contains("--fanout-report"))
     return 0;
 }
 
+if (args.Contains("--gc-trace"))
+{
+    return await GcTrace.RunAsync(args, Arg);
+}
+
 if (args.Contains("--throughput"))
 {
     await ThroughputReport.RunAsync();

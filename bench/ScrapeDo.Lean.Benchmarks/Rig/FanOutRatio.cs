@@ -541,6 +541,9 @@ public static class FanOutRatio
     /// <summary>This process's resource usage (context switches, page faults), or null off Linux.</summary>
     private static RUsage? Usage() => OperatingSystem.IsLinux() && getrusage(0, out RUsage usage) == 0 ? usage : null;
 
+    /// <summary>This process's minor page faults so far, or -1 off Linux.</summary>
+    internal static long MinorFaults() => Usage() is { } usage ? usage.MinFlt : -1;
+
     internal static double Median(IEnumerable<double> values)
     {
         double[] v = values.Where(x => !double.IsNaN(x)).Order().ToArray();

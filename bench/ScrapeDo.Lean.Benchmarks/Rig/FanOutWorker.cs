@@ -18,6 +18,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// the worker (<c>--contender runner|lease|floor|control</c>) says <c>ready</c>; then <c>measure collect|none</c> runs the targets and answers one
 /// <see cref="FanOutRatio.Sample"/> as JSON (this process's CPU, allocation, switches, work items, GC pauses, page
 /// faults and JIT compiles; requests are counted by the harness at the server), for a warm-up as for a measured round;
+/// <c>trace</c> runs one such round with the runtime's GC events recorded (<see cref="GcTrace"/>);
 /// <c>exit</c> or the end of input ends it.
 /// </remarks>
 public static class FanOutWorker
@@ -54,6 +55,11 @@ public static class FanOutWorker
             {
                 FanOutRatio.Sample sample = await FanOutRatio.MeasureSelfAsync(targets, run, collectFirst: command == "measure collect");
                 Console.WriteLine(JsonSerializer.Serialize(sample, FanOutRatio.Json).ReplaceLineEndings(" "));
+            }
+            else if (command == "trace")
+            {
+                GcTrace.Round round = await GcTrace.TraceRoundAsync(targets, run);
+                Console.WriteLine(JsonSerializer.Serialize(round, FanOutRatio.Json).ReplaceLineEndings(" "));
             }
             else
             {
@@ -107,6 +113,11 @@ public static class FanOutWorker
         /// <summary>One measured round, measured by the worker itself.</summary>
         public async Task<FanOutRatio.Sample> MeasureAsync(bool collectFirst) =>
             JsonSerializer.Deserialize<FanOutRatio.Sample>(await CallAsync(collectFirst ? "measure collect" : "measure none"), FanOutRatio.Json)
+            ?? throw new InvalidOperationException("fan-out worker answered null");
+
+        /// <summary>One round with the worker's GC events recorded (<see cref="GcTrace"/>).</summary>
+        public async Task<GcTrace.Round> TraceAsync() =>
+            JsonSerializer.Deserialize<GcTrace.Round>(await CallAsync("trace"), FanOutRatio.Json)
             ?? throw new InvalidOperationException("fan-out worker answered null");
 
         /// <inheritdoc/>
