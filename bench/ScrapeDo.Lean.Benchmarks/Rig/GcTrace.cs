@@ -113,6 +113,7 @@ public static class GcTrace
     {
         private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
         private readonly ConcurrentQueue<Collection> _collections = new();
+        // The first collection of a round counts from the listener's start, a few milliseconds before the round.
         private long _faultsAtPrevious = FanOutRatio.MinorFaults();
         private int _index = -1;
         private int _generation;
@@ -123,10 +124,9 @@ public static class GcTrace
         private double _budget = double.NaN;
         private DateTime _started;
 
-        // Not a field initializer: OnEventSourceCreated runs from the base constructor, before initializers of this class.
-        private TaskCompletionSource? _enabled;
-
-        public TaskCompletionSource Enabled => LazyInitializer.EnsureInitialized(ref _enabled, () => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Set from OnEventSourceCreated, which the base constructor already calls for the sources that exist (C# runs
+        // this class's field initializers before that constructor, so the field is there by then).
+        public TaskCompletionSource Enabled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public IReadOnlyList<Collection> Collections() => [.. _collections];
 
