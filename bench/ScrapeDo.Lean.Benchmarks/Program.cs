@@ -107,7 +107,7 @@ if (args.Contains("--fanout-report"))
 
 if (args.Contains("--gc-trace"))
 {
-    return await GcTrace.RunAsync(args, Arg);
+    return await GcTrace.RunAsync(Arg, StringArg);
 }
 
 if (args.Contains("--throughput"))
@@ -120,13 +120,10 @@ if (args.Contains("--fanout-ratio"))
 {
     // Checked here, in the parent too, so a bad value is refused before any child starts.
     FanOutRatio.RoundStart roundStart = RoundStartArg();
-    if (Arg("--gen0-budget-mib", 0) != 0)
+    if (Arg("--gen0-budget-mib", 0) != 0 && !args.Contains("--isolated"))
     {
-        if (!args.Contains("--isolated"))
-        {
-            Console.Error.WriteLine("--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings.");
-            return 2;
-        }
+        Console.Error.WriteLine("--gen0-budget-mib needs --isolated: only a contender in a process of its own can start with its own GC settings.");
+        return 2;
     }
 
     if (Arg("--processes", 1) is int processes and > 1)

@@ -54,8 +54,8 @@ public static class FanOutRatio
     /// <summary>One measured run of one contender.</summary>
     /// <remarks><see cref="Gen1Collections"/> counts the round's collections of gen1 or older; <see cref="Gen1MiB"/> and
     /// <see cref="CommittedMiB"/> are gen1's size and the GC's committed memory after the last collection before the
-    /// round ended. On the project VM a process whose gen1 holds tens of MB of garbage that no gen1 collection takes
-    /// re-commits its gen0 around it every cycle, at a page fault per 4 KB (docs/benchmarks.md, 2026-12-07 03:11).</remarks>
+    /// round ended: with the page faults, how a contender's process keeps or gives back its memory between collections
+    /// (docs/benchmarks.md, 2026-12-07; <see cref="GcTrace"/> shows it collection by collection).</remarks>
     public sealed record Sample(double CpuUsPerTarget, double AllocatedBytesPerTarget, double RequestsPerTarget, double WallSeconds, int Succeeded, double SwitchesPerTarget = double.NaN, double WorkItemsPerTarget = double.NaN, double GcPauseUsPerTarget = double.NaN, int GarbageCollections = -1, double PageFaultsPerTarget = double.NaN, double JitMs = double.NaN, int JitMethods = -1, int Gen1Collections = -1, double Gen1MiB = double.NaN, double CommittedMiB = double.NaN);
 
     /// <summary>All rounds of one contender over one transport, with medians.</summary>

@@ -25,6 +25,9 @@ public static class FanOutWorker
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>The contenders a worker can run, as named on the command line.</summary>
+    public static readonly string[] Contenders = ["runner", "lease", "floor", "control"];
+
     /// <summary>The worker side (<c>--fanout-worker</c>).</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
@@ -45,7 +48,7 @@ public static class FanOutWorker
             "lease" => () => FanOutRatio.RunLeasedAsync(client, urls),
             "floor" => () => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, urls, version),
             "control" => () => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, urls, version, arrayPerBody: true),
-            _ => throw new ArgumentException($"--contender must be runner, lease, floor or control, not '{contender}'"),
+            _ => throw new ArgumentException($"--contender must be one of {string.Join(", ", Contenders)}, not '{contender}'"),
         };
 
         Console.WriteLine("ready");

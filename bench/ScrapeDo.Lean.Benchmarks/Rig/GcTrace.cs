@@ -26,18 +26,19 @@ public static class GcTrace
     public sealed record Round(FanOutRatio.Sample Sample, IReadOnlyList<Collection> Collections);
 
     /// <summary>The harness side.</summary>
-    public static async Task<int> RunAsync(string[] args, Func<string, int, int, int> intArg)
+    /// <param name="intArg">The bench tool's number option reader (name, default, minimum), which refuses bad values.</param>
+    /// <param name="stringArg">The bench tool's option reader (null when the option is absent).</param>
+    public static async Task<int> RunAsync(Func<string, int, int, int> intArg, Func<string, string?> stringArg)
     {
-        string StringArg(string name, string fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        string[] contenders = StringArg("--contenders", "runner,lease,floor").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        string transport = StringArg("--transport", BenchTransport.Https2);
+        string[] contenders = (stringArg("--contenders") ?? "runner,lease,floor").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        string transport = stringArg("--transport") ?? BenchTransport.Https2;
         int targets = intArg("--targets", 10_000, 1);
         int warmups = intArg("--warmups", 10, 0);
         int rounds = intArg("--rounds", 3, 1);
         long gen0Budget = intArg("--gen0-budget-mib", 0, 0) * 1024L * 1024;
-        if (Array.Find(contenders, c => c is not ("runner" or "lease" or "floor" or "control")) is { } unknown)
+        if (Array.Find(contenders, c => !FanOutWorker.Contenders.Contains(c)) is { } unknown)
         {
-            Console.Error.WriteLine($"--contenders takes runner, lease, floor and control, not '{unknown}'.");
+            Console.Error.WriteLine($"--contenders takes {string.Join(", ", FanOutWorker.Contenders)}, not '{unknown}'.");
             return 2;
         }
 
@@ -65,7 +66,7 @@ public static class GcTrace
                 }
             }
 
-            Console.WriteLine($"{transport}, {targets:N0} targets, {warmups} untraced warm-ups, then {rounds} traced rounds per contender; {(gen0Budget == 0 ? "the GC's own gen0 budget" : $"gen0 budget fixed at {gen0Budget / 1048576} MiB")}");
+            Console.WriteLine($"{transport}, {targets:N0} targets, {warmups} untraced warm-ups, then {rounds} traced rounds per contender; {FanOutRatio.DescribeGc(gen0Budget)}");
             Console.WriteLine("contender | round | GC | gen | reason | gen0 budget MiB | promoted gen0 KiB | promoted gen1 KiB | committed MiB | faults since previous | pause ms");
             for (int r = 1; r <= rounds; r++)
             {

@@ -8,7 +8,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// rows count. The GC clears the gen0 memory it hands out, and memory it had given back faults again on that clearing
 /// (docs/benchmarks.md), so on a machine where a fault is dear a contender's CPU follows its fresh gen0 memory as much as
 /// its own work. On bare-metal Linux a fault costs well under a microsecond; on the project VM (a PVM guest with page
-/// table isolation) it costs about 11.
+/// table isolation) it measured 10–20.
 /// </summary>
 public static class PageFaultCost
 {
