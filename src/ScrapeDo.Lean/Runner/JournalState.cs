@@ -222,7 +222,8 @@ internal sealed class JournalState
             if (_chunks.TryGetValue(chunk, out JournalChunk? record))
             {
                 record.JobId = jobId;
-                record.TaskIds = taskIds;
+                // Held until the chunk retires, like the chunk's own table: compact, for the same reason (TaskIdTable).
+                record.TaskIds = taskIds is null ? null : TaskIdTable.From(taskIds);
                 record.FailureReason = reason;
             }
         }

@@ -24,7 +24,7 @@ internal static class SnapshotDiff
             }
 
             TaskSummary? summary;
-            if (aligned && snapshot[i].TaskId == tasks.TaskId(i))
+            if (aligned && tasks.HasTaskId(i, snapshot[i].TaskId))
             {
                 summary = snapshot[i];
             }
