@@ -70,11 +70,7 @@ public sealed class ScrapeDoClient : IDisposable
     /// <exception cref="ArgumentException">The request is invalid; nothing was sent.</exception>
     /// <exception cref="ScrapeDoException">The call failed. Check <see cref="ScrapeDoException.CreateOutcomeUnknown"/>
     /// before resubmitting: when true, a job may exist.</exception>
-    public Task<CreateJobResponse> CreateJobAsync(CreateJobRequest request, CancellationToken cancellationToken = default) =>
-        CreateJobAsync(request, ScrapeDoJsonContext.Default.CreateJobResponse, cancellationToken);
-
-    /// <summary>The same create, with the answer read by <paramref name="typeInfo"/> (the runner's compact reading).</summary>
-    internal async Task<CreateJobResponse> CreateJobAsync(CreateJobRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<CreateJobResponse> typeInfo, CancellationToken cancellationToken)
+    public async Task<CreateJobResponse> CreateJobAsync(CreateJobRequest request, CancellationToken cancellationToken = default)
     {
         RequestValidator.Validate(request);
         JsonBodyWriter writer = JsonBodyWriter.Rent();
@@ -82,7 +78,7 @@ public sealed class ScrapeDoClient : IDisposable
         {
             writer.Write(request);
             var call = new ApiCall(ScrapeDoOperation.CreateJob, HttpMethod.Post, _jobsUri);
-            return await _pipeline.SendAsync(call, writer.WrittenMemory, typeInfo, cancellationToken).ConfigureAwait(false);
+            return await _pipeline.SendAsync(call, writer.WrittenMemory, ScrapeDoJsonContext.Default.CreateJobResponse, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -138,9 +134,8 @@ public sealed class ScrapeDoClient : IDisposable
     }
 
     /// <summary>
-    /// The runner's full read of a job (when its first snapshot does not list the tasks in target order):
-    /// <see cref="GetJobAsync(string, CancellationToken)"/> with the same retries and failures, read through
-    /// <paramref name="typeInfo"/> (a reader that shares the strings the run already holds).
+    /// The runner's first poll of a job: <see cref="GetJobAsync(string, CancellationToken)"/> with the same retries and
+    /// failures, read through <paramref name="typeInfo"/> (a reader that shares the strings the run already holds).
     /// </summary>
     internal Task<JobDetails> GetJobAsync(string jobId, System.Text.Json.Serialization.Metadata.JsonTypeInfo<JobDetails> typeInfo, CancellationToken cancellationToken) =>
         _pipeline.SendAsync(JobCall(jobId), default, typeInfo, cancellationToken);

@@ -10,7 +10,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 /// </summary>
 internal sealed class ChunkTasks : IKnownTasks
 {
-    private TaskIdTable _taskIds;
+    private IReadOnlyList<string> _taskIds;
     private readonly List<RunItem> _items;
     private readonly int[] _claimed;
     private int _remaining;
@@ -20,7 +20,7 @@ internal sealed class ChunkTasks : IKnownTasks
     public ChunkTasks(string jobId, IReadOnlyList<string> taskIds, List<RunItem> items)
     {
         JobId = jobId;
-        _taskIds = TaskIdTable.From(taskIds);
+        _taskIds = taskIds;
         _items = items;
         _claimed = new int[items.Count];
         _remaining = items.Count;
@@ -44,21 +44,18 @@ internal sealed class ChunkTasks : IKnownTasks
     /// <summary>Tasks not yet claimed by any path.</summary>
     public int Remaining => Volatile.Read(ref _remaining);
 
-    /// <summary>The table's ids; a new table object whenever <see cref="TryAlignByUrl"/> re-paired them.</summary>
-    public TaskIdTable TaskIds => Volatile.Read(ref _taskIds);
+    public IReadOnlyList<string> TaskIds => Volatile.Read(ref _taskIds);
 
     public RunItem Item(int index) => _items[index];
 
-    /// <summary>The id of task <paramref name="index"/>, made anew from a compact table: take it where it is handed on.</summary>
     public string TaskId(int index) => Volatile.Read(ref _taskIds)[index];
 
-    /// <summary>Whether task <paramref name="index"/> has the id <paramref name="taskId"/>, without making a string.</summary>
-    public bool HasTaskId(int index, string? taskId) => Volatile.Read(ref _taskIds).Is(index, taskId);
-
     /// <inheritdoc/>
-    // Only a table that holds strings can share one; a compact table would make a string per call, which is what
-    // sharing is there to avoid, so the reader reads the id itself (only a first snapshot out of target order is read in full).
-    string? IKnownTasks.TaskId(int position) => Volatile.Read(ref _taskIds).HeldString(position);
+    string? IKnownTasks.TaskId(int position)
+    {
+        IReadOnlyList<string> ids = Volatile.Read(ref _taskIds);
+        return (uint)position < (uint)ids.Count ? ids[position] : null;
+    }
 
     /// <inheritdoc/>
     string? IKnownTasks.Url(int position) => (uint)position < (uint)_items.Count && _items[position].Params is null ? _items[position].Target : null;
@@ -66,10 +63,10 @@ internal sealed class ChunkTasks : IKnownTasks
     /// <summary>The position of <paramref name="taskId"/> in the table, or -1.</summary>
     public int IndexOf(string taskId)
     {
-        TaskIdTable ids = Volatile.Read(ref _taskIds);
+        IReadOnlyList<string> ids = Volatile.Read(ref _taskIds);
         for (int i = 0; i < ids.Count; i++)
         {
-            if (ids.Is(i, taskId))
+            if (string.Equals(ids[i], taskId, StringComparison.Ordinal))
             {
                 return i;
             }
@@ -93,7 +90,7 @@ internal sealed class ChunkTasks : IKnownTasks
             return false;
         }
 
-        TaskIdTable current = Volatile.Read(ref _taskIds);
+        IReadOnlyList<string> current = Volatile.Read(ref _taskIds);
         if (InTargetOrder(snapshot, current))
         {
             return false;
@@ -111,12 +108,12 @@ internal sealed class ChunkTasks : IKnownTasks
             return false;
         }
 
-        Volatile.Write(ref _taskIds, TaskIdTable.From(aligned));
+        Volatile.Write(ref _taskIds, aligned);
         return true;
     }
 
     /// <summary>The common case, checked without allocating: the snapshot lists the tasks in order, each at its own target's URL.</summary>
-    private bool InTargetOrder(IReadOnlyList<TaskSummary> snapshot, TaskIdTable taskIds)
+    private bool InTargetOrder(IReadOnlyList<TaskSummary> snapshot, IReadOnlyList<string> taskIds)
     {
         if (snapshot.Count != taskIds.Count)
         {
@@ -126,7 +123,7 @@ internal sealed class ChunkTasks : IKnownTasks
         for (int i = 0; i < snapshot.Count; i++)
         {
             TaskSummary task = snapshot[i];
-            if (!taskIds.Is(i, task.TaskId) || task.Url is null || !TargetUrls.Same(_items[i].Target, task.Url))
+            if (!string.Equals(task.TaskId, taskIds[i], StringComparison.Ordinal) || task.Url is null || !TargetUrls.Same(_items[i].Target, task.Url))
             {
                 return false;
             }

@@ -6,11 +6,7 @@ internal readonly record struct JobAssignment(string? JobId, IReadOnlyList<strin
     /// <summary>Refused for credits before any job was made: the chunk gets no outcome and a resume sends it.</summary>
     public static JobAssignment Unsent(string reason) => new(null, null, reason, NotSent: true);
 
-    /// <summary>
-    /// A job and its task ids, as the table the chunk keeps: taken here, so the create response's strings die young
-    /// instead of living (and being promoted) for as long as the job is watched.
-    /// </summary>
-    public static JobAssignment Of(string jobId, IReadOnlyList<string> taskIds) => new(jobId, TaskIdTable.From(taskIds), null);
+    public static JobAssignment Of(string jobId, IReadOnlyList<string> taskIds) => new(jobId, taskIds, null);
 
     public static JobAssignment Failed(string reason) => new(null, null, reason);
 }
@@ -153,7 +149,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
 
         async Task<JobAssignment> SendAsync()
         {
-            CreateJobResponse created = await client.CreateJobAsync(request, CreateResponseReader.TypeInfo, CancellationToken.None).ConfigureAwait(false);
+            CreateJobResponse created = await client.CreateJobAsync(request, CancellationToken.None).ConfigureAwait(false);
             Telemetry.JobsCreated.Add(1);
             return await RecordCreatedAsync(entry, created.JobId, created.TaskIds).ConfigureAwait(false);
         }

@@ -50,10 +50,9 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         }
 
         var persistence = new RetryPersistence(_time, options.GiveUpAfter, cancellationToken);
-        // Every snapshot is read as a diff against the table. The first also settles which task is which target: the
-        // diff checks that it lists every task at its own place with its own target's URL, and only when it does not is
-        // the job read again in full and re-paired by URL (TryAlignByUrl), before any of its tasks is handed on.
-        var diff = new PollDiff(tasks) { CheckOrder = true };
+        // Null until the first snapshot: that one is read in full (it pairs tasks with targets by URL), every later
+        // one only as a diff against the table.
+        PollDiff? diff = null;
         try
         {
             while (tasks.Remaining > 0)
@@ -65,11 +64,6 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                 }
 
                 PollResult poll = await PollOnceAsync(tasks, diff, watch, persistence).ConfigureAwait(false);
-                if (poll.HasSnapshot && diff.CheckOrder && !diff.InTargetOrder)
-                {
-                    poll = await PollOnceAsync(tasks, null, watch, persistence).ConfigureAwait(false);
-                }
-
                 if (!poll.HasSnapshot)
                 {
                     if (poll.Ended is { } end)
@@ -82,20 +76,20 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                     continue;
                 }
 
-                List<FinishedTask> newlyFinished = diff.Finished;
+                List<FinishedTask> newlyFinished;
                 if (poll.Full is { } job)
                 {
+                    // The first snapshot settles which task is which target; webhooks can reach the table only after it.
                     tasks.TryAlignByUrl(job.Tasks);
+                    webhooks?.Register(tasks);
                     finished.Clear();
                     SnapshotDiff.FindFinished(job.Tasks, tasks, finished);
                     newlyFinished = finished;
+                    diff = new PollDiff(tasks);
                 }
-
-                if (diff.CheckOrder)
+                else
                 {
-                    // The pairing is settled; webhooks can reach the table only after it.
-                    diff.CheckOrder = false;
-                    webhooks?.Register(tasks);
+                    newlyFinished = diff!.Finished;
                 }
 
                 int newlyTerminal = await DispatchAsync(newlyFinished, tasks, fetches).ConfigureAwait(false);
@@ -125,7 +119,7 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         finally
         {
             // The diff holds the last body as its memo, in a pooled buffer.
-            diff.Dispose();
+            diff?.Dispose();
         }
 
         await Task.WhenAll(fetches).ConfigureAwait(false);
@@ -244,8 +238,8 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
     }
 
     /// <summary>
-    /// What one poll came to: a snapshot (the job's status; the full details when the job was read in full, the diff holds
-    /// what finished otherwise), nothing yet (wait, floored by Retry-After), or the end of the watch.
+    /// What one poll came to: a snapshot (the job's status; the full details on the first poll only, the diff holds
+    /// what finished on later ones), nothing yet (wait, floored by Retry-After), or the end of the watch.
     /// </summary>
     private readonly record struct PollResult(bool HasSnapshot, ScrapeDoStatus JobStatus, JobDetails? Full, WatchEnd? Ended, TimeSpan? RetryAfter);
 

@@ -222,8 +222,7 @@ internal sealed class JournalState
             if (_chunks.TryGetValue(chunk, out JournalChunk? record))
             {
                 record.JobId = jobId;
-                // Held until the chunk retires, like the chunk's own table: compact, for the same reason (TaskIdTable).
-                record.TaskIds = taskIds is null ? null : TaskIdTable.From(taskIds);
+                record.TaskIds = taskIds;
                 record.FailureReason = reason;
             }
         }

@@ -52,12 +52,8 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     // over from the memo is a plain copy with no GC write barrier per task.
     private readonly ushort[] _final;
     private readonly List<ScrapeDoStatus> _oddTerminals = [];
-    private TaskIdTable? _indexedIds;
+    private IReadOnlyList<string>? _indexedIds;
     private Dictionary<string, int>? _positions;
-    // The order check of the current read (see CheckOrder): whether every task object so far was the table's task at
-    // its own position with its own target's URL, and how many task objects there were.
-    private bool _inOrder;
-    private int _listed;
 
     public PollDiff(ChunkTasks tasks)
     {
@@ -74,22 +70,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
 
     /// <summary>Whether the last buffered read skipped the <c>TaskIDs</c> array as byte-identical to the memo's.</summary>
     internal bool SkippedTaskIds { get; private set; }
-
-    /// <summary>
-    /// Makes each read also say whether the snapshot lists exactly the table's tasks in table order, each with its own
-    /// target's URL (<see cref="InTargetOrder"/>). The watcher asks it of the first snapshot, which settles which task
-    /// is which target: when it holds, <see cref="ChunkTasks.TryAlignByUrl"/> would find nothing to re-pair.
-    /// </summary>
-    public bool CheckOrder { get; set; }
-
-    /// <summary>
-    /// After a read with <see cref="CheckOrder"/>: true when the body listed one task object per table position, in
-    /// order, no null among them, each with the table's id at that position and, for URL targets, a <c>URL</c> equal to
-    /// that position's target. Exactly the case in which <see cref="ChunkTasks.TryAlignByUrl"/> keeps the pairing
-    /// without looking further (its in-order check, which also accepts a URL that is only equivalent, is looser).
-    /// A plugin chunk is never re-paired, so for it only the read itself counts.
-    /// </summary>
-    public bool InTargetOrder { get; private set; }
 
     /// <summary>The unclaimed tasks the last read showed terminal, in table order (as <see cref="SnapshotDiff"/> lists them).</summary>
     public List<FinishedTask> Finished { get; } = [];
@@ -276,7 +256,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
         }
 
         Collect();
-        InTargetOrder = CheckOrder && (_tasks.Count == 0 || _tasks.Item(0).Params is not null || (_inOrder && _listed == _tasks.Count));
         return job.Status;
     }
 
@@ -287,14 +266,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     {
         Finished.Clear();
         Array.Clear(_final);
-        (InTargetOrder, _inOrder, _listed) = (false, false, 0);
-        if (CheckOrder)
-        {
-            // Every task object must be read to be checked; none may be carried over from a memo.
-            DropMemo();
-        }
-
-        TaskIdTable ids = _tasks.TaskIds;
+        IReadOnlyList<string> ids = _tasks.TaskIds;
         if (!ReferenceEquals(ids, _indexedIds))
         {
             // Once per chunk (and again only if the first snapshot re-paired tasks and targets).
@@ -356,7 +328,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     {
         // A repeated Tasks member replaces the earlier one, as it does in the full read.
         Array.Clear(_final);
-        (_inOrder, _listed) = (reader.TokenType == JsonTokenType.StartArray, 0);
         if (reader.TokenType == JsonTokenType.Null)
         {
             return;
@@ -373,8 +344,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
             switch (reader.TokenType)
             {
                 case JsonTokenType.Null:
-                    // The full read drops it, so every later task would sit one place earlier there.
-                    _inOrder = false;
                     break;
                 case JsonTokenType.StartObject:
                     ReadTask(ref reader, position);
@@ -392,7 +361,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
         // A repeated Tasks member replaces the earlier one, as it does in the full read.
         Array.Clear(_final);
         _readTasks.Clear();
-        (_inOrder, _listed) = (reader.TokenType == JsonTokenType.StartArray, 0);
         if (reader.TokenType == JsonTokenType.Null)
         {
             return;
@@ -442,7 +410,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
                     return;
                 case JsonTokenType.Null:
                     _readTasks.Add(0, 0, default);
-                    _inOrder = false;
                     break;
                 case JsonTokenType.StartObject:
                     int start = offset + (int)reader.TokenStartIndex;
@@ -571,7 +538,6 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     {
         int index = -1;
         bool hasId = false;
-        bool ownUrl = false;
         ScrapeDoStatus status = default;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -597,15 +563,10 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
                 if (reader.TokenType == JsonTokenType.String)
                 {
                     CheckText(ref reader);
-                    ownUrl = CheckOrder && position < _tasks.Count && JobDetailsReader.Known(ref reader, _tasks.Item(position).Target) is not null;
                 }
                 else if (reader.TokenType != JsonTokenType.Null)
                 {
                     throw JobDetailsReader.Unexpected("URL", reader.TokenType);
-                }
-                else
-                {
-                    ownUrl = false;
                 }
             }
             else if (reader.ValueTextEquals("Status"u8))
@@ -626,18 +587,16 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
             throw new JsonException("The response has no TaskID.");
         }
 
-        _listed++;
-        _inOrder &= index == position && ownUrl;
         return (index, status);
     }
 
     /// <summary>The table position of the task id under the reader, or -1 for a task this chunk does not know.</summary>
     private int Find(ref Utf8JsonReader reader, int position)
     {
-        // The common case: the snapshot lists the tasks in the table's order. Compared with the table's own id, not
+        // The common case: the snapshot lists the tasks in the table's order. Compared with the table's own string, not
         // a UTF-8 copy of each id kept for the purpose (64 bytes a task, allocated once per chunk).
-        TaskIdTable ids = _indexedIds!;
-        if (position < ids.Count && ids.Is(position, ref reader))
+        IReadOnlyList<string> ids = _indexedIds!;
+        if (position < ids.Count && JobDetailsReader.Known(ref reader, ids[position]) is not null)
         {
             return position;
         }
@@ -664,7 +623,7 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
     {
         if (_positions is null)
         {
-            TaskIdTable ids = _indexedIds!;
+            IReadOnlyList<string> ids = _indexedIds!;
             var map = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
             for (int i = 0; i < ids.Count; i++)
             {

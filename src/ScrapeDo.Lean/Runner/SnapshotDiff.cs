@@ -24,7 +24,7 @@ internal static class SnapshotDiff
             }
 
             TaskSummary? summary;
-            if (aligned && tasks.HasTaskId(i, snapshot[i].TaskId))
+            if (aligned && snapshot[i].TaskId == tasks.TaskId(i))
             {
                 summary = snapshot[i];
             }

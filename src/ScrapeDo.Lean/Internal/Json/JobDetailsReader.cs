@@ -26,7 +26,7 @@ internal sealed class JobDetailsReader : JsonConverter<JobDetails>
     /// <summary>
     /// Type info for a job whose tasks the caller already holds: an id or URL equal to the one <paramref name="known"/>
     /// has at the same position is that string, not a new one. The same values as <see cref="TypeInfo"/> reads; on the
-    /// runner's full read of a 1,000-task job whose ids it holds as strings it spares two strings a task (about 190 bytes).
+    /// runner's first poll of a 1,000-task job it spares two strings a task (about 190 bytes).
     /// </summary>
     public static JsonTypeInfo<JobDetails> For(IKnownTasks known) =>
         JsonMetadataServices.CreateValueInfo<JobDetails>(ScrapeDoJsonContext.Default.Options, new JobDetailsReader(known));
