@@ -36,6 +36,13 @@ if (args.Contains("--report"))
     return await Report.RunAsync(Opt("--run1") ?? "BenchmarkDotNet.Artifacts", Opt("--run2"), Opt("--fanout"), Opt("--docs"));
 }
 
+// A fan-out worker's arguments come from the rig itself; everything else is checked before any process starts.
+if (!args.Contains("--fanout-worker") && RigArgs.Problem(args) is { } problem)
+{
+    Console.Error.WriteLine(problem);
+    return 2;
+}
+
 // Every measuring mode measures steady state: the pinned client sees one CPU, where the runtime stretches the tiering
 // delay (100 ms, x10 on one CPU, restarted by every new tier-0 method), and a profile showed ScrapeDo.Lean's own code
 // still at tier 0 after seconds of calls while the peers and the raw floor ran on the framework's precompiled code.
