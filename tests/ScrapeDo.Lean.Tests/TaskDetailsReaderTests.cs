@@ -75,6 +75,45 @@ public class TaskDetailsReaderTests
         Assert.Equal(expected!.Content.Utf8.ToArray(), lease?.Span.ToArray() ?? []);
     }
 
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void The_generated_writer_writes_what_the_runners_reader_reads_back_and_the_reader_refuses_to_write(string json)
+    {
+        (TaskDetails? read, Exception? error) = Read(Encoding.UTF8.GetBytes(json), TaskDetailsReader.TypeInfo);
+        if (error is not null)
+        {
+            return; // a body both readers refuse (the theory above)
+        }
+
+        // The task's generated metadata lives in a context of its own (ScrapeDoJsonContext.TaskDetails); writing through it
+        // and reading back with the runner's reader must give the same task.
+        byte[] written = JsonSerializer.SerializeToUtf8Bytes(read!, ScrapeDoJsonContext.Default.TaskDetails);
+        (TaskDetails? again, Exception? againError) = Read(written, TaskDetailsReader.TypeInfo);
+        Assert.Null(againError);
+        AssertSame(read!, again!);
+
+        var refused = Assert.Throws<NotSupportedException>(() => JsonSerializer.SerializeToUtf8Bytes(read!, TaskDetailsReader.TypeInfo));
+        Assert.Contains("ScrapeDoJsonContext.Default.TaskDetails", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_generated_context_reads_and_writes_with_the_same_options()
+    {
+        // The contexts are split so an app links only the metadata it uses; their options are written out once per
+        // context and must not drift apart.
+        JsonSerializerOptions main = ScrapeDoJsonContext.Default.Options;
+        foreach (JsonSerializerOptions other in new[] { TaskDetailsJsonContext.Default.Options, CreateJobRequestJsonContext.Default.Options })
+        {
+            Assert.Equal(main.DefaultIgnoreCondition, other.DefaultIgnoreCondition);
+            Assert.Equal(main.UnmappedMemberHandling, other.UnmappedMemberHandling);
+            Assert.Equal(main.PropertyNameCaseInsensitive, other.PropertyNameCaseInsensitive);
+            Assert.Equal(main.MaxDepth, other.MaxDepth);
+            Assert.Equal(main.PropertyNamingPolicy, other.PropertyNamingPolicy);
+            Assert.Equal(main.NumberHandling, other.NumberHandling);
+            Assert.Equal(main.Converters.Select(c => c.GetType()), other.Converters.Select(c => c.GetType()));
+        }
+    }
+
     [Fact]
     public void Rented_reader_uses_the_callers_id_strings_and_shares_repeated_maps()
     {

@@ -232,8 +232,11 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         }
     }
 
+    /// <summary>Refused: this reader's type info is for reading answers only. Delegating to the generated writer would
+    /// link the task's whole generated metadata into every app that runs jobs (see
+    /// <see cref="ScrapeDoJsonContext.TaskDetails"/>), which is what writing with that type info is for.</summary>
     public override void Write(Utf8JsonWriter writer, TaskDetails value, JsonSerializerOptions options) =>
-        JsonSerializer.Serialize(writer, value, ScrapeDoJsonContext.Default.TaskDetails);
+        throw new NotSupportedException("The runner's task reader only reads; write TaskDetails with ScrapeDoJsonContext.Default.TaskDetails.");
 
     private static void ReturnRented(ref byte[]? rented)
     {
