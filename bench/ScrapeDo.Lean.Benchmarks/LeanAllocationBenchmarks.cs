@@ -2,6 +2,7 @@ using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using ScrapeDo.Lean.Internal.Json;
+using ScrapeDo.Lean.Internal.Runner;
 
 namespace ScrapeDo.Lean.Benchmarks;
 
@@ -146,13 +147,13 @@ public class EscapedHtmlBenchmarks
     public int Stj_Buffered() => System.Text.Json.JsonSerializer.Deserialize<PeerTask>(_task)!.Content!.Length;
 
     [Benchmark, BenchmarkCategory("Task10MBBuffered")]
-    public int Lean_Buffered() => System.Text.Json.JsonSerializer.Deserialize(_task, ScrapeDoJsonContext.Default.TaskDetails)!.Content.Length;
+    public int Lean_Buffered() => System.Text.Json.JsonSerializer.Deserialize(_task, TaskDetailsReader.TypeInfo)!.Content.Length;
 
     [Benchmark(Baseline = true), BenchmarkCategory("Task10MBStreamed")]
     public async Task<int> Stj_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync<PeerTask>(new MemoryStream(_task, writable: false)))!.Content!.Length;
 
     [Benchmark, BenchmarkCategory("Task10MBStreamed")]
-    public async Task<int> Lean_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync(new MemoryStream(_task, writable: false), ScrapeDoJsonContext.Default.TaskDetails))!.Content.Length;
+    public async Task<int> Lean_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync(new MemoryStream(_task, writable: false), TaskDetailsReader.TypeInfo))!.Content.Length;
 }
 
 /// <summary>

@@ -4,7 +4,9 @@ using ScrapeDo.Lean.Internal.Json;
 
 namespace ScrapeDo.Lean.Benchmarks;
 
-/// <summary>Parsing only, from a byte buffer (no sockets): where the time of a poll or a fetch goes.</summary>
+/// <summary>Parsing only, from a byte buffer (no sockets): where the time of a poll or a fetch goes. The <c>Lean_</c>
+/// rows use the source-generated context; the client itself reads jobs and tasks with its hand-written readers, which
+/// the per-call rig (<c>--percall-ratio --suites parse</c>) adds as <c>Lean</c> and shows these rows as <c>LeanSourceGen</c>.</summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using ScrapeDo.Lean.Internal.Json;
+using ScrapeDo.Lean.Internal.Runner;
 
 namespace ScrapeDo.Lean.Benchmarks.Rig;
 
@@ -109,10 +110,14 @@ public static class PerCallRatio
                 var suite = new SerializationBenchmarks { Tasks = tasks };
                 suite.Setup();
                 byte[] job = CannedServer.JobBody(tasks);
-                // What ScrapeDoClient.GetJobAsync really parses with (the suite's Lean_ParseJob uses the generated context).
+                byte[] task = CannedServer.TaskBody(tasks * 1024, base64: true), htmlTask = CannedServer.TaskBody(tasks * 1024, base64: false);
+                // What ScrapeDoClient.GetJobAsync and GetTaskAsync really parse with (the suite's Lean_ rows use the
+                // generated context, kept here as LeanSourceGen).
                 var extra = new Dictionary<string, Contender>
                 {
                     ["ParseJob"] = new Contender(Lean, () => JsonSerializer.Deserialize(job, JobDetailsReader.TypeInfo)!, false),
+                    ["ParseTask"] = new Contender(Lean, () => JsonSerializer.Deserialize(task, TaskDetailsReader.TypeInfo)!, false),
+                    ["ParseHtmlTask"] = new Contender(Lean, () => JsonSerializer.Deserialize(htmlTask, TaskDetailsReader.TypeInfo)!, false),
                 };
                 await MeasureOperationsAsync(suite, $"parse[{tasks}]", settings, operations, extra, renameLean: "LeanSourceGen");
                 string createName = $"parse[{tasks}]/ParseCreate";

@@ -88,7 +88,8 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         }
     }
 
-    /// <summary>Contents as exact arrays, like the public <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>.</summary>
+    /// <summary>Contents as exact arrays: what the public <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>
+    /// and the webhook receiver's <c>ParseAsync</c> read with.</summary>
     public static JsonTypeInfo<TaskDetails> TypeInfo { get; } =
         JsonMetadataServices.CreateValueInfo<TaskDetails>(ScrapeDoJsonContext.Default.Options, new TaskDetailsReader(pooled: false));
 

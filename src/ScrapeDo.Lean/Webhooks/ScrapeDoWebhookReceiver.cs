@@ -125,7 +125,7 @@ public sealed class ScrapeDoWebhookReceiver
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="InvalidDataException">The body is not a task or is larger than <see cref="MaxBodyBytes"/>.</exception>
     public ValueTask<TaskDetails> ParseAsync(Stream body, CancellationToken cancellationToken = default) =>
-        ParseWithAsync(body, ScrapeDoJsonContext.Default.TaskDetails, cancellationToken);
+        ParseWithAsync(body, Internal.Runner.TaskDetailsReader.TypeInfo, cancellationToken);
 
     /// <summary>
     /// Parses a webhook body as <see cref="ParseAsync"/> does (same limit and failures), with the task's content in a

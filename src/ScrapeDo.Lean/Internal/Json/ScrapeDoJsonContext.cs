@@ -36,9 +36,10 @@ internal sealed partial class ScrapeDoJsonContext : JsonSerializerContext
         CreateJobRequestJsonContext.Default.CreateJobRequest;
 
     /// <summary>
-    /// The source-generated reader and writer of a task: <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>, the webhook
-    /// receiver and the CLI use it. The runner reads tasks with <see cref="Runner.TaskDetailsReader"/> instead, so an app
-    /// that only runs jobs does not link it (107,840 B of the native AOT size probe, with the list of browser actions below).
+    /// The source-generated reader and writer of a task, for writing one (the CLI's <c>task get</c>) and as the reference
+    /// the hand-written <see cref="Runner.TaskDetailsReader"/> is tested against. Every read in the library (the runner,
+    /// <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>, the webhook receiver) goes through
+    /// that reader, so an app that never writes a task does not link this (107,840 B of the native AOT size probe, with the list of browser actions below).
     /// </summary>
     public System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> TaskDetails =>
         TaskDetailsJsonContext.Default.TaskDetails;
