@@ -152,8 +152,32 @@ public class EscapedHtmlBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("Task10MBStreamed")]
     public async Task<int> Stj_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync<PeerTask>(new MemoryStream(_task, writable: false)))!.Content!.Length;
 
+    /// <summary>The client's own path for an answer without a length (a Go server sends a large body chunked):
+    /// <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/> over a handler that answers from
+    /// memory with a stream that cannot report its length.</summary>
     [Benchmark, BenchmarkCategory("Task10MBStreamed")]
-    public async Task<int> Lean_Streamed() => (await System.Text.Json.JsonSerializer.DeserializeAsync(new MemoryStream(_task, writable: false), TaskDetailsReader.TypeInfo))!.Content.Length;
+    public async Task<int> Lean_Streamed() => (await StreamedClient.GetTaskAsync("j", "t"))!.Content.Length;
+
+    private ScrapeDoClient StreamedClient => _streamedClient ??= new ScrapeDoClient(new ScrapeDoClientOptions
+    {
+        Token = "bench-token",
+        BaseAddress = new Uri("https://in-memory.invalid/"), // never dialled: the handler answers
+        HttpMessageHandler = new LengthlessAnswerHandler(_task),
+    });
+
+    private ScrapeDoClient? _streamedClient;
+
+    private sealed class LengthlessAnswerHandler(byte[] body) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StreamContent(new UnseekableStream(body)) });
+    }
+
+    // StreamContent reports a length for any seekable stream; this one hides it, as a chunked answer has none.
+    private sealed class UnseekableStream(byte[] body) : MemoryStream(body, writable: false)
+    {
+        public override bool CanSeek => false;
+    }
 }
 
 /// <summary>

@@ -357,7 +357,7 @@ public class ErrorAndRetryTests
         }
     }
 
-    private sealed class NoLengthContent(HttpContent inner) : HttpContent
+    internal sealed class NoLengthContent(HttpContent inner) : HttpContent
     {
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => inner.CopyToAsync(stream);
 

@@ -18,9 +18,9 @@ namespace ScrapeDo.Lean;
 /// disposing is safe (the garbage collector reclaims the buffer), using a span after disposing is not.</para>
 /// <para>Disposing the <see cref="LeasedTask"/> disposes <see cref="Content"/>: a caller that hands the lease on to
 /// another owner leaves the <see cref="LeasedTask"/> undisposed (it holds nothing else).</para>
-/// <para><see cref="TaskDetails.ResponseHeaders"/> and <see cref="TaskDetails.ScrapeDoMetadata"/> hold the same names
-/// and values as from the plain read, in read-only maps of the runner's reader (not <see cref="Dictionary{TKey, TValue}"/>,
-/// and possibly one instance shared by tasks whose maps are equal): use them through the interface.</para>
+/// <para><see cref="TaskDetails.ResponseHeaders"/> and <see cref="TaskDetails.ScrapeDoMetadata"/> are read as by the
+/// plain read: read-only maps, which are not always a <see cref="Dictionary{TKey, TValue}"/> and may be one instance
+/// shared by tasks whose maps are equal. Use them through the interface.</para>
 /// </remarks>
 public sealed class LeasedTask : IDisposable
 {

@@ -166,12 +166,14 @@ public sealed class TaskDetails : IJsonOnDeserialized
     [JsonPropertyName("StatusCode")]
     public int StatusCode { get; internal set; }
 
-    /// <summary>The target's response headers.</summary>
+    /// <summary>The target's response headers, read-only: a small map may be one instance shared by several tasks and is
+    /// not always a <see cref="Dictionary{TKey, TValue}"/>, so use it through this interface.</summary>
     [JsonInclude]
     [JsonPropertyName("ResponseHeaders")]
     public IReadOnlyDictionary<string, string>? ResponseHeaders { get; internal set; }
 
-    /// <summary>Scrape.do metadata (the wire key is <c>Scrape.do</c>, with a dot).</summary>
+    /// <summary>Scrape.do metadata (the wire key is <c>Scrape.do</c>, with a dot), read-only like
+    /// <see cref="ResponseHeaders"/>.</summary>
     [JsonInclude]
     [JsonPropertyName("Scrape.do")]
     public IReadOnlyDictionary<string, string>? ScrapeDoMetadata { get; internal set; }

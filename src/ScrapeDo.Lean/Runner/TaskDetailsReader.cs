@@ -7,14 +7,15 @@ using ScrapeDo.Lean.Internal.Json;
 namespace ScrapeDo.Lean.Internal.Runner;
 
 /// <summary>
-/// The runner's reader of a fetched task, by hand, with the rules of the source-generated
+/// The library's reader of a task (the runner's fetches, <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>
+/// and the webhook receiver), by hand, with the rules of the source-generated
 /// <c>ScrapeDoJsonContext.Default.TaskDetails</c> (exact names, unknown members skipped, later duplicates win, the same
 /// converters for status, timestamps and content, null handling, ids required) but cheaper per task: the serializer
 /// allocates its frame stack on every call for the two nested dictionaries (about 650 bytes a task, measured with the
 /// fan-out rig), and well-known header and metadata names are shared instead of read into new strings each time.
 /// With <c>pooled</c>, the content is unescaped straight into a rented buffer (<see cref="RunOptions.LeaseContent"/>).
 /// </summary>
-internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
+internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>, Http.IWholeValueReader
 {
     // Names the API sends on (nearly) every task; anything else is read into a new string as before.
     private static readonly string[] KnownNames =
@@ -106,52 +107,63 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
 
         var task = new TaskDetails();
         byte[]? rented = null;
+        // The member being read, for the error: the serializer can only say "Path: $" of a value a converter reads whole.
+        string? member = null;
         try
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("TaskID"u8))
                 {
+                    member = "TaskID";
                     reader.Read();
                     task.TaskId = JobDetailsReader.Known(ref reader, _expectedTaskId) ?? JobDetailsReader.ReadString(ref reader, "TaskID")!;
                 }
                 else if (reader.ValueTextEquals("JobID"u8))
                 {
+                    member = "JobID";
                     reader.Read();
                     task.JobId = JobDetailsReader.Known(ref reader, _expectedJobId) ?? JobDetailsReader.ReadString(ref reader, "JobID")!;
                 }
                 else if (reader.ValueTextEquals("URL"u8))
                 {
+                    member = "URL";
                     reader.Read();
                     task.Url = JobDetailsReader.Known(ref reader, _expectedUrl) ?? JobDetailsReader.ReadString(ref reader, "URL");
                 }
                 else if (reader.ValueTextEquals("Status"u8))
                 {
+                    member = "Status";
                     reader.Read();
                     task.Status = StringValueJsonConverter<ScrapeDoStatus>.ReadValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("StartTime"u8))
                 {
+                    member = "StartTime";
                     reader.Read();
                     task.StartTime = NullableTimestampConverter.ReadValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("EndTime"u8))
                 {
+                    member = "EndTime";
                     reader.Read();
                     task.EndTime = NullableTimestampConverter.ReadValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("ExpiresAt"u8))
                 {
+                    member = "ExpiresAt";
                     reader.Read();
                     task.ExpiresAt = NullableTimestampConverter.ReadValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("UpdateTime"u8))
                 {
+                    member = "UpdateTime";
                     reader.Read();
                     task.UpdateTime = NullableTimestampConverter.ReadValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("Base64EncodedContent"u8))
                 {
+                    member = "Base64EncodedContent";
                     reader.Read();
                     task.Base64EncodedContent = reader.TokenType switch
                     {
@@ -162,21 +174,25 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 }
                 else if (reader.ValueTextEquals("StatusCode"u8))
                 {
+                    member = "StatusCode";
                     reader.Read();
                     task.StatusCode = JobDetailsReader.ReadInt32(ref reader, "StatusCode");
                 }
                 else if (reader.ValueTextEquals("ResponseHeaders"u8))
                 {
+                    member = "ResponseHeaders";
                     reader.Read();
                     task.ResponseHeaders = ReadMap(ref reader, "ResponseHeaders", ref s_lastHeaders);
                 }
                 else if (reader.ValueTextEquals("Scrape.do"u8))
                 {
+                    member = "Scrape.do";
                     reader.Read();
                     task.ScrapeDoMetadata = ReadMap(ref reader, "Scrape.do", ref s_lastMetadata);
                 }
                 else if (reader.ValueTextEquals("Content"u8))
                 {
+                    member = "Content";
                     reader.Read();
                     if (_pooled)
                     {
@@ -191,40 +207,51 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
                 }
                 else if (reader.ValueTextEquals("ErrorMessage"u8))
                 {
+                    member = "ErrorMessage";
                     reader.Read();
                     task.ErrorMessage = JobDetailsReader.ReadString(ref reader, "ErrorMessage");
                 }
                 else if (reader.ValueTextEquals("TraceID"u8))
                 {
+                    member = "TraceID";
                     reader.Read();
                     task.TraceId = JobDetailsReader.ReadString(ref reader, "TraceID");
                 }
                 else if (reader.ValueTextEquals("WebhookURL"u8))
                 {
+                    member = "WebhookURL";
                     reader.Read();
                     task.WebhookUrl = JobDetailsReader.ReadString(ref reader, "WebhookURL");
                 }
                 else if (reader.ValueTextEquals("WebhookStatus"u8))
                 {
+                    member = "WebhookStatus";
                     reader.Read();
                     task.WebhookStatus = reader.TokenType == JsonTokenType.Null ? (WebhookDeliveryStatus?)null : StringValueJsonConverter<WebhookDeliveryStatus>.ReadValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("WebhookRequestTime"u8))
                 {
+                    member = "WebhookRequestTime";
                     reader.Read();
                     task.WebhookRequestTime = NullableTimestampConverter.ReadValue(ref reader);
                 }
                 else
                 {
+                    member = null;
                     reader.Read();
                     reader.Skip();
                 }
             }
 
-            ResponseChecks.RequireId(task.TaskId, "TaskID");
-            ResponseChecks.RequireId(task.JobId, "JobID");
+            member = null;
+            // The model's own checks (ids required), as the generated reader runs them.
+            ((IJsonOnDeserialized)task).OnDeserialized();
             rented = null;
             return task;
+        }
+        catch (Exception ex) when (member is not null && ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new JsonException($"The task's {member} could not be read: {ex.Message}", ex);
         }
         finally
         {
@@ -233,11 +260,11 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>
         }
     }
 
-    /// <summary>Refused: this reader's type info is for reading answers only. Delegating to the generated writer would
-    /// link the task's whole generated metadata into every app that runs jobs (see
-    /// <see cref="ScrapeDoJsonContext.TaskDetails"/>), which is what writing with that type info is for.</summary>
+    /// <summary>Refused: this reader's type info is for reading only. Delegating to the generated writer would link the
+    /// task's whole generated metadata into every app that reads tasks (see <see cref="ScrapeDoJsonContext.TaskDetails"/>),
+    /// which is what writing with that type info is for.</summary>
     public override void Write(Utf8JsonWriter writer, TaskDetails value, JsonSerializerOptions options) =>
-        throw new NotSupportedException("The runner's task reader only reads; write TaskDetails with ScrapeDoJsonContext.Default.TaskDetails.");
+        throw new NotSupportedException("The library's task reader only reads; write TaskDetails with ScrapeDoJsonContext.Default.TaskDetails.");
 
     private static void ReturnRented(ref byte[]? rented)
     {

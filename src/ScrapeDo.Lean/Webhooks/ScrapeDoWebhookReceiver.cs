@@ -142,11 +142,18 @@ public sealed class ScrapeDoWebhookReceiver
     private async ValueTask<TaskDetails> ParseWithAsync(Stream body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> typeInfo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
+        byte[]? buffer = null;
         try
         {
-            await using var limited = new LengthLimitedReadStream(body, MaxBodyBytes);
-            return await JsonSerializer.DeserializeAsync(limited, typeInfo, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidDataException("The webhook body is JSON null.");
+            // Both readers take the whole task at once: gathered first, it is scanned once instead of again each time a
+            // streaming read's buffer grows (IWholeValueReader).
+            int size;
+            await using (var limited = new LengthLimitedReadStream(body, MaxBodyBytes))
+            {
+                (buffer, size) = await ApiPipeline.ReadWholeAsync(limited, cancellationToken).ConfigureAwait(false);
+            }
+
+            return JsonSerializer.Deserialize(buffer.AsSpan(0, size), typeInfo) ?? throw new InvalidDataException("The webhook body is JSON null.");
         }
         catch (ResponseTooLargeException)
         {
@@ -155,6 +162,13 @@ public sealed class ScrapeDoWebhookReceiver
         catch (JsonException ex)
         {
             throw new InvalidDataException($"The webhook body is not a task: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

@@ -397,11 +397,12 @@ internal sealed class ApiPipeline : IDisposable
                 throw;
             }
         }
-        else if (direct is not null)
+        else if (direct is not null || typeInfo.Converter is IWholeValueReader)
         {
-            // No length, but a reader that wants the whole body (the runner's poll keeps it as its memo; a Go server
-            // sends a large body chunked, and a compressed one has no decoded length): gather it into a pooled buffer,
-            // counted against the limit as it streams. The serializer would buffer the whole value for it anyway.
+            // No length, but a reader that wants the whole body (the runner's poll keeps it as its memo) or takes the
+            // whole value at once (a Go server sends a large body chunked, and a compressed one has no decoded length):
+            // gather it into a pooled buffer, counted against the limit as it streams. The serializer would buffer the
+            // whole value for it anyway, rescanning it as it grows (IWholeValueReader).
             await using Stream limited = new LengthLimitedReadStream(stream, _maxResponseBytes);
             (buffer, size) = await ReadWholeAsync(limited, cancellationToken).ConfigureAwait(false);
         }
@@ -438,7 +439,7 @@ internal sealed class ApiPipeline : IDisposable
     }
 
     /// <summary>Reads <paramref name="body"/> to its end into one buffer rented from the shared pool (the caller returns it).</summary>
-    private static async ValueTask<(byte[] Buffer, int Size)> ReadWholeAsync(Stream body, CancellationToken cancellationToken)
+    internal static async ValueTask<(byte[] Buffer, int Size)> ReadWholeAsync(Stream body, CancellationToken cancellationToken)
     {
         var gathered = new PooledBufferWriter(16 * 1024);
         try

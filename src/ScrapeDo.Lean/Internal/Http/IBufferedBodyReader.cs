@@ -4,7 +4,7 @@ namespace ScrapeDo.Lean.Internal.Http;
 /// Reads a response body the pipeline buffered whole, straight from the bytes instead of through the serializer, and
 /// may keep the pooled buffer (the runner's poll keeps it as the memo the next poll is compared against). The pipeline
 /// finds it as the converter of the call's <see cref="System.Text.Json.Serialization.Metadata.JsonTypeInfo{T}"/>; a
-/// streamed body (no length, or compressed) still goes through the serializer and that converter.
+/// body without a length (chunked, or compressed) is gathered into a pooled buffer first, counted against the limit.
 /// </summary>
 /// <typeparam name="T">The value the call returns.</typeparam>
 internal interface IBufferedBodyReader<T>

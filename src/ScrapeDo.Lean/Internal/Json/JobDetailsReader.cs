@@ -13,7 +13,7 @@ namespace ScrapeDo.Lean.Internal.Json;
 /// each task id string is shared between <c>TaskIDs</c> and <c>Tasks</c> instead of read twice. Writing still goes
 /// through the source-generated context.
 /// </summary>
-internal sealed class JobDetailsReader : JsonConverter<JobDetails>
+internal sealed class JobDetailsReader : JsonConverter<JobDetails>, Http.IWholeValueReader
 {
     /// <summary>Type info to pass to the serializer (or the client's pipeline) instead of the generated one.</summary>
     public static readonly JsonTypeInfo<JobDetails> TypeInfo =
