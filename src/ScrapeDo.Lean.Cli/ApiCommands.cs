@@ -199,7 +199,16 @@ internal static class ApiCommands
 
                 request = template.WithTargets(lines.ConvertAll(l => l.Text));
             }
-            CliApp.PrintJson(console, await c.CreateJobAsync(request, ct).ConfigureAwait(false), ScrapeDoJsonContext.Default.CreateJobResponse);
+            CreateJobResponse created = await c.CreateJobAsync(request, ct).ConfigureAwait(false);
+            try
+            {
+                CliApp.PrintJson(console, created, ScrapeDoJsonContext.Default.CreateJobResponse);
+            }
+            catch (CliException ex)
+            {
+                // The job exists and is billed: its id must not be lost with the answer.
+                throw new CliException($"job {created.JobId} was created, but {ex.Message}");
+            }
         }));
         return create;
     }

@@ -189,6 +189,21 @@ internal static class CliApp
         }
     }
 
+    // A command's answer is all it prints to standard output. When that write fails (a full disk, a closed pipe) the
+    // error says which write failed, as run's records do, not just the system's "No space left on device".
+    private static void WriteAnswer(CliConsole console, MemoryStream utf8)
+    {
+        try
+        {
+            console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(utf8.GetBuffer(), 0, (int)utf8.Length));
+            console.Out.Flush();
+        }
+        catch (IOException ex)
+        {
+            throw new CliException($"writing the answer to standard output failed: {ex.Message}");
+        }
+    }
+
     private static readonly JsonWriterOptions PrintOptions = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Prints an API object as indented JSON, through the source-generated contract.</summary>
@@ -200,7 +215,7 @@ internal static class CliApp
             JsonSerializer.Serialize(writer, value, typeInfo);
         }
 
-        console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
+        WriteAnswer(console, stream);
     }
 
     /// <summary>Prints an API object like <see cref="PrintJson{T}"/> but without one top-level property (e.g. a content written elsewhere).</summary>
@@ -222,7 +237,7 @@ internal static class CliApp
             writer.WriteEndObject();
         }
 
-        console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
+        WriteAnswer(console, stream);
     }
 }
 

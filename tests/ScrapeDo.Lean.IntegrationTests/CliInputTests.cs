@@ -673,6 +673,57 @@ public sealed class CliInputTests : IDisposable
     }
 
     /// <summary>
+    /// A command whose answer cannot be written (standard output on a full disk) says which write failed, not just the
+    /// system's message; <c>job create</c> also names the job it created, which exists and is billed either way.
+    /// </summary>
+    [Fact]
+    public async Task A_full_stdout_names_the_failed_write_and_the_created_job()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string input = Path.Combine(Path.GetTempPath(), $"scrapedo-full-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(input, "https://full.example/1\n");
+        try
+        {
+            string[] connection = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+            (int accountCode, string accountError) = await RunWithFullStdoutAsync(["account", .. connection]);
+            Assert.Equal(ExitCodes.Fatal, accountCode);
+            Assert.Equal("scrapedo: error: writing the answer to standard output failed: No space left on device", accountError.Trim());
+
+            (int createCode, string createError) = await RunWithFullStdoutAsync(["job", "create", input, .. connection]);
+            Assert.Equal(ExitCodes.Fatal, createCode);
+            Assert.Equal(1, emulator.Counters.Creates);
+            using var client = Support.Client(emulator);
+            JobListPage jobs = await client.ListJobsAsync(new ListJobsQuery(), Support.Timeout());
+            string jobId = Assert.Single(jobs.Jobs).JobId;
+            Assert.Equal($"scrapedo: error: job {jobId} was created, but writing the answer to standard output failed: No space left on device", createError.Trim());
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    private static async Task<(int Code, string Error)> RunWithFullStdoutAsync(string[] args)
+    {
+        var stderr = new StringWriter();
+        var console = new CliConsole(new FullWriter(), stderr, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false);
+        int code = await CliApp.RunAsync(args, console, Support.Timeout(60));
+        return (code, stderr.ToString());
+    }
+
+    /// <summary>Standard output on a full disk: every write fails as the system reports it.</summary>
+    private sealed class FullWriter : TextWriter
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => throw new IOException("No space left on device");
+
+        public override void Write(string? value) => throw new IOException("No space left on device");
+
+        public override void WriteLine(string? value) => throw new IOException("No space left on device");
+    }
+
+    /// <summary>
     /// Records on a standard output that is a file share its offset with the commands around the run, as any shell
     /// tool's output does: <c>{ echo before; scrapedo run …; echo after; } &gt; out</c> keeps all three, in order.
     /// (A stream that wrote at positions of its own, as the broken-pipe fix first did, let "after" overwrite the records.)
