@@ -189,8 +189,8 @@ internal static class CliApp
         }
     }
 
-    // A command's answer is all it prints to standard output. When that write fails (a full disk, a closed pipe) the
-    // error says which write failed, as run's records do, not just the system's "No space left on device".
+    // A command's answer is all it prints to standard output. When that write fails (a full disk, a device error) the
+    // error says which write failed, as run's records and job list do, not just the system's "No space left on device".
     private static void WriteAnswer(CliConsole console, MemoryStream utf8)
     {
         try
@@ -200,7 +200,7 @@ internal static class CliApp
         }
         catch (IOException ex)
         {
-            throw new CliException($"writing the answer to standard output failed: {ex.Message}");
+            throw new CliException($"writing the answer to standard output failed: {CliValidation.Why(ex)}.");
         }
     }
 

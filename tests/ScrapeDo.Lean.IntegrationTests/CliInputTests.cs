@@ -687,7 +687,7 @@ public sealed class CliInputTests : IDisposable
             string[] connection = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
             (int accountCode, string accountError) = await RunWithFullStdoutAsync(["account", .. connection]);
             Assert.Equal(ExitCodes.Fatal, accountCode);
-            Assert.Equal("scrapedo: error: writing the answer to standard output failed: No space left on device", accountError.Trim());
+            Assert.Equal("scrapedo: error: writing the answer to standard output failed: No space left on device.", accountError.Trim());
 
             (int createCode, string createError) = await RunWithFullStdoutAsync(["job", "create", input, .. connection]);
             Assert.Equal(ExitCodes.Fatal, createCode);
@@ -695,7 +695,7 @@ public sealed class CliInputTests : IDisposable
             using var client = Support.Client(emulator);
             JobListPage jobs = await client.ListJobsAsync(new ListJobsQuery(), Support.Timeout());
             string jobId = Assert.Single(jobs.Jobs).JobId;
-            Assert.Equal($"scrapedo: error: job {jobId} was created, but writing the answer to standard output failed: No space left on device", createError.Trim());
+            Assert.Equal($"scrapedo: error: job {jobId} was created, but writing the answer to standard output failed: No space left on device.", createError.Trim());
         }
         finally
         {

@@ -155,6 +155,17 @@ public class TaskDetailsReaderTests
         Assert.Contains($"The task's {member} could not be read", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"TaskID":"a" "JobID":"b"}""")]
+    [InlineData("""{"TaskID":"a","JobID":"b",}""")]
+    [InlineData("""{"TaskID":"a","JobID":"b",""")]
+    [InlineData("""{"TaskID":"a","JobID":"b","Unknown":[1,}""")]
+    public void A_refusal_between_members_blames_no_member(string json)
+    {
+        var error = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json, TaskDetailsReader.TypeInfo));
+        Assert.DoesNotContain("could not be read", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026",
         Justification = "Reads the instance settings of JsonSerializerOptions by reflection in a test; the flagged members are the static Default, Web and Strict, which it never reads.")]

@@ -241,9 +241,11 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>, Http.IWhol
                     reader.Read();
                     reader.Skip();
                 }
+
+                // Past the member's value: what the loop's next Read finds wrong (a missing comma, a cut body) is not it.
+                member = null;
             }
 
-            member = null;
             // The model's own checks (ids required), as the generated reader runs them.
             ((IJsonOnDeserialized)task).OnDeserialized();
             rented = null;

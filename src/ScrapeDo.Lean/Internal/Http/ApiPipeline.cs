@@ -444,9 +444,21 @@ internal sealed class ApiPipeline : IDisposable
         var gathered = new PooledBufferWriter(16 * 1024);
         try
         {
-            int read;
-            while ((read = await body.ReadAsync(gathered.GetMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+            while (true)
             {
+                Memory<byte> free = gathered.GetMemory();
+                if (free.IsEmpty)
+                {
+                    // A limit set past the largest array: stop here rather than read 0 bytes and parse a cut body.
+                    throw new ResponseTooLargeException(Array.MaxLength);
+                }
+
+                int read = await body.ReadAsync(free, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
                 gathered.Advance(read);
             }
 
