@@ -156,7 +156,7 @@ public class EscapedHtmlBenchmarks
     /// <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/> over a handler that answers from
     /// memory with a stream that cannot report its length.</summary>
     [Benchmark, BenchmarkCategory("Task10MBStreamed")]
-    public async Task<int> Lean_Streamed() => (await StreamedClient.GetTaskAsync("j", "t"))!.Content.Length;
+    public async Task<int> Lean_Streamed() => (await StreamedClient.GetTaskAsync("j", "t")).Content.Length;
 
     private ScrapeDoClient StreamedClient => _streamedClient ??= new ScrapeDoClient(new ScrapeDoClientOptions
     {

@@ -397,7 +397,7 @@ internal sealed class ApiPipeline : IDisposable
                 throw;
             }
         }
-        else if (direct is not null || typeInfo.Converter is IWholeValueReader)
+        else if (typeInfo.Converter is IWholeValueReader)
         {
             // No length, but a reader that wants the whole body (the runner's poll keeps it as its memo) or takes the
             // whole value at once (a Go server sends a large body chunked, and a compressed one has no decoded length):

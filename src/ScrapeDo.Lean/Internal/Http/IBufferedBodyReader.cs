@@ -7,7 +7,7 @@ namespace ScrapeDo.Lean.Internal.Http;
 /// body without a length (chunked, or compressed) is gathered into a pooled buffer first, counted against the limit.
 /// </summary>
 /// <typeparam name="T">The value the call returns.</typeparam>
-internal interface IBufferedBodyReader<T>
+internal interface IBufferedBodyReader<T> : IWholeValueReader
 {
     /// <summary>Reads the body.</summary>
     /// <param name="buffer">Rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>; the body is its first <paramref name="length"/> bytes.</param>

@@ -39,7 +39,8 @@ internal sealed partial class ScrapeDoJsonContext : JsonSerializerContext
     /// The source-generated reader and writer of a task, for writing one (the CLI's <c>task get</c>) and as the reference
     /// the hand-written <see cref="Runner.TaskDetailsReader"/> is tested against. Every read in the library (the runner,
     /// <see cref="ScrapeDoClient.GetTaskAsync(string, string, CancellationToken)"/>, the webhook receiver) goes through
-    /// that reader, so an app that never writes a task does not link this (107,840 B of the native AOT size probe, with the list of browser actions below).
+    /// that reader, so an app that never writes a task does not link this (107,840 B of the native AOT size probe,
+    /// with the list of browser actions below).
     /// </summary>
     public System.Text.Json.Serialization.Metadata.JsonTypeInfo<TaskDetails> TaskDetails =>
         TaskDetailsJsonContext.Default.TaskDetails;
