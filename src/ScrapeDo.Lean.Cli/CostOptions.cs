@@ -135,12 +135,21 @@ internal sealed class CostOptions
         }
 
         CreditUsage u = Usage;
-        string actual = u.ActualSpent is long a ? Invariant($", {a} reported by tasks") : string.Empty;
+        // After a resume the estimate covers the whole run (the journal's jobs too) while the tasks' reports and the
+        // account's figures are this process's alone, so the line says which figure counts what.
+        bool resumed = u.EstimatedSpentBeforeResume > 0;
+        string estimated = resumed
+            ? Invariant($"{u.EstimatedSpent} estimated spent over the whole run ({u.EstimatedSpentBeforeResume} before this resume, {u.EstimatedSpent - u.EstimatedSpentBeforeResume} since)")
+            : Invariant($"{u.EstimatedSpent} estimated spent");
+        string actual = u.ActualSpent is not long a ? string.Empty
+            : resumed ? Invariant($", {a} reported by the tasks delivered since")
+            : Invariant($", {a} reported by tasks");
+        string when = resumed ? " this resume" : string.Empty;
         // Left out when the run has no figure after (an interrupted run does not ask the account again).
         string account = u.AccountCreditsBefore is not long before ? string.Empty
-            : u.AccountCreditsAfter is long after ? Invariant($"; account {before} before, {after} after")
-            : Invariant($"; account {before} before");
-        console.Error.WriteLine(Invariant($"scrapedo: credits: {u.EstimatedSpent} estimated spent{actual}{account}."));
+            : u.AccountCreditsAfter is long after ? Invariant($"; account {before} before{when}, {after} after")
+            : Invariant($"; account {before} before{when}");
+        console.Error.WriteLine(Invariant($"scrapedo: credits: {estimated}{actual}{account}."));
     }
 
     private static string Known(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";

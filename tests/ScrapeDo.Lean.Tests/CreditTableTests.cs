@@ -97,6 +97,7 @@ public class CreditTableTests
             var budget = new CreditBudget(client, new RunOptions { MaxCredits = 100 }, new CreateJobRequest { Render = new RenderOptions() }, null, journal);
             // Chunk 0 has no spend line: its estimate (2 × 5) counts; chunk 1 counts what its spend line says.
             Assert.Equal(60, budget.Usage.EstimatedSpent);
+            Assert.Equal(60, budget.Usage.EstimatedSpentBeforeResume);
         }
         finally
         {

@@ -29,6 +29,12 @@ public sealed class CreditUsage
     public long EstimatedSpent => Interlocked.Read(ref _estimatedSpent);
 
     /// <summary>
+    /// The part of <see cref="EstimatedSpent"/> that a resumed run's journal already held when the run started (0 for a
+    /// run without a journal or a fresh one), so a report can tell this process's spend from the earlier ones'.
+    /// </summary>
+    public long EstimatedSpentBeforeResume { get; internal set; }
+
+    /// <summary>
     /// Credits the delivered tasks reported in their <c>Scrape.do-Request-Cost</c> metadata, or null when no task
     /// carried a cost.
     /// </summary>

@@ -31,6 +31,7 @@ internal sealed class CreditBudget
         {
             long before = journal.State.SpentSoFar(CostPerTask);
             _committed = before;
+            Usage.EstimatedSpentBeforeResume = before;
             Usage.AddEstimated(before);
         }
     }
