@@ -18,6 +18,9 @@ internal static class RigArgs
         ("--throughput", [], []),
     ];
 
+    // The modes Program.cs dispatches that this type does not check (BenchmarkDotNet's or the rig's own plumbing).
+    private static readonly string[] OtherModes = ["--serve", "--report", "--suite", "--ci", "--fanout-worker"];
+
     private static readonly string[] Counts = ["--targets", "--rounds", "--content-bytes", "--warmups", "--max-warmups", "--gen0-budget-mib", "--processes", "--batch-ms", "--margin-pct"];
 
     /// <summary>What is wrong with <paramref name="args"/> for the rig mode it names, or null (also for any other mode).</summary>
@@ -62,6 +65,49 @@ internal static class RigArgs
             return null;
         }
 
+        // No rig mode named: the arguments go to BenchmarkDotNet, which answers an unknown option with its help and
+        // exit code 0, so a misspelled mode would pass in a script. One close to a mode's name is refused here; the short
+        // names are left out, as BenchmarkDotNet's own options come that close to them (--cli to --ci).
+        string[] names = [.. Modes.Select(m => m.Mode), .. OtherModes];
+        foreach (string arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal) && !names.Contains(arg)
+                && names.FirstOrDefault(name => name.Length >= 8 && Distance(arg, name) <= 2) is { } meant)
+            {
+                return $"'{arg}' is not a mode of the rig; did you mean {meant}?";
+            }
+        }
+
         return null;
+    }
+
+    /// <summary>The edit distance of two short strings (insertions, deletions, substitutions and swaps of neighbours).</summary>
+    internal static int Distance(string a, string b)
+    {
+        int[,] d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (int j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 }
