@@ -238,6 +238,54 @@ public sealed partial class CreditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_credit_report_describes_one_run_so_a_budget_stop_does_not_stop_the_next_run_and_overlapping_runs_cannot_share_it()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        using ScrapeDoClient client = Support.Client(emulator);
+        var usage = new CreditUsage();
+        // One options object for every run, as a host registers it once.
+        var runner = new ScrapeDoRunner(client, new RunOptions { MaxTargetsPerJob = 2, MaxCredits = 2, Credits = usage });
+
+        var first = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in runner.RunAsync(Support.Urls(3), cancellationToken: Support.Timeout()))
+        {
+            first.Add(o);
+        }
+
+        Assert.Equal(2, first.Count);
+        Assert.Equal(CreditStop.Budget, usage.StopReason);
+        Assert.Equal(1, usage.TargetsRemaining);
+
+        var second = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in runner.RunAsync(Support.Urls(1), cancellationToken: Support.Timeout()))
+        {
+            second.Add(o);
+        }
+
+        Assert.Single(second);
+        Assert.Equal(OutcomeStatus.Success, second[0].Status);
+        Assert.Equal(CreditStop.None, usage.StopReason);
+        Assert.Equal(0, usage.TargetsRemaining);
+        Assert.Equal(1, usage.EstimatedSpent);
+        Assert.Equal(1, usage.ActualSpent);
+
+        // A run that starts while another still fills the report is refused, and the running one is unharmed.
+        await using IAsyncEnumerator<TaskOutcome> running = runner.RunAsync(Support.Urls(2), cancellationToken: Support.Timeout()).GetAsyncEnumerator();
+        Assert.True(await running.MoveNextAsync());
+        InvalidOperationException overlap = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (TaskOutcome o in runner.RunAsync(Support.Urls(1), cancellationToken: Support.Timeout()))
+            {
+            }
+        });
+        Assert.Contains("RunOptions.Credits", overlap.Message, StringComparison.Ordinal);
+        Assert.True(await running.MoveNextAsync());
+        Assert.False(await running.MoveNextAsync());
+        Assert.Equal(2, usage.EstimatedSpent);
+        Assert.Equal(CreditStop.None, usage.StopReason);
+    }
+
+    [Fact]
     public async Task Emulator_charges_by_the_tables_status_rule_and_reports_the_cost_per_task()
     {
         await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 100);

@@ -17,8 +17,15 @@ public enum CreditStop
 /// The credit side of a run, filled in by the runner as it goes (pass one in <see cref="RunOptions.Credits"/> and read
 /// it during or after the run). Thread-safe to read.
 /// </summary>
+/// <remarks>
+/// It reports one run: a run clears it when it starts, so it holds the last run's figures until the next run with the
+/// same options starts, and a run stopped at the budget does not stop the next one. Runs that overlap need one each
+/// (<see cref="RunOptions"/> with a <see cref="CreditUsage"/> of their own): a run that starts while another still
+/// fills the same one throws <see cref="InvalidOperationException"/> rather than mixing their figures and stops.
+/// </remarks>
 public sealed class CreditUsage
 {
+    private int _inRun;
     private long _estimatedSpent;
     private long _actualSpent;
     private long _actualReported;
@@ -63,6 +70,28 @@ public sealed class CreditUsage
     /// <see cref="EstimatedSpent"/> plus this sends them all.
     /// </summary>
     public long EstimatedToFinish => TargetsRemaining * CreditsPerTask;
+
+    /// <summary>Claims this report for a run that is starting and clears the previous run's figures.</summary>
+    internal void BeginRun()
+    {
+        if (Interlocked.CompareExchange(ref _inRun, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("RunOptions.Credits is being filled by a run that has not ended; give each run that overlaps another RunOptions with a CreditUsage of its own.");
+        }
+
+        Interlocked.Exchange(ref _estimatedSpent, 0);
+        Interlocked.Exchange(ref _actualSpent, 0);
+        Interlocked.Exchange(ref _actualReported, 0);
+        Interlocked.Exchange(ref _remaining, 0);
+        Interlocked.Exchange(ref _stop, (int)CreditStop.None);
+        EstimatedSpentBeforeResume = 0;
+        AccountCreditsBefore = null;
+        AccountCreditsAfter = null;
+        CreditsPerTask = 0;
+    }
+
+    /// <summary>The run has ended; its figures stay for the caller to read.</summary>
+    internal void EndRun() => Volatile.Write(ref _inRun, 0);
 
     internal void AddEstimated(long credits) => Interlocked.Add(ref _estimatedSpent, credits);
 

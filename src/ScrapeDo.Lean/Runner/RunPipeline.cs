@@ -34,6 +34,9 @@ internal sealed class RunPipeline : IAsyncDisposable
     private Task? _producer;
     private bool _completed;
 
+    // Whether this run cleared and holds RunOptions.Credits (released when the run is disposed).
+    private bool _creditsClaimed;
+
     public RunPipeline(ScrapeDoClient client, RunOptions options, CreateJobRequest template, string? pluginKey, CancellationToken cancellationToken)
     {
         _client = client;
@@ -49,6 +52,12 @@ internal sealed class RunPipeline : IAsyncDisposable
 
     public async Task StartAsync(IAsyncEnumerable<RunItem> items)
     {
+        if (_options.Credits is { } credits)
+        {
+            credits.BeginRun();
+            _creditsClaimed = true;
+        }
+
         // One /api/v1/me read serves both the default jobs in flight and the credits-before figure of the report.
         AccountInfo? account = _options.MaxJobsInFlight is null || _options.Credits is not null ? await CreditBudget.TryReadAccountAsync(_client, Token).ConfigureAwait(false) : null;
         int jobs = _options.MaxJobsInFlight ?? (account is null ? 2 : Math.Clamp(account.TotalConcurrency, 2, 16));
@@ -128,6 +137,21 @@ internal sealed class RunPipeline : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await DisposeStagesAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_creditsClaimed)
+            {
+                _options.Credits!.EndRun();
+            }
+        }
+    }
+
+    private async ValueTask DisposeStagesAsync()
     {
         bool abandoned = !_completed;
         await _cts.CancelAsync().ConfigureAwait(false);
