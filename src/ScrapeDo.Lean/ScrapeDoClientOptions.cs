@@ -1,3 +1,4 @@
+using ScrapeDo.Lean.Internal;
 using System.Net;
 
 namespace ScrapeDo.Lean;
@@ -113,6 +114,8 @@ public sealed class ScrapeDoClientOptions
         {
             throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), AttemptTimeout, "AttemptTimeout must be positive or Timeout.InfiniteTimeSpan.");
         }
+
+        TimerLimit.ThrowIfTooLong(AttemptTimeout, nameof(AttemptTimeout), "AttemptTimeout");
 
         if (MaxConnectionsPerServer < 1)
         {

@@ -1,3 +1,4 @@
+using ScrapeDo.Lean.Internal;
 namespace ScrapeDo.Lean;
 
 /// <summary>
@@ -52,6 +53,9 @@ public sealed class ScrapeDoRetryOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxRetryAfter), MaxRetryAfter, "Retry.MaxRetryAfter must not be negative.");
         }
+
+        TimerLimit.ThrowIfTooLong(MaxDelay, nameof(MaxDelay), "Retry.MaxDelay");
+        TimerLimit.ThrowIfTooLong(MaxRetryAfter, nameof(MaxRetryAfter), "Retry.MaxRetryAfter");
 
         if (BudgetTokens < 0 || BudgetRefillPerSuccess < 0 || double.IsNaN(BudgetRefillPerSuccess))
         {

@@ -64,6 +64,32 @@ public class WatchSideTests
     }
 
     [Fact]
+    public void Run_options_refuse_what_would_bill_twice_or_fail_only_later()
+    {
+        using var client = TestSupport.Client(new MockHttpMessageHandler());
+        // A negative skew would list only jobs started after the create, so a lost create's job is never found and sent again.
+        Assert.Equal("ReconcileClockSkew", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoRunner(client, new RunOptions { ReconcileClockSkew = TimeSpan.FromMinutes(-1) })).ParamName);
+        Assert.Equal("ReconcileClockSkew", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoRunner(client, new RunOptions { ReconcileClockSkew = TimeSpan.FromDays(2) })).ParamName);
+        Assert.Equal("Resume", Assert.Throws<ArgumentException>(() => new ScrapeDoRunner(client, new RunOptions { Resume = true })).ParamName);
+        Assert.Equal("MaxUnflushedOutcomes", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoRunner(client, new RunOptions { MaxUnflushedOutcomes = 0 })).ParamName);
+        // Waits longer than a timer takes (about 49.7 days) are refused at construction, not thrown by the first wait.
+        Assert.Equal("FirstPollDelay", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoRunner(client, new RunOptions { FirstPollDelay = TimeSpan.FromDays(50) })).ParamName);
+        Assert.Equal("MaxPollInterval", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoRunner(client, new RunOptions { MaxPollInterval = TimeSpan.FromDays(50) })).ParamName);
+        _ = new ScrapeDoRunner(client, new RunOptions { ReconcileClockSkew = TimeSpan.Zero, FirstPollDelay = TimeSpan.FromDays(49), MaxPollInterval = TimeSpan.FromDays(49), MaxUnflushedOutcomes = 1 });
+    }
+
+    [Fact]
+    public void Client_options_refuse_waits_longer_than_a_timer_takes()
+    {
+        var ok = new ScrapeDoClientOptions { Token = "t" };
+        Assert.Equal("AttemptTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoClientOptions { Token = "t", AttemptTimeout = TimeSpan.FromDays(60) }.Validate()).ParamName);
+        Assert.Equal("MaxDelay", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoClientOptions { Token = "t", Retry = new ScrapeDoRetryOptions { MaxDelay = TimeSpan.MaxValue } }.Validate()).ParamName);
+        Assert.Equal("MaxRetryAfter", Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoClientOptions { Token = "t", Retry = new ScrapeDoRetryOptions { MaxRetryAfter = TimeSpan.FromDays(60) } }.Validate()).ParamName);
+        ok.Validate();
+        new ScrapeDoClientOptions { Token = "t", AttemptTimeout = Timeout.InfiniteTimeSpan, Retry = new ScrapeDoRetryOptions { MaxDelay = TimeSpan.FromDays(49) } }.Validate();
+    }
+
+    [Fact]
     public async Task A_job_that_reports_itself_finished_while_its_snapshot_omits_a_task_ends_with_that_task_fetched_once()
     {
         var mock = new MockHttpMessageHandler();
@@ -84,6 +110,32 @@ public class WatchSideTests
 
         Assert.Equal([OutcomeStatus.Success, OutcomeStatus.Success], outcomes.OrderBy(o => o.InputIndex).Select(o => o.Status));
         Assert.Equal(1, mock.GetMatchCount(fetchB));
+    }
+
+    [Fact]
+    public async Task A_retry_after_of_months_ends_the_fetch_when_the_run_gives_up_instead_of_failing_the_run()
+    {
+        var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, "*/api/v1/jobs").Respond("application/json", """{"JobID":"j1","TaskIDs":["a"],"Message":"ok"}""");
+        mock.When(HttpMethod.Get, "*/api/v1/jobs/j1").Respond("application/json",
+            """{"JobID":"j1","Status":"success","TaskIDs":["a"],"Tasks":[{"TaskID":"a","URL":"https://a.example/1","Status":"success"}]}""");
+        // 60 days: past what the client waits (so the call fails at once) and past what a timer takes.
+        mock.When(HttpMethod.Get, "*/api/v1/jobs/j1/a").Respond(_ => new HttpResponseMessage(HttpStatusCode.TooManyRequests)
+        {
+            Content = new StringContent("""{"Error":"slow down","Code":429}""", System.Text.Encoding.UTF8, "application/json"),
+            Headers = { RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromDays(60)) },
+        });
+        using var client = TestSupport.Client(mock);
+        var runner = new ScrapeDoRunner(client, new RunOptions { MaxJobsInFlight = 1, FirstPollDelay = TimeSpan.Zero, MinPollInterval = TimeSpan.FromMilliseconds(10), GiveUpAfter = TimeSpan.FromMilliseconds(300) });
+
+        var outcomes = new List<TaskOutcome>();
+        await foreach (TaskOutcome o in runner.RunAsync(["https://a.example/1"], cancellationToken: TestSupport.Timeout()))
+        {
+            outcomes.Add(o);
+        }
+
+        TaskOutcome only = Assert.Single(outcomes);
+        Assert.Equal(OutcomeStatus.Failed, only.Status);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using ScrapeDo.Lean.Internal;
+
 namespace ScrapeDo.Lean.Internal.Runner;
 
 /// <summary>
@@ -51,6 +53,9 @@ internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, 
             wait = TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * Random.Shared.NextDouble()));
         }
 
-        return Task.Delay(wait, time, cancellationToken);
+        // Never past the moment this operation gives up (a Retry-After of days would otherwise hold the run that long,
+        // or, past a timer's range, fail it): the wait ends then, and KeepTrying says so.
+        TimeSpan left = giveUpAfter - time.GetElapsedTime(_since);
+        return Task.Delay(TimerLimit.Clamp(wait < left ? wait : left), time, cancellationToken);
     }
 }

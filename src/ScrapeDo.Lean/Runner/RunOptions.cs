@@ -1,4 +1,5 @@
 using ScrapeDo.Lean.Credits;
+using ScrapeDo.Lean.Internal;
 
 namespace ScrapeDo.Lean;
 
@@ -41,7 +42,7 @@ public sealed class RunOptions
     /// <summary>
     /// Continue the run recorded in <see cref="JournalPath"/>: jobs it created are reattached, never created again,
     /// and only outcomes it did not record as delivered are delivered. Without it an existing non-empty journal is
-    /// refused, so two different runs are never mixed.
+    /// refused, so two different runs are never mixed. Needs <see cref="JournalPath"/>.
     /// </summary>
     public bool Resume { get; init; }
 
@@ -55,7 +56,7 @@ public sealed class RunOptions
     /// </summary>
     public Func<CancellationToken, ValueTask>? FlushSink { get; init; }
 
-    /// <summary>With <see cref="FlushSink"/>: outcomes taken but not yet flushed and journaled (default 256); fewer
+    /// <summary>With <see cref="FlushSink"/>: outcomes taken but not yet flushed and journaled (default 256, at least 1); fewer
     /// when the run is idle (pending outcomes are flushed whenever no further outcome is ready).</summary>
     public int MaxUnflushedOutcomes { get; init; } = 256;
 
@@ -79,7 +80,10 @@ public sealed class RunOptions
     /// </summary>
     public TimeSpan GiveUpAfter { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How far back before a create to look when reconciling an ambiguous create (default 5 min, for clock skew).</summary>
+    /// <summary>
+    /// How far back before a create to look when reconciling an ambiguous create (default 5 min, for clock skew
+    /// between this machine and the API's; 0 to 1 day).
+    /// </summary>
     public TimeSpan ReconcileClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -140,6 +144,8 @@ public sealed class RunOptions
     /// <summary>Receives the run's credit report (spend, account credits before and after, why it stopped); optional.</summary>
     public CreditUsage? Credits { get; init; }
 
+    private static readonly TimeSpan MaxReconcileClockSkew = TimeSpan.FromDays(1);
+
     internal void Validate()
     {
         if (MaxCredits is < 0)
@@ -187,6 +193,27 @@ public sealed class RunOptions
         if (MinPollInterval <= TimeSpan.Zero || MaxPollInterval < MinPollInterval || FirstPollDelay < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MinPollInterval), "Poll intervals must satisfy 0 < MinPollInterval <= MaxPollInterval and FirstPollDelay >= 0.");
+        }
+
+        TimerLimit.ThrowIfTooLong(MaxPollInterval, nameof(MaxPollInterval), "MaxPollInterval");
+        TimerLimit.ThrowIfTooLong(FirstPollDelay, nameof(FirstPollDelay), "FirstPollDelay");
+
+        // Negative would start the listing after the create, so a lost create's job could never be found and its
+        // targets would be sent (and billed) again; past a day it is no longer skew.
+        if (ReconcileClockSkew < TimeSpan.Zero || ReconcileClockSkew > MaxReconcileClockSkew)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReconcileClockSkew), ReconcileClockSkew, "ReconcileClockSkew must be from 0 to 1 day.");
+        }
+
+        if (MaxUnflushedOutcomes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxUnflushedOutcomes), MaxUnflushedOutcomes, "MaxUnflushedOutcomes must be at least 1.");
+        }
+
+        // A resume without its journal would quietly start the run afresh and create (and bill) every job again.
+        if (Resume && JournalPath is null)
+        {
+            throw new ArgumentException("Resume needs JournalPath: the journal of the run to continue.", nameof(Resume));
         }
     }
 }
