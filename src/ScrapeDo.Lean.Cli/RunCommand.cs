@@ -287,7 +287,7 @@ internal sealed class RunCommand
             }
         }
 
-        progress.Finish(interrupted: false, connection.Client.RequestsSent);
+        progress.Finish(interrupted: false, connection.Client.RequestsSent, stoppedForCredits: _cost.Usage.Stopped);
         if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
         {
             return creditStop;
@@ -550,7 +550,9 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
 
     private static string Records(long n) => CliValidation.Count(n, "record");
 
-    public void Finish(bool interrupted, long requests)
+    /// <summary>Writes the summary line; <paramref name="stoppedForCredits"/>: submitting stopped at the budget or for
+    /// want of credits (the next line says so), so no record is not an empty input.</summary>
+    public void Finish(bool interrupted, long requests, bool stoppedForCredits = false)
     {
         if (quiet)
         {
@@ -571,10 +573,10 @@ internal sealed class ProgressLine(CliConsole console, bool quiet, RunStats stat
         // Requests per target only over targets that were sent: lines refused before sending cost no request.
         long notCreated = Interlocked.Read(ref _notCreated);
         string perTarget = sent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {(double)requests / sent:0.000} requests/target")
-            : interrupted || notCreated > 0 || (written == 0 && stats.PreviouslyWritten == 0) ? string.Empty
+            : interrupted || stoppedForCredits || notCreated > 0 || (written == 0 && stats.PreviouslyWritten == 0) ? string.Empty
             : ", no target was sent";
         // Nothing written and nothing from before: every line was blank or a comment (a refused line gets a record).
-        string empty = !interrupted && written == 0 && stats.PreviouslyWritten == 0
+        string empty = !interrupted && !stoppedForCredits && written == 0 && stats.PreviouslyWritten == 0
             ? " The input holds no targets: blank lines and lines starting with # are skipped."
             : string.Empty;
         if (notCreated > 0)

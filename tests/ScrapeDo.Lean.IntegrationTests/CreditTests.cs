@@ -127,6 +127,18 @@ public sealed partial class CreditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_budget_that_stops_the_run_before_its_first_job_is_not_reported_as_an_empty_input()
+    {
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        CliResult run = await RunCliAsync(["run", Input(3), "--max-credits", "0", .. Connect(emulator)]);
+        Assert.Equal(CostOptions.ExitCreditStop, run.ExitCode);
+        Assert.Equal(0, emulator.Counters.Creates);
+        Assert.True(run.Error.Contains("stopped at the credit budget (--max-credits 0); 3 targets remain", StringComparison.Ordinal), run.Error);
+        Assert.False(run.Error.Contains("holds no targets", StringComparison.Ordinal), run.Error);
+        Assert.False(run.Error.Contains("no target was sent", StringComparison.Ordinal), run.Error);
+    }
+
+    [Fact]
     public async Task Running_out_of_credits_mid_run_ends_resumable_after_few_create_attempts()
     {
         // 7 credits pay for three jobs of two plain targets; the fourth create is refused.
