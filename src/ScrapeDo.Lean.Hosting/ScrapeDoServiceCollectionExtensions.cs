@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -70,7 +72,7 @@ public static class ScrapeDoServiceCollectionExtensions
             .RemoveAllLoggers()
             // The client enforces its own per-attempt timeout; the factory's 100 s default would cut long reads.
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(sp.GetRequiredService<IOptions<ScrapeDoClientOptions>>().Value.MaxConnectionsPerServer))
+            .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(sp.GetRequiredService<IOptions<ScrapeDoClientOptions>>().Value))
             // The handler recycles its own connections (PooledConnectionLifetime), so the factory need not rotate it:
             // rotation would drop warm connections of a client that polls continuously.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
@@ -89,16 +91,30 @@ public static class ScrapeDoServiceCollectionExtensions
         return new ScrapeDoClient(options);
     }
 
-    private static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
+    private static SocketsHttpHandler CreateHandler(ScrapeDoClientOptions options)
     {
-        // The same transport settings as the client's own handler (see ScrapeDoClientOptions.MaxConnectionsPerServer).
-        MaxConnectionsPerServer = maxConnectionsPerServer,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        AutomaticDecompression = DecompressionMethods.All,
-        AllowAutoRedirect = false,
-        UseCookies = false,
-        EnableMultipleHttp2Connections = true,
-    };
+        var handler = new SocketsHttpHandler
+        {
+            // The same transport settings as the client's own handler (see ScrapeDoClientOptions.MaxConnectionsPerServer).
+            MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.All,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+        };
+
+        if (options.TrustedServerCertificate is { } trusted)
+        {
+            // Pinned as the client's own handler pins it: the usual validation first, then that certificate only, byte
+            // for byte. Without this the factory's handler would ignore the option and refuse the server.
+            byte[] pinned = trusted.GetCertHash(HashAlgorithmName.SHA256);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == SslPolicyErrors.None || (certificate is not null && certificate.GetCertHash(HashAlgorithmName.SHA256).AsSpan().SequenceEqual(pinned));
+        }
+
+        return handler;
+    }
 }

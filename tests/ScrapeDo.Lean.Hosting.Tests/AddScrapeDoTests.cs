@@ -78,6 +78,39 @@ public sealed class AddScrapeDoTests
     }
 
     [Fact]
+    public async Task The_factory_handler_pins_the_trusted_server_certificate_as_the_clients_own_handler_does()
+    {
+        await using ScrapeDoEmulator emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Https = true });
+        await using ScrapeDoEmulator other = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Https = true });
+        ServiceProvider Provider(System.Security.Cryptography.X509Certificates.X509Certificate2? trusted)
+        {
+            var services = new ServiceCollection();
+            services.AddScrapeDo(o =>
+            {
+                o.Token = EmulatorOptions.DefaultToken;
+                o.BaseAddress = emulator.BaseAddress;
+                o.TrustedServerCertificate = trusted;
+                o.Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 };
+            });
+            return services.BuildServiceProvider();
+        }
+
+        await using (ServiceProvider pinned = Provider(emulator.ServerCertificate))
+        {
+            AccountInfo account = await pinned.GetRequiredService<ScrapeDoClient>().GetAccountAsync(TestTimeout.Token());
+            Assert.True(account.TotalConcurrency > 0);
+        }
+
+        // Pinning another certificate does not let this server through: the pin is that certificate, not "trust any".
+        await using (ServiceProvider wrong = Provider(other.ServerCertificate))
+        {
+            await Assert.ThrowsAsync<ScrapeDoTransportException>(() => wrong.GetRequiredService<ScrapeDoClient>().GetAccountAsync(TestTimeout.Token()));
+        }
+
+        Assert.Equal(1, emulator.Counters.AccountRequests);
+    }
+
+    [Fact]
     public async Task Configuration_values_are_overridden_by_later_code_configuration()
     {
         var services = new ServiceCollection();
