@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,9 @@ public static class ScrapeDoWebhookEndpoints
     /// <summary>
     /// Accepts <c>POST</c> deliveries at <paramref name="pattern"/>: the shared secret is checked first (a forged
     /// request is answered 401 without reading its body), the body is parsed with the receiver's size limit (400 when
-    /// it is not a task), and accepted tasks go to <see cref="ScrapeDoWebhookReceiver.Deliveries"/> (200).
+    /// it is not a task), and accepted tasks go to <see cref="ScrapeDoWebhookReceiver.Deliveries"/> (200). The
+    /// receiver's <see cref="ScrapeDoWebhookReceiver.MaxBodyBytes"/> replaces the server's own request body limit for
+    /// this endpoint (Kestrel's default is 30 MB), so a large page is not cut off by the server.
     /// </summary>
     /// <param name="endpoints">The app or route group.</param>
     /// <param name="pattern">The route, e.g. <c>/scrapedo/webhook</c>.</param>
@@ -26,6 +29,13 @@ public static class ScrapeDoWebhookEndpoints
         // A RequestDelegate (no parameter binding) keeps the endpoint free of reflection, so it is AOT-safe.
         return endpoints.MapPost(pattern, async context =>
         {
+            // The receiver's limit is the one that applies, as documented, not the server's default (Kestrel's 30 MB
+            // would refuse a large page mid-read). The secret is still checked before any of the body is read.
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = receiver.MaxBodyBytes;
+            }
+
             WebhookReceipt receipt = await receiver.ReceiveAsync(
                 name => context.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
                 context.Request.Body,

@@ -38,4 +38,37 @@ public sealed class WebhookLoggingTests
         Assert.DoesNotContain(capture.Entries, e => e.Message.Contains(secret));
         await app.StopAsync(TestTimeout.Token());
     }
+
+    [Fact]
+    public async Task A_delivery_larger_than_the_servers_default_body_limit_is_taken_up_to_the_receivers_limit()
+    {
+        string secret = ScrapeDoWebhookReceiver.NewSecret();
+        var receiver = new ScrapeDoWebhookReceiver(secret, maxBodyBytes: 40L * 1024 * 1024);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        // A small server limit stands in for Kestrel's 30 MB default, so the test sends 2 MB rather than 31.
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+        await using WebApplication app = builder.Build();
+        app.MapScrapeDoWebhook("/hook", receiver);
+        await app.StartAsync(TestTimeout.Token());
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+
+        string content = new('x', 2 * 1024 * 1024);
+        using var delivery = new HttpRequestMessage(HttpMethod.Post, address + "/hook")
+        {
+            Content = new StringContent($$"""{"TaskID":"t1","JobID":"j1","URL":"https://a.example/","Status":"success","StatusCode":200,"Content":"{{content}}"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        delivery.Headers.Add(ScrapeDoWebhookReceiver.DefaultSecretHeader, secret);
+        using HttpResponseMessage response = await http.SendAsync(delivery, TestTimeout.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(receiver.Deliveries.TryRead(out TaskDetails? task));
+        Assert.Equal(content.Length, task!.Content.Length);
+        await app.StopAsync(TestTimeout.Token());
+    }
 }
