@@ -7,6 +7,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds the Scrape.do health check.</summary>
 public static class ScrapeDoHealthChecksBuilderExtensions
 {
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Adds a check of the Scrape.do account through the registered <see cref="ScrapeDoClient"/> (see
     /// <c>AddScrapeDo</c>): Unhealthy (or <paramref name="failureStatus"/>) when the token is refused or the API is
@@ -18,7 +20,11 @@ public static class ScrapeDoHealthChecksBuilderExtensions
     /// <param name="configure">Sets the thresholds.</param>
     /// <param name="failureStatus">Status reported on failure (default Unhealthy).</param>
     /// <param name="tags">Tags to filter checks by.</param>
-    /// <param name="timeout">Time allowed for the check (default: the host's).</param>
+    /// <param name="timeout">
+    /// Time allowed for the check (default 10 s): a probe of an unreachable API then reports failure in time for a
+    /// readiness probe, instead of after the client's retries and per-attempt timeouts (minutes with the defaults).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> lets the client's own limits decide.
+    /// </param>
     /// <returns>The builder.</returns>
     public static IHealthChecksBuilder AddScrapeDo(
         this IHealthChecksBuilder builder,
@@ -32,6 +38,16 @@ public static class ScrapeDoHealthChecksBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var options = new ScrapeDoHealthCheckOptions();
         configure?.Invoke(options);
+        if (options.NoFreeSlotTolerance < TimeSpan.Zero && options.NoFreeSlotTolerance != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.NoFreeSlotTolerance, "ScrapeDoHealthCheckOptions.NoFreeSlotTolerance must be zero or more, or Timeout.InfiniteTimeSpan to turn it off.");
+        }
+
+        if (options.MinimumCredits < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.MinimumCredits, "ScrapeDoHealthCheckOptions.MinimumCredits must not be negative.");
+        }
+
         // One tracker per registration: "no free slot for N minutes" spans several checks.
         var tracker = new NoFreeSlotTracker();
         return builder.Add(new HealthCheckRegistration(
@@ -39,6 +55,6 @@ public static class ScrapeDoHealthChecksBuilderExtensions
             sp => new ScrapeDoHealthCheck(sp.GetRequiredService<ScrapeDoClient>(), options, tracker),
             failureStatus,
             tags,
-            timeout));
+            timeout ?? DefaultTimeout));
     }
 }

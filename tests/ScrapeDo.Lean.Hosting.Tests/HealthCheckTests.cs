@@ -32,6 +32,43 @@ public sealed class HealthCheckTests
     }
 
     [Fact]
+    public async Task The_check_has_a_timeout_of_its_own_and_refuses_thresholds_that_mean_nothing()
+    {
+        await using (ServiceProvider provider = Services(new Uri("https://api.example/"), "t"))
+        {
+            HealthCheckRegistration registration = Assert.Single(provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<HealthCheckServiceOptions>>().Value.Registrations);
+            Assert.Equal(TimeSpan.FromSeconds(10), registration.Timeout);
+        }
+
+        var services = new ServiceCollection();
+        Assert.Throws<ArgumentOutOfRangeException>(() => services.AddHealthChecks().AddScrapeDo(configure: o => o.NoFreeSlotTolerance = TimeSpan.FromSeconds(-5)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => services.AddHealthChecks().AddScrapeDo(configure: o => o.MinimumCredits = -1));
+        services.AddHealthChecks().AddScrapeDo(configure: o => o.NoFreeSlotTolerance = Timeout.InfiniteTimeSpan, timeout: Timeout.InfiniteTimeSpan);
+    }
+
+    [Fact]
+    public async Task An_unreachable_api_is_reported_within_the_checks_timeout_not_after_the_clients_retries()
+    {
+        // A port that accepts connections and never answers: each attempt would wait the client's full attempt timeout.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var services = new ServiceCollection();
+        services.AddScrapeDo(o =>
+        {
+            o.Token = "t";
+            o.BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+            o.AttemptTimeout = TimeSpan.FromSeconds(30);
+        });
+        services.AddHealthChecks().AddScrapeDo(timeout: TimeSpan.FromMilliseconds(300));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        HealthReportEntry entry = await CheckAsync(provider);
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.True(entry.Duration < TimeSpan.FromSeconds(10), $"took {entry.Duration}");
+    }
+
+    [Fact]
     public async Task Healthy_with_a_valid_token_and_free_slots()
     {
         await using ScrapeDoEmulator emulator = await ScrapeDoEmulator.StartAsync();
