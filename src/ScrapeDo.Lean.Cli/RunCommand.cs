@@ -77,6 +77,13 @@ internal sealed class RunCommand
             throw new CliException("--resume needs the --journal and --output of the interrupted run.");
         }
 
+        // A journal is only ever read by --resume, which needs the records in a file to check and append to: one kept
+        // beside records on stdout could never be resumed, and would only make a later --resume refuse.
+        if (!resume && journal is not null && output is null)
+        {
+            throw new CliException($"--journal needs --output FILE: a resume reads back and appends to the records file, which standard output cannot be (e.g. -o results.jsonl --journal {journal}).");
+        }
+
         // Before the resume's own refusal below, which would point a user who already gave --base-url to it.
         Connection.RefuseEmulateWithBaseUrl(parse);
         if (resume && Connection.WillEmulate(parse, emulateWhenNoToken: true))
@@ -273,22 +280,21 @@ internal sealed class RunCommand
                 // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
                 string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
                 throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
-                    + (journal is null || output is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
+                    + (journal is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 progress.Finish(interrupted: true, connection.Client.RequestsSent);
                 _cost.ReportSpent(_console, quiet);
-                // A resume needs the journal and the output file: records sent to stdout cannot be checked or appended to.
+                // A journal comes with an --output file (checked at the start), so the run is resumable exactly when it has one.
                 _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
-                    : output is null ? "scrapedo: interrupted; the records went to stdout, which --resume cannot continue: give --output FILE with --journal to make a run resumable."
                     : "scrapedo: interrupted; the same command with --resume continues the run.");
                 return ExitCodes.Interrupted;
             }
         }
 
         progress.Finish(interrupted: false, connection.Client.RequestsSent, stoppedForCredits: _cost.Usage.Stopped);
-        if (_cost.Report(_console, quiet, resumable: journal is not null && output is not null, maxCredits) is int creditStop)
+        if (_cost.Report(_console, quiet, resumable: journal is not null, maxCredits) is int creditStop)
         {
             return creditStop;
         }

@@ -248,6 +248,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_journal_beside_records_on_standard_output_is_refused_before_anything_is_sent()
+    {
+        string journal = Path.Combine(Path.GetDirectoryName(File("u.txt", "https://a.example/\n"))!, "run.journal");
+        foreach (string[] output in new[] { Array.Empty<string>(), ["-o", "-"] })
+        {
+            CliResult result = await RunCliAsync(["run", File("u.txt", "https://a.example/\n"), "--emulate", "--journal", journal, .. output]);
+            Assert.Equal(ExitCodes.Fatal, result.ExitCode);
+            Assert.Equal("scrapedo: error: --journal needs --output FILE: a resume reads back and appends to the records file, which standard output cannot be (e.g. -o results.jsonl --journal " + journal + ").", result.Error.Trim());
+            Assert.Equal(string.Empty, result.Out);
+            Assert.False(System.IO.File.Exists(journal));
+        }
+    }
+
+    [Fact]
     public async Task An_existing_journal_without_resume_is_refused_before_touching_the_output()
     {
         string journal = File("run.journal", "{\"t\":\"run\",\"n\":1000}\n");
