@@ -193,9 +193,16 @@ public sealed class ScrapeDoClient : IDisposable
     /// </summary>
     /// <param name="query">Filters and page size; null for the API's defaults.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
-    public async IAsyncEnumerable<JobDetails> ListAllJobsAsync(ListJobsQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException">Page below 1 or page size outside 1–100, thrown by this call (not
+    /// at the first <c>MoveNextAsync</c>); nothing was sent.</exception>
+    public IAsyncEnumerable<JobDetails> ListAllJobsAsync(ListJobsQuery? query = null, CancellationToken cancellationToken = default)
     {
         query?.Validate();
+        return ListAllPagesAsync(query, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<JobDetails> ListAllPagesAsync(ListJobsQuery? query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         int page = query?.Page ?? 1;
         while (true)
         {

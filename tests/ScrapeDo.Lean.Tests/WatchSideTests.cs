@@ -79,6 +79,17 @@ public class WatchSideTests
     }
 
     [Fact]
+    public void Argument_errors_of_the_streaming_calls_are_thrown_by_the_call_not_at_the_first_MoveNextAsync()
+    {
+        using var client = TestSupport.Client(new MockHttpMessageHandler());
+        var runner = new ScrapeDoRunner(client);
+        // Nothing is enumerated here: the exceptions come from the calls themselves.
+        Assert.Equal("template", Assert.Throws<ArgumentException>(() => runner.RunAsync(["https://a.example/"], new CreateJobRequest { Targets = ["https://b.example/"] })).ParamName);
+        Assert.Equal("template", Assert.Throws<ArgumentException>(() => runner.RunPluginAsync(PluginKeys.AmazonProductDetail, [AmazonPlugin.ProductDetail("B0C7BKZ883", "us", "10001")], new CreateJobRequest { Targets = ["https://b.example/"] })).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.ListAllJobsAsync(new ListJobsQuery { PageSize = 0 }));
+    }
+
+    [Fact]
     public void Client_options_refuse_waits_longer_than_a_timer_takes()
     {
         var ok = new ScrapeDoClientOptions { Token = "t" };

@@ -54,7 +54,7 @@ public sealed partial class ScrapeDoRunner
     public IAsyncEnumerable<TaskOutcome> RunAsync(IAsyncEnumerable<string> targets, CreateJobRequest? template = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        return RunCoreAsync(Items(targets), template, pluginKey: null, cancellationToken);
+        return RunCoreAsync(Items(targets), ValidTemplate(template), pluginKey: null, cancellationToken);
     }
 
     /// <summary>Runs a plugin over parameter sets; see <see cref="RunPluginAsync(string, IAsyncEnumerable{PluginParams}, CreateJobRequest?, CancellationToken)"/>.</summary>
@@ -75,16 +75,23 @@ public sealed partial class ScrapeDoRunner
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pluginKey);
         ArgumentNullException.ThrowIfNull(parameters);
-        return RunCoreAsync(Items(parameters), template, pluginKey, cancellationToken);
+        return RunCoreAsync(Items(parameters), ValidTemplate(template), pluginKey, cancellationToken);
     }
 
-    private async IAsyncEnumerable<TaskOutcome> RunCoreAsync(IAsyncEnumerable<RunItem> items, CreateJobRequest? template, string? pluginKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // Checked by the public call itself, not at the first MoveNextAsync, as an argument error should be.
+    private static CreateJobRequest ValidTemplate(CreateJobRequest? template)
     {
         template ??= new CreateJobRequest();
         if (template.Targets is not null || template.Plugin is not null)
         {
             throw new ArgumentException("The run template must not set Targets or Plugin; the runner fills them per job.", nameof(template));
         }
+
+        return template;
+    }
+
+    private async IAsyncEnumerable<TaskOutcome> RunCoreAsync(IAsyncEnumerable<RunItem> items, CreateJobRequest template, string? pluginKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
 
         await using var session = new RunPipeline(_client, _options, template, pluginKey, cancellationToken);
         await session.StartAsync(items).ConfigureAwait(false);
