@@ -10,15 +10,15 @@ namespace ScrapeDo.Lean.Cli;
 internal sealed class JobOptions
 {
     private readonly Option<bool> _super = new("--super") { Description = "Use residential/mobile proxies (Super)." };
-    private readonly Option<string?> _geoCode = new("--geo-code") { Description = "Exit country, e.g. us (GeoCode)." };
-    private readonly Option<string?> _regionalGeoCode = new("--regional-geo-code") { Description = "Exit region, e.g. europe (RegionalGeoCode)." };
+    private readonly Option<string?> _geoCode = new Option<string?>("--geo-code") { Description = "Exit country, e.g. us (GeoCode)." }.NonEmpty("a country code, e.g. us");
+    private readonly Option<string?> _regionalGeoCode = new Option<string?>("--regional-geo-code") { Description = "Exit region, e.g. europe (RegionalGeoCode)." }.NonEmpty("a region, e.g. europe");
     private readonly Option<string?> _device = CliValidation.OneOf("--device", "desktop, mobile or tablet (Device).", "desktop", "mobile", "tablet");
     private readonly Option<string?> _method = CliValidation.OneOf("--method", "GET, POST, PUT, PATCH, HEAD or DELETE (Method).", "GET", "POST", "PUT", "PATCH", "HEAD", "DELETE");
     private readonly Option<string?> _body = new("--body") { Description = "Request body sent to targets (Body)." };
     private readonly Option<string[]> _header = new("--header") { Description = "Header for the targets, K:V; repeatable (Headers).", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> _forwardHeaders = new("--forward-headers") { Description = "Send only the given headers (ForwardHeaders)." };
-    private readonly Option<string?> _sessionId = new("--session-id") { Description = "Sticky proxy session (SessionID)." };
-    private readonly Option<string?> _setCookies = new("--set-cookies") { Description = "Cookies, 'a=1; b=2' (SetCookies)." };
+    private readonly Option<string?> _sessionId = new Option<string?>("--session-id") { Description = "Sticky proxy session (SessionID)." }.NonEmpty("a session id");
+    private readonly Option<string?> _setCookies = new Option<string?>("--set-cookies") { Description = "Cookies, 'a=1; b=2' (SetCookies)." }.NonEmpty("cookies, e.g. 'a=1; b=2'");
     private readonly Option<int?> _timeout = CliValidation.Int("--timeout-ms", $"Task timeout in ms, {JobOptionBounds.TimeoutMinMs}-{JobOptionBounds.TimeoutMaxMs} (Timeout).", min: JobOptionBounds.TimeoutMinMs, max: JobOptionBounds.TimeoutMaxMs);
     private readonly Option<int?> _retryTimeout = CliValidation.Int("--retry-timeout-ms", $"Per-attempt wait in ms, {JobOptionBounds.RetryTimeoutMinMs}-{JobOptionBounds.RetryTimeoutMaxMs} (RetryTimeout).", min: JobOptionBounds.RetryTimeoutMinMs, max: JobOptionBounds.RetryTimeoutMaxMs);
     private readonly Option<bool> _disableRetry = new("--disable-retry") { Description = "Single attempt per target (DisableRetry)." };
@@ -29,14 +29,14 @@ internal sealed class JobOptions
     private readonly Option<bool> _blockResources = new("--block-resources") { Description = "Render.BlockResources; implies --render." };
     private readonly Option<string?> _waitUntil = CliValidation.OneOf("--wait-until", "domcontentloaded, networkidle0 or networkidle2 (Render.WaitUntil); implies --render.", "domcontentloaded", "networkidle0", "networkidle2");
     private readonly Option<int?> _customWait = CliValidation.Int("--custom-wait-ms", $"Render.CustomWait in ms, 0-{JobOptionBounds.CustomWaitMaxMs}; implies --render.", min: 0, max: JobOptionBounds.CustomWaitMaxMs);
-    private readonly Option<string?> _waitSelector = new("--wait-selector") { Description = "Render.WaitSelector; implies --render." };
+    private readonly Option<string?> _waitSelector = new Option<string?>("--wait-selector") { Description = "Render.WaitSelector; implies --render." }.NonEmpty("a CSS selector");
     private readonly Option<string?> _play = new("--play-with-browser") { Description = "Render.PlayWithBrowser as a JSON array, e.g. '[{\"Action\":\"Click\",\"Selector\":\"#b\"}]'; implies --render." };
     private readonly Option<bool> _returnJson = new("--return-json") { Description = "Render.ReturnJSON; implies --render." };
     private readonly Option<bool> _showWebsocket = new("--show-websocket-requests") { Description = "Render.ShowWebsocketRequests; implies --render." };
     private readonly Option<bool> _showFrames = new("--show-frames") { Description = "Render.ShowFrames; implies --render." };
     private readonly Option<bool> _screenshot = new("--screenshot") { Description = "Render.Screenshot; implies --render." };
     private readonly Option<bool> _fullScreenshot = new("--full-screenshot") { Description = "Render.FullScreenshot; implies --render." };
-    private readonly Option<string?> _particularScreenshot = new("--particular-screenshot") { Description = "Render.ParticularScreenshot (CSS selector); implies --render." };
+    private readonly Option<string?> _particularScreenshot = new Option<string?>("--particular-screenshot") { Description = "Render.ParticularScreenshot (CSS selector); implies --render." }.NonEmpty("a CSS selector");
     private readonly Option<string?> _webhookUrl = CliValidation.HttpUrl("--webhook-url", "Webhook receiving each finished task, an absolute http(s) URL (WebhookURL).");
     private readonly Option<string[]> _webhookHeader = new("--webhook-header") { Description = "Webhook header K:V; repeatable (WebhookHeaders)." };
 
