@@ -339,9 +339,49 @@ internal sealed class RecordWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The extension of a binary content's file, from the target's Content-Type as the task reports it (an image
+    /// saved as .png opens as one); .bin when the type is missing or not one of the common binary types.
+    /// </summary>
+    internal static string BinaryExtension(IReadOnlyDictionary<string, string>? responseHeaders)
+    {
+        string? contentType = null;
+        foreach ((string name, string value) in responseHeaders ?? EmptyHeaders)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                contentType = value;
+                break;
+            }
+        }
+
+        ReadOnlySpan<char> mediaType = contentType is null ? default : contentType.AsSpan();
+        int parameters = mediaType.IndexOf(';');
+        mediaType = (parameters >= 0 ? mediaType[..parameters] : mediaType).Trim();
+        foreach ((string type, string extension) in BinaryTypes)
+        {
+            if (mediaType.Equals(type, StringComparison.OrdinalIgnoreCase))
+            {
+                return extension;
+            }
+        }
+
+        return ".bin";
+    }
+
+    private static readonly Dictionary<string, string> EmptyHeaders = [];
+
+    private static readonly (string Type, string Extension)[] BinaryTypes =
+    [
+        ("image/png", ".png"), ("image/jpeg", ".jpg"), ("image/gif", ".gif"), ("image/webp", ".webp"), ("image/avif", ".avif"),
+        ("image/svg+xml", ".svg"), ("image/x-icon", ".ico"), ("image/vnd.microsoft.icon", ".ico"), ("image/bmp", ".bmp"),
+        ("image/tiff", ".tif"), ("application/pdf", ".pdf"), ("application/zip", ".zip"), ("application/gzip", ".gz"),
+        ("font/woff2", ".woff2"), ("font/woff", ".woff"), ("audio/mpeg", ".mp3"), ("video/mp4", ".mp4"),
+    ];
+
     private ValueTask<bool> WriteWithContentFileAsync(TaskOutcome outcome, TaskDetails details, string? rawPluginTarget, string? error, CancellationToken cancellationToken)
     {
-        string contentFile = Path.Combine(_contentDir!, details.TaskId + (details.Base64EncodedContent ? ".bin" : rawPluginTarget is not null ? ".json" : _textExtension));
+        string contentFile = Path.Combine(_contentDir!, details.TaskId + (details.Base64EncodedContent ? BinaryExtension(details.ResponseHeaders) : rawPluginTarget is not null ? ".json" : _textExtension));
         try
         {
             cancellationToken.ThrowIfCancellationRequested();

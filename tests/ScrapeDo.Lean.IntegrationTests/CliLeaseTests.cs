@@ -101,7 +101,7 @@ public sealed class CliLeaseTests : IDisposable
         }
 
         Assert.Equal(6, files.Count);
-        Assert.Equal(2, files.Count(f => f.EndsWith(".bin", StringComparison.Ordinal)));
+        Assert.Equal(2, files.Count(f => f.EndsWith(".png", StringComparison.Ordinal)));
     }
 
     [Fact]

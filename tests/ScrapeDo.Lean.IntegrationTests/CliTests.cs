@@ -73,11 +73,19 @@ public sealed class CliTests : IDisposable
     public async Task All_success_exits_0_and_content_dir_gets_byte_exact_decoded_files()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { ContentBytes = 5000 });
-        string input = File("urls.txt", "https://a.example/page\nhttps://a.example/file.bin\n");
+        string input = File("urls.txt", "https://a.example/page\nhttps://a.example/file.bin\nhttps://a.example/logo.PNG\nhttps://a.example/doc.pdf\n");
         string output = Path.Combine(_dir, "out.jsonl");
         string contentDir = Path.Combine(_dir, "content");
 
         CliResult result = await RunCliAsync("run", input, "-o", output, "--content-dir", contentDir, "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken, "--quiet");
+        // Each file is named by its task and typed by the target's Content-Type (the emulator's, by the path's suffix).
+        var expected = new Dictionary<string, string>
+        {
+            ["https://a.example/page"] = ".html",
+            ["https://a.example/file.bin"] = ".bin",
+            ["https://a.example/logo.PNG"] = ".png",
+            ["https://a.example/doc.pdf"] = ".pdf",
+        };
 
         Assert.Equal(ExitCodes.Success, result.ExitCode);
         Assert.Equal("", result.Error);
@@ -88,7 +96,7 @@ public sealed class CliTests : IDisposable
             string file = record.GetProperty("contentFile").GetString()!;
             TaskDetails details = await client.GetTaskAsync(record.GetProperty("jobId").GetString()!, record.GetProperty("taskId").GetString()!, Support.Timeout());
             Assert.Equal(details.GetContentBytes(), await System.IO.File.ReadAllBytesAsync(file));
-            Assert.EndsWith(record.GetProperty("base64").GetBoolean() ? ".bin" : ".html", file);
+            Assert.Equal(record.GetProperty("taskId").GetString() + expected[record.GetProperty("target").GetString()!], Path.GetFileName(file));
         }
     }
 

@@ -18,6 +18,22 @@ public sealed class RecordWriterGoldenTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Theory]
+    [InlineData(null, ".bin")]
+    [InlineData("", ".bin")]
+    [InlineData("application/octet-stream", ".bin")]
+    [InlineData("image/png", ".png")]
+    [InlineData("IMAGE/JPEG; charset=binary", ".jpg")]
+    [InlineData("  application/pdf ", ".pdf")]
+    [InlineData("image/svg+xml", ".svg")]
+    [InlineData("text/html; charset=utf-8", ".bin")]
+    [InlineData("image/png-but-not", ".bin")]
+    public void A_binary_contents_file_takes_the_extension_of_its_content_type(string? contentType, string extension)
+    {
+        Dictionary<string, string>? headers = contentType is null ? null : new() { ["content-type"] = contentType, ["X-Other"] = "image/gif" };
+        Assert.Equal(extension, RecordWriter.BinaryExtension(headers));
+    }
+
     [Fact]
     public async Task Records_are_byte_identical_to_the_pinned_ones()
     {

@@ -55,6 +55,24 @@ internal sealed class ContentGenerator(EmulatorOptions options)
         return false;
     }
 
+    /// <summary>
+    /// The Content-Type a binary target's server would have sent, by its path's suffix; the real API passes the
+    /// target's headers through in <c>ResponseHeaders</c>, and clients name saved files by it.
+    /// </summary>
+    public static string BinaryContentType(TaskState task)
+    {
+        string path = Uri.TryCreate(task.Url, UriKind.Absolute, out Uri? uri) ? uri.AbsolutePath : string.Empty;
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".png" => "image/png",
+            ".jpg" or ".jpeg" => "image/jpeg",
+            ".gif" => "image/gif",
+            ".pdf" => "application/pdf",
+            ".zip" => "application/zip",
+            _ => "application/octet-stream",
+        };
+    }
+
     /// <summary>Writes the task's content bytes (UTF-8 text, or raw bytes for binary targets) into a rented buffer.</summary>
     public byte[] Rent(TaskState task, out int length)
     {

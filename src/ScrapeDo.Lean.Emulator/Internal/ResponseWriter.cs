@@ -114,7 +114,7 @@ internal sealed class ResponseWriter
         _json.WriteStartObject("ResponseHeaders"u8);
         if (phase == TaskPhase.Success)
         {
-            _json.WriteString("Content-Type"u8, task.PluginParams is not null ? "application/json" : binary ? "application/octet-stream" : "text/html; charset=utf-8");
+            _json.WriteString("Content-Type"u8, task.PluginParams is not null ? "application/json" : binary ? ContentGenerator.BinaryContentType(task) : "text/html; charset=utf-8");
         }
 
         _json.WriteEndObject();
