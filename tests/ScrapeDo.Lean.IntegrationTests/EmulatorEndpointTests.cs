@@ -79,7 +79,7 @@ public class EmulatorEndpointTests
     [InlineData("""{"Targets":["https://a.example/"],"Device":"watch"}""", "Invalid value for Device")]
     [InlineData("""{"Targets":["https://a.example/"],"method":"TRACE"}""", "Invalid value for Method")]
     [InlineData("""{"Targets":["https://a.example/"],"Output":"pdf"}""", "Invalid value for Output")]
-    [InlineData("""{"Targets":["https://a.example/"],"Render":{"WaitUntil":"load"}}""", "Render.Invalid value for WaitUntil")]
+    [InlineData("""{"Targets":["https://a.example/"],"Render":{"WaitUntil":"load"}}""", "In Render: Invalid value for WaitUntil")]
     [InlineData("""{"Targets":["https://a.example/"],"RetryTimeout":100}""", "Invalid RetryTimeout")]
     [InlineData("""{"Plugin":{"Key":"amazon/pdp","Params":[{"geocode":"us","zipcode":"1"}]}}""", "missing required parameter 'asin'")]
     [InlineData("""{"Plugin":{"Key":"Not A Key","Params":[{"q":"x"}]}}""", "Plugin key is missing or invalid")]

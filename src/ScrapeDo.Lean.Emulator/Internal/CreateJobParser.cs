@@ -209,7 +209,7 @@ internal static class CreateJobParser
                 string? error = Enum(fields, "waituntil", WaitUntils) ?? Range(fields, "customwait", (0, ScrapeDo.Lean.Internal.JobOptionBounds.CustomWaitMaxMs));
                 if (error is not null)
                 {
-                    return "Render." + error;
+                    return "In Render: " + error;
                 }
 
                 int shots = (fields.TryGetValue("screenshot", out JsonElement s) && s.ValueKind == JsonValueKind.True ? 1 : 0)
