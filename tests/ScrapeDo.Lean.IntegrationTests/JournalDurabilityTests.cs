@@ -166,6 +166,29 @@ public class JournalDurabilityTests
                 Assert.Contains("in use by another run", second.Message, StringComparison.Ordinal);
             }
 
+            // Another spelling of the same file takes the same lock: a symbolic link to the journal, and one to its folder.
+            await using (RunJournal held = await RunJournal.OpenAsync(journal, resume: true, chunkSize: 10, Support.Timeout()))
+            {
+                string fileLink = journal + ".link";
+                string folderLink = Path.Combine(Path.GetTempPath(), "scrapedo-journal-folder-" + Guid.NewGuid().ToString("N"));
+                File.CreateSymbolicLink(fileLink, journal);
+                Directory.CreateSymbolicLink(folderLink, Path.GetDirectoryName(journal)!);
+                try
+                {
+                    foreach (string other in new[] { fileLink, Path.Combine(folderLink, Path.GetFileName(journal)) })
+                    {
+                        Assert.True(RunJournal.IsHeldByAnotherRun(other), other);
+                        InvalidOperationException viaLink = await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(other, resume: true, chunkSize: 10, Support.Timeout()));
+                        Assert.Contains("in use by another run", viaLink.Message, StringComparison.Ordinal);
+                    }
+                }
+                finally
+                {
+                    File.Delete(fileLink);
+                    Directory.Delete(folderLink);
+                }
+            }
+
             // A crashed process leaves its lock file behind but not its lock (flock dies with the process).
             await File.WriteAllTextAsync(journal + ".lock", "");
             await using RunJournal again = await RunJournal.OpenAsync(journal, resume: true, chunkSize: 10, Support.Timeout());

@@ -460,7 +460,33 @@ internal sealed class RunJournal : IAsyncDisposable
         }
     }
 
-    private static string LockPath(string fullPath) => fullPath + ".lock";
+    // Beside the file the path finally names: two spellings of one journal (a symbolic link to it, or to a folder on
+    // its path) must take the same lock, or two runs would write one journal at once.
+    private static string LockPath(string fullPath) => ResolveLinks(fullPath, depth: 0) + ".lock";
+
+    /// <summary><paramref name="fullPath"/> with every symbolic link on it followed (a path that does not exist yet
+    /// keeps its own spelling from the first missing part on).</summary>
+    private static string ResolveLinks(string fullPath, int depth)
+    {
+        // Past this many links followed the path loops; the open then reports the problem in its own words.
+        if (depth > 32)
+        {
+            return fullPath;
+        }
+
+        string? parent = Path.GetDirectoryName(fullPath);
+        string resolved = parent is null ? fullPath : Path.Combine(ResolveLinks(parent, depth), Path.GetFileName(fullPath));
+        try
+        {
+            FileSystemInfo info = Directory.Exists(resolved) ? new DirectoryInfo(resolved) : new FileInfo(resolved);
+            return info.LinkTarget is null ? resolved
+                : ResolveLinks(Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(resolved) ?? resolved), depth + 1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return resolved;
+        }
+    }
 
     // The plain IOException of a sharing violation (subclasses are path problems, reported as they are).
     private static bool IsSharingViolation(IOException ex) => ex.GetType() == typeof(IOException);
