@@ -70,6 +70,132 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_lost_create_is_never_matched_to_an_earlier_runs_job_with_the_same_targets()
+    {
+        // Found by a review (session 18): a run whose create was answered 500 adopted the job of the run before it, made
+        // from the same targets (perhaps with other options), and delivered that run's results as its own.
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions());
+        string[] urls = Support.Urls(3);
+        List<TaskOutcome> first;
+        using (ScrapeDoClient client = Support.Client(emulator))
+        {
+            first = await RunBoundedAsync(ct => new ScrapeDoRunner(client, Options()).RunAsync(urls, cancellationToken: ct), 30);
+        }
+
+        string firstJob = first[0].JobId!;
+        // The next run's create is answered 500 before it reaches the server: nothing is created, and the client cannot
+        // know that, so the runner reconciles against a listing that holds the first run's identical job.
+        var lostCreate = new FailFirstCreateHandler();
+        using var second = new ScrapeDoClient(new ScrapeDoClientOptions
+        {
+            Token = EmulatorOptions.DefaultToken,
+            BaseAddress = emulator.BaseAddress,
+            HttpMessageHandler = lostCreate,
+            Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
+        });
+        List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(second, Options()).RunAsync(urls, cancellationToken: ct), 30);
+
+        Assert.Equal(1, lostCreate.Failed);
+        AssertExactlyOnce(outcomes, urls.Length);
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
+        Assert.All(outcomes, o => Assert.NotEqual(firstJob, o.JobId));
+        Assert.Equal(2, emulator.Counters.Jobs);
+    }
+
+    [Fact]
+    public async Task A_resumed_run_keeps_the_fence_of_the_process_whose_create_was_lost()
+    {
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions());
+        string[] urls = Support.Urls(3);
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-fence-{Guid.NewGuid():N}.journal");
+        try
+        {
+            List<TaskOutcome> earlier;
+            using (ScrapeDoClient client = Support.Client(emulator))
+            {
+                earlier = await RunBoundedAsync(ct => new ScrapeDoRunner(client, Options()).RunAsync(urls, cancellationToken: ct), 30);
+            }
+
+            // A journaled run of the same targets: its create is answered 500 (nothing made), and the process stops
+            // while it still reconciles, so the journal holds its fence and an unanswered submit.
+            var lostCreate = new FailFirstCreateHandler(holdListingsAfterFailure: true);
+            using (var interrupted = new ScrapeDoClient(new ScrapeDoClientOptions
+            {
+                Token = EmulatorOptions.DefaultToken,
+                BaseAddress = emulator.BaseAddress,
+                HttpMessageHandler = lostCreate,
+                Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
+            }))
+            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                var run = new ScrapeDoRunner(interrupted, new RunOptions { MaxJobsInFlight = 1, JournalPath = journal, ReconcileWindow = TimeSpan.FromSeconds(1.5) });
+                Task drain = Task.Run(async () =>
+                {
+                    await foreach (TaskOutcome o in run.RunAsync(urls, cancellationToken: stop.Token))
+                    {
+                    }
+                });
+                await lostCreate.HeldListing.Task.WaitAsync(TimeSpan.FromSeconds(20));
+                await stop.CancelAsync();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain);
+            }
+
+            Assert.Contains(File.ReadLines(journal), l => l.Contains("\"t\":\"fence\"", StringComparison.Ordinal));
+
+            // The resume reconciles that create against a listing holding the earlier run's identical job: the
+            // journaled fence says it existed before the create, so the resume sends the create again instead.
+            using ScrapeDoClient resumed = Support.Client(emulator);
+            RunOptions resume = Options();
+            List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, new RunOptions
+            {
+                MaxJobsInFlight = 1,
+                JournalPath = journal,
+                Resume = true,
+                FirstPollDelay = resume.FirstPollDelay,
+                MinPollInterval = resume.MinPollInterval,
+                ReconcileWindow = resume.ReconcileWindow,
+            }).RunAsync(urls, cancellationToken: ct), 30);
+
+            AssertExactlyOnce(outcomes, urls.Length);
+            Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
+            Assert.All(outcomes, o => Assert.NotEqual(earlier[0].JobId, o.JobId));
+            Assert.Equal(2, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    /// <summary>Answers the first create 500 without sending it; everything else goes to the server.</summary>
+    /// <remarks>With <paramref name="holdListingsAfterFailure"/>, every listing after that answer waits until its caller
+    /// gives up (the reconcile never decides), and <see cref="HeldListing"/> says one is waiting.</remarks>
+    private sealed class FailFirstCreateHandler(bool holdListingsAfterFailure = false) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _failed;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public TaskCompletionSource HeldListing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post && Interlocked.CompareExchange(ref _failed, 1, 0) == 0)
+            {
+                return new HttpResponseMessage(System.Net.HttpStatusCode.InternalServerError) { Content = new StringContent("""{"Error":"internal","Code":500}""") };
+            }
+
+            if (holdListingsAfterFailure && Failed == 1 && request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.EndsWith("/api/v1/jobs", StringComparison.Ordinal))
+            {
+                HeldListing.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Finding1_a_create_that_commits_but_lists_late_is_adopted_not_resubmitted()
     {
         // The answer comes after the client's 1 s timeout, and the job lists only 2 s after it was created: "not

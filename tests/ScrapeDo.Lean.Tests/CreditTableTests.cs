@@ -145,6 +145,7 @@ public class CreditTableTests
     public async Task A_plain_429_on_create_with_an_account_that_cannot_pay_stops_the_run_instead_of_retrying()
     {
         var mock = new RichardSzalay.MockHttp.MockHttpMessageHandler();
+        mock.NoJobsListed();
         int creates = 0;
         mock.When(HttpMethod.Post, TestSupport.Base + "api/v1/jobs").Respond(_ =>
         {

@@ -25,6 +25,13 @@ internal static class TestSupport
             MaxResponseBytes = maxResponseBytes ?? 256L * 1024 * 1024,
         }, random ?? (() => 0.5));
 
+    /// <summary>
+    /// Answers the job listing with no jobs, as an account with none before the run: a runner lists the jobs that exist
+    /// before its first create (its fence) and needs an answer.
+    /// </summary>
+    public static MockedRequest NoJobsListed(this MockHttpMessageHandler mock) =>
+        mock.When(HttpMethod.Get, Base + "api/v1/jobs").Respond("application/json", """{"Jobs":[],"TotalCount":0,"PageSize":1,"PageNumber":1,"TotalPages":0}""");
+
     /// <summary>Advances fake time in small steps until the task completes (bounded).</summary>
     public static async Task<T> DriveAsync<T>(FakeTimeProvider time, Task<T> task, TimeSpan step, int maxSteps = 10_000)
     {

@@ -104,6 +104,7 @@ public class WatchSideTests
     public async Task A_job_that_reports_itself_finished_while_its_snapshot_omits_a_task_ends_with_that_task_fetched_once()
     {
         var mock = new MockHttpMessageHandler();
+        mock.NoJobsListed();
         mock.When(HttpMethod.Post, "*/api/v1/jobs").Respond("application/json", """{"JobID":"j1","TaskIDs":["a","b"],"Message":"ok"}""");
         // The job says success but lists only task a: b is fetched directly, once, instead of being waited for forever.
         mock.When(HttpMethod.Get, "*/api/v1/jobs/j1").Respond("application/json",
@@ -127,6 +128,7 @@ public class WatchSideTests
     public async Task A_retry_after_of_months_ends_the_fetch_when_the_run_gives_up_instead_of_failing_the_run()
     {
         var mock = new MockHttpMessageHandler();
+        mock.NoJobsListed();
         mock.When(HttpMethod.Post, "*/api/v1/jobs").Respond("application/json", """{"JobID":"j1","TaskIDs":["a"],"Message":"ok"}""");
         mock.When(HttpMethod.Get, "*/api/v1/jobs/j1").Respond("application/json",
             """{"JobID":"j1","Status":"success","TaskIDs":["a"],"Tasks":[{"TaskID":"a","URL":"https://a.example/1","Status":"success"}]}""");
@@ -153,6 +155,7 @@ public class WatchSideTests
     public async Task A_410_on_the_job_ends_its_undelivered_targets_as_expired()
     {
         var mock = new MockHttpMessageHandler();
+        mock.NoJobsListed();
         mock.When(HttpMethod.Post, "*/api/v1/jobs").Respond("application/json", """{"JobID":"j1","TaskIDs":["a","b"],"Message":"ok"}""");
         mock.When(HttpMethod.Get, "*/api/v1/jobs/j1").Respond(HttpStatusCode.Gone, "application/json", """{"Error":"expired","Code":410}""");
         using var client = TestSupport.Client(mock);
@@ -172,6 +175,7 @@ public class WatchSideTests
     public async Task A_poll_refused_with_a_client_error_ends_only_that_job_and_cancels_it_on_the_server()
     {
         var mock = new MockHttpMessageHandler();
+        mock.NoJobsListed();
         mock.When(HttpMethod.Post, "*/api/v1/jobs").Respond("application/json", """{"JobID":"j1","TaskIDs":["a"],"Message":"ok"}""");
         mock.When(HttpMethod.Get, "*/api/v1/jobs/j1").Respond(HttpStatusCode.BadRequest, "application/json", """{"Error":"bad job id","Code":400}""");
         var cancel = mock.When(HttpMethod.Delete, "*/api/v1/jobs/j1").Respond("application/json", """{"JobID":"j1","Status":"canceled","Canceled":true}""");

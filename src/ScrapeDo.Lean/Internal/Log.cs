@@ -52,6 +52,10 @@ internal static partial class Log
         Message = "The webhook deliveries source failed; polling continues to deliver every task")]
     public static partial void WebhookSourceFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1107, EventName = "JobFenceUnavailable", Level = LogLevel.Warning,
+        Message = "The jobs that existed before this run could not be listed ({Reason}); a create whose answer is lost may be matched to an earlier job with the same targets")]
+    public static partial void JobFenceUnavailable(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 1106, EventName = "RunCompleted", Level = LogLevel.Debug,
         Message = "Run completed: {Delivered} outcome(s), {Failed} failed, {HttpRequests} HTTP request(s)")]
     public static partial void RunCompleted(ILogger logger, long delivered, long failed, long httpRequests);

@@ -16,6 +16,27 @@ internal enum ReconcileVerdict
     Unresolvable,
 }
 
+/// <summary>
+/// The jobs that existed before this process sent its first create (<see cref="CreateReconciler.FenceAsync"/>): none of
+/// them can be the job of a create it sent afterwards, however alike their targets.
+/// </summary>
+/// <param name="TakenAt">When the listing ended (this process's clock); the fence speaks for creates sent after it.</param>
+/// <param name="NewestStart">The newest job's StartTime then (the server's clock), null when there was none.</param>
+/// <param name="JobIds">The jobs that started within <see cref="Margin"/> of the newest, known by id.</param>
+internal sealed record JobFence(DateTimeOffset TakenAt, DateTimeOffset? NewestStart, IReadOnlySet<string> JobIds)
+{
+    /// <summary>
+    /// Jobs that started this much before the newest one are older than any job a later create makes, even where the
+    /// servers' clocks differ a little; the ones closer to it are excluded by id instead, never by time, so a job of
+    /// ours whose StartTime reads a little early (a second-precision stamp, another replica's clock) stays adoptable.
+    /// </summary>
+    public static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether <paramref name="job"/> existed before the fence.</summary>
+    public bool Excludes(JobDetails job) =>
+        JobIds.Contains(job.JobId) || (NewestStart is { } newest && job.StartTime is { } start && start < newest - Margin);
+}
+
 /// <summary>A reconcile decision; for <see cref="ReconcileVerdict.Adopt"/> the job and its task ids in target order.</summary>
 internal readonly record struct ReconcileDecision(ReconcileVerdict Verdict, string? JobId = null, IReadOnlyList<string>? TaskIds = null, string? Reason = null);
 
@@ -30,10 +51,70 @@ internal readonly record struct ReconcileDecision(ReconcileVerdict Verdict, stri
 /// counts from the journaled submit time, so a run that crashes mid-reconcile resumes the same window, not a new one.
 /// <see cref="Decide"/> is the pure decision over one listing; <see cref="ReconcileAsync"/> does the listing I/O.
 /// </remarks>
-internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options, string? pluginKey, CancellationToken cancellationToken)
+internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options, string? pluginKey, CancellationToken cancellationToken, Microsoft.Extensions.Logging.ILogger? log = null)
 {
     private static readonly TimeSpan FirstLook = TimeSpan.FromMilliseconds(500);
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+    private JobFence? _fence;
+    private Func<DateTimeOffset, JobFence?>? _earlierFences;
+
+    /// <summary>Where the fences of the run's earlier processes are found (a resumed run's journal).</summary>
+    public void UseEarlierFences(Func<DateTimeOffset, JobFence?> fenceFor) => _earlierFences = fenceFor;
+
+    /// <summary>The fence this process took, if any (for tests and the journal).</summary>
+    public JobFence? Fence => Volatile.Read(ref _fence);
+
+    /// <summary>
+    /// Lists the jobs that exist now, before this process sends its first create, so a create whose answer is lost can
+    /// never be matched to one of them: another run's job with the same targets (the run before this one, say) looks
+    /// exactly like ours in the listing, and adopting it would deliver another run's results (made with other options,
+    /// perhaps) while our own job, created and billed, went unread. Two reads: the newest job, then the jobs that
+    /// started within <see cref="JobFence.Margin"/> of it (usually a handful). A listing that keeps failing is retried
+    /// as any read; one the server refuses leaves the run without a fence (as before there was one), logged as 1107.
+    /// </summary>
+    public async Task FenceAsync()
+    {
+        TimeProvider time = client.TimeProvider;
+        var persistence = new RetryPersistence(time, options.GiveUpAfter, cancellationToken);
+        while (true)
+        {
+            try
+            {
+                JobListPage newest = await client.ListJobsAsync(new ListJobsQuery { PageSize = 1, Sort = JobSortOrder.StartTimeDescending }, cancellationToken).ConfigureAwait(false);
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                DateTimeOffset? newestStart = null;
+                if (newest.Jobs.Count > 0)
+                {
+                    ids.Add(newest.Jobs[0].JobId);
+                    newestStart = newest.Jobs[0].StartTime;
+                    if (newestStart is { } start)
+                    {
+                        var recent = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = start - JobFence.Margin, Sort = JobSortOrder.StartTimeDescending };
+                        await foreach (JobDetails job in client.ListAllJobsAsync(recent, cancellationToken).ConfigureAwait(false))
+                        {
+                            ids.Add(job.JobId);
+                        }
+                    }
+                }
+
+                Volatile.Write(ref _fence, new JobFence(time.GetUtcNow(), newestStart, ids));
+                return;
+            }
+            catch (ScrapeDoException ex) when (persistence.KeepTrying && RetryPersistence.IsTransientRead(ex))
+            {
+                await persistence.WaitAsync(ex).ConfigureAwait(false);
+            }
+            catch (ScrapeDoApiException ex) when (!ex.IsUnauthorized && !RetryPersistence.IsTransientRead(ex))
+            {
+                if (log is not null)
+                {
+                    Log.JobFenceUnavailable(log, ex.Message);
+                }
+
+                return;
+            }
+        }
+    }
 
     /// <summary>Marks <paramref name="jobId"/> as this run's, so no reconcile adopts it for another chunk.</summary>
     public void Claim(string jobId)
@@ -91,9 +172,12 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     {
         // Only jobs with the right task count are kept, so a long listing costs no memory.
         var candidates = new List<JobDetails>();
+        // The fence of the process that sent the create: this one's for its own creates, else (on resume) the one an
+        // earlier process journaled before its creates. A later fence would name the very job being looked for.
+        JobFence? fence = Fence is { } f && submittedAt >= f.TakenAt ? f : _earlierFences?.Invoke(submittedAt);
         await foreach (JobDetails job in client.ListAllJobsAsync(query, cancellationToken).ConfigureAwait(false))
         {
-            if (TaskCount(job) == expected.Length)
+            if (TaskCount(job) == expected.Length && fence?.Excludes(job) != true)
             {
                 candidates.Add(job);
             }

@@ -37,6 +37,7 @@ internal sealed class JournalState
     private readonly Dictionary<int, JournalChunk> _chunks = [];
     private readonly Dictionary<long, ulong[]> _partialBlocks = [];
     private readonly HashSet<string> _canceledByUs = new(StringComparer.Ordinal);
+    private readonly List<JobFence> _fences = [];
     private readonly Dictionary<int, IReadOnlyList<long>> _retries = [];
     private readonly Dictionary<int, long> _spent = [];
     private ulong[] _fullBlocks = new ulong[4];
@@ -225,6 +226,36 @@ internal sealed class JournalState
                 record.TaskIds = taskIds;
                 record.FailureReason = reason;
             }
+        }
+    }
+
+    /// <summary>Records the fence a process of this run took before its first create.</summary>
+    public void Fenced(JobFence fence)
+    {
+        lock (_lock)
+        {
+            _fences.Add(fence);
+        }
+    }
+
+    /// <summary>
+    /// The fence that speaks for a create sent at <paramref name="submittedAt"/>: the latest one taken before it, by the
+    /// process that sent it (a process takes its fence before its first create); null for a journal without fences.
+    /// </summary>
+    public JobFence? FenceFor(DateTimeOffset submittedAt)
+    {
+        lock (_lock)
+        {
+            JobFence? latest = null;
+            foreach (JobFence fence in _fences)
+            {
+                if (fence.TakenAt <= submittedAt && (latest is null || fence.TakenAt > latest.TakenAt))
+                {
+                    latest = fence;
+                }
+            }
+
+            return latest;
         }
     }
 

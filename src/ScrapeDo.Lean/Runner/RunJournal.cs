@@ -65,6 +65,14 @@ internal sealed class JournalEntry
     /// </summary>
     [JsonPropertyName("od")]
     public string? OptionDigests { get; init; }
+
+    /// <summary>The newest job's StartTime when a process took its fence (fence; see <see cref="JobFence"/>).</summary>
+    [JsonPropertyName("newest")]
+    public DateTimeOffset? Newest { get; init; }
+
+    /// <summary>The jobs a fence names by id (fence).</summary>
+    [JsonPropertyName("jobs")]
+    public IReadOnlyList<string>? JobIds { get; init; }
 }
 
 /// <summary>A run's job options as the journal records them: one fingerprint, and a digest per option set.</summary>
@@ -222,6 +230,16 @@ internal sealed class RunJournal : IAsyncDisposable
     {
         _state.Spent(chunk, credits);
         return AppendAsync([new JournalEntry { T = "spend", Chunk = chunk, Credits = credits }], durable: true, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Records the jobs that existed before this process's first create, ahead of its first submit (whose flush makes
+    /// it durable), so a resume can still tell them from the job of a create this process sent and never heard back from.
+    /// </summary>
+    public Task RecordFenceAsync(JobFence fence, CancellationToken cancellationToken)
+    {
+        _state.Fenced(fence);
+        return AppendAsync([new JournalEntry { T = "fence", At = fence.TakenAt, Newest = fence.NewestStart, JobIds = [.. fence.JobIds] }], durable: false, cancellationToken);
     }
 
     /// <summary>Records that a submitted chunk was refused for credits and made no job: a resume treats it as never sent.</summary>
@@ -426,6 +444,9 @@ internal sealed class RunJournal : IAsyncDisposable
                 break;
             case "cancel" when entry.JobId is { } job:
                 _state.CanceledByUs(job);
+                break;
+            case "fence" when entry.At is { } takenAt:
+                _state.Fenced(new JobFence(takenAt, entry.Newest, new HashSet<string>(entry.JobIds ?? [], StringComparer.Ordinal)));
                 break;
             case "retry" when entry.Chunk is int c && entry.Indices is { } xs:
                 _state.Retry(c, xs);
