@@ -147,9 +147,9 @@ internal static class ApiCommands
                 using Stream source = path == "-" ? console.OpenInput() : File.OpenRead(path);
                 await foreach (RunCommand.InputLine line in RunCommand.ReadLines(source, ct).ConfigureAwait(false))
                 {
-                    if (line.Cut || line.NotUtf8)
+                    if (line.Cut || line.NotUtf8 || line.NotText is not null)
                     {
-                        throw new CliException($"{(path == "-" ? "stdin" : $"input '{path}'")}, line {line.Number}: {(line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)}.");
+                        throw new CliException($"{(path == "-" ? "stdin" : $"input '{path}'")}, line {line.Number}: {line.NotText ?? (line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)}.");
                     }
 
                     lines.Add((line.Text, $"line {line.Number}"));

@@ -335,7 +335,7 @@ internal sealed class RunCommand
         while (rejected.TryDequeue(out var item))
         {
             // A cut line is named by its line number and an excerpt, as in a URL run, not echoed whole.
-            string target = item.Line.Cut ? CliValidation.Excerpt(item.Line.Text, MaxEchoedTarget) : item.Line.Text;
+            string target = item.Line.Cut || item.Line.NotText is not null ? CliValidation.Excerpt(item.Line.Text, MaxEchoedTarget) : item.Line.Text;
             var outcome = new TaskOutcome { InputIndex = -1, Target = target, Status = OutcomeStatus.Failed, Reason = item.Error };
             if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
             {
@@ -350,6 +350,12 @@ internal sealed class RunCommand
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
             counter?.CountInputLine(line.Text);
+            if (line.NotText is { } notText)
+            {
+                rejected.Enqueue((line, notText));
+                continue;
+            }
+
             if (line.NotUtf8)
             {
                 // Never sent: the server would scrape a URL the user never wrote.
@@ -368,9 +374,9 @@ internal sealed class RunCommand
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
             counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
-            if (line.Cut || line.NotUtf8)
+            if (line.Cut || line.NotUtf8 || line.NotText is not null)
             {
-                rejected.Enqueue((line, line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8));
+                rejected.Enqueue((line, line.NotText ?? (line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)));
                 continue;
             }
 
@@ -398,16 +404,41 @@ internal sealed class RunCommand
     {
         BoundedLineReader reader = BoundedLineReader.Open(source);
         int number = 0;
+        bool anyTarget = false;
+        bool restOfRefusedLine = false;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } raw)
         {
+            if (restOfRefusedLine)
+            {
+                // The reader ends a piece at a NUL; what follows up to the line break belongs to the line already
+                // refused, and must not become a target of its own.
+                restOfRefusedLine = raw.EndsWith('\0');
+                continue;
+            }
+
             number++;
-            ThrowIfNotText(raw, number);
+            if (NotTextProblem(raw) is { } problem)
+            {
+                // Before the first target a binary input was given by mistake: one error, nothing sent. After it (a
+                // file is checked whole before the run, so this is standard input) targets may already be in jobs and
+                // paid for: the line gets its failed record and the run goes on.
+                if (!anyTarget)
+                {
+                    throw NotText(problem, number);
+                }
+
+                restOfRefusedLine = raw.EndsWith('\0');
+                yield return new InputLine(number, raw.Trim(), NotText: $"the line is not text (it {problem}) and was not sent");
+                continue;
+            }
+
             string text = raw.Trim();
             if (text.Length == 0 || text[0] == '#')
             {
                 continue;
             }
 
+            anyTarget = true;
             yield return new InputLine(number, text, reader.LastLineWasCut, BoundedLineReader.HasUndecodedBytes(text));
         }
     }
@@ -418,21 +449,29 @@ internal sealed class RunCommand
     /// </summary>
     internal static void ThrowIfNotText(string line, int number)
     {
+        if (NotTextProblem(line) is { } problem)
+        {
+            throw NotText(problem, number);
+        }
+    }
+
+    private static CliException NotText(string problem, int number) => new($"input is not text (line {number} {problem}); give a file with one URL per line.");
+
+    /// <summary>Why <paramref name="line"/> cannot be text ("contains a NUL byte", "is mostly not UTF-8"), or null.</summary>
+    private static string? NotTextProblem(string line)
+    {
         int replaced = 0;
         foreach (char c in line)
         {
             if (c == '\0')
             {
-                throw new CliException($"input is not text (line {number} contains a NUL byte); give a file with one URL per line.");
+                return "contains a NUL byte";
             }
 
             replaced += c == '\uFFFD' ? 1 : 0;
         }
 
-        if (replaced >= 4 && replaced * 4 >= line.Length)
-        {
-            throw new CliException($"input is not text (line {number} is mostly not UTF-8); give a file with one URL per line.");
-        }
+        return replaced >= 4 && replaced * 4 >= line.Length ? "is mostly not UTF-8" : null;
     }
 
     private static IEnumerable<string> ReadFileLines(string path, CancellationToken cancellationToken)
@@ -492,7 +531,9 @@ internal sealed class RunCommand
     /// <param name="Text">The line, trimmed.</param>
     /// <param name="Cut">Longer than <see cref="BoundedLineReader.MaxLineChars"/>: its tail was dropped.</param>
     /// <param name="NotUtf8">Holds U+FFFD, what the reader puts for bytes that are not UTF-8.</param>
-    internal readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false);
+    /// <param name="NotText">Why the line cannot be text (a NUL, mostly not UTF-8), when standard input turned binary
+    /// after its first target; such a line is never sent.</param>
+    internal readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false, string? NotText = null);
 
 }
 

@@ -258,6 +258,30 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Standard_input_that_turns_binary_after_its_first_target_gives_that_line_a_failed_record_and_loses_nothing()
+    {
+        // A file is checked whole before the run; standard input cannot be, and the targets before the binary line may
+        // already be in jobs and paid for: they must still be written, and the binary line gets its record.
+        // The text after the NUL is part of the refused line, never a target of its own.
+        string stdin = "https://a.example/1\nhttps://a.example/2\n\u0001\0https://a.example/after-nul\0more\nhttps://a.example/3\n";
+        string output = Path.Combine(_dir, "o.jsonl");
+
+        CliResult result = await CliHarness.RunWithStdinAsync(stdin, stdinIsTerminal: false, "run", "-", "--emulate", "-o", output, "--quiet");
+
+        Assert.Equal(ExitCodes.SomeFailed, result.ExitCode);
+        string[] records = File.ReadAllLines(output);
+        Assert.True(records.Length == 4, string.Join("\n", records));
+        Assert.Equal(3, records.Count(r => r.Contains("\"status\":\"success\"", StringComparison.Ordinal)));
+        string failed = Assert.Single(records, r => r.Contains("\"status\":\"failed\"", StringComparison.Ordinal));
+        Assert.Contains("line 3: the line is not text (it contains a NUL byte) and was not sent", failed, StringComparison.Ordinal);
+
+        // Binary from the first line on is still one error before anything is sent.
+        CliResult refused = await CliHarness.RunWithStdinAsync("\0\u0001binary\nhttps://a.example/1\n", stdinIsTerminal: false, "run", "-", "--emulate", "-o", output);
+        Assert.Equal(ExitCodes.Fatal, refused.ExitCode);
+        Assert.Contains("input is not text (line 1 contains a NUL byte)", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_input_whose_binary_starts_past_the_line_cap_is_still_refused_before_anything_is_sent()
     {
         string input = Write("cut.txt", new string('a', BoundedLineReader.MaxLineChars + 10) + "\0https://example.org\nhttps://example.com\n");
