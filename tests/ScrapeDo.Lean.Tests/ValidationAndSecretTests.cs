@@ -89,6 +89,7 @@ public class ValidationAndSecretTests
         Assert.Contains("not valid JSON", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"a\":")).Message);
         Assert.Contains("'nested' must be a string, number or boolean", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"nested\":{\"x\":1}}")).Message);
         Assert.Contains("twice", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"a\":1,\"a\":2}")).Message);
+        Assert.Contains("'asin' is null; give it a value or leave it out", Assert.Throws<ArgumentException>(() => PluginParams.FromJson("{\"asin\":null,\"geocode\":\"us\"}")).Message);
         Assert.Contains("'asin' is required", Assert.Throws<ArgumentException>(() => AmazonPlugin.ProductDetail("", "us", "10001")).Message);
         Assert.Contains("absolute http(s)", Assert.Throws<ArgumentException>(() => AmazonPlugin.Raw("amazon.com/dp/x")).Message);
         Assert.Equal("""{"q":"coffee,tea","geo":"US","date":"today 3-m"}""", GoogleTrendsPlugin.Query("coffee,tea", geo: "US", date: "today 3-m").ToString());

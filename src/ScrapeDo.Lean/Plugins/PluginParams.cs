@@ -79,6 +79,13 @@ public sealed class PluginParams
                 throw new ArgumentException(property.Name.Length == 0 ? "Plugin params have an empty parameter name." : $"Plugin params name '{property.Name}' twice.");
             }
 
+            // A null is not a value the server takes for any parameter, and a job is refused whole for one bad set:
+            // one such line would fail up to 999 others in its job.
+            if (property.Value.ValueKind == JsonValueKind.Null)
+            {
+                throw new ArgumentException($"Plugin parameter '{property.Name}' is null; give it a value or leave it out.");
+            }
+
             if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
             {
                 throw new ArgumentException($"Plugin parameter '{property.Name}' must be a string, number or boolean, not {(property.Value.ValueKind == JsonValueKind.Object ? "StartObject" : "StartArray")}.");
