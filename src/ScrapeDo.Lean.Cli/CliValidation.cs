@@ -58,6 +58,27 @@ internal static class CliValidation
         return option;
     }
 
+    /// <summary>Checks that the existing file of <paramref name="flag"/> can be read and written (a missing one is left
+    /// to the caller's own message).</summary>
+    public static void CheckReadWrite(string? path, string flag)
+    {
+        if (path is null || !File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot open {flag} '{path}': {Why(ex)}.");
+        }
+    }
+
     /// <summary>
     /// Checks, before the first request, that a new run can write the file of <paramref name="flag"/>: an existing
     /// file is opened for writing without truncating it (that waits until the API answered); for a new one, a probe

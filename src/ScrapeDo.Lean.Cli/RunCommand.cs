@@ -131,6 +131,13 @@ internal sealed class RunCommand
             }
         }
 
+        if (journal is not null && RunJournal.IsHeldByAnotherRun(journal))
+        {
+            // Said first, for a new run as for a resume: what a live run wrote after the looks below would read as
+            // another run's output, or as a finished run to continue.
+            throw new CliException(JournalInUse(journal));
+        }
+
         if (!resume && journal is not null && File.Exists(journal) && new FileInfo(journal).Length > 0)
         {
             // Never written over either way; but "add --resume" is only the way forward for a journal (every journal
@@ -146,10 +153,11 @@ internal sealed class RunCommand
         }
 
         CreateJobRequest template = _jobOptions.Template(parse);
-        if (resume && RunJournal.IsHeldByAnotherRun(journal!))
+
+        if (resume)
         {
-            // Said first: what a live run wrote after the look below would read as another run's output.
-            throw new CliException($"--journal '{journal}' is in use by another run; only one process may use a journal at a time.");
+            // Read and appended to by the resume: a journal this user cannot do both with is one line naming the flag.
+            CliValidation.CheckReadWrite(journal, "--journal");
         }
 
         // A resume reads the journal once, up front: its jobs were made with its targets per job, which a resume
@@ -281,6 +289,11 @@ internal sealed class RunCommand
                 string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
                 throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
                     + (journal is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
+            }
+            catch (JournalInUseException)
+            {
+                // Two runs started at once on one new journal: the second loses the lock when it opens the journal.
+                throw new CliException(JournalInUse(journal!));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -442,6 +455,8 @@ internal sealed class RunCommand
             yield return new InputLine(number, text, reader.LastLineWasCut, BoundedLineReader.HasUndecodedBytes(text));
         }
     }
+
+    private static string JournalInUse(string journal) => $"--journal '{journal}' is in use by another run; only one process may use a journal at a time.";
 
     /// <summary>
     /// Stops at a line that cannot be text: a NUL, or mostly bytes that are not UTF-8 (decoded as U+FFFD). A binary

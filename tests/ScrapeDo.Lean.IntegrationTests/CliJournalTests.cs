@@ -229,6 +229,11 @@ public sealed class CliJournalTests : IDisposable
             var held = await RunCliAsync([.. args, "--resume"]);
             Assert.Equal(ExitCodes.Fatal, held.Code);
             Assert.Contains($"--journal '{journal}' is in use by another run", Assert.Single(held.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+
+            // A new run on it says the same, naming the flag, before anything else about the journal.
+            var fresh = await RunCliAsync(args);
+            Assert.Equal(ExitCodes.Fatal, fresh.Code);
+            Assert.Contains($"--journal '{journal}' is in use by another run", Assert.Single(fresh.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         }
 
         Assert.Equal(requests, emulator.Counters.TotalRequests);

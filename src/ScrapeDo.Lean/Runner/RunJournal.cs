@@ -75,6 +75,10 @@ internal sealed class JournalEntry
     public IReadOnlyList<string>? JobIds { get; init; }
 }
 
+/// <summary>Another process holds the journal (its lock); an <see cref="InvalidOperationException"/>, as it always was, of
+/// a type of its own so the CLI can name its flag.</summary>
+internal sealed class JournalInUseException(string message, Exception inner) : InvalidOperationException(message, inner);
+
 /// <summary>A run's job options as the journal records them: one fingerprint, and a digest per option set.</summary>
 internal readonly record struct OptionsFingerprint(string Hash, string? Digests);
 
@@ -160,7 +164,7 @@ internal sealed class RunJournal : IAsyncDisposable
         catch (IOException ex) when (IsSharingViolation(ex))
         {
             // The plain IOException of a sharing violation (subclasses are path problems, reported as they are).
-            throw new InvalidOperationException($"The journal '{path}' is in use by another run; only one process may use a journal at a time.", ex);
+            throw new JournalInUseException($"The journal '{path}' is in use by another run; only one process may use a journal at a time.", ex);
         }
 
         FileStream file;
