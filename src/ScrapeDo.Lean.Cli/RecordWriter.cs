@@ -301,7 +301,14 @@ internal sealed class RecordWriter : IAsyncDisposable
         WritePending();
         try
         {
-            _stream.Flush();
+            if (FlushToDisk && _stream is FileStream file)
+            {
+                file.Flush(flushToDisk: true);
+            }
+            else
+            {
+                _stream.Flush();
+            }
         }
         catch (IOException ex)
         {
@@ -309,6 +316,12 @@ internal sealed class RecordWriter : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Whether <see cref="FlushAsync"/> also forces the records file to disk (a run with a journal; standard output and
+    /// wrapped test streams are flushed only), and each <c>--content-dir</c> file to disk before its record is written.
+    /// </summary>
+    public bool FlushToDisk { get; set; }
 
     /// <summary>Whether a write or flush to the sink failed (a full disk, say); nothing after it was acknowledged.</summary>
     public bool HasFailed => _failed is not null;
@@ -385,7 +398,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            WriteContentFile(contentFile, ContentOf(outcome), details.Base64EncodedContent);
+            WriteContentFile(contentFile, ContentOf(outcome), details.Base64EncodedContent, FlushToDisk);
             AppendRecord(outcome, rawPluginTarget, error, contentFile);
             if (_pending.WrittenCount >= WriteThreshold)
             {
@@ -411,9 +424,19 @@ internal sealed class RecordWriter : IAsyncDisposable
     /// The task's (decoded) content as one file, written synchronously through the file's handle: no stream, no
     /// stream buffer, and no thread-pool hop per write (async file writes on Linux are blocking writes on the pool).
     /// </summary>
-    private static void WriteContentFile(string path, ReadOnlySpan<byte> content, bool base64)
+    private static void WriteContentFile(string path, ReadOnlySpan<byte> content, bool base64, bool flushToDisk)
     {
         using SafeFileHandle file = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        WriteContent(file, content, base64);
+        if (flushToDisk)
+        {
+            // Before its record, which the journal may then count as delivered (see FlushToDisk).
+            RandomAccess.FlushToDisk(file);
+        }
+    }
+
+    private static void WriteContent(SafeFileHandle file, ReadOnlySpan<byte> content, bool base64)
+    {
         if (!base64)
         {
             RandomAccess.Write(file, content, 0);
@@ -653,6 +676,9 @@ internal sealed class RecordWriter : IAsyncDisposable
         private static readonly byte[] JobIdName = "jobId"u8.ToArray();
         private readonly PooledBufferWriter _head = new(4096);
         private string? _key; // the current line's target, counted only once its newline shows the record complete
+        // Why the current line does not read as a record: said only once its newline shows it complete. A last line
+        // without one is torn and cut, whatever it holds (after a power loss, often zeros the file system kept).
+        private JsonException? _notARecord;
         private bool _succeeded;
         private long _position;
 
@@ -672,13 +698,21 @@ internal sealed class RecordWriter : IAsyncDisposable
             {
                 int newline = chunk.IndexOf((byte)'\n');
                 ReadOnlySpan<byte> part = newline < 0 ? chunk : chunk[..newline];
-                if (_key is null && !part.IsEmpty)
+                if (_key is null && _notARecord is null && !part.IsEmpty)
                 {
                     _head.Write(part[..Math.Min(part.Length, MaxHead - _head.WrittenCount)]);
-                    _key = TryHead(lineComplete: false);
-                    if (_key is null && _head.WrittenCount >= MaxHead)
+                    try
                     {
-                        throw new JsonException($"a record's target is longer than {MaxHead} bytes");
+                        _key = TryHead(lineComplete: false);
+                    }
+                    catch (JsonException ex)
+                    {
+                        _notARecord = ex;
+                    }
+
+                    if (_key is null && _notARecord is null && _head.WrittenCount >= MaxHead)
+                    {
+                        _notARecord = new JsonException($"a record's target is longer than {MaxHead} bytes");
                     }
                 }
 
@@ -686,6 +720,11 @@ internal sealed class RecordWriter : IAsyncDisposable
                 {
                     _position += chunk.Length;
                     return;
+                }
+
+                if (_notARecord is not null)
+                {
+                    throw _notARecord;
                 }
 
                 _position += newline + 1;

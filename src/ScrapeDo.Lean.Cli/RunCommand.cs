@@ -215,6 +215,9 @@ internal sealed class RunCommand
             ? await RecordWriter.OpenAsync(output, resume, contentDir, textExtension, _console, cancellationToken).ConfigureAwait(false)
             : null;
         RecordWriter writer = resumedWriter ?? newWriter!;
+        // With a journal, a record must be on disk before the journal (which is) says it was delivered: after a power
+        // loss the output would otherwise hold fewer records than the journal counts, and no resume could go on.
+        writer.FlushToDisk = journal is not null;
         // Resume dedupe: input line counts of the targets that already have records (from a file up front; from
         // stdin as its lines are read).
         RecordWriter? countAsRead = null;

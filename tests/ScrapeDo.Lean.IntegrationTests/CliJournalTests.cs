@@ -169,6 +169,30 @@ public sealed class CliJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tail_of_zeros_left_by_a_power_loss_is_cut_like_a_torn_record_and_the_resume_goes_on()
+    {
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        (string output, string[] args) = JournaledRun(emulator, "https://zeros.example/p");
+        // Stopped at a budget, so the resume has targets left to write.
+        Assert.Equal(CostOptions.ExitCreditStop, (await RunCliAsync([.. args, "--max-credits", "4", "--targets-per-job", "2"])).Code);
+        int before = (await File.ReadAllLinesAsync(output)).Length;
+        // What a file system often leaves after a power loss: the size grew, the data never came.
+        await using (FileStream file = new(output, FileMode.Append))
+        {
+            file.Write(new byte[4096]);
+        }
+
+        var resumed = await RunCliAsync([.. args, "--resume", "--targets-per-job", "2"]);
+
+        Assert.Equal(ExitCodes.Success, resumed.Code);
+        string[] lines = await File.ReadAllLinesAsync(output);
+        Assert.Equal(4, before);
+        Assert.Equal(12, lines.Length);
+        Assert.All(lines, l => Assert.StartsWith("{\"target\":", l, StringComparison.Ordinal));
+        Assert.Equal(12, lines.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Resume_into_another_runs_output_is_refused_before_anything_is_sent()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync();
