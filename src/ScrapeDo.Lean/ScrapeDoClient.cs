@@ -228,6 +228,33 @@ public sealed class ScrapeDoClient : IDisposable
     /// <summary>Describes the client without its token.</summary>
     public override string ToString() => $"ScrapeDoClient {{ BaseAddress = {BaseAddress} }}";
 
+    /// <summary>
+    /// The jobs matching <paramref name="query"/>, page after page, as ids and start times only (the runner's fence;
+    /// see <see cref="JobStampsReader"/>).
+    /// </summary>
+    internal async IAsyncEnumerable<JobStamp> ListJobStampsAsync(ListJobsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        query.Validate();
+        int page = query.Page ?? 1;
+        while (true)
+        {
+            var call = new ApiCall(ScrapeDoOperation.ListJobs, HttpMethod.Get, new Uri(string.Concat(_apiPrefix, "jobs", query.ToQueryString(page))));
+            JobStampsPage result = await _pipeline.SendAsync(call, default, JobStampsReader.TypeInfo, cancellationToken).ConfigureAwait(false);
+            foreach (JobStamp job in result.Jobs)
+            {
+                yield return job;
+            }
+
+            // As ListAllJobsAsync: an empty page ends it too, so a server that miscounts TotalPages cannot loop it.
+            if (result.Jobs.Count == 0 || page >= result.TotalPages || query.Page is not null)
+            {
+                yield break;
+            }
+
+            page++;
+        }
+    }
+
     private Task<JobListPage> ListPageAsync(ListJobsQuery? query, int? page, CancellationToken cancellationToken)
     {
         string queryString = query?.ToQueryString(page) ?? (page is int p ? $"?page={p}" : string.Empty);

@@ -162,7 +162,7 @@ public class JournalDurabilityTests
         {
             await using (RunJournal held = await RunJournal.OpenAsync(journal, resume: false, chunkSize: 10, Support.Timeout()))
             {
-                InvalidOperationException second = await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(journal, resume: true, chunkSize: 10, Support.Timeout()));
+                InvalidOperationException second = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => RunJournal.OpenAsync(journal, resume: true, chunkSize: 10, Support.Timeout()));
                 Assert.Contains("in use by another run", second.Message, StringComparison.Ordinal);
             }
 
@@ -178,7 +178,7 @@ public class JournalDurabilityTests
                     foreach (string other in new[] { fileLink, Path.Combine(folderLink, Path.GetFileName(journal)) })
                     {
                         Assert.True(RunJournal.IsHeldByAnotherRun(other), other);
-                        InvalidOperationException viaLink = await Assert.ThrowsAsync<InvalidOperationException>(() => RunJournal.OpenAsync(other, resume: true, chunkSize: 10, Support.Timeout()));
+                        InvalidOperationException viaLink = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => RunJournal.OpenAsync(other, resume: true, chunkSize: 10, Support.Timeout()));
                         Assert.Contains("in use by another run", viaLink.Message, StringComparison.Ordinal);
                     }
                 }

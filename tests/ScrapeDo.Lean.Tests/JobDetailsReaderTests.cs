@@ -275,3 +275,36 @@ public class UnescaperEdgeTests
     }
 }
 
+
+public sealed class JobStampsReaderTests
+{
+    [Fact]
+    public void A_listing_page_reads_as_the_ids_and_start_times_the_generated_reader_reads_skipping_everything_else()
+    {
+        string body = """
+            {"Jobs":[
+              {"JobID":"j1","TaskIDs":["a","b"],"Status":"success","StartTime":"2026-12-07T10:00:00.123Z","Tasks":[{"TaskID":"a","URL":"https://a.example/","Status":"success"},{"TaskID":"b","URL":"https://b.example/","Status":"error"}],"Extra":{"nested":[1,2,{"x":null}]}},
+              {"StartTime":null,"JobID":"j2","TaskIDs":[],"Tasks":null,"Status":"queued"},
+              {"JobID":"j3","StartTime":"0001-01-01T00:00:00Z"}
+            ],"TotalCount":3,"PageSize":10,"PageNumber":1,"TotalPages":4}
+            """;
+
+        JobStampsPage stamps = JsonSerializer.Deserialize(body, JobStampsReader.TypeInfo)!;
+        JobListPage full = JsonSerializer.Deserialize(body, ScrapeDoJsonContext.Default.JobListPage)!;
+
+        Assert.Equal(4, stamps.TotalPages);
+        Assert.Equal(full.TotalPages, stamps.TotalPages);
+        Assert.Equal(full.Jobs.Select(j => (j.JobId, j.StartTime)), stamps.Jobs.Select(s => (s.JobId, s.StartTime)));
+        Assert.Equal(["j1", "j2", "j3"], stamps.Jobs.Select(s => s.JobId));
+        Assert.Null(stamps.Jobs[2].StartTime); // Go's zero time, as the generated reader reads it
+    }
+
+    [Theory]
+    [InlineData("""{"Jobs":[{"StartTime":"2026-12-07T10:00:00Z"}],"TotalPages":1}""")]
+    [InlineData("""{"Jobs":{"JobID":"j1"},"TotalPages":1}""")]
+    [InlineData("""{"Jobs":[{"JobID":7}],"TotalPages":1}""")]
+    [InlineData("""{"Jobs":[],"TotalPages":"x"}""")]
+    [InlineData("""[]""")]
+    public void A_page_that_is_not_a_listing_is_refused(string body) =>
+        Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize(body, JobStampsReader.TypeInfo));
+}

@@ -1,3 +1,5 @@
+using ScrapeDo.Lean.Internal.Json;
+
 namespace ScrapeDo.Lean.Internal.Runner;
 
 /// <summary>What one look at the job listing concluded about a create whose answer never arrived.</summary>
@@ -80,20 +82,20 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
         {
             try
             {
-                JobListPage newest = await client.ListJobsAsync(new ListJobsQuery { PageSize = 1, Sort = JobSortOrder.StartTimeDescending }, cancellationToken).ConfigureAwait(false);
                 var ids = new HashSet<string>(StringComparer.Ordinal);
                 DateTimeOffset? newestStart = null;
-                if (newest.Jobs.Count > 0)
+                await foreach (JobStamp newest in client.ListJobStampsAsync(new ListJobsQuery { Page = 1, PageSize = 1, Sort = JobSortOrder.StartTimeDescending }, cancellationToken).ConfigureAwait(false))
                 {
-                    ids.Add(newest.Jobs[0].JobId);
-                    newestStart = newest.Jobs[0].StartTime;
-                    if (newestStart is { } start)
+                    ids.Add(newest.JobId);
+                    newestStart = newest.StartTime;
+                }
+
+                if (newestStart is { } start)
+                {
+                    var recent = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = start - JobFence.Margin, Sort = JobSortOrder.StartTimeDescending };
+                    await foreach (JobStamp job in client.ListJobStampsAsync(recent, cancellationToken).ConfigureAwait(false))
                     {
-                        var recent = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = start - JobFence.Margin, Sort = JobSortOrder.StartTimeDescending };
-                        await foreach (JobDetails job in client.ListAllJobsAsync(recent, cancellationToken).ConfigureAwait(false))
-                        {
-                            ids.Add(job.JobId);
-                        }
+                        ids.Add(job.JobId);
                     }
                 }
 
