@@ -103,6 +103,38 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_fence_reads_every_page_of_the_jobs_just_before_the_run()
+    {
+        // Twelve one-target jobs made moments apart: the fence reads them in pages of ten, and the oldest, on the
+        // second page, is the one whose target the next run sends.
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions());
+        string[] urls = Support.Urls(12);
+        JobDetails oldest;
+        using (ScrapeDoClient client = Support.Client(emulator))
+        {
+            await RunBoundedAsync(ct => new ScrapeDoRunner(client, Options(chunk: 1, jobs: 12)).RunAsync(urls, cancellationToken: ct), 30);
+            oldest = Assert.Single((await client.ListJobsAsync(new ListJobsQuery { PageSize = 1, Sort = JobSortOrder.StartTimeAscending }, Support.Timeout())).Jobs);
+        }
+
+        string target = Assert.Single(oldest.Tasks).Url!;
+        var lostCreate = new FailFirstCreateHandler();
+        using var second = new ScrapeDoClient(new ScrapeDoClientOptions
+        {
+            Token = EmulatorOptions.DefaultToken,
+            BaseAddress = emulator.BaseAddress,
+            HttpMessageHandler = lostCreate,
+            Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
+        });
+        List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(second, Options()).RunAsync([target], cancellationToken: ct), 30);
+
+        Assert.Equal(1, lostCreate.Failed);
+        TaskOutcome only = Assert.Single(outcomes);
+        Assert.Equal(OutcomeStatus.Success, only.Status);
+        Assert.NotEqual(oldest.JobId, only.JobId);
+        Assert.Equal(13, emulator.Counters.Jobs);
+    }
+
+    [Fact]
     public async Task A_resumed_run_keeps_the_fence_of_the_process_whose_create_was_lost()
     {
         await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions());

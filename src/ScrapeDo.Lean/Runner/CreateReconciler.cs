@@ -56,6 +56,7 @@ internal readonly record struct ReconcileDecision(ReconcileVerdict Verdict, stri
 internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options, string? pluginKey, CancellationToken cancellationToken, Microsoft.Extensions.Logging.ILogger? log = null)
 {
     private static readonly TimeSpan FirstLook = TimeSpan.FromMilliseconds(500);
+    private const int FencePageSize = 10;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
     private JobFence? _fence;
     private Func<DateTimeOffset, JobFence?>? _earlierFences;
@@ -92,7 +93,9 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
 
                 if (newestStart is { } start)
                 {
-                    var recent = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = start - JobFence.Margin, Sort = JobSortOrder.StartTimeDescending };
+                    // Pages of a few jobs: each can list 1,000 tasks, and a page is read whole (about 110 KB a job), so
+                    // a busy account costs a few more requests rather than one buffer of megabytes.
+                    var recent = new ListJobsQuery { PageSize = FencePageSize, StartFrom = start - JobFence.Margin, Sort = JobSortOrder.StartTimeDescending };
                     await foreach (JobStamp job in client.ListJobStampsAsync(recent, cancellationToken).ConfigureAwait(false))
                     {
                         ids.Add(job.JobId);
