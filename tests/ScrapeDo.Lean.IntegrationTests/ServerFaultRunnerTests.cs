@@ -86,13 +86,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
         // The next run's create is answered 500 before it reaches the server: nothing is created, and the client cannot
         // know that, so the runner reconciles against a listing that holds the first run's identical job.
         var lostCreate = new FailFirstCreateHandler();
-        using var second = new ScrapeDoClient(new ScrapeDoClientOptions
-        {
-            Token = EmulatorOptions.DefaultToken,
-            BaseAddress = emulator.BaseAddress,
-            HttpMessageHandler = lostCreate,
-            Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
-        });
+        using ScrapeDoClient second = ThroughHandler(emulator, lostCreate);
         List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(second, Options()).RunAsync(urls, cancellationToken: ct), 30);
 
         Assert.Equal(1, lostCreate.Failed);
@@ -118,13 +112,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
 
         string target = Assert.Single(oldest.Tasks).Url!;
         var lostCreate = new FailFirstCreateHandler();
-        using var second = new ScrapeDoClient(new ScrapeDoClientOptions
-        {
-            Token = EmulatorOptions.DefaultToken,
-            BaseAddress = emulator.BaseAddress,
-            HttpMessageHandler = lostCreate,
-            Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
-        });
+        using ScrapeDoClient second = ThroughHandler(emulator, lostCreate);
         List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(second, Options()).RunAsync([target], cancellationToken: ct), 30);
 
         Assert.Equal(1, lostCreate.Failed);
@@ -151,13 +139,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
             // A journaled run of the same targets: its create is answered 500 (nothing made), and the process stops
             // while it still reconciles, so the journal holds its fence and an unanswered submit.
             var lostCreate = new FailFirstCreateHandler(holdListingsAfterFailure: true);
-            using (var interrupted = new ScrapeDoClient(new ScrapeDoClientOptions
-            {
-                Token = EmulatorOptions.DefaultToken,
-                BaseAddress = emulator.BaseAddress,
-                HttpMessageHandler = lostCreate,
-                Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
-            }))
+            using (ScrapeDoClient interrupted = ThroughHandler(emulator, lostCreate))
             using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             {
                 var run = new ScrapeDoRunner(interrupted, new RunOptions { MaxJobsInFlight = 1, JournalPath = journal, ReconcileWindow = TimeSpan.FromSeconds(1.5) });
@@ -198,6 +180,15 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
             File.Delete(journal);
         }
     }
+
+    /// <summary>A client whose requests pass <paramref name="handler"/>, one attempt each, so a failed create stays lost.</summary>
+    private static ScrapeDoClient ThroughHandler(ScrapeDoEmulator emulator, HttpMessageHandler handler) => new(new ScrapeDoClientOptions
+    {
+        Token = EmulatorOptions.DefaultToken,
+        BaseAddress = emulator.BaseAddress,
+        HttpMessageHandler = handler,
+        Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
+    });
 
     /// <summary>Answers the first create 500 without sending it; everything else goes to the server.</summary>
     /// <remarks>With <paramref name="holdListingsAfterFailure"/>, every listing after that answer waits until its caller
