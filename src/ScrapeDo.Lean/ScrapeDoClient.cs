@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json.Serialization.Metadata;
 using ScrapeDo.Lean.Internal;
 using ScrapeDo.Lean.Internal.Http;
 using ScrapeDo.Lean.Internal.Json;
@@ -184,7 +185,7 @@ public sealed class ScrapeDoClient : IDisposable
     public Task<JobListPage> ListJobsAsync(ListJobsQuery? query = null, CancellationToken cancellationToken = default)
     {
         query?.Validate();
-        return ListPageAsync(query, query?.Page, cancellationToken);
+        return ListPageAsync(query, query?.Page, ScrapeDoJsonContext.Default.JobListPage, cancellationToken);
     }
 
     /// <summary>
@@ -198,28 +199,7 @@ public sealed class ScrapeDoClient : IDisposable
     public IAsyncEnumerable<JobDetails> ListAllJobsAsync(ListJobsQuery? query = null, CancellationToken cancellationToken = default)
     {
         query?.Validate();
-        return ListAllPagesAsync(query, cancellationToken);
-    }
-
-    private async IAsyncEnumerable<JobDetails> ListAllPagesAsync(ListJobsQuery? query, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        int page = query?.Page ?? 1;
-        while (true)
-        {
-            JobListPage result = await ListPageAsync(query, page, cancellationToken).ConfigureAwait(false);
-            foreach (JobDetails job in result.Jobs)
-            {
-                yield return job;
-            }
-
-            // Stop on an empty page too, so a server that miscounts TotalPages cannot make this loop forever.
-            if (result.Jobs.Count == 0 || page >= result.TotalPages)
-            {
-                yield break;
-            }
-
-            page++;
-        }
+        return AllPagesAsync(query, ScrapeDoJsonContext.Default.JobListPage, static page => (page.Jobs, page.TotalPages), cancellationToken);
     }
 
     /// <summary>Closes the connections the client opened (not an injected <see cref="HttpClient"/> or handler).</summary>
@@ -232,21 +212,33 @@ public sealed class ScrapeDoClient : IDisposable
     /// The jobs matching <paramref name="query"/>, page after page, as ids and start times only (the runner's fence;
     /// see <see cref="JobStampsReader"/>).
     /// </summary>
-    internal async IAsyncEnumerable<JobStamp> ListJobStampsAsync(ListJobsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    internal IAsyncEnumerable<JobStamp> ListJobStampsAsync(ListJobsQuery query, CancellationToken cancellationToken)
     {
         query.Validate();
-        int page = query.Page ?? 1;
+        return AllPagesAsync(query, JobStampsReader.TypeInfo, static page => (page.Jobs, page.TotalPages), cancellationToken);
+    }
+
+    /// <summary>One page of <see cref="ListJobStampsAsync"/>: <paramref name="query"/>'s page, or the first.</summary>
+    internal Task<JobStampsPage> ListJobStampsPageAsync(ListJobsQuery query, CancellationToken cancellationToken)
+    {
+        query.Validate();
+        return ListPageAsync(query, query.Page, JobStampsReader.TypeInfo, cancellationToken);
+    }
+
+    /// <summary>Every item of every page from <paramref name="query"/>'s page on, read as <paramref name="typeInfo"/> says.</summary>
+    private async IAsyncEnumerable<TItem> AllPagesAsync<TPage, TItem>(ListJobsQuery? query, JsonTypeInfo<TPage> typeInfo, Func<TPage, (IReadOnlyList<TItem> Items, int TotalPages)> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        int page = query?.Page ?? 1;
         while (true)
         {
-            var call = new ApiCall(ScrapeDoOperation.ListJobs, HttpMethod.Get, new Uri(string.Concat(_apiPrefix, "jobs", query.ToQueryString(page))));
-            JobStampsPage result = await _pipeline.SendAsync(call, default, JobStampsReader.TypeInfo, cancellationToken).ConfigureAwait(false);
-            foreach (JobStamp job in result.Jobs)
+            (IReadOnlyList<TItem> items, int totalPages) = read(await ListPageAsync(query, page, typeInfo, cancellationToken).ConfigureAwait(false));
+            foreach (TItem item in items)
             {
-                yield return job;
+                yield return item;
             }
 
-            // As ListAllJobsAsync: an empty page ends it too, so a server that miscounts TotalPages cannot loop it.
-            if (result.Jobs.Count == 0 || page >= result.TotalPages || query.Page is not null)
+            // Stop on an empty page too, so a server that miscounts TotalPages cannot make this loop forever.
+            if (items.Count == 0 || page >= totalPages)
             {
                 yield break;
             }
@@ -255,11 +247,11 @@ public sealed class ScrapeDoClient : IDisposable
         }
     }
 
-    private Task<JobListPage> ListPageAsync(ListJobsQuery? query, int? page, CancellationToken cancellationToken)
+    private Task<TPage> ListPageAsync<TPage>(ListJobsQuery? query, int? page, JsonTypeInfo<TPage> typeInfo, CancellationToken cancellationToken)
     {
         string queryString = query?.ToQueryString(page) ?? (page is int p ? $"?page={p}" : string.Empty);
         var call = new ApiCall(ScrapeDoOperation.ListJobs, HttpMethod.Get, queryString.Length == 0 ? _jobsUri : new Uri(string.Concat(_apiPrefix, "jobs", queryString)));
-        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.JobListPage, cancellationToken);
+        return _pipeline.SendAsync(call, default, typeInfo, cancellationToken);
     }
 
     private Uri JobUri(string jobId)

@@ -85,10 +85,11 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
             {
                 var ids = new HashSet<string>(StringComparer.Ordinal);
                 DateTimeOffset? newestStart = null;
-                await foreach (JobStamp newest in client.ListJobStampsAsync(new ListJobsQuery { Page = 1, PageSize = 1, Sort = JobSortOrder.StartTimeDescending }, cancellationToken).ConfigureAwait(false))
+                JobStampsPage newest = await client.ListJobStampsPageAsync(new ListJobsQuery { PageSize = 1, Sort = JobSortOrder.StartTimeDescending }, cancellationToken).ConfigureAwait(false);
+                foreach (JobStamp job in newest.Jobs)
                 {
-                    ids.Add(newest.JobId);
-                    newestStart = newest.StartTime;
+                    ids.Add(job.JobId);
+                    newestStart = job.StartTime;
                 }
 
                 if (newestStart is { } start)

@@ -503,9 +503,9 @@ internal sealed class RunJournal : IAsyncDisposable
         string resolved = parent is null ? fullPath : Path.Combine(ResolveLinks(parent, depth), Path.GetFileName(fullPath));
         try
         {
-            FileSystemInfo info = Directory.Exists(resolved) ? new DirectoryInfo(resolved) : new FileInfo(resolved);
-            return info.LinkTarget is null ? resolved
-                : ResolveLinks(Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(resolved) ?? resolved), depth + 1);
+            // LinkTarget reads the link itself, whatever it points to (a file or a folder).
+            return new FileInfo(resolved).LinkTarget is not { } target ? resolved
+                : ResolveLinks(Path.GetFullPath(target, Path.GetDirectoryName(resolved) ?? resolved), depth + 1);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
