@@ -93,10 +93,19 @@ public sealed partial class FaultOptions
     /// </summary>
     public double ShuffledTaskIdsShare { get; init; }
 
+    /// <summary>
+    /// Answers as a server that marshals a number or flag it has not set as an explicit <c>null</c> (a pointer field,
+    /// another language): every answer member that would read 0 or false is written as null instead (a pending
+    /// task's <c>StatusCode</c>, <c>Base64EncodedContent</c>, <c>Canceled</c>, <c>LimitConcurrency</c>, an empty
+    /// listing's <c>TotalPages</c>, a spent account's <c>AvaliableCredits</c>). The spec treats those members as
+    /// nullable (async-api.md §8.1); the Go server is not known to do this. Webhook bodies are not affected.
+    /// </summary>
+    public bool NullZeroValues { get; init; }
+
     /// <summary>True when any fault of a late, slow or inconsistent server is on.</summary>
     internal bool AnyServerFault =>
         CommitThenErrorShare + CommitThenSlowShare + SnapshotOmitTaskShare + SnapshotUnknownStatusShare + SnapshotUpperCaseShare + NonJsonShare + ForeignTwinShare + ShuffledTaskIdsShare > 0
-        || ListLag > TimeSpan.Zero || NotFoundAfterCreate > TimeSpan.Zero || JobGoneAfter is not null;
+        || ListLag > TimeSpan.Zero || NotFoundAfterCreate > TimeSpan.Zero || JobGoneAfter is not null || NullZeroValues;
 
     private void ValidateServerFaults()
     {

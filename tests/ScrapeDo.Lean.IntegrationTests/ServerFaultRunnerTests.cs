@@ -219,6 +219,38 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_server_that_writes_unset_numbers_and_flags_as_null_loses_no_result()
+    {
+        // The spec treats every answer member but the ids and Status as nullable (async-api.md §8.1). Until session 19
+        // both readers refused an explicit null for a number or a flag, so such a server failed every poll and fetch.
+        // The create's answer is lost too, so the fence and the reconcile read listings written that way (an empty
+        // account's TotalPages is null).
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions { NullZeroValues = true, CommitThenErrorShare = 1 });
+        string[] urls = [.. Support.Urls(6), "https://site.example/picture.png"];
+        using ScrapeDoClient client = Support.Client(emulator);
+
+        List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(client, Options()).RunAsync(urls, cancellationToken: ct), 30);
+
+        AssertExactlyOnce(outcomes, urls.Length);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+        Assert.Equal(1, emulator.Counters.Jobs);
+        TaskOutcome picture = Assert.Single(outcomes, o => o.Target.EndsWith(".png", StringComparison.Ordinal));
+        Assert.True(picture.Details!.Base64EncodedContent);
+        Assert.All(outcomes.Where(o => o != picture), o => Assert.False(o.Details!.Base64EncodedContent));
+
+        // Every other answer with such members: a finished job (Canceled, LimitConcurrency null), its listing, the account.
+        JobDetails job = await client.GetJobAsync(outcomes[0].JobId!, Support.Timeout());
+        Assert.False(job.Canceled);
+        Assert.Equal(0, job.LimitConcurrency);
+        JobListPage page = await client.ListJobsAsync(cancellationToken: Support.Timeout());
+        Assert.Equal(job.JobId, Assert.Single(page.Jobs).JobId);
+        Assert.Equal(1, page.TotalPages);
+        Assert.Equal(job.JobId, Assert.Single(await client.ListAllJobsAsync(cancellationToken: Support.Timeout()).ToListAsync()).JobId);
+        AccountInfo account = await client.GetAccountAsync(Support.Timeout());
+        Assert.Equal(0, account.ActiveJobs);
+    }
+
+    [Fact]
     public async Task Finding1_a_create_that_commits_but_lists_late_is_adopted_not_resubmitted()
     {
         // The answer comes after the client's 1 s timeout, and the job lists only 2 s after it was created: "not

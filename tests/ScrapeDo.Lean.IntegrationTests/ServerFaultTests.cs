@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using ScrapeDo.Lean.Emulator;
 
 namespace ScrapeDo.Lean.IntegrationTests;
@@ -299,6 +300,42 @@ public class ServerFaultTests
 
         Assert.NotEqual(targets, urlsByTaskIdOrder);
         Assert.Equal(targets.Order(), urlsByTaskIdOrder.Order());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Null_zero_values_write_unset_numbers_and_flags_as_null_and_only_when_asked(bool nullZeroValues)
+    {
+        await using var emulator = await StartAsync(new FaultOptions { NullZeroValues = nullZeroValues }, taskLatency: TimeSpan.FromSeconds(30));
+        using var raw = Support.Raw(emulator);
+        string expected = nullZeroValues ? "Null" : "Number";
+        using (var empty = JsonDocument.Parse(await raw.GetStringAsync("api/v1/jobs")))
+        {
+            Assert.Equal(expected, empty.RootElement.GetProperty("TotalPages").ValueKind.ToString());
+            Assert.Equal(expected, empty.RootElement.GetProperty("TotalCount").ValueKind.ToString());
+        }
+
+        using var client = Support.Client(emulator);
+        var ct = Support.Timeout();
+        var created = await client.CreateJobAsync(Urls(1), ct);
+        using (var job = JsonDocument.Parse(await raw.GetStringAsync($"api/v1/jobs/{created.JobId}")))
+        {
+            Assert.Equal(nullZeroValues ? "Null" : "False", job.RootElement.GetProperty("Canceled").ValueKind.ToString());
+            Assert.Equal(expected, job.RootElement.GetProperty("LimitConcurrency").ValueKind.ToString());
+            Assert.Equal("String", job.RootElement.GetProperty("JobID").ValueKind.ToString());
+        }
+
+        // A task still running: no status code yet, not base64.
+        using (var task = JsonDocument.Parse(await raw.GetStringAsync($"api/v1/jobs/{created.JobId}/{created.TaskIds[0]}")))
+        {
+            Assert.Equal(expected, task.RootElement.GetProperty("StatusCode").ValueKind.ToString());
+            Assert.Equal(nullZeroValues ? "Null" : "False", task.RootElement.GetProperty("Base64EncodedContent").ValueKind.ToString());
+            Assert.Equal("String", task.RootElement.GetProperty("Status").ValueKind.ToString());
+        }
+
+        using var me = JsonDocument.Parse(await raw.GetStringAsync("api/v1/me"));
+        Assert.Equal("Number", me.RootElement.GetProperty("ActiveJobs").ValueKind.ToString());
     }
 
     [Fact]

@@ -17,13 +17,14 @@ public class TaskDetailsReaderTests
         """{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":{"A":"1","A":"2","Content-Type":null,"\u0041b":"x"},"Content":"first","Content":"second","StatusCode":1,"StatusCode":2}""",
         """{"TaskID":"t","JobID":"j","Status":"SUCCESS","Content":null,"URL":null,"TraceID":"a\ud800b"}""",
         """{"TaskID":"t","JobID":"j","Status":"success","WebhookStatus":"delivered"}""",
+        // Nullable by the spec (§8.1): an explicit null reads as the default, as an absent member does.
+        """{"TaskID":"t","JobID":"j","Status":"pending","Base64EncodedContent":null,"StatusCode":null,"Content":"x"}""",
         // Failures: both readers must refuse these.
         """{"JobID":"j","Status":"success"}""",
         """{"TaskID":"t","JobID":"","Status":"success"}""",
         """{"TaskID":"t","JobID":"j","Status":null}""",
         """{"TaskID":"t","JobID":"j","Status":"success","StatusCode":"200"}""",
         """{"TaskID":"t","JobID":"j","Status":"success","StatusCode":2.5}""",
-        """{"TaskID":"t","JobID":"j","Status":"success","Base64EncodedContent":null}""",
         """{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":{"A":1}}""",
         """{"TaskID":"t","JobID":"j","Status":"success","ResponseHeaders":["A"]}""",
         """{"TaskID":"t","JobID":"j","Status":"success","Content":5}""",

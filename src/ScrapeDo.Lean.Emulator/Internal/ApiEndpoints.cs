@@ -15,7 +15,7 @@ internal sealed class ApiEndpoints(EmulatorOptions options, Engine engine, Fault
     private readonly Engine _engine = engine;
     private readonly FaultInjector _faults = faults;
     private readonly EmulatorCounters _counters = engine.Counters;
-    private readonly ResponseSender _send = new(engine.Counters);
+    private readonly ResponseSender _send = new(engine.Counters, options.Faults.NullZeroValues);
     private readonly ForeignClient _foreign = new(engine, options.Faults, options.TimeProvider);
 
     public async Task HandleAsync(HttpContext context)

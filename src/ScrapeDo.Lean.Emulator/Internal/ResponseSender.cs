@@ -6,7 +6,7 @@ namespace ScrapeDo.Lean.Emulator.Internal;
 /// Writes an answer: a JSON body from a pooled <see cref="ResponseWriter"/>, with the transport faults (a dropped
 /// connection, a body cut off halfway) applied at the moment they would happen on a real network.
 /// </summary>
-internal sealed class ResponseSender(EmulatorCounters counters)
+internal sealed class ResponseSender(EmulatorCounters counters, bool nullZeroValues = false)
 {
     private static readonly byte[] HtmlPage = "<html><body><h1>Service temporarily unavailable</h1></body></html>"u8.ToArray();
 
@@ -21,7 +21,7 @@ internal sealed class ResponseSender(EmulatorCounters counters)
 
     public async Task WriteAsync(HttpContext context, int status, Action<ResponseWriter> write, Fault fault)
     {
-        ResponseWriter writer = ResponseWriter.Rent();
+        ResponseWriter writer = ResponseWriter.Rent(nullZeroValues);
         try
         {
             write(writer);

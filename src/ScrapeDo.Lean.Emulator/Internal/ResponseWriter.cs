@@ -21,6 +21,7 @@ internal sealed class ResponseWriter
 
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _json;
+    private bool _nullZeroValues;
 
     private ResponseWriter() => _json = new Utf8JsonWriter(_buffer, WriterOptions);
 
@@ -28,7 +29,13 @@ internal sealed class ResponseWriter
 
     public Utf8JsonWriter Json => _json;
 
-    public static ResponseWriter Rent() => Pool.Get();
+    /// <param name="nullZeroValues">Numbers and flags at 0 or false are written as null (<see cref="FaultOptions.NullZeroValues"/>).</param>
+    public static ResponseWriter Rent(bool nullZeroValues = false)
+    {
+        ResponseWriter writer = Pool.Get();
+        writer._nullZeroValues = nullZeroValues;
+        return writer;
+    }
 
     public static void Return(ResponseWriter writer) => Pool.Return(writer);
 
@@ -65,9 +72,9 @@ internal sealed class ResponseWriter
             Time("EndTime"u8, end);
         }
 
-        _json.WriteNumber("AcquiredConcurrency"u8, Volatile.Read(ref job.Running));
-        _json.WriteNumber("LimitConcurrency"u8, 0);
-        _json.WriteBoolean("Canceled"u8, job.Canceled || canceledResponse);
+        Number("AcquiredConcurrency"u8, Volatile.Read(ref job.Running));
+        Number("LimitConcurrency"u8, 0);
+        Flag("Canceled"u8, job.Canceled || canceledResponse);
         _json.WriteStartArray("Tasks"u8);
         foreach (TaskState t in job.Tasks)
         {
@@ -109,8 +116,8 @@ internal sealed class ResponseWriter
         Time("ExpiresAt"u8, task.Job.ExpiresAt);
         Time("UpdateTime"u8, task.UpdateTime);
         bool binary = phase == TaskPhase.Success && content.IsBinary(task);
-        _json.WriteBoolean("Base64EncodedContent"u8, binary);
-        _json.WriteNumber("StatusCode"u8, phase == TaskPhase.Success || phase == TaskPhase.Error ? task.StatusCode : 0);
+        Flag("Base64EncodedContent"u8, binary);
+        Number("StatusCode"u8, phase == TaskPhase.Success || phase == TaskPhase.Error ? task.StatusCode : 0);
         _json.WriteStartObject("ResponseHeaders"u8);
         if (phase == TaskPhase.Success)
         {
@@ -180,22 +187,46 @@ internal sealed class ResponseWriter
         }
 
         _json.WriteEndArray();
-        _json.WriteNumber("TotalCount"u8, total);
-        _json.WriteNumber("PageSize"u8, pageSize);
-        _json.WriteNumber("PageNumber"u8, pageNumber);
-        _json.WriteNumber("TotalPages"u8, total == 0 ? 0 : (total + pageSize - 1) / pageSize);
+        Number("TotalCount"u8, total);
+        Number("PageSize"u8, pageSize);
+        Number("PageNumber"u8, pageNumber);
+        Number("TotalPages"u8, total == 0 ? 0 : (total + pageSize - 1) / pageSize);
         _json.WriteEndObject();
     }
 
     public void Me(int activeJobs, long credits, int free, int total)
     {
         _json.WriteStartObject();
-        _json.WriteNumber("ActiveJobs"u8, activeJobs);
+        Number("ActiveJobs"u8, activeJobs);
         // Misspelled on purpose: the real API spells it this way.
-        _json.WriteNumber("AvaliableCredits"u8, credits);
-        _json.WriteNumber("FreeConcurrency"u8, free);
-        _json.WriteNumber("TotalConcurrency"u8, total);
+        Number("AvaliableCredits"u8, credits);
+        Number("FreeConcurrency"u8, free);
+        Number("TotalConcurrency"u8, total);
         _json.WriteEndObject();
+    }
+
+    private void Number(ReadOnlySpan<byte> name, long value)
+    {
+        if (value == 0 && _nullZeroValues)
+        {
+            _json.WriteNull(name);
+        }
+        else
+        {
+            _json.WriteNumber(name, value);
+        }
+    }
+
+    private void Flag(ReadOnlySpan<byte> name, bool value)
+    {
+        if (!value && _nullZeroValues)
+        {
+            _json.WriteNull(name);
+        }
+        else
+        {
+            _json.WriteBoolean(name, value);
+        }
     }
 
     /// <summary>The job's task ids, in the targets' order unless a fault shuffled them.</summary>
@@ -239,6 +270,7 @@ internal sealed class ResponseWriter
                 return false;
             }
 
+            obj._nullZeroValues = false;
             obj._buffer.ResetWrittenCount();
             obj._json.Reset(obj._buffer);
             return true;

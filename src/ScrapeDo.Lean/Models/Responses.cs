@@ -76,16 +76,19 @@ public class JobDetails : IJsonOnDeserialized
     /// <summary>Concurrency slots this job holds now.</summary>
     [JsonInclude]
     [JsonPropertyName("AcquiredConcurrency")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int AcquiredConcurrency { get; internal set; }
 
     /// <summary>Per-job concurrency cap; 0 means no per-job limit.</summary>
     [JsonInclude]
     [JsonPropertyName("LimitConcurrency")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int LimitConcurrency { get; internal set; }
 
     /// <summary>True once the job was canceled.</summary>
     [JsonInclude]
     [JsonPropertyName("Canceled")]
+    [JsonConverter(typeof(Internal.Json.NullAsFalseConverter))]
     public bool Canceled { get; internal set; }
 
     /// <summary>Each task's id, URL and status.</summary>
@@ -159,11 +162,13 @@ public sealed class TaskDetails : IJsonOnDeserialized
     /// <summary>True when <see cref="Content"/> is base64 (binary targets); decode before use.</summary>
     [JsonInclude]
     [JsonPropertyName("Base64EncodedContent")]
+    [JsonConverter(typeof(Internal.Json.NullAsFalseConverter))]
     public bool Base64EncodedContent { get; internal set; }
 
     /// <summary>HTTP status returned by the target; 0 before completion.</summary>
     [JsonInclude]
     [JsonPropertyName("StatusCode")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int StatusCode { get; internal set; }
 
     /// <summary>The target's response headers, read-only: a small map may be one instance shared by several tasks and is
@@ -248,21 +253,25 @@ public sealed class JobListPage
     /// <summary>Total jobs matching the query.</summary>
     [JsonInclude]
     [JsonPropertyName("TotalCount")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int TotalCount { get; internal set; }
 
     /// <summary>Effective page size.</summary>
     [JsonInclude]
     [JsonPropertyName("PageSize")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int PageSize { get; internal set; }
 
     /// <summary>1-based page number.</summary>
     [JsonInclude]
     [JsonPropertyName("PageNumber")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int PageNumber { get; internal set; }
 
     /// <summary>Number of pages.</summary>
     [JsonInclude]
     [JsonPropertyName("TotalPages")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int TotalPages { get; internal set; }
 }
 
@@ -272,21 +281,25 @@ public sealed class AccountInfo
     /// <summary>Jobs not yet terminal.</summary>
     [JsonInclude]
     [JsonPropertyName("ActiveJobs")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int ActiveJobs { get; internal set; }
 
     /// <summary>Remaining credits (the wire name is misspelled <c>AvaliableCredits</c>).</summary>
     [JsonInclude]
     [JsonPropertyName("AvaliableCredits")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt64Converter))]
     public long AvailableCredits { get; internal set; }
 
     /// <summary>Async slots free now.</summary>
     [JsonInclude]
     [JsonPropertyName("FreeConcurrency")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int FreeConcurrency { get; internal set; }
 
     /// <summary>Async concurrency of the plan.</summary>
     [JsonInclude]
     [JsonPropertyName("TotalConcurrency")]
+    [JsonConverter(typeof(Internal.Json.NullAsZeroInt32Converter))]
     public int TotalConcurrency { get; internal set; }
 }
 

@@ -231,15 +231,12 @@ internal sealed class PollDiff : JsonConverter<ScrapeDoStatus>, IBufferedBodyRea
         else if (reader.ValueTextEquals("AcquiredConcurrency"u8) || reader.ValueTextEquals("LimitConcurrency"u8))
         {
             reader.Read();
-            JobDetailsReader.ReadInt32(ref reader, "concurrency");
+            NullAsDefault.ReadInt32(ref reader, "concurrency");
         }
         else if (reader.ValueTextEquals("Canceled"u8))
         {
             reader.Read();
-            if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
-            {
-                throw JobDetailsReader.Unexpected("Canceled", reader.TokenType);
-            }
+            NullAsDefault.ReadBoolean(ref reader, "Canceled");
         }
         else
         {

@@ -165,18 +165,13 @@ internal sealed class TaskDetailsReader : JsonConverter<TaskDetails>, Http.IWhol
                 {
                     member = "Base64EncodedContent";
                     reader.Read();
-                    task.Base64EncodedContent = reader.TokenType switch
-                    {
-                        JsonTokenType.True => true,
-                        JsonTokenType.False => false,
-                        _ => throw JobDetailsReader.Unexpected("Base64EncodedContent", reader.TokenType),
-                    };
+                    task.Base64EncodedContent = NullAsDefault.ReadBoolean(ref reader, "Base64EncodedContent");
                 }
                 else if (reader.ValueTextEquals("StatusCode"u8))
                 {
                     member = "StatusCode";
                     reader.Read();
-                    task.StatusCode = JobDetailsReader.ReadInt32(ref reader, "StatusCode");
+                    task.StatusCode = NullAsDefault.ReadInt32(ref reader, "StatusCode");
                 }
                 else if (reader.ValueTextEquals("ResponseHeaders"u8))
                 {

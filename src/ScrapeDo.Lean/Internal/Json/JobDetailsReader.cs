@@ -70,22 +70,17 @@ internal sealed class JobDetailsReader : JsonConverter<JobDetails>, Http.IWholeV
             else if (reader.ValueTextEquals("AcquiredConcurrency"u8))
             {
                 reader.Read();
-                job.AcquiredConcurrency = ReadInt32(ref reader, "AcquiredConcurrency");
+                job.AcquiredConcurrency = NullAsDefault.ReadInt32(ref reader, "AcquiredConcurrency");
             }
             else if (reader.ValueTextEquals("LimitConcurrency"u8))
             {
                 reader.Read();
-                job.LimitConcurrency = ReadInt32(ref reader, "LimitConcurrency");
+                job.LimitConcurrency = NullAsDefault.ReadInt32(ref reader, "LimitConcurrency");
             }
             else if (reader.ValueTextEquals("Canceled"u8))
             {
                 reader.Read();
-                job.Canceled = reader.TokenType switch
-                {
-                    JsonTokenType.True => true,
-                    JsonTokenType.False => false,
-                    _ => throw Unexpected("Canceled", reader.TokenType),
-                };
+                job.Canceled = NullAsDefault.ReadBoolean(ref reader, "Canceled");
             }
             else if (reader.ValueTextEquals("Tasks"u8))
             {
@@ -236,9 +231,6 @@ internal sealed class JobDetailsReader : JsonConverter<JobDetails>, Http.IWholeV
         JsonTokenType.Null => null,
         _ => throw Unexpected(name, reader.TokenType),
     };
-
-    internal static int ReadInt32(ref Utf8JsonReader reader, string name) =>
-        reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value) ? value : throw Unexpected(name, reader.TokenType);
 
     internal static JsonException Unexpected(string name, JsonTokenType token) =>
         new($"The JSON value for {name} has an unexpected type or range ({token}).");

@@ -55,7 +55,7 @@ internal sealed class JobStampsReader : JsonConverter<JobStampsPage>, Http.IWhol
             else if (reader.ValueTextEquals("TotalPages"u8))
             {
                 reader.Read();
-                totalPages = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int pages) ? pages : throw JobDetailsReader.Unexpected("TotalPages", reader.TokenType);
+                totalPages = NullAsDefault.ReadInt32(ref reader, "TotalPages");
             }
             else
             {

@@ -123,3 +123,72 @@ internal sealed class NullableTimestampConverter : JsonConverter<DateTimeOffset?
         }
     }
 }
+
+/// <summary>
+/// The API spec (async-api.md §8.1) says to treat every answer field but the ids and <c>Status</c> as optional and
+/// nullable. For a number or a flag the models keep a plain value type (absent already reads as 0 or false), so an
+/// explicit <c>null</c> reads as the same default here instead of failing the whole answer: a task whose
+/// <c>StatusCode</c> is null is still a task with content, and refusing it would lose the result. One rule, shared by
+/// these converters (the generated contexts) and the hand-written readers (<see cref="JobDetailsReader"/>,
+/// <see cref="Runner.TaskDetailsReader"/>, the runner's poll diff, <see cref="JobStampsReader"/>), which are tested to
+/// read exactly what the generated ones read.
+/// </summary>
+internal static class NullAsDefault
+{
+    /// <summary>A 32-bit integer; null is 0; any other token, a fraction or an out-of-range number is refused.</summary>
+    public static int ReadInt32(ref Utf8JsonReader reader, string name) => reader.TokenType switch
+    {
+        JsonTokenType.Null => 0,
+        JsonTokenType.Number when reader.TryGetInt32(out int value) => value,
+        _ => throw JobDetailsReader.Unexpected(name, reader.TokenType),
+    };
+
+    /// <summary>A 64-bit integer; null is 0.</summary>
+    public static long ReadInt64(ref Utf8JsonReader reader, string name) => reader.TokenType switch
+    {
+        JsonTokenType.Null => 0,
+        JsonTokenType.Number when reader.TryGetInt64(out long value) => value,
+        _ => throw JobDetailsReader.Unexpected(name, reader.TokenType),
+    };
+
+    /// <summary>A flag; null is false; a number or a string is refused.</summary>
+    public static bool ReadBoolean(ref Utf8JsonReader reader, string name) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False or JsonTokenType.Null => false,
+        _ => throw JobDetailsReader.Unexpected(name, reader.TokenType),
+    };
+}
+
+/// <summary>An answer's integer member: null reads as 0 (<see cref="NullAsDefault"/>).</summary>
+internal sealed class NullAsZeroInt32Converter : JsonConverter<int>
+{
+    public override bool HandleNull => true;
+
+    public override int Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        NullAsDefault.ReadInt32(ref reader, "an integer member");
+
+    public override void Write(Utf8JsonWriter writer, int value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}
+
+/// <summary>An answer's 64-bit integer member: null reads as 0 (<see cref="NullAsDefault"/>).</summary>
+internal sealed class NullAsZeroInt64Converter : JsonConverter<long>
+{
+    public override bool HandleNull => true;
+
+    public override long Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        NullAsDefault.ReadInt64(ref reader, "an integer member");
+
+    public override void Write(Utf8JsonWriter writer, long value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}
+
+/// <summary>An answer's flag: null reads as false (<see cref="NullAsDefault"/>).</summary>
+internal sealed class NullAsFalseConverter : JsonConverter<bool>
+{
+    public override bool HandleNull => true;
+
+    public override bool Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        NullAsDefault.ReadBoolean(ref reader, "a flag");
+
+    public override void Write(Utf8JsonWriter writer, bool value, JsonSerializerOptions options) => writer.WriteBooleanValue(value);
+}
