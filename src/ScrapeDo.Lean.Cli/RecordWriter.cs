@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using ScrapeDo.Lean.Internal;
 using ScrapeDo.Lean.Internal.Http;
 
 namespace ScrapeDo.Lean.Cli;
@@ -43,6 +44,12 @@ internal sealed class RecordWriter : IAsyncDisposable
     private readonly Stream _stream;
     private readonly bool _ownsStream;
     private readonly string? _contentDir;
+
+    // Folders whose new entries are synced at the next flush to disk (see DirectoryEntries): the records file's when
+    // this run created it, the content folder's (and, once, its parent's) when content files were made since.
+    private string? _recordsFolderToSync;
+    private bool _contentFilesToSync;
+    private bool _contentFolderParentSynced;
     private readonly string _textExtension;
     private readonly Dictionary<string, TargetCount> _alreadyWritten;
     // One huge page may grow the batch buffer; past this it goes back to the pool rather than staying with the writer.
@@ -94,6 +101,7 @@ internal sealed class RecordWriter : IAsyncDisposable
             int count = 0, notSucceeded = 0;
             FileStream file;
             bool created = false;
+            string? folderToSync = null;
             if (resume && File.Exists(path))
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
@@ -141,6 +149,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                 // Unbuffered: records reach it in batches from the pooled buffer (see the remarks).
                 file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
                 created = resume;
+                folderToSync = DirectoryEntries.FolderOf(path);
             }
 
             Stream sink = TestStreamWrapper?.Invoke(Path.GetFullPath(path), file) ?? file;
@@ -149,6 +158,7 @@ internal sealed class RecordWriter : IAsyncDisposable
                 PreviouslyWritten = count,
                 PreviouslyNotSucceeded = notSucceeded,
                 CreatedForResume = created ? path : null,
+                _recordsFolderToSync = folderToSync,
             };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -304,6 +314,7 @@ internal sealed class RecordWriter : IAsyncDisposable
             if (FlushToDisk && _stream is FileStream file)
             {
                 file.Flush(flushToDisk: true);
+                SyncNewEntries();
             }
             else
             {
@@ -314,6 +325,32 @@ internal sealed class RecordWriter : IAsyncDisposable
         {
             _failed = ex;
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The names of files this run made, synced before the journal can count their records as delivered: a synced file
+    /// whose name was not synced can be missing after a power loss.
+    /// </summary>
+    private void SyncNewEntries()
+    {
+        if (_recordsFolderToSync is { } records)
+        {
+            DirectoryEntries.Flush(records);
+            _recordsFolderToSync = null;
+        }
+
+        if (_contentFilesToSync)
+        {
+            DirectoryEntries.Flush(_contentDir!);
+            if (!_contentFolderParentSynced)
+            {
+                // The content folder itself may be new (CreateContentDir).
+                DirectoryEntries.Flush(DirectoryEntries.FolderOf(Path.TrimEndingDirectorySeparator(_contentDir!)));
+                _contentFolderParentSynced = true;
+            }
+
+            _contentFilesToSync = false;
         }
     }
 
@@ -399,6 +436,7 @@ internal sealed class RecordWriter : IAsyncDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             WriteContentFile(contentFile, ContentOf(outcome), details.Base64EncodedContent, FlushToDisk);
+            _contentFilesToSync |= FlushToDisk;
             AppendRecord(outcome, rawPluginTarget, error, contentFile);
             if (_pending.WrittenCount >= WriteThreshold)
             {

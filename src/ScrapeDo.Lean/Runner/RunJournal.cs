@@ -106,6 +106,9 @@ internal sealed class RunJournal : IAsyncDisposable
     private readonly JournalState _state = new();
     private Stream _writer = null!;
     private Exception? _failed;
+
+    // The folder of a journal this process created: synced with the first durable write (see DirectoryEntries).
+    private string? _folderToSync;
     private string? _options;
     private string? _optionDigests;
 
@@ -179,6 +182,11 @@ internal sealed class RunJournal : IAsyncDisposable
         }
 
         var journal = new RunJournal(file, lockFile, path);
+        if (file.Length == 0)
+        {
+            journal._folderToSync = dir;
+        }
+
         try
         {
             if (file.Length > 0)
@@ -337,6 +345,11 @@ internal sealed class RunJournal : IAsyncDisposable
                 if (durable)
                 {
                     _file.Flush(flushToDisk: true);
+                    if (_folderToSync is { } folder)
+                    {
+                        DirectoryEntries.Flush(folder);
+                        _folderToSync = null;
+                    }
                 }
                 else
                 {
