@@ -12,8 +12,9 @@ namespace ScrapeDo.Lean.IntegrationTests;
 /// </summary>
 public class ServerFaultRunnerTests(ITestOutputHelper output)
 {
-    private static RunOptions Options(int chunk = 1000, int jobs = 4, TimeSpan? reconcileWindow = null, TimeSpan? jobDeadline = null) => new()
+    private static RunOptions Options(int chunk = 1000, int jobs = 4, TimeSpan? reconcileWindow = null, TimeSpan? jobDeadline = null, TimeSpan? giveUpAfter = null) => new()
     {
+        GiveUpAfter = giveUpAfter ?? new RunOptions().GiveUpAfter,
         MaxTargetsPerJob = chunk,
         MaxJobsInFlight = jobs,
         FirstPollDelay = TimeSpan.FromMilliseconds(20),
@@ -215,6 +216,49 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
             }
 
             return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData("3600")]
+    [InlineData("5184000")]
+    public async Task A_poll_answered_429_with_a_retry_after_of_hours_or_days_waits_no_longer_than_failures_may_last(string retryAfter)
+    {
+        // Found by a review (session 19): the watcher slept a poll's Retry-After whole, an hour with the first value
+        // (the run stalled), and 60 days with the second is past a timer's range, so the run itself failed with
+        // ArgumentOutOfRangeException. The wait now ends when failures would give up (GiveUpAfter, 2 s here), or at the job
+        // deadline, and the next poll finds the job done.
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions());
+        var handler = new PollRateLimitedOnceHandler(retryAfter);
+        using ScrapeDoClient client = ThroughHandler(emulator, handler);
+        string[] urls = Support.Urls(3);
+
+        List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(client, Options(giveUpAfter: TimeSpan.FromSeconds(2))).RunAsync(urls, cancellationToken: ct), 20);
+
+        Assert.Equal(1, handler.RateLimited);
+        AssertExactlyOnce(outcomes, urls.Length);
+        AssertAllSucceededWithTheirOwnTarget(outcomes);
+    }
+
+    /// <summary>Answers the first poll of a job 429 with <paramref name="retryAfter"/>; everything else goes to the server.</summary>
+    private sealed class PollRateLimitedOnceHandler(string retryAfter) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _rateLimited;
+
+        public int RateLimited => Volatile.Read(ref _rateLimited);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string path = request.RequestUri!.AbsolutePath;
+            bool poll = request.Method == HttpMethod.Get && path.StartsWith("/api/v1/jobs/", StringComparison.Ordinal) && path.Split('/').Length == 5;
+            if (poll && Interlocked.CompareExchange(ref _rateLimited, 1, 0) == 0)
+            {
+                var response = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests) { Content = new StringContent("""{"Error":"slow down","Code":429}""") };
+                response.Headers.TryAddWithoutValidation("Retry-After", retryAfter);
+                return Task.FromResult(response);
+            }
+
+            return base.SendAsync(request, cancellationToken);
         }
     }
 

@@ -72,7 +72,10 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                         break;
                     }
 
-                    await Task.Delay(interval.Next(0, poll.RetryAfter), _time, cancellationToken).ConfigureAwait(false);
+                    // A Retry-After may be hours (or past a timer's range): the wait ends by the job's deadline and by
+                    // the moment failures would give up, whichever comes first; the loop then decides.
+                    TimeSpan wait = persistence.Bound(interval.Next(0, poll.RetryAfter));
+                    await Task.Delay(wait < watch.UntilDeadline ? wait : watch.UntilDeadline, _time, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -254,5 +257,10 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
         public bool PastDeadline => options.JobDeadline != Timeout.InfiniteTimeSpan && time.GetElapsedTime(_start) >= options.JobDeadline;
 
         public bool InNotFoundGrace => time.GetElapsedTime(_start) < options.NotFoundGrace;
+
+        /// <summary>What is left of the job deadline (never negative; a timer's longest wait when there is none).</summary>
+        public TimeSpan UntilDeadline => options.JobDeadline == Timeout.InfiniteTimeSpan
+            ? TimerLimit.Max
+            : TimerLimit.Clamp(options.JobDeadline - time.GetElapsedTime(_start));
     }
 }

@@ -53,9 +53,16 @@ internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, 
             wait = TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * Random.Shared.NextDouble()));
         }
 
-        // Never past the moment this operation gives up (a Retry-After of days would otherwise hold the run that long,
-        // or, past a timer's range, fail it): the wait ends then, and KeepTrying says so.
+        return Task.Delay(Bound(wait), time, cancellationToken);
+    }
+
+    /// <summary>
+    /// <paramref name="wait"/>, but never past the moment this operation gives up (a Retry-After of days would otherwise
+    /// hold the run that long, or, past a timer's range, fail it): the wait ends then, and KeepTrying says so.
+    /// </summary>
+    public TimeSpan Bound(TimeSpan wait)
+    {
         TimeSpan left = giveUpAfter - time.GetElapsedTime(_since);
-        return Task.Delay(TimerLimit.Clamp(wait < left ? wait : left), time, cancellationToken);
+        return TimerLimit.Clamp(wait < left ? wait : left);
     }
 }
