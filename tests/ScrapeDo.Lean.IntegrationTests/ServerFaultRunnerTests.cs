@@ -182,6 +182,71 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(-8)]
+    [InlineData(8)]
+    [InlineData(0)]
+    public async Task A_resume_on_a_clock_stepped_by_seconds_adopts_the_lost_creates_job_instead_of_creating_a_second(int clockStepSeconds)
+    {
+        // Found by a review (session 19): the create was made and its answer lost, and the process stopped while it
+        // reconciled. The resume ran on a clock 8 s behind (an NTP step, another host): its own fence, taken after that
+        // create and naming the create's job, read as taken before the journaled submit, so the resume excluded the
+        // job it was looking for and created a second. The fence is now the one journaled before the submit.
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions());
+        string[] urls = Support.Urls(3);
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-clock-{Guid.NewGuid():N}.journal");
+        try
+        {
+            var lostAnswer = new FailFirstCreateHandler(holdListingsAfterFailure: true, afterCommit: true);
+            using (ScrapeDoClient interrupted = ThroughHandler(emulator, lostAnswer))
+            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                var run = new ScrapeDoRunner(interrupted, new RunOptions { MaxJobsInFlight = 1, JournalPath = journal, ReconcileWindow = TimeSpan.FromSeconds(1.5) });
+                Task drain = Task.Run(async () =>
+                {
+                    await foreach (TaskOutcome o in run.RunAsync(urls, cancellationToken: stop.Token))
+                    {
+                    }
+                });
+                await lostAnswer.HeldListing.Task.WaitAsync(TimeSpan.FromSeconds(20));
+                await stop.CancelAsync();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain);
+            }
+
+            Assert.Equal(1, emulator.Counters.Jobs);
+            using var resumed = new ScrapeDoClient(new ScrapeDoClientOptions
+            {
+                Token = EmulatorOptions.DefaultToken,
+                BaseAddress = emulator.BaseAddress,
+                TimeProvider = new SteppedClock(TimeSpan.FromSeconds(clockStepSeconds)),
+            });
+            RunOptions resume = Options();
+            List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, new RunOptions
+            {
+                MaxJobsInFlight = 1,
+                JournalPath = journal,
+                Resume = true,
+                FirstPollDelay = resume.FirstPollDelay,
+                MinPollInterval = resume.MinPollInterval,
+                ReconcileWindow = resume.ReconcileWindow,
+            }).RunAsync(urls, cancellationToken: ct), 40);
+
+            AssertExactlyOnce(outcomes, urls.Length);
+            AssertAllSucceededWithTheirOwnTarget(outcomes);
+            Assert.Equal(1, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    /// <summary>The wall clock of a host whose clock was stepped by <paramref name="step"/>; timers are unchanged.</summary>
+    private sealed class SteppedClock(TimeSpan step) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + step;
+    }
+
     /// <summary>A client whose requests pass <paramref name="handler"/>, one attempt each, so a failed create stays lost.</summary>
     private static ScrapeDoClient ThroughHandler(ScrapeDoEmulator emulator, HttpMessageHandler handler) => new(new ScrapeDoClientOptions
     {
@@ -193,8 +258,9 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
 
     /// <summary>Answers the first create 500 without sending it; everything else goes to the server.</summary>
     /// <remarks>With <paramref name="holdListingsAfterFailure"/>, every listing after that answer waits until its caller
-    /// gives up (the reconcile never decides), and <see cref="HeldListing"/> says one is waiting.</remarks>
-    private sealed class FailFirstCreateHandler(bool holdListingsAfterFailure = false) : DelegatingHandler(new SocketsHttpHandler())
+    /// gives up (the reconcile never decides), and <see cref="HeldListing"/> says one is waiting. With
+    /// <paramref name="afterCommit"/> the create is sent and made, and only its answer is replaced by the 500.</remarks>
+    private sealed class FailFirstCreateHandler(bool holdListingsAfterFailure = false, bool afterCommit = false) : DelegatingHandler(new SocketsHttpHandler())
     {
         private int _failed;
 
@@ -204,8 +270,14 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.Method == HttpMethod.Post && Interlocked.CompareExchange(ref _failed, 1, 0) == 0)
+            if (request.Method == HttpMethod.Post && Volatile.Read(ref _failed) == 0)
             {
+                if (afterCommit)
+                {
+                    (await base.SendAsync(request, cancellationToken)).Dispose();
+                }
+
+                Interlocked.Exchange(ref _failed, 1);
                 return new HttpResponseMessage(System.Net.HttpStatusCode.InternalServerError) { Content = new StringContent("""{"Error":"internal","Code":500}""") };
             }
 

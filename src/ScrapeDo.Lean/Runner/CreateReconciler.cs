@@ -59,11 +59,6 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     private const int FencePageSize = 10;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
     private JobFence? _fence;
-    private Func<DateTimeOffset, JobFence?>? _earlierFences;
-
-    /// <summary>Where the fences of the run's earlier processes are found (a resumed run's journal).</summary>
-    public void UseEarlierFences(Func<DateTimeOffset, JobFence?> fenceFor) => _earlierFences = fenceFor;
-
     /// <summary>The fence this process took, if any (for tests and the journal).</summary>
     public JobFence? Fence => Volatile.Read(ref _fence);
 
@@ -136,7 +131,11 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     /// <paramref name="submittedAt"/>. A listing that fails proves nothing and is retried. An adopted job is claimed
     /// before this returns.
     /// </summary>
-    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt)
+    /// <param name="chunk">The chunk whose create's answer was lost.</param>
+    /// <param name="submittedAt">When the create was sent.</param>
+    /// <param name="fence">The fence of the process that sent it (<see cref="JournalChunk.Fence"/>): jobs it names existed
+    /// before the create and are never adopted. Null when none was taken.</param>
+    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt, JobFence? fence)
     {
         TimeProvider time = client.TimeProvider;
         string?[] expected = ExpectedUrls(chunk);
@@ -156,7 +155,7 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
             ReconcileDecision decision;
             try
             {
-                decision = await LookAsync(query, expected, submittedAt, windowOver).ConfigureAwait(false);
+                decision = await LookAsync(query, expected, submittedAt, fence, windowOver).ConfigureAwait(false);
                 persistence.Reset();
             }
             catch (ScrapeDoException ex) when (persistence.KeepTrying && ex is not ScrapeDoApiException { IsUnauthorized: true })
@@ -174,13 +173,10 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
         }
     }
 
-    private async Task<ReconcileDecision> LookAsync(ListJobsQuery query, string?[] expected, DateTimeOffset submittedAt, bool windowOver)
+    private async Task<ReconcileDecision> LookAsync(ListJobsQuery query, string?[] expected, DateTimeOffset submittedAt, JobFence? fence, bool windowOver)
     {
         // Only jobs with the right task count are kept, so a long listing costs no memory.
         var candidates = new List<JobDetails>();
-        // The fence of the process that sent the create: this one's for its own creates, else (on resume) the one an
-        // earlier process journaled before its creates. A later fence would name the very job being looked for.
-        JobFence? fence = Fence is { } f && submittedAt >= f.TakenAt ? f : _earlierFences?.Invoke(submittedAt);
         await foreach (JobDetails job in client.ListAllJobsAsync(query, cancellationToken).ConfigureAwait(false))
         {
             if (TaskCount(job) == expected.Length && fence?.Excludes(job) != true)

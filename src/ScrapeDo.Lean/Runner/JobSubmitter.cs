@@ -81,7 +81,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
                 return await UnsentAsync(chunk).ConfigureAwait(false);
             }
 
-            var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), Hash = chunk.Hash };
+            var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), Hash = chunk.Hash, Fence = reconciler.Fence };
             if (journal is not null)
             {
                 // Cancellable: a submit that is not journaled is never sent.
@@ -161,7 +161,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
         ReconcileDecision decision;
         try
         {
-            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt).ConfigureAwait(false);
+            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt, entry.Fence).ConfigureAwait(false);
         }
         catch (ScrapeDoException ex) when (ex is not ScrapeDoApiException { IsUnauthorized: true })
         {

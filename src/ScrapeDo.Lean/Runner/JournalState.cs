@@ -12,6 +12,15 @@ internal sealed class JournalChunk
     public IReadOnlyList<string>? TaskIds;
     public string? FailureReason;
 
+    /// <summary>
+    /// The fence of the process that sent this create (<see cref="CreateReconciler.FenceAsync"/>): its own for a
+    /// process's live submit; for a submit read from a journal, the last fence journaled before it. Journal order, not
+    /// the clocks of two processes, says which fence was taken before the create: a fence taken after it would name
+    /// the very job a reconcile looks for (a resume on a clock set back picked such a fence by time and sent a second
+    /// create). Null when no fence was taken before it.
+    /// </summary>
+    public JobFence? Fence;
+
     /// <summary>Delivered indices counted against this chunk's input range (the journal's bookkeeping).</summary>
     public int DeliveredInRange;
 
@@ -202,6 +211,9 @@ internal sealed class JournalState
         lock (_lock)
         {
             JournalChunk record = chunk.Copy();
+            // Any fence journaled before this submit was taken before its create, so any of them is safe; the last is
+            // the sending process's own (or, if that process had none, the newest earlier one).
+            record.Fence ??= _fences.Count > 0 ? _fences[^1] : null;
             if (_chunks.TryGetValue(chunk.Chunk, out JournalChunk? earlier))
             {
                 record.DeliveredInRange = earlier.DeliveredInRange;
@@ -235,27 +247,6 @@ internal sealed class JournalState
         lock (_lock)
         {
             _fences.Add(fence);
-        }
-    }
-
-    /// <summary>
-    /// The fence that speaks for a create sent at <paramref name="submittedAt"/>: the latest one taken before it, by the
-    /// process that sent it (a process takes its fence before its first create); null for a journal without fences.
-    /// </summary>
-    public JobFence? FenceFor(DateTimeOffset submittedAt)
-    {
-        lock (_lock)
-        {
-            JobFence? latest = null;
-            foreach (JobFence fence in _fences)
-            {
-                if (fence.TakenAt <= submittedAt && (latest is null || fence.TakenAt > latest.TakenAt))
-                {
-                    latest = fence;
-                }
-            }
-
-            return latest;
         }
     }
 

@@ -85,11 +85,6 @@ internal sealed class RunPipeline : IAsyncDisposable
         ClaimJournaledJobs(reconciler);
         // Before this process's first create, so no job that exists now is ever taken for one of its creates; journaled
         // so a resume can say the same of the creates this process sends and never hears back from.
-        if (_journal is not null)
-        {
-            reconciler.UseEarlierFences(_journal.State.FenceFor);
-        }
-
         await reconciler.FenceAsync().ConfigureAwait(false);
         if (_journal is not null && reconciler.Fence is { } fence)
         {
