@@ -21,7 +21,7 @@ internal sealed class RunCommand
     private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
-    private const int MaxEchoedTarget = 200;
+    private const int MaxEchoedTarget = RecordWriter.MaxEchoedTarget;
     private const string StdinHint = "give a FILE with one URL per line (or JSON params with --plugin), or pipe the lines in (e.g. cat urls.txt | scrapedo run -); '-' also reads what is typed at the terminal.";
     private readonly JobOptions _jobOptions = new();
     private readonly CostOptions _cost = new();

@@ -445,4 +445,60 @@ public sealed class CliJournalTests : IDisposable
         Assert.False(File.Exists(output));
         Assert.Equal(0, emulator.Counters.TotalRequests);
     }
+
+    [Fact]
+    public async Task Two_long_refused_lines_alike_in_their_first_200_characters_each_keep_a_record_across_a_crash_between_them()
+    {
+        // Found by a review (session 19): both records name their line by the same 200-character excerpt, which the
+        // resume counted against no input line, so once the first record was in --output the second was never written.
+        string input = Path.Combine(_dir, "urls.txt");
+        string stem = "https://long.example/" + new string('a', 200);
+        File.WriteAllText(input, string.Join('\n', ["https://ok.example/p/0", stem + " one", stem + " two", "https://ok.example/p/1"]) + "\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult first = await CliHarness.RunAsync(args);
+        Assert.Equal(ExitCodes.SomeFailed, first.ExitCode);
+        Assert.Equal(4, File.ReadAllLines(output).Length);
+
+        // The state a crash leaves between the two records: line 3's record neither in --output nor acknowledged.
+        File.WriteAllLines(output, File.ReadAllLines(output).Where(l => !l.Contains("\"error\":\"line 3:", StringComparison.Ordinal)));
+        string[] journaled = File.ReadAllLines(journal);
+        Assert.Contains("{\"t\":\"done\",\"x\":2}", journaled);
+        File.WriteAllLines(journal, journaled.Where(l => l != "{\"t\":\"done\",\"x\":2}"));
+
+        CliResult resumed = await CliHarness.RunAsync([.. args, "--resume"]);
+
+        Assert.True(resumed.ExitCode == ExitCodes.SomeFailed, resumed.Error);
+        string[] records = File.ReadAllLines(output);
+        Assert.Equal(4, records.Length);
+        Assert.Single(records, l => l.Contains("\"error\":\"line 2:", StringComparison.Ordinal));
+        Assert.Single(records, l => l.Contains("\"error\":\"line 3:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Long_lines_written_but_not_acknowledged_are_not_written_again_on_resume()
+    {
+        // Every record written, none acknowledged (a crash between the flush and the journal's "done"): a refused line
+        // named by its excerpt, and a task whose URL is longer than the excerpt, are each written once, not twice.
+        string input = Path.Combine(_dir, "urls.txt");
+        string refused = "https://long.example/" + new string('a', 140) + " " + new string('b', 140);
+        string longUrl = "https://long.example/" + new string('c', 300);
+        File.WriteAllText(input, string.Join('\n', [.. Support.Urls(4, "https://ok.example/p"), refused, longUrl]) + "\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult first = await CliHarness.RunAsync(args);
+        Assert.Equal(ExitCodes.SomeFailed, first.ExitCode);
+        string[] written = File.ReadAllLines(output);
+        Assert.Equal(6, written.Length);
+        File.WriteAllLines(journal, File.ReadAllLines(journal).Where(l => !l.Contains("\"t\":\"done\"", StringComparison.Ordinal)));
+
+        CliResult resumed = await CliHarness.RunAsync([.. args, "--resume"]);
+
+        Assert.True(resumed.ExitCode == ExitCodes.SomeFailed, resumed.Error);
+        Assert.Equal(written, File.ReadAllLines(output));
+    }
 }
