@@ -260,7 +260,18 @@ internal static class CliValidation
         : ex.Message.Split(" (Parameter", 2)[0];
 
     /// <summary>A user's value echoed in a message, cut short so a pasted megabyte does not flood the terminal.</summary>
-    public static string Excerpt(string text, int max = 80) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
+    public static string Excerpt(string text, int max = 80)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+
+        // Never half a surrogate pair: a lone one is written as U+FFFD, so the record's target would no longer match
+        // the excerpt a resume computes from the line, and the line would get a second record.
+        int cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
 
     private static string LastToken(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
 }

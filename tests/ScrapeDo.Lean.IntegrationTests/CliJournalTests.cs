@@ -481,11 +481,14 @@ public sealed class CliJournalTests : IDisposable
     public async Task Long_lines_written_but_not_acknowledged_are_not_written_again_on_resume()
     {
         // Every record written, none acknowledged (a crash between the flush and the journal's "done"): a refused line
-        // named by its excerpt, and a task whose URL is longer than the excerpt, are each written once, not twice.
+        // named by its excerpt, one whose excerpt ends where an emoji's surrogate pair would be cut (it was written with
+        // U+FFFD there and matched no excerpt of its line), and a task whose URL is longer than the excerpt, are each
+        // written once, not twice.
         string input = Path.Combine(_dir, "urls.txt");
         string refused = "https://long.example/" + new string('a', 140) + " " + new string('b', 140);
+        string emoji = "https://x.example/" + new string('a', 181) + "\U0001F600 and more words after it";
         string longUrl = "https://long.example/" + new string('c', 300);
-        File.WriteAllText(input, string.Join('\n', [.. Support.Urls(4, "https://ok.example/p"), refused, longUrl]) + "\n");
+        File.WriteAllText(input, string.Join('\n', [.. Support.Urls(4, "https://ok.example/p"), refused, emoji, longUrl]) + "\n");
         string output = Path.Combine(_dir, "out.jsonl");
         string journal = Path.Combine(_dir, "run.journal");
         await using var emulator = await ScrapeDoEmulator.StartAsync();
@@ -493,7 +496,8 @@ public sealed class CliJournalTests : IDisposable
         CliResult first = await CliHarness.RunAsync(args);
         Assert.Equal(ExitCodes.SomeFailed, first.ExitCode);
         string[] written = File.ReadAllLines(output);
-        Assert.Equal(6, written.Length);
+        Assert.Equal(7, written.Length);
+        Assert.DoesNotContain(written, l => l.Contains("\\uFFFD", StringComparison.Ordinal));
         File.WriteAllLines(journal, File.ReadAllLines(journal).Where(l => !l.Contains("\"t\":\"done\"", StringComparison.Ordinal)));
 
         CliResult resumed = await CliHarness.RunAsync([.. args, "--resume"]);
