@@ -272,9 +272,10 @@ internal sealed class RunCommand
                     lines.TryRemove(outcome.InputIndex, out InputLine line);
                     string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
                     string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
-                    if (outcome.Status == OutcomeStatus.Failed && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
+                    if (line.Cut && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
                     {
-                        // A line refused for its length is named by its line number and an excerpt, not echoed whole.
+                        // A line cut by the reader (over 4 Mi characters) was never held whole: it is named by its line
+                        // number and an excerpt. Every other record's target is the line as given (design.md).
                         outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
                     }
 

@@ -449,8 +449,9 @@ public sealed class CliJournalTests : IDisposable
     [Fact]
     public async Task Two_long_refused_lines_alike_in_their_first_200_characters_each_keep_a_record_across_a_crash_between_them()
     {
-        // Found by a review (session 19): both records name their line by the same 200-character excerpt, which the
-        // resume counted against no input line, so once the first record was in --output the second was never written.
+        // Found by a review (session 19): both records then named their line by the same 200-character excerpt, which
+        // the resume counted against no input line, so once the first record was in --output the second was never
+        // written. (Such records now carry the whole line; the resume's key for long targets is still the excerpt.)
         string input = Path.Combine(_dir, "urls.txt");
         string stem = "https://long.example/" + new string('a', 200);
         File.WriteAllText(input, string.Join('\n', ["https://ok.example/p/0", stem + " one", stem + " two", "https://ok.example/p/1"]) + "\n");
