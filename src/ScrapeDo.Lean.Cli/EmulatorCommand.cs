@@ -38,7 +38,7 @@ internal static class EmulatorCommand
               scrapedo emulator --fault-429 0.05 --fault-5xx 0.05 --seed 7
             Then: SCRAPEDO_BASE_URL=http://127.0.0.1:5080 SCRAPEDO_TOKEN=dev scrapedo run urls.txt
             URL conventions: ?emulate=error fails a task, ?emulate=rotate makes it rotate, emulate-status=NNN sets the
-            target status, emulate-latency=MS its latency; paths ending .png/.jpg/.pdf/.zip/.bin come back base64.
+            target status, emulate-latency=MS its latency; paths ending .png/.jpg/.jpeg/.gif/.pdf/.zip/.bin come back base64.
             """)
         {
             port, token, plan, latency, seed, errorShare, rotateShare, contentBytes, retention, f429, f5xx, fDrop, fTruncate, fSlow, slowMs, rate, credits, creditTable,

@@ -67,7 +67,9 @@ public sealed class ScrapeDoClient : IDisposable
     /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>
     /// <param name="request">Targets or plugin, and options.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The job id and one task id per target, in target order.</returns>
+    /// <returns>The job id and one task id per target (or plugin parameter set). That they come in target order is
+    /// inferred, not documented (async-api.md); pair a task with its target by its <c>URL</c> where it matters, as
+    /// the runner does.</returns>
     /// <exception cref="ArgumentException">The request is invalid; nothing was sent.</exception>
     /// <exception cref="ScrapeDoException">The call failed. Check <see cref="ScrapeDoException.CreateOutcomeUnknown"/>
     /// before resubmitting: when true, a job may exist.</exception>

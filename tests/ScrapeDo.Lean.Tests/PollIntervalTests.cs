@@ -39,6 +39,18 @@ public class PollIntervalTests
     }
 
     [Fact]
+    public void The_ceiling_holds_after_the_jitter()
+    {
+        // Found by the docs review (session 19): the jitter came after the cap, so a "30 s" cap waited up to 36 s.
+        var interval = new PollInterval(Min, Max, () => 1.0);
+        TimeSpan[] waits = Enumerable.Range(0, 10).Select(_ => interval.Next(newlyTerminal: 0)).ToArray();
+        Assert.All(waits, w => Assert.True(w <= Max, $"{w} > {Max}"));
+        Assert.Equal(Max, waits[^1]);
+        var low = new PollInterval(Min, Max, () => 0.0);
+        Assert.Equal(Max * 0.8, Enumerable.Range(0, 10).Select(_ => low.Next(newlyTerminal: 0)).ToArray()[^1]);
+    }
+
+    [Fact]
     public void Retry_After_is_a_floor_not_a_ceiling()
     {
         var interval = new PollInterval(Min, Max, () => 0.5);
