@@ -102,6 +102,31 @@ public class RunnerTests
     }
 
     [Fact]
+    public async Task A_parameter_set_missing_a_required_parameter_fails_alone_instead_of_taking_its_job_down()
+    {
+        // Found by the docs review (session 19): the server refuses a plugin job whole for one set that lacks a required
+        // parameter, so one bad line of a CLI --plugin run failed every good line in its job.
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        using var client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Fast);
+        PluginParams[] sets =
+        [
+            AmazonPlugin.ProductDetail("B0C7BKZ883", "us", "10001"),
+            PluginParams.FromJson("""{"asin":"B0C7BKZ884","geocode":"us"}"""),
+            PluginParams.FromJson("""{"asin":"","geocode":"us","zipcode":"10001"}"""),
+            PluginParams.FromJson("""{"asin":"B0C7BKZ886","geocode":"us","zipcode":10001,"super":true}"""),
+        ];
+
+        var outcomes = await CollectAsync(runner.RunPluginAsync(PluginKeys.AmazonProductDetail, sets, cancellationToken: Support.Timeout()));
+
+        AssertExactlyOnce(outcomes, sets.Length);
+        Assert.Equal([OutcomeStatus.Success, OutcomeStatus.Failed, OutcomeStatus.Failed, OutcomeStatus.Success], outcomes.OrderBy(o => o.InputIndex).Select(o => o.Status));
+        Assert.Contains("'zipcode' is required by amazon/pdp", outcomes.Single(o => o.InputIndex == 1).Reason);
+        Assert.Contains("'asin' is required by amazon/pdp", outcomes.Single(o => o.InputIndex == 2).Reason);
+        Assert.Equal(1, emulator.Counters.Jobs);
+    }
+
+    [Fact]
     public async Task Expired_content_becomes_an_expired_outcome_not_an_exception()
     {
         await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions { Retention = TimeSpan.FromMilliseconds(1) });

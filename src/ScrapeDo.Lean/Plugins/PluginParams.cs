@@ -63,6 +63,38 @@ public sealed class PluginParams
     /// <summary>The parameter object as JSON text.</summary>
     public override string ToString() => Encoding.UTF8.GetString(Utf8Json.Span);
 
+    /// <summary>
+    /// The first of <paramref name="required"/> that this set leaves out or gives as an empty string, or null when
+    /// it has them all (the object holds no null, object or array: <see cref="FromElement"/> refused those).
+    /// </summary>
+    internal string? MissingParameter(string[] required)
+    {
+        Span<bool> present = stackalloc bool[required.Length];
+        var reader = new Utf8JsonReader(Utf8Json.Span);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            int which = -1;
+            for (int i = 0; i < required.Length; i++)
+            {
+                if (reader.ValueTextEquals(required[i]))
+                {
+                    which = i;
+                    break;
+                }
+            }
+
+            reader.Read();
+            if (which >= 0)
+            {
+                present[which] = reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > 0;
+            }
+        }
+
+        int missing = present.IndexOf(false);
+        return missing < 0 ? null : required[missing];
+    }
+
     /// <summary>Checks a parsed object and keeps it compact, so the request body does not depend on the caller's spacing.</summary>
     internal static PluginParams FromElement(JsonElement root)
     {

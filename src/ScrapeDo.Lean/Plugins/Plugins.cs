@@ -20,6 +20,21 @@ public static class PluginKeys
 
     /// <summary>Google Trends.</summary>
     public const string GoogleTrends = "google/trends";
+
+    /// <summary>
+    /// The parameters a documented plugin cannot run without, null for any other key. From the sync plugin docs
+    /// (async-api.md §9.3, "req"); that the async API requires the same is inferred, and this is the one place the
+    /// choice lives. The runner turns away a parameter set missing one with its own <c>failed</c> outcome, because the
+    /// server refuses a whole job for one such set: one bad line would fail up to 999 good ones with it.
+    /// </summary>
+    internal static string[]? RequiredParameters(string key) => key switch
+    {
+        AmazonProductDetail or AmazonOfferListing => ["asin", "geocode", "zipcode"],
+        AmazonSearch => ["keyword", "geocode", "zipcode"],
+        AmazonRaw => ["url"],
+        GoogleSearch or GoogleTrends => ["q"],
+        _ => null,
+    };
 }
 
 /// <summary>Typed parameter sets for the Amazon plugins (names as in the sync plugin docs).</summary>

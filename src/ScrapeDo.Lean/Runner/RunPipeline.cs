@@ -230,7 +230,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         try
         {
             int chunks = 0;
-            await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, _options.MaxTargetsPerJob, hashed: _journal is not null, _delivery.EmitAsync, Token).ConfigureAwait(false))
+            await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, _options.MaxTargetsPerJob, hashed: _journal is not null, _pluginKey, _delivery.EmitAsync, Token).ConfigureAwait(false))
             {
                 chunks++;
                 if (!_submitter.IsAlreadyDone(chunk) && _budget.TryReserve(chunk))

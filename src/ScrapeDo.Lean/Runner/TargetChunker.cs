@@ -27,21 +27,30 @@ internal sealed class TargetChunk(int index, List<RunItem> items, string[] targe
 }
 
 /// <summary>
-/// The first stage: reads the input lazily, turns away invalid URLs with one <c>failed</c> outcome each, and cuts
-/// the rest into chunks of at most <c>size</c> targets, one chunk per job.
+/// The first stage: reads the input lazily, turns away invalid URLs (and plugin parameter sets that lack a
+/// parameter their plugin requires) with one <c>failed</c> outcome each, and cuts the rest into chunks of at most
+/// <c>size</c> targets, one chunk per job.
 /// </summary>
 internal static class TargetChunker
 {
-    public static async IAsyncEnumerable<TargetChunk> ChunkAsync(IAsyncEnumerable<RunItem> items, int size, bool hashed,
+    public static async IAsyncEnumerable<TargetChunk> ChunkAsync(IAsyncEnumerable<RunItem> items, int size, bool hashed, string? pluginKey,
         Func<TaskOutcome, ValueTask> reject, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         int chunkIndex = 0;
         var batch = new List<RunItem>(size);
+        string[]? required = pluginKey is null ? null : PluginKeys.RequiredParameters(pluginKey);
         await foreach (RunItem item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             if (item.Params is null && RequestValidator.TargetProblem(item.Target) is { } problem)
             {
                 await reject(OutcomeDelivery.Failed(item, $"Target {problem}", jobId: null)).ConfigureAwait(false);
+                continue;
+            }
+
+            if (required is not null && item.Params?.MissingParameter(required) is { } missing)
+            {
+                // Sent, it would make the server refuse the whole job: every other set in the chunk would fail with it.
+                await reject(OutcomeDelivery.Failed(item, $"Plugin parameter '{missing}' is required by {pluginKey} and is missing or empty; this parameter set was not sent.", jobId: null)).ConfigureAwait(false);
                 continue;
             }
 
