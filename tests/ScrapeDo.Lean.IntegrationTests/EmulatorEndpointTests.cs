@@ -81,6 +81,7 @@ public class EmulatorEndpointTests
     [InlineData("""{"Targets":["https://a.example/"],"Output":"pdf"}""", "Invalid value for Output")]
     [InlineData("""{"Targets":["https://a.example/"],"Render":{"WaitUntil":"load"}}""", "In Render: Invalid value for WaitUntil")]
     [InlineData("""{"Targets":["https://a.example/"],"RetryTimeout":100}""", "Invalid RetryTimeout")]
+    [InlineData("""{"Targets":["https://a.example/"],"GeoCode":"us","RegionalGeoCode":"europe","Super":true}""", "GeoCode and RegionalGeoCode cannot be combined")]
     [InlineData("""{"Plugin":{"Key":"amazon/pdp","Params":[{"geocode":"us","zipcode":"1"}]}}""", "missing required parameter 'asin'")]
     [InlineData("""{"Plugin":{"Key":"Not A Key","Params":[{"q":"x"}]}}""", "Plugin key is missing or invalid")]
     [InlineData("""{"Plugin":{"Key":"google/search","Params":"q=x"}}""", "Plugin.Params must be an array")]

@@ -108,6 +108,13 @@ internal static class CreateJobParser
             return null;
         }
 
+        if (NonEmptyString(fields, "geocode") && NonEmptyString(fields, "regionalgeocode"))
+        {
+            // The sync docs: a regional geo code is not combined with a country one (async-api.md §4).
+            error = "GeoCode and RegionalGeoCode cannot be combined; set one.";
+            return null;
+        }
+
         if (fields.TryGetValue("sessionid", out JsonElement session) && session.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
         {
             error = "SessionID must be a string or a number.";
@@ -193,6 +200,9 @@ internal static class CreateJobParser
         request.PluginKey = key;
         return null;
     }
+
+    private static bool NonEmptyString(Dictionary<string, JsonElement> fields, string name) =>
+        fields.TryGetValue(name, out JsonElement value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0;
 
     private static string? ParseRender(JsonElement render, JobRequest request)
     {
