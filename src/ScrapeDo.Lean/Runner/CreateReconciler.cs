@@ -135,23 +135,26 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     /// <param name="submittedAt">When the create was sent.</param>
     /// <param name="fence">The fence of the process that sent it (<see cref="JournalChunk.Fence"/>): jobs it names existed
     /// before the create and are never adopted. Null when none was taken.</param>
-    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt, JobFence? fence)
+    /// <param name="sentByEarlierProcess">Whether the send is one a resumed run read from its journal, timed by another
+    /// process's clock (see <see cref="SendClock"/>).</param>
+    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt, JobFence? fence, bool sentByEarlierProcess = false)
     {
         TimeProvider time = client.TimeProvider;
+        var sinceSend = new SendClock(time, submittedAt, trusted: !sentByEarlierProcess, trustedAfter: options.ReconcileWindow + options.ReconcileClockSkew);
         string?[] expected = ExpectedUrls(chunk);
         var query = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = submittedAt - options.ReconcileClockSkew, Sort = JobSortOrder.StartTimeDescending };
         var persistence = new RetryPersistence(time, options.GiveUpAfter, cancellationToken);
         TimeSpan nextLook = FirstLook;
         while (true)
         {
-            TimeSpan wait = Min(submittedAt + Min(nextLook, options.ReconcileWindow) - time.GetUtcNow(), options.ReconcileWindow);
+            TimeSpan wait = Min(Min(nextLook, options.ReconcileWindow) - sinceSend.Elapsed, options.ReconcileWindow);
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
             }
 
             // Decided before the listing starts: only a listing begun after the window can prove absence.
-            bool windowOver = time.GetUtcNow() - submittedAt >= options.ReconcileWindow;
+            bool windowOver = sinceSend.Elapsed >= options.ReconcileWindow;
             ReconcileDecision decision;
             try
             {
@@ -289,4 +292,32 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     private static TimeSpan Distance(JobDetails job, DateTimeOffset submittedAt) => job.StartTime is { } start ? (start - submittedAt).Duration() : TimeSpan.MaxValue;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// How long ago a create was sent, as far as this process can vouch for it. The wall clock says when it was sent, but
+    /// a clock stepped forward would end the settle window early, and a listing taken too soon calls a job that lists
+    /// late "absent" and bills it twice. So the wall clock's reading is capped by what this process measured itself
+    /// (a monotonic timer from when it began to reconcile): for its own send, on top of the wall clock's reading then;
+    /// for a send read from the journal (another process's clock), on top of nothing, unless the wall clock already says
+    /// more than the window plus the clock-skew allowance (clocks that far apart are outside what the reconcile assumes
+    /// anyway). A clock set back makes the reading smaller, which only waits longer.
+    /// </summary>
+    private readonly struct SendClock
+    {
+        private readonly TimeProvider _time;
+        private readonly DateTimeOffset _sent;
+        private readonly long _start;
+        private readonly TimeSpan _atStart;
+
+        public SendClock(TimeProvider time, DateTimeOffset sent, bool trusted, TimeSpan trustedAfter)
+        {
+            _time = time;
+            _sent = sent;
+            _start = time.GetTimestamp();
+            TimeSpan wall = time.GetUtcNow() - sent;
+            _atStart = trusted || wall >= trustedAfter ? wall : TimeSpan.Zero;
+        }
+
+        public TimeSpan Elapsed => Min(_time.GetUtcNow() - _sent, _atStart + _time.GetElapsedTime(_start));
+    }
 }

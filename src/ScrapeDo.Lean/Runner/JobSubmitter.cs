@@ -59,7 +59,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
 
             // Submitted before a crash with no recorded answer: the job may exist. Finish the same reconcile (its
             // window counts from the journaled send) before sending again.
-            if (await SettleAsync(chunk, recorded).ConfigureAwait(false) is { } settled)
+            if (await SettleAsync(chunk, recorded, sentByEarlierProcess: true).ConfigureAwait(false) is { } settled)
             {
                 return settled;
             }
@@ -94,7 +94,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
             }
             catch (ScrapeDoException ex) when (ex.CreateOutcomeUnknown)
             {
-                if (await SettleAsync(chunk, entry).ConfigureAwait(false) is { } settled)
+                if (await SettleAsync(chunk, entry, sentByEarlierProcess: false).ConfigureAwait(false) is { } settled)
                 {
                     return settled;
                 }
@@ -156,12 +156,12 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
     }
 
     /// <summary>Reconciles a create whose answer was lost; null when the window proved no job was made.</summary>
-    private async Task<JobAssignment?> SettleAsync(TargetChunk chunk, JournalChunk entry)
+    private async Task<JobAssignment?> SettleAsync(TargetChunk chunk, JournalChunk entry, bool sentByEarlierProcess)
     {
         ReconcileDecision decision;
         try
         {
-            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt, entry.Fence).ConfigureAwait(false);
+            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt, entry.Fence, sentByEarlierProcess).ConfigureAwait(false);
         }
         catch (ScrapeDoException ex) when (ex is not ScrapeDoApiException { IsUnauthorized: true })
         {
