@@ -201,7 +201,7 @@ public sealed class ScrapeDoClient : IDisposable
     public IAsyncEnumerable<JobDetails> ListAllJobsAsync(ListJobsQuery? query = null, CancellationToken cancellationToken = default)
     {
         query?.Validate();
-        return AllPagesAsync(query, ScrapeDoJsonContext.Default.JobListPage, static page => (page.Jobs, page.TotalPages), cancellationToken);
+        return AllPagesAsync(query, ScrapeDoJsonContext.Default.JobListPage, static page => (page.Jobs, page.TotalPages), static job => job.JobId, cancellationToken);
     }
 
     /// <summary>Closes the connections the client opened (not an injected <see cref="HttpClient"/> or handler).</summary>
@@ -217,7 +217,7 @@ public sealed class ScrapeDoClient : IDisposable
     internal IAsyncEnumerable<JobStamp> ListJobStampsAsync(ListJobsQuery query, CancellationToken cancellationToken)
     {
         query.Validate();
-        return AllPagesAsync(query, JobStampsReader.TypeInfo, static page => (page.Jobs, page.TotalPages), cancellationToken);
+        return AllPagesAsync(query, JobStampsReader.TypeInfo, static page => (page.Jobs, page.TotalPages), static job => job.JobId, cancellationToken);
     }
 
     /// <summary>One page of <see cref="ListJobStampsAsync"/>: <paramref name="query"/>'s page, or the first.</summary>
@@ -227,22 +227,55 @@ public sealed class ScrapeDoClient : IDisposable
         return ListPageAsync(query, query.Page, JobStampsReader.TypeInfo, cancellationToken);
     }
 
-    /// <summary>Every item of every page from <paramref name="query"/>'s page on, read as <paramref name="typeInfo"/> says.</summary>
-    private async IAsyncEnumerable<TItem> AllPagesAsync<TPage, TItem>(ListJobsQuery? query, JsonTypeInfo<TPage> typeInfo, Func<TPage, (IReadOnlyList<TItem> Items, int TotalPages)> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Every item of every page from <paramref name="query"/>'s page on, read as <paramref name="typeInfo"/> says. A page
+    /// without a page count (<c>TotalPages</c> absent, null or 0 while it lists jobs; the spec lets a reader expect any
+    /// member to be missing) is not taken as the last: the runner's reconcile and fence read this listing, and a page
+    /// missed there is a job taken for absent and created twice. Then the next page is asked for while pages come back
+    /// full, until one is short, empty, or starts with the same job as the page before (a server that answers past the
+    /// end with its last page).
+    /// </summary>
+    private async IAsyncEnumerable<TItem> AllPagesAsync<TPage, TItem>(ListJobsQuery? query, JsonTypeInfo<TPage> typeInfo, Func<TPage, (IReadOnlyList<TItem> Items, int TotalPages)> read, Func<TItem, string> idOf, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         int page = query?.Page ?? 1;
+        string? previousFirst = null;
+        int fullPage = 0;
         while (true)
         {
             (IReadOnlyList<TItem> items, int totalPages) = read(await ListPageAsync(query, page, typeInfo, cancellationToken).ConfigureAwait(false));
+            if (items.Count > 0 && totalPages <= 0 && previousFirst is not null && idOf(items[0]) == previousFirst)
+            {
+                yield break;
+            }
+
             foreach (TItem item in items)
             {
                 yield return item;
             }
 
             // Stop on an empty page too, so a server that miscounts TotalPages cannot make this loop forever.
-            if (items.Count == 0 || page >= totalPages)
+            if (items.Count == 0)
             {
                 yield break;
+            }
+
+            if (totalPages > 0)
+            {
+                if (page >= totalPages)
+                {
+                    yield break;
+                }
+            }
+            else
+            {
+                // No count: a page as long as the first (or the size asked for) may have a next one.
+                fullPage = query?.PageSize ?? Math.Max(fullPage, items.Count);
+                if (items.Count < fullPage)
+                {
+                    yield break;
+                }
+
+                previousFirst = idOf(items[0]);
             }
 
             page++;

@@ -231,6 +231,52 @@ public class RequestShapeTests
         mock.VerifyNoOutstandingExpectation();
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(",\"TotalPages\":null")]
+    [InlineData(",\"TotalPages\":0")]
+    public async Task ListAllJobs_without_a_page_count_reads_on_while_pages_come_back_full(string totalPages)
+    {
+        // A listing without TotalPages used to end after its first page: the reconcile and the fence read this listing,
+        // and a job on a page they never read is a job taken for absent and created twice.
+        var mock = new MockHttpMessageHandler();
+        string[][] pages = [["a1", "b1"], ["a2", "b2"], ["a3"]];
+        for (int p = 1; p <= pages.Length; p++)
+        {
+            string jobs = string.Join(",", pages[p - 1].Select(id => $$"""{"JobID":"{{id}}"}"""));
+            mock.Expect(HttpMethod.Get, TestSupport.Base + "api/v1/jobs").WithExactQueryString($"page={p}&page_size=2")
+                .Respond("application/json", $$"""{"Jobs":[{{jobs}}],"PageSize":2,"PageNumber":{{p}}{{totalPages}}}""");
+        }
+
+        using var client = TestSupport.Client(mock);
+        var ids = new List<string>();
+        await foreach (var job in client.ListAllJobsAsync(new ListJobsQuery { PageSize = 2 }, TestSupport.Timeout()))
+        {
+            ids.Add(job.JobId);
+        }
+
+        Assert.Equal(["a1", "b1", "a2", "b2", "a3"], ids);
+        mock.VerifyNoOutstandingExpectation();
+        Assert.Equal(3, client.RequestsSent);
+    }
+
+    [Fact]
+    public async Task ListAllJobs_without_a_page_count_stops_when_a_page_repeats_the_one_before()
+    {
+        // A server that answers any page past the end with its last one: without a count, the repeat ends the listing.
+        var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Get, TestSupport.Base + "api/v1/jobs").Respond("application/json", """{"Jobs":[{"JobID":"a"},{"JobID":"b"}]}""");
+        using var client = TestSupport.Client(mock);
+        var ids = new List<string>();
+        await foreach (var job in client.ListAllJobsAsync(cancellationToken: TestSupport.Timeout()))
+        {
+            ids.Add(job.JobId);
+        }
+
+        Assert.Equal(["a", "b"], ids);
+        Assert.Equal(2, client.RequestsSent);
+    }
+
     [Fact]
     public async Task ListAllJobs_stops_on_an_empty_page_even_if_total_pages_lies()
     {
