@@ -68,7 +68,8 @@ public sealed class ScrapeDoClientOptions
     /// </summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TrustedServerCertificate { get; set; }
 
-    /// <summary>HTTP version requested from the API (default HTTP/1.1, which fans out best over many connections).</summary>
+    /// <summary>HTTP version requested from the API: 1.0, 1.1, 2.0 or 3.0 (default HTTP/1.1, which fans out best over
+    /// many connections).</summary>
     public Version HttpVersion { get; set; } = System.Net.HttpVersion.Version11;
 
     /// <summary>How <see cref="HttpVersion"/> is negotiated (default: that version or lower).</summary>
@@ -108,6 +109,13 @@ public sealed class ScrapeDoClientOptions
         ArgumentNullException.ThrowIfNull(Retry);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(HttpVersion);
+        if (HttpVersion != System.Net.HttpVersion.Version10 && HttpVersion != System.Net.HttpVersion.Version11
+            && HttpVersion != System.Net.HttpVersion.Version20 && HttpVersion != System.Net.HttpVersion.Version30)
+        {
+            // HttpClient takes no other (it refuses each request, after the client was made), so say it here.
+            throw new ArgumentOutOfRangeException(nameof(HttpVersion), HttpVersion, "HttpVersion must be 1.0, 1.1, 2.0 or 3.0.");
+        }
+
         ValidateBaseAddress(BaseAddress);
 
         if (AttemptTimeout <= TimeSpan.Zero && AttemptTimeout != Timeout.InfiniteTimeSpan)

@@ -128,10 +128,11 @@ public sealed class AddScrapeDoTests
     [InlineData(null, "https://q.scrape.do", "ScrapeDoClientOptions.Token is required")]
     [InlineData("tok en", "https://q.scrape.do", "contains whitespace, control or non-ASCII characters")]
     [InlineData("secret-token-value", "http://api.example", "Plain http:// is refused for non-loopback host 'api.example'")]
-    public async Task Host_start_fails_with_the_clients_own_message(string? token, string baseAddress, string expected)
+    [InlineData("secret-token-value", "https://q.scrape.do", "HttpVersion must be 1.0, 1.1, 2.0 or 3.0", "9.9")]
+    public async Task Host_start_fails_with_the_clients_own_message(string? token, string baseAddress, string expected, string? httpVersion = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddScrapeDo(Section(new() { ["ScrapeDo:Token"] = token, ["ScrapeDo:BaseAddress"] = baseAddress }));
+        builder.Services.AddScrapeDo(Section(new() { ["ScrapeDo:Token"] = token, ["ScrapeDo:BaseAddress"] = baseAddress, ["ScrapeDo:HttpVersion"] = httpVersion }));
         using IHost host = builder.Build();
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestTimeout.Token()));

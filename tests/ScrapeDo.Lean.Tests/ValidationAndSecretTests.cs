@@ -58,6 +58,43 @@ public class ValidationAndSecretTests
     }
 
     [Theory]
+    [InlineData(9, 9)]
+    [InlineData(0, 9)]
+    [InlineData(1, 2)]
+    public void An_http_version_httpclient_does_not_take_is_refused_when_the_client_is_made(int major, int minor)
+    {
+        // Found by a review (session 19): accepted here, then every request was refused by HttpClient and reported as an
+        // unreadable "HTTP 200" (for a create, as a job possibly made).
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", HttpVersion = new Version(major, minor) }));
+        Assert.Contains("HttpVersion must be 1.0, 1.1, 2.0 or 3.0", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_request_the_handler_refuses_before_sending_is_not_an_unreadable_200_nor_a_create_that_may_have_been_made()
+    {
+        var refusing = new RefusingHandler();
+        using var client = TestSupport.Client(refusing);
+
+        var ex = await Assert.ThrowsAsync<ScrapeDoTransportException>(() => client.CreateJobAsync(new CreateJobRequest { Targets = ["https://a.example/"] }, TestSupport.Timeout()));
+
+        Assert.False(ex.CreateOutcomeUnknown);
+        Assert.DoesNotContain("HTTP 200", ex.Message);
+        Assert.Contains("could not be sent", ex.Message);
+        Assert.Equal(1, refusing.Calls);
+    }
+
+    private sealed class RefusingHandler : HttpMessageHandler
+    {
+        public int Calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            throw new NotSupportedException("This handler takes no such request.");
+        }
+    }
+
+    [Theory]
     [InlineData("http://127.0.0.1:5000/")]
     [InlineData("http://localhost:5000/")]
     [InlineData("http://[::1]:5000/")]

@@ -150,6 +150,7 @@ internal sealed class ApiPipeline : IDisposable
             TimeSpan? retryAfter = null;
 
             CancellationTokenSource attemptCts = RentAttemptSource();
+            bool answered = false;
             try
             {
                 using CancellationTokenRegistration link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), attemptCts);
@@ -161,6 +162,7 @@ internal sealed class ApiPipeline : IDisposable
                     using HttpResponseMessage response = await (_http is HttpClient client
                         ? client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token)
                         : _http.SendAsync(request, attemptCts.Token)).ConfigureAwait(false);
+                    answered = true;
                     if (response.IsSuccessStatusCode)
                     {
                         T value = await ReadBodyAsync(response, typeInfo, attemptCts.Token).ConfigureAwait(false);
@@ -205,6 +207,14 @@ internal sealed class ApiPipeline : IDisposable
                 catch (ResponseTooLargeException ex)
                 {
                     failure = Malformed(call, HttpStatusCode.OK, ex.Message, attempt, ex);
+                    retryable = false;
+                }
+                catch (Exception ex) when (!answered && ex is InvalidOperationException or NotSupportedException or ArgumentException)
+                {
+                    // Refused by the handler before a request existed (a setting it does not take, such as an injected
+                    // handler's own rules): nothing reached the server, so it is neither "HTTP 200" nor a create that may
+                    // have been made, and trying again would only be refused again.
+                    failure = new ScrapeDoTransportException($"{Describe(call)} could not be sent: {Scrub(ex.Message)} Nothing reached the server.", call.Operation, call.JobId, call.TaskId, attempt, ex);
                     retryable = false;
                 }
                 catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or InvalidDataException)
