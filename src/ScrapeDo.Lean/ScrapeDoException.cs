@@ -76,7 +76,8 @@ public sealed class ScrapeDoApiException : ScrapeDoException
     /// <summary>The API's <c>Code</c> field, when the body was the documented error object.</summary>
     public int? ErrorCode { get; }
 
-    /// <summary>The API's <c>Error</c> text, when the body was the documented error object.</summary>
+    /// <summary>The API's <c>Error</c> text, when the body was the documented error object (control characters, CR and
+    /// LF among them, replaced by spaces).</summary>
     public string? ErrorText { get; }
 
     /// <summary>The server's <c>Retry-After</c> hint, if it sent one.</summary>

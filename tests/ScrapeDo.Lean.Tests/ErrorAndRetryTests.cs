@@ -64,6 +64,19 @@ public class ErrorAndRetryTests
     }
 
     [Fact]
+    public async Task The_servers_error_text_loses_its_control_characters_so_a_message_stays_one_line()
+    {
+        // Found by a review (session 19): the CLI printed this text raw, so a server could forge a second error line and
+        // send escape sequences to the user's terminal.
+        var mock = new MockHttpMessageHandler();
+        mock.When(JobUrl).Respond(_ => Error(HttpStatusCode.BadRequest, """{"Error":"bad\u001b[31mred\r\nscrapedo: error: forged","Code":400}"""));
+        using var client = TestSupport.Client(mock);
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetJobAsync("j1", TestSupport.Timeout()));
+        Assert.Equal("bad [31mred  scrapedo: error: forged", ex.ErrorText);
+        Assert.DoesNotContain(ex.Message, char.IsControl);
+    }
+
+    [Fact]
     public async Task Non_json_error_page_keeps_status_and_excerpt()
     {
         var mock = new MockHttpMessageHandler();

@@ -511,7 +511,9 @@ internal sealed class ApiPipeline : IDisposable
 
             ReadOnlySpan<byte> bytes = buffer.AsSpan(0, read);
             (string? errorText, int? code) = TryParseErrorBody(bytes);
-            errorText = errorText is null ? null : Scrub(errorText);
+            // Control characters go, as in the excerpt: the text lands in exception messages, logs and the CLI's one-line
+            // errors, where a CR/LF could forge a line and an escape sequence could drive the reader's terminal.
+            errorText = errorText is null ? null : Scrub(WithoutControls(errorText));
             string? excerpt = read == 0 ? null : Scrub(Excerpt(bytes));
             var status = response.StatusCode;
             string detail = errorText ?? (excerpt is null ? "no error body" : "the error body is not the documented {\"Error\",\"Code\"} JSON");
@@ -592,6 +594,16 @@ internal sealed class ApiPipeline : IDisposable
         if (text.Length > ExcerptChars)
         {
             text = text[..ExcerptChars];
+        }
+
+        return WithoutControls(text);
+    }
+
+    private static string WithoutControls(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\u0000', '\u001F') && !text.AsSpan().ContainsAnyInRange('\u007F', '\u009F'))
+        {
+            return text;
         }
 
         var sb = new StringBuilder(text.Length);
