@@ -338,6 +338,98 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_server_that_answers_503_to_everything_ends_the_run_with_a_failed_outcome_per_target_not_an_exception()
+    {
+        // Found by a review (session 19): the fence's listing, failing past GiveUpAfter, escaped as the run's exception
+        // (0 outcomes, CLI exit 1 with no records). Now the process goes on without a fence (event 1107) and each target
+        // ends as the creates' failure says.
+        await using var server = ScriptedServer.Always(ScriptedServer.Http("503 Service Unavailable", """{"Error":"down","Code":503}"""));
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions
+        {
+            Token = EmulatorOptions.DefaultToken,
+            BaseAddress = server.BaseAddress,
+            Retry = new ScrapeDoRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(20) },
+        });
+        var runner = new ScrapeDoRunner(client, new RunOptions { MaxJobsInFlight = 1, GiveUpAfter = TimeSpan.FromSeconds(2) });
+
+        List<TaskOutcome> outcomes = await RunBoundedAsync(ct => runner.RunAsync(["https://a.example/1", "https://a.example/2"], cancellationToken: ct), 30);
+
+        AssertExactlyOnce(outcomes, 2);
+        Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Failed, o.Status));
+    }
+
+    [Fact]
+    public async Task A_resume_with_nothing_to_create_never_lists_jobs_and_delivers_its_journaled_jobs_while_the_listing_is_down()
+    {
+        // Found by a review (session 19): the resume took the fence first, so with the listing down it threw after
+        // GiveUpAfter without delivering one result of its journaled jobs, though they were readable. The fence is now
+        // taken before the first create only.
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions(), taskLatency: TimeSpan.FromMilliseconds(400));
+        string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-nolist-{Guid.NewGuid():N}.journal");
+        string[] urls = Support.Urls(20);
+        RunOptions Journaled(bool resume)
+        {
+            RunOptions fast = Options(chunk: 10, jobs: 2, giveUpAfter: TimeSpan.FromSeconds(3));
+            return new RunOptions
+            {
+                MaxTargetsPerJob = fast.MaxTargetsPerJob, MaxJobsInFlight = fast.MaxJobsInFlight, GiveUpAfter = fast.GiveUpAfter,
+                FirstPollDelay = fast.FirstPollDelay, MinPollInterval = fast.MinPollInterval, MaxPollInterval = fast.MaxPollInterval,
+                JournalPath = journal, Resume = resume, CancelJobsOnCancellation = false,
+            };
+        }
+
+        try
+        {
+            var first = new List<TaskOutcome>();
+            using (ScrapeDoClient client = Support.Client(emulator))
+            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+                {
+                    await foreach (TaskOutcome o in new ScrapeDoRunner(client, Journaled(false)).RunAsync(urls, cancellationToken: stop.Token))
+                    {
+                        first.Add(o);
+                        await stop.CancelAsync();
+                    }
+                });
+            }
+
+            Assert.Equal(2, emulator.Counters.Jobs);
+            var listingDown = new ListingDownHandler();
+            using ScrapeDoClient resumed = ThroughHandler(emulator, listingDown);
+            List<TaskOutcome> second = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, Journaled(true)).RunAsync(urls, cancellationToken: ct), 30);
+
+            Assert.Equal(Enumerable.Range(0, urls.Length).Select(i => (long)i), first.Concat(second).Select(o => o.InputIndex).Order());
+            Assert.All(second, o => Assert.Equal(OutcomeStatus.Success, o.Status));
+            Assert.Equal(0, listingDown.Refused);
+            Assert.Equal(2, emulator.Counters.Jobs);
+        }
+        finally
+        {
+            File.Delete(journal);
+        }
+    }
+
+    /// <summary>Answers every job listing 503; everything else goes to the server.</summary>
+    private sealed class ListingDownHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _refused;
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.TrimEnd('/').EndsWith("/api/v1/jobs", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _refused);
+                return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable) { Content = new StringContent("""{"Error":"list down","Code":503}""") });
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task A_server_that_writes_unset_numbers_and_flags_as_null_loses_no_result()
     {
         // The spec treats every answer member but the ids and Status as nullable (async-api.md §8.1). Until session 19

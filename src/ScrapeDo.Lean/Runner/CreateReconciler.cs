@@ -59,8 +59,32 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     private const int FencePageSize = 10;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
     private JobFence? _fence;
+    private readonly Lock _fenceLock = new();
+    private Task? _fencing;
     /// <summary>The fence this process took, if any (for tests and the journal).</summary>
     public JobFence? Fence => Volatile.Read(ref _fence);
+
+    /// <summary>
+    /// Takes the fence once, for every submit of this process to await before its first create, and hands it to
+    /// <paramref name="record"/> (the journal) before any of them goes on. A failure (a refused token, cancellation)
+    /// is every caller's.
+    /// </summary>
+    public Task EnsureFenceAsync(Func<JobFence, Task>? record)
+    {
+        lock (_fenceLock)
+        {
+            return _fencing ??= FenceAndRecordAsync(record);
+        }
+    }
+
+    private async Task FenceAndRecordAsync(Func<JobFence, Task>? record)
+    {
+        await FenceAsync().ConfigureAwait(false);
+        if (record is not null && Fence is { } fence)
+        {
+            await record(fence).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Lists the jobs that exist now, before this process sends its first create, so a create whose answer is lost can
@@ -68,7 +92,9 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     /// exactly like ours in the listing, and adopting it would deliver another run's results (made with other options,
     /// perhaps) while our own job, created and billed, went unread. Two reads: the newest job, then the jobs that
     /// started within <see cref="JobFence.Margin"/> of it (usually a handful). A listing that keeps failing is retried
-    /// as any read; one the server refuses leaves the run without a fence (as before there was one), logged as 1107.
+    /// as any read for up to <see cref="RunOptions.GiveUpAfter"/>; one the server refuses, or that keeps failing that
+    /// long, leaves the process without a fence (as before there was one), logged as 1107, rather than failing targets
+    /// that need no listing at all (a create whose answer comes back).
     /// </summary>
     public async Task FenceAsync()
     {
@@ -105,7 +131,7 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
             {
                 await persistence.WaitAsync(ex).ConfigureAwait(false);
             }
-            catch (ScrapeDoApiException ex) when (!ex.IsUnauthorized && !RetryPersistence.IsTransientRead(ex))
+            catch (ScrapeDoException ex) when (ex is not ScrapeDoApiException { IsUnauthorized: true })
             {
                 if (log is not null)
                 {

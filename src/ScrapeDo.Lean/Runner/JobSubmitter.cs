@@ -81,6 +81,8 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
                 return await UnsentAsync(chunk).ConfigureAwait(false);
             }
 
+            // Once per process, before its first create (and journaled ahead of that create's submit line).
+            await reconciler.EnsureFenceAsync(journal is null ? null : fence => journal.RecordFenceAsync(fence, cancellationToken)).ConfigureAwait(false);
             var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), Hash = chunk.Hash, Fence = reconciler.Fence };
             if (journal is not null)
             {

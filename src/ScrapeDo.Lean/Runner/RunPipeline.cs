@@ -83,13 +83,9 @@ internal sealed class RunPipeline : IAsyncDisposable
         _delivery = new OutcomeDelivery(_options.MaxBufferedOutcomes, _journal, _progress, checkTaskUrls: _pluginKey is null, Token);
         var reconciler = new CreateReconciler(_client, _options, _pluginKey, Token, _log);
         ClaimJournaledJobs(reconciler);
-        // Before this process's first create, so no job that exists now is ever taken for one of its creates; journaled
-        // so a resume can say the same of the creates this process sends and never hears back from.
-        await reconciler.FenceAsync().ConfigureAwait(false);
-        if (_journal is not null && reconciler.Fence is { } fence)
-        {
-            await _journal.RecordFenceAsync(fence, Token).ConfigureAwait(false);
-        }
+        // The fence is taken just before this process's first create (JobSubmitter), so no job that exists then is ever
+        // taken for one of its creates, and journaled so a resume can say the same of the creates this process sends
+        // and never hears back from. A resume that only reattaches to journaled jobs never lists at all.
         _submitter = new JobSubmitter(_client, _options, _template, _pluginKey, _journal, reconciler, _openJobs, _log, Token, _budget);
         _fetcher = new TaskFetcher(_client, _options, _delivery, Token);
         WebhookIntake? webhooks = null;
