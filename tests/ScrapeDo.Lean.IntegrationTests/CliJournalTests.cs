@@ -452,15 +452,9 @@ public sealed class CliJournalTests : IDisposable
         // Found by a review (session 19): both records then named their line by the same 200-character excerpt, which
         // the resume counted against no input line, so once the first record was in --output the second was never
         // written. (Such records now carry the whole line; the resume's key for long targets is still the excerpt.)
-        string input = Path.Combine(_dir, "urls.txt");
         string stem = "https://long.example/" + new string('a', 200);
-        File.WriteAllText(input, string.Join('\n', ["https://ok.example/p/0", stem + " one", stem + " two", "https://ok.example/p/1"]) + "\n");
-        string output = Path.Combine(_dir, "out.jsonl");
-        string journal = Path.Combine(_dir, "run.journal");
-        await using var emulator = await ScrapeDoEmulator.StartAsync();
-        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
-        CliResult first = await CliHarness.RunAsync(args);
-        Assert.Equal(ExitCodes.SomeFailed, first.ExitCode);
+        (ScrapeDoEmulator emulator, string[] args, string output, string journal) = await JournaledRunAsync(["https://ok.example/p/0", stem + " one", stem + " two", "https://ok.example/p/1"]);
+        await using ScrapeDoEmulator running = emulator;
         Assert.Equal(4, File.ReadAllLines(output).Length);
 
         // The state a crash leaves between the two records: line 3's record neither in --output nor acknowledged.
@@ -485,17 +479,11 @@ public sealed class CliJournalTests : IDisposable
         // named by its excerpt, one whose excerpt ends where an emoji's surrogate pair would be cut (it was written with
         // U+FFFD there and matched no excerpt of its line), and a task whose URL is longer than the excerpt, are each
         // written once, not twice.
-        string input = Path.Combine(_dir, "urls.txt");
         string refused = "https://long.example/" + new string('a', 140) + " " + new string('b', 140);
         string emoji = "https://x.example/" + new string('a', 181) + "\U0001F600 and more words after it";
         string longUrl = "https://long.example/" + new string('c', 300);
-        File.WriteAllText(input, string.Join('\n', [.. Support.Urls(4, "https://ok.example/p"), refused, emoji, longUrl]) + "\n");
-        string output = Path.Combine(_dir, "out.jsonl");
-        string journal = Path.Combine(_dir, "run.journal");
-        await using var emulator = await ScrapeDoEmulator.StartAsync();
-        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
-        CliResult first = await CliHarness.RunAsync(args);
-        Assert.Equal(ExitCodes.SomeFailed, first.ExitCode);
+        (ScrapeDoEmulator emulator, string[] args, string output, string journal) = await JournaledRunAsync([.. Support.Urls(4, "https://ok.example/p"), refused, emoji, longUrl]);
+        await using ScrapeDoEmulator running = emulator;
         string[] written = File.ReadAllLines(output);
         Assert.Equal(7, written.Length);
         Assert.DoesNotContain(written, l => l.Contains("\\uFFFD", StringComparison.Ordinal));
@@ -505,5 +493,22 @@ public sealed class CliJournalTests : IDisposable
 
         Assert.True(resumed.ExitCode == ExitCodes.SomeFailed, resumed.Error);
         Assert.Equal(written, File.ReadAllLines(output));
+    }
+
+    /// <summary>
+    /// A journaled CLI run of <paramref name="lines"/> against an emulator it leaves running (for the resume), which
+    /// ends with some targets failed.
+    /// </summary>
+    private async Task<(ScrapeDoEmulator Emulator, string[] Args, string Output, string Journal)> JournaledRunAsync(string[] lines)
+    {
+        string input = Path.Combine(_dir, "urls.txt");
+        File.WriteAllText(input, string.Join('\n', lines) + "\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        ScrapeDoEmulator emulator = await ScrapeDoEmulator.StartAsync();
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult first = await CliHarness.RunAsync(args);
+        Assert.Equal(ExitCodes.SomeFailed, first.ExitCode);
+        return (emulator, args, output, journal);
     }
 }

@@ -139,37 +139,14 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
 
             // A journaled run of the same targets: its create is answered 500 (nothing made), and the process stops
             // while it still reconciles, so the journal holds its fence and an unanswered submit.
-            var lostCreate = new FailFirstCreateHandler(holdListingsAfterFailure: true);
-            using (ScrapeDoClient interrupted = ThroughHandler(emulator, lostCreate))
-            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-            {
-                var run = new ScrapeDoRunner(interrupted, new RunOptions { MaxJobsInFlight = 1, JournalPath = journal, ReconcileWindow = TimeSpan.FromSeconds(1.5) });
-                Task drain = Task.Run(async () =>
-                {
-                    await foreach (TaskOutcome o in run.RunAsync(urls, cancellationToken: stop.Token))
-                    {
-                    }
-                });
-                await lostCreate.HeldListing.Task.WaitAsync(TimeSpan.FromSeconds(20));
-                await stop.CancelAsync();
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain);
-            }
+            await StopWhileReconcilingAsync(emulator, new FailFirstCreateHandler(holdListingsAfterFailure: true), urls, journal);
 
             Assert.Contains(File.ReadLines(journal), l => l.Contains("\"t\":\"fence\"", StringComparison.Ordinal));
 
             // The resume reconciles that create against a listing holding the earlier run's identical job: the
             // journaled fence says it existed before the create, so the resume sends the create again instead.
             using ScrapeDoClient resumed = Support.Client(emulator);
-            RunOptions resume = Options();
-            List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, new RunOptions
-            {
-                MaxJobsInFlight = 1,
-                JournalPath = journal,
-                Resume = true,
-                FirstPollDelay = resume.FirstPollDelay,
-                MinPollInterval = resume.MinPollInterval,
-                ReconcileWindow = resume.ReconcileWindow,
-            }).RunAsync(urls, cancellationToken: ct), 30);
+            List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, ResumeOf(journal, TimeSpan.FromSeconds(1.5))).RunAsync(urls, cancellationToken: ct), 30);
 
             AssertExactlyOnce(outcomes, urls.Length);
             Assert.All(outcomes, o => Assert.Equal(OutcomeStatus.Success, o.Status));
@@ -200,21 +177,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
         string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-clock-{Guid.NewGuid():N}.journal");
         try
         {
-            var lostAnswer = new FailFirstCreateHandler(holdListingsAfterFailure: true, afterCommit: true);
-            using (ScrapeDoClient interrupted = ThroughHandler(emulator, lostAnswer))
-            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-            {
-                var run = new ScrapeDoRunner(interrupted, new RunOptions { MaxJobsInFlight = 1, JournalPath = journal, ReconcileWindow = TimeSpan.FromSeconds(1.5) });
-                Task drain = Task.Run(async () =>
-                {
-                    await foreach (TaskOutcome o in run.RunAsync(urls, cancellationToken: stop.Token))
-                    {
-                    }
-                });
-                await lostAnswer.HeldListing.Task.WaitAsync(TimeSpan.FromSeconds(20));
-                await stop.CancelAsync();
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain);
-            }
+            await StopWhileReconcilingAsync(emulator, new FailFirstCreateHandler(holdListingsAfterFailure: true, afterCommit: true), urls, journal);
 
             Assert.Equal(1, emulator.Counters.Jobs);
             using var resumed = new ScrapeDoClient(new ScrapeDoClientOptions
@@ -223,16 +186,7 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
                 BaseAddress = emulator.BaseAddress,
                 TimeProvider = new SteppedClock(TimeSpan.FromSeconds(clockStepSeconds)),
             });
-            RunOptions resume = Options(reconcileWindow: TimeSpan.FromSeconds(3.5));
-            List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, new RunOptions
-            {
-                MaxJobsInFlight = 1,
-                JournalPath = journal,
-                Resume = true,
-                FirstPollDelay = resume.FirstPollDelay,
-                MinPollInterval = resume.MinPollInterval,
-                ReconcileWindow = resume.ReconcileWindow,
-            }).RunAsync(urls, cancellationToken: ct), 40);
+            List<TaskOutcome> outcomes = await RunBoundedAsync(ct => new ScrapeDoRunner(resumed, ResumeOf(journal, TimeSpan.FromSeconds(3.5))).RunAsync(urls, cancellationToken: ct), 40);
 
             AssertExactlyOnce(outcomes, urls.Length);
             AssertAllSucceededWithTheirOwnTarget(outcomes);
@@ -248,6 +202,41 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     private sealed class SteppedClock(TimeSpan step) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + step;
+    }
+
+    /// <summary>Options that resume <paramref name="journal"/> one job at a time, polling fast.</summary>
+    private static RunOptions ResumeOf(string journal, TimeSpan reconcileWindow)
+    {
+        RunOptions fast = Options(reconcileWindow: reconcileWindow);
+        return new RunOptions
+        {
+            MaxJobsInFlight = 1,
+            JournalPath = journal,
+            Resume = true,
+            FirstPollDelay = fast.FirstPollDelay,
+            MinPollInterval = fast.MinPollInterval,
+            ReconcileWindow = fast.ReconcileWindow,
+        };
+    }
+
+    /// <summary>
+    /// A journaled run of <paramref name="urls"/> whose create's answer <paramref name="lostCreate"/> loses, stopped while
+    /// it reconciles (its listings held), so the journal keeps its fence and a submit without an answer.
+    /// </summary>
+    private static async Task StopWhileReconcilingAsync(ScrapeDoEmulator emulator, FailFirstCreateHandler lostCreate, string[] urls, string journal)
+    {
+        using ScrapeDoClient interrupted = ThroughHandler(emulator, lostCreate);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var run = new ScrapeDoRunner(interrupted, new RunOptions { MaxJobsInFlight = 1, JournalPath = journal, ReconcileWindow = TimeSpan.FromSeconds(1.5) });
+        Task drain = Task.Run(async () =>
+        {
+            await foreach (TaskOutcome o in run.RunAsync(urls, cancellationToken: stop.Token))
+            {
+            }
+        });
+        await lostCreate.HeldListing.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain);
     }
 
     /// <summary>A client whose requests pass <paramref name="handler"/>, one attempt each, so a failed create stays lost.</summary>

@@ -221,11 +221,7 @@ public class RequestShapeTests
         }
 
         using var client = TestSupport.Client(mock);
-        var ids = new List<string>();
-        await foreach (var job in client.ListAllJobsAsync(new ListJobsQuery { PageSize = 2 }, TestSupport.Timeout()))
-        {
-            ids.Add(job.JobId);
-        }
+        List<string> ids = await AllJobIdsAsync(client, new ListJobsQuery { PageSize = 2 });
 
         Assert.Equal(["a1", "b1", "a2", "b2", "a3", "b3"], ids);
         mock.VerifyNoOutstandingExpectation();
@@ -249,11 +245,7 @@ public class RequestShapeTests
         }
 
         using var client = TestSupport.Client(mock);
-        var ids = new List<string>();
-        await foreach (var job in client.ListAllJobsAsync(new ListJobsQuery { PageSize = 2 }, TestSupport.Timeout()))
-        {
-            ids.Add(job.JobId);
-        }
+        List<string> ids = await AllJobIdsAsync(client, new ListJobsQuery { PageSize = 2 });
 
         Assert.Equal(["a1", "b1", "a2", "b2", "a3"], ids);
         mock.VerifyNoOutstandingExpectation();
@@ -267,14 +259,21 @@ public class RequestShapeTests
         var mock = new MockHttpMessageHandler();
         mock.When(HttpMethod.Get, TestSupport.Base + "api/v1/jobs").Respond("application/json", """{"Jobs":[{"JobID":"a"},{"JobID":"b"}]}""");
         using var client = TestSupport.Client(mock);
+        List<string> ids = await AllJobIdsAsync(client);
+
+        Assert.Equal(["a", "b"], ids);
+        Assert.Equal(2, client.RequestsSent);
+    }
+
+    private static async Task<List<string>> AllJobIdsAsync(ScrapeDoClient client, ListJobsQuery? query = null)
+    {
         var ids = new List<string>();
-        await foreach (var job in client.ListAllJobsAsync(cancellationToken: TestSupport.Timeout()))
+        await foreach (var job in client.ListAllJobsAsync(query, TestSupport.Timeout()))
         {
             ids.Add(job.JobId);
         }
 
-        Assert.Equal(["a", "b"], ids);
-        Assert.Equal(2, client.RequestsSent);
+        return ids;
     }
 
     [Fact]
