@@ -217,19 +217,17 @@ internal sealed class RecordWriter : IAsyncDisposable
     public const int MaxEchoedTarget = 200;
 
     /// <summary>
-    /// The key a resume counts records and input lines under: the target, or for a target longer than
-    /// <see cref="MaxEchoedTarget"/> its excerpt. A long line's record carries either its whole target (a task) or the
-    /// excerpt (refused, or failed before a job), so only the excerpt names it both ways; lines alike in their first
-    /// characters then share one count of lines and records, and each still gets exactly one record. (Keyed by the
-    /// whole line, an excerpt's records matched no input line: a crash between two such records lost the second.)
+    /// The target a record names a line by that was never held whole (cut at the reader's bound, or not text): its
+    /// first <see cref="MaxEchoedTarget"/> characters. Every other record names its line as given, and a resume counts
+    /// an input line under exactly the target its record carries (<see cref="CountInputLine"/>), so two lines alike in
+    /// their first characters keep a count each.
     /// </summary>
-    public static string ResumeKey(string target) =>
-        target.Length > MaxEchoedTarget ? CliValidation.Excerpt(target, MaxEchoedTarget) : target;
+    public static string ExcerptTarget(string line) => CliValidation.Excerpt(line, MaxEchoedTarget);
 
     /// <summary>Counts one input line whose record key is <paramref name="key"/> (only keys with a record matter).</summary>
     public void CountInputLine(string key)
     {
-        if (_alreadyWritten.TryGetValue(ResumeKey(key), out TargetCount? count))
+        if (_alreadyWritten.TryGetValue(key, out TargetCount? count))
         {
             count.InputLines++;
         }
@@ -260,7 +258,7 @@ internal sealed class RecordWriter : IAsyncDisposable
     /// </summary>
     public ValueTask<bool> WriteAsync(TaskOutcome outcome, string? rawPluginTarget, string? error, CancellationToken cancellationToken)
     {
-        if (_alreadyWritten.TryGetValue(ResumeKey(outcome.Target), out TargetCount? count))
+        if (_alreadyWritten.TryGetValue(outcome.Target, out TargetCount? count))
         {
             if (count.Records >= count.InputLines)
             {
@@ -787,8 +785,7 @@ internal sealed class RecordWriter : IAsyncDisposable
 
                 if (_key is not null)
                 {
-                    string key = ResumeKey(_key);
-                    TargetCount seen = counts.GetValueOrDefault(key) ?? (counts[key] = new TargetCount());
+                    TargetCount seen = counts.GetValueOrDefault(_key) ?? (counts[_key] = new TargetCount());
                     seen.Records++;
                     Records++;
                     NotSucceeded += _succeeded ? 0 : 1;

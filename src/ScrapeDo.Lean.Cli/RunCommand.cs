@@ -276,7 +276,7 @@ internal sealed class RunCommand
                     {
                         // A line cut by the reader (over 4 Mi characters) was never held whole: it is named by its line
                         // number and an excerpt. Every other record's target is the line as given (design.md).
-                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = CliValidation.Excerpt(outcome.Target, MaxEchoedTarget), Status = outcome.Status, Reason = outcome.Reason };
+                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = RecordWriter.ExcerptTarget(outcome.Target), Status = outcome.Status, Reason = outcome.Reason };
                     }
 
                     if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
@@ -352,7 +352,7 @@ internal sealed class RunCommand
         while (rejected.TryDequeue(out var item))
         {
             // A cut line is named by its line number and an excerpt, as in a URL run, not echoed whole.
-            string target = item.Line.Cut || item.Line.NotText is not null ? CliValidation.Excerpt(item.Line.Text, MaxEchoedTarget) : item.Line.Text;
+            string target = item.Line.Cut || item.Line.NotText is not null ? RecordWriter.ExcerptTarget(item.Line.Text) : item.Line.Text;
             var outcome = new TaskOutcome { InputIndex = -1, Target = target, Status = OutcomeStatus.Failed, Reason = item.Error };
             if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
             {
@@ -366,7 +366,7 @@ internal sealed class RunCommand
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
-            counter?.CountInputLine(line.Text);
+            counter?.CountInputLine(line.Cut || line.NotText is not null ? RecordWriter.ExcerptTarget(line.Text) : line.Text);
             if (line.NotText is { } notText)
             {
                 rejected.Enqueue((line, notText));
@@ -390,7 +390,8 @@ internal sealed class RunCommand
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
-            counter?.CountInputLine(RecordWriter.InputKey(line.Text, plugin: true));
+            // Under the target its record will carry (WriteRejectedAsync for a line refused here).
+            counter?.CountInputLine(line.Cut || line.NotText is not null ? RecordWriter.ExcerptTarget(line.Text) : line.NotUtf8 ? line.Text : RecordWriter.InputKey(line.Text, plugin: true));
             if (line.Cut || line.NotUtf8 || line.NotText is not null)
             {
                 rejected.Enqueue((line, line.NotText ?? (line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)));
@@ -493,24 +494,28 @@ internal sealed class RunCommand
         return replaced >= 4 && replaced * 4 >= line.Length ? "is mostly not UTF-8" : null;
     }
 
-    private static IEnumerable<string> ReadFileLines(string path, CancellationToken cancellationToken)
+    private static IEnumerable<string> ReadFileLines(string path, CancellationToken cancellationToken) =>
+        ReadFileLinesCut(path, cancellationToken).Select(static l => l.Line);
+
+    private static IEnumerable<(string Line, bool Cut)> ReadFileLinesCut(string path, CancellationToken cancellationToken)
     {
         using FileStream file = File.OpenRead(path);
         BoundedLineReader reader = BoundedLineReader.Open(file);
         while (reader.ReadLine(cancellationToken) is { } line)
         {
-            yield return line;
+            yield return (line, reader.LastLineWasCut);
         }
     }
 
     private static void CountInputLines(string path, bool plugin, RecordWriter writer, CancellationToken cancellationToken)
     {
-        foreach (string line in ReadFileLines(path, cancellationToken))
+        foreach ((string line, bool cut) in ReadFileLinesCut(path, cancellationToken))
         {
             string text = line.Trim();
             if (text.Length > 0 && text[0] != '#')
             {
-                writer.CountInputLine(RecordWriter.InputKey(text, plugin));
+                // Under the target its record carries: a cut line's is its excerpt.
+                writer.CountInputLine(cut ? RecordWriter.ExcerptTarget(text) : RecordWriter.InputKey(text, plugin));
             }
         }
     }

@@ -495,6 +495,31 @@ public sealed class CliJournalTests : IDisposable
         Assert.Equal(written, File.ReadAllLines(output));
     }
 
+    [Fact]
+    public async Task Two_long_urls_alike_in_their_first_200_characters_each_keep_one_record_across_a_crash()
+    {
+        // Found by the session's own review: keyed by its 200-character excerpt, the resume counted both URLs under one
+        // key, wrote the first a second record and skipped the second.
+        string stem = "https://long.example/" + new string('a', 200);
+        string input = Path.Combine(_dir, "urls.txt");
+        File.WriteAllText(input, $"{stem}?p=1\n{stem}?p=2\n");
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        await using var emulator = await ScrapeDoEmulator.StartAsync();
+        string[] args = ["run", input, "-o", output, "--journal", journal, "--quiet", "--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        CliResult first = await CliHarness.RunAsync(args);
+        Assert.True(first.ExitCode == ExitCodes.Success, first.Error);
+        File.WriteAllLines(output, File.ReadAllLines(output).Where(l => !l.Contains("?p=2", StringComparison.Ordinal)));
+        File.WriteAllLines(journal, File.ReadAllLines(journal).Where(l => !l.Contains("\"t\":\"done\"", StringComparison.Ordinal)));
+
+        CliResult resumed = await CliHarness.RunAsync([.. args, "--resume"]);
+
+        Assert.True(resumed.ExitCode == ExitCodes.Success, resumed.Error);
+        string[] records = File.ReadAllLines(output);
+        Assert.Single(records, l => l.Contains("?p=1", StringComparison.Ordinal));
+        Assert.Single(records, l => l.Contains("?p=2", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// A journaled CLI run of <paramref name="lines"/> against an emulator it leaves running (for the resume), which
     /// ends with some targets failed.

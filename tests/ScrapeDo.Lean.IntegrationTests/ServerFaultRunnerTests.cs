@@ -327,6 +327,22 @@ public class ServerFaultRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_404_in_the_grace_after_a_create_is_polled_at_the_poll_interval_even_past_give_up_after()
+    {
+        // Found by the session's own review: the bound on a Retry-After wait (what GiveUpAfter leaves) was applied to a
+        // 404 in the grace too, which is no failure; past GiveUpAfter it was 0, and the job was polled back to back.
+        await using ScrapeDoEmulator emulator = await StartAsync(new FaultOptions { NotFoundAfterCreate = TimeSpan.FromSeconds(2) });
+        using ScrapeDoClient client = Support.Client(emulator);
+        var runner = new ScrapeDoRunner(client, Options(giveUpAfter: TimeSpan.Zero));
+
+        List<TaskOutcome> outcomes = await RunBoundedAsync(ct => runner.RunAsync(Support.Urls(1), cancellationToken: ct), 10);
+
+        AssertExactlyOnce(outcomes, 1);
+        // 2 s of 404s at an interval doubling from 20 ms to 200 ms is about a dozen polls, not thousands.
+        Assert.True(emulator.Counters.NotFoundAfterCreateCount < 60, $"{emulator.Counters.NotFoundAfterCreateCount} polls answered 404");
+    }
+
+    [Fact]
     public async Task A_server_that_answers_503_to_everything_ends_the_run_with_a_failed_outcome_per_target_not_an_exception()
     {
         // Found by a review (session 19): the fence's listing, failing past GiveUpAfter, escaped as the run's exception

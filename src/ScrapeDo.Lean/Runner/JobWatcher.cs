@@ -72,9 +72,15 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                         break;
                     }
 
-                    // A Retry-After may be hours (or past a timer's range): the wait ends by the job's deadline and by
-                    // the moment failures would give up, whichever comes first; the loop then decides.
-                    TimeSpan wait = persistence.Bound(interval.Next(0, poll.RetryAfter));
+                    // After a failure, a Retry-After may be hours (or past a timer's range): the wait ends by the job's
+                    // deadline and by the moment failures would give up, whichever comes first; the loop then decides. A
+                    // 404 in the grace after the create is no failure and waits the poll interval.
+                    TimeSpan wait = interval.Next(0, poll.RetryAfter);
+                    if (poll.Failed)
+                    {
+                        wait = persistence.Bound(wait);
+                    }
+
                     await Task.Delay(wait < watch.UntilDeadline ? wait : watch.UntilDeadline, _time, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -176,7 +182,7 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
                 return new PollResult(false, default, null, new WatchEnd(OutcomeStatus.Failed, $"Polling job {jobId} kept failing: {ex.Message}", CancelOnServer: true), null);
             }
 
-            return new PollResult(false, default, null, null, (ex as ScrapeDoApiException)?.RetryAfter);
+            return new PollResult(false, default, null, null, (ex as ScrapeDoApiException)?.RetryAfter, Failed: true);
         }
         catch (ScrapeDoException ex)
         {
@@ -244,7 +250,7 @@ internal sealed class JobWatcher(ScrapeDoClient client, RunOptions options, Outc
     /// What one poll came to: a snapshot (the job's status; the full details on the first poll only, the diff holds
     /// what finished on later ones), nothing yet (wait, floored by Retry-After), or the end of the watch.
     /// </summary>
-    private readonly record struct PollResult(bool HasSnapshot, ScrapeDoStatus JobStatus, JobDetails? Full, WatchEnd? Ended, TimeSpan? RetryAfter);
+    private readonly record struct PollResult(bool HasSnapshot, ScrapeDoStatus JobStatus, JobDetails? Full, WatchEnd? Ended, TimeSpan? RetryAfter, bool Failed = false);
 
     /// <summary>How a watch ends early: the outcome its undelivered items get, and whether the job may still be running.</summary>
     private readonly record struct WatchEnd(OutcomeStatus Status, string Reason, bool CancelOnServer);
