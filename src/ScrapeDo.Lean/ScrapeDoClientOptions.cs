@@ -109,8 +109,8 @@ public sealed class ScrapeDoClientOptions
         ArgumentNullException.ThrowIfNull(Retry);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(HttpVersion);
-        if (HttpVersion != System.Net.HttpVersion.Version10 && HttpVersion != System.Net.HttpVersion.Version11
-            && HttpVersion != System.Net.HttpVersion.Version20 && HttpVersion != System.Net.HttpVersion.Version30)
+        // Major and minor only: "1.1.0" from a configuration file is HTTP/1.1 too.
+        if ((HttpVersion.Major, HttpVersion.Minor) is not ((1, 0) or (1, 1) or (2, 0) or (3, 0)))
         {
             // HttpClient takes no other (it refuses each request, after the client was made), so say it here.
             throw new ArgumentOutOfRangeException(nameof(HttpVersion), HttpVersion, "HttpVersion must be 1.0, 1.1, 2.0 or 3.0.");

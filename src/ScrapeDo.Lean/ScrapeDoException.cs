@@ -125,7 +125,11 @@ public sealed class ScrapeDoTimeoutException : ScrapeDoException
     public TimeSpan AttemptTimeout { get; }
 }
 
-/// <summary>The request could not be completed at the network level (refused, reset, dropped, TLS failure).</summary>
+/// <summary>
+/// The request could not be completed at the network level (refused, reset, dropped, TLS failure), or the HTTP handler
+/// refused it before anything was sent (its message then says "could not be sent"; the inner exception is the
+/// handler's).
+/// </summary>
 public sealed class ScrapeDoTransportException : ScrapeDoException
 {
     /// <summary>Creates the exception.</summary>
@@ -133,4 +137,8 @@ public sealed class ScrapeDoTransportException : ScrapeDoException
         : base(message, operation, jobId, taskId, attempts, innerException)
     {
     }
+
+    /// <summary>The handler refused the request before sending it: trying again is refused again, so no retry rule
+    /// (the client's or the runner's) takes it for a passing failure.</summary>
+    internal bool RefusedBeforeSending { get; init; }
 }

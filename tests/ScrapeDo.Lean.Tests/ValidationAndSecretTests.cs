@@ -70,6 +70,21 @@ public class ValidationAndSecretTests
     }
 
     [Fact]
+    public async Task A_version_read_with_a_build_number_is_that_version()
+    {
+        var mock = new MockHttpMessageHandler();
+        Version? sent = null;
+        mock.When("*").Respond(request =>
+        {
+            sent = request.Version;
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"ActiveJobs":0}""") };
+        });
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", HttpVersion = new Version(2, 0, 0), HttpMessageHandler = mock });
+        await client.GetAccountAsync(TestSupport.Timeout());
+        Assert.Equal(HttpVersion.Version20, sent);
+    }
+
+    [Fact]
     public async Task A_request_the_handler_refuses_before_sending_is_not_an_unreadable_200_nor_a_create_that_may_have_been_made()
     {
         var refusing = new RefusingHandler();
@@ -81,6 +96,8 @@ public class ValidationAndSecretTests
         Assert.DoesNotContain("HTTP 200", ex.Message);
         Assert.Contains("could not be sent", ex.Message);
         Assert.Equal(1, refusing.Calls);
+        // Nor does the runner's persistence take it for a passing failure (it would retry it for GiveUpAfter).
+        Assert.False(ScrapeDo.Lean.Internal.Runner.RetryPersistence.IsTransient(ex));
     }
 
     private sealed class RefusingHandler : HttpMessageHandler

@@ -7,13 +7,21 @@ namespace ScrapeDo.Lean.Internal;
 /// not force its directory entry on Linux: after a crash of the machine (not of the process) the journal, the records
 /// file or a content file can be gone although everything written to it was synced, and a journal that vanishes takes
 /// with it the only record of the jobs created and billed. POSIX's answer is an fsync of the folder itself, which .NET
-/// cannot open as a file (it refuses directories), hence the three libc calls.
+/// cannot open as a file (it refuses directories), hence the three libc calls. (On macOS this orders the entry to disk
+/// as fsync does there, without F_FULLFSYNC's flush of the drive's own cache.)
 /// </summary>
 internal static partial class DirectoryEntries
 {
     private const int OpenReadOnly = 0;
+    private const int Interrupted = 4;  // EINTR: a signal arrived; the sync is asked again
     private const int InvalidArgument = 22;  // EINVAL: a file system that cannot sync a folder
     private const int ReadOnlyFileSystem = 30;  // EROFS
+
+    // Set once the calls turn out not to bind (no "libc" here): every later flush is skipped at once.
+    private static volatile bool s_unavailable;
+
+    // O_CLOEXEC, so a child process started at that moment does not inherit the descriptor; its value differs by system.
+    private static readonly int OpenFlags = OpenReadOnly | (OperatingSystem.IsLinux() ? 0x80000 : OperatingSystem.IsMacOS() ? 0x1000000 : OperatingSystem.IsFreeBSD() ? 0x100000 : 0);
 
     /// <summary>
     /// Syncs <paramref name="directory"/>'s entries to disk. A no-op on Windows, whose file systems journal names with
@@ -23,12 +31,23 @@ internal static partial class DirectoryEntries
     /// <exception cref="IOException">The sync failed with an I/O error.</exception>
     public static bool Flush(string directory)
     {
-        if (OperatingSystem.IsWindows() || directory.Length == 0)
+        if (OperatingSystem.IsWindows() || directory.Length == 0 || s_unavailable)
         {
             return false;
         }
 
-        int fd = Open(directory, OpenReadOnly);
+        int fd;
+        try
+        {
+            fd = Open(directory, OpenFlags);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Best effort, as promised: a system without these calls syncs files but not folders.
+            s_unavailable = true;
+            return false;
+        }
+
         if (fd < 0)
         {
             return false;
@@ -36,12 +55,20 @@ internal static partial class DirectoryEntries
 
         try
         {
-            if (Fsync(fd) == 0)
+            int result;
+            int error;
+            do
+            {
+                result = Fsync(fd);
+                error = result == 0 ? 0 : Marshal.GetLastPInvokeError();
+            }
+            while (error == Interrupted);
+
+            if (result == 0)
             {
                 return true;
             }
 
-            int error = Marshal.GetLastPInvokeError();
             if (error is InvalidArgument or ReadOnlyFileSystem)
             {
                 return false;

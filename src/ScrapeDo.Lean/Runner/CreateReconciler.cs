@@ -49,8 +49,9 @@ internal readonly record struct ReconcileDecision(ReconcileVerdict Verdict, stri
 /// <remarks>
 /// "Not listed yet" is not "not created": a create can commit after its answer was lost, and a listing can lag.
 /// So the listing is read at growing intervals from the submit time (0.5 s, 1.5 s, 3.5 s, … after it) and only a
-/// listing that starts after <see cref="RunOptions.ReconcileWindow"/> has passed can prove absence. The window
-/// counts from the journaled submit time, so a run that crashes mid-reconcile resumes the same window, not a new one.
+/// listing that starts after <see cref="RunOptions.ReconcileWindow"/> has passed can prove absence. The window counts
+/// from the submit, as far as this process can vouch for the time since (<see cref="SendClock"/>): a resume soon after
+/// a crash waits a window of its own rather than trust another process's clock.
 /// <see cref="Decide"/> is the pure decision over one listing; <see cref="ReconcileAsync"/> does the listing I/O.
 /// </remarks>
 internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options, string? pluginKey, CancellationToken cancellationToken, Microsoft.Extensions.Logging.ILogger? log = null)

@@ -57,8 +57,8 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
                 return JobAssignment.Failed(recorded.FailureReason);
             }
 
-            // Submitted before a crash with no recorded answer: the job may exist. Finish the same reconcile (its
-            // window counts from the journaled send) before sending again.
+            // Submitted before a crash with no recorded answer: the job may exist. Reconcile it (SendClock decides how
+            // much of the window the journaled send already used) before sending again.
             if (await SettleAsync(chunk, recorded, sentByEarlierProcess: true).ConfigureAwait(false) is { } settled)
             {
                 return settled;

@@ -22,6 +22,7 @@ internal sealed class RetryPersistence(TimeProvider time, TimeSpan giveUpAfter, 
     public static bool IsTransient(ScrapeDoException ex) => ex switch
     {
         ScrapeDoApiException api => !api.IsMalformedResponse && (api.IsRateLimited || api.IsServerError || (int)api.StatusCode == 408),
+        ScrapeDoTransportException { RefusedBeforeSending: true } => false,
         ScrapeDoTimeoutException or ScrapeDoTransportException => true,
         _ => false,
     };

@@ -107,8 +107,9 @@ internal sealed class RunJournal : IAsyncDisposable
     private Stream _writer = null!;
     private Exception? _failed;
 
-    // The folder of a journal this process created: synced with the first durable write (see DirectoryEntries).
-    private string? _folderToSync;
+    // The journal's folder (and its parent when this process made it): synced with the first durable write (see
+    // DirectoryEntries).
+    private string[]? _foldersToSync;
     private string? _options;
     private string? _optionDigests;
 
@@ -153,8 +154,10 @@ internal sealed class RunJournal : IAsyncDisposable
         string? options = fingerprint?.Hash;
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
+        bool madeFolder = false;
         if (dir is not null)
         {
+            madeFolder = !Directory.Exists(dir);
             Directory.CreateDirectory(dir);
         }
 
@@ -182,10 +185,9 @@ internal sealed class RunJournal : IAsyncDisposable
         }
 
         var journal = new RunJournal(file, lockFile, path);
-        if (file.Length == 0)
-        {
-            journal._folderToSync = dir;
-        }
+        // Every process syncs the journal's folder once (a journal left by a process that died before its first durable
+        // write may never have had its name synced), and the folder's own entry when this process made the folder.
+        journal._foldersToSync = madeFolder && Path.GetDirectoryName(dir) is { } parent ? [dir!, parent] : dir is null ? null : [dir];
 
         try
         {
@@ -345,10 +347,14 @@ internal sealed class RunJournal : IAsyncDisposable
                 if (durable)
                 {
                     _file.Flush(flushToDisk: true);
-                    if (_folderToSync is { } folder)
+                    if (_foldersToSync is { } folders)
                     {
-                        DirectoryEntries.Flush(folder);
-                        _folderToSync = null;
+                        foreach (string folder in folders)
+                        {
+                            DirectoryEntries.Flush(folder);
+                        }
+
+                        _foldersToSync = null;
                     }
                 }
                 else

@@ -98,8 +98,10 @@ public sealed class RunOptions
     /// client's default 30 s attempt timeout, so a create that was still committing when its attempt timed out has
     /// had as long again to appear, and it is ample for listing lag; it costs a minute only on the rare create that
     /// failed without a trace.
-    /// Shorter windows trade that safety for speed; the window counts from the journaled send time, so a resumed run
-    /// does not start it again.
+    /// Shorter windows trade that safety for speed. A resumed run counts the window from the journaled send time only
+    /// when that was longer ago than the window plus <see cref="ReconcileClockSkew"/> (the time was read on another
+    /// process's clock, perhaps another host's); a resume sooner after the crash waits a full window of its own before
+    /// it calls such a create absent (at most one window more per unanswered create).
     /// </remarks>
     public TimeSpan ReconcileWindow { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -57,7 +57,8 @@ internal sealed class ApiPipeline : IDisposable
         _retry = options.Retry;
         _budget = new RetryBudget(options.Retry.BudgetTokens, options.Retry.BudgetRefillPerSuccess);
         _maxResponseBytes = options.MaxResponseBytes;
-        _version = options.HttpVersion;
+        // Major and minor only (validated): "1.1.0" is what HttpClient knows as 1.1.
+        _version = new Version(options.HttpVersion.Major, options.HttpVersion.Minor);
         _versionPolicy = options.HttpVersionPolicy;
         _random = random ?? Random.Shared.NextDouble;
         _logger = options.LoggerFactory?.CreateLogger(Log.ClientCategory) ?? NullLogger.Instance;
@@ -209,12 +210,15 @@ internal sealed class ApiPipeline : IDisposable
                     failure = Malformed(call, HttpStatusCode.OK, ex.Message, attempt, ex);
                     retryable = false;
                 }
-                catch (Exception ex) when (!answered && ex is InvalidOperationException or NotSupportedException or ArgumentException)
+                catch (Exception ex) when (!answered && ex is InvalidOperationException or NotSupportedException)
                 {
                     // Refused by the handler before a request existed (a setting it does not take, such as an injected
                     // handler's own rules): nothing reached the server, so it is neither "HTTP 200" nor a create that may
                     // have been made, and trying again would only be refused again.
-                    failure = new ScrapeDoTransportException($"{Describe(call)} could not be sent: {Scrub(ex.Message)} Nothing reached the server.", call.Operation, call.JobId, call.TaskId, attempt, ex);
+                    failure = new ScrapeDoTransportException($"{Describe(call)} could not be sent: {Scrub(ex.Message)} Nothing reached the server.", call.Operation, call.JobId, call.TaskId, attempt, ex)
+                    {
+                        RefusedBeforeSending = true,
+                    };
                     retryable = false;
                 }
                 catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or InvalidDataException)
