@@ -232,8 +232,8 @@ public sealed class ScrapeDoClient : IDisposable
     /// without a page count (<c>TotalPages</c> absent, null or 0 while it lists jobs; the spec lets a reader expect any
     /// member to be missing) is not taken as the last: the runner's reconcile and fence read this listing, and a page
     /// missed there is a job taken for absent and created twice. Then the next page is asked for while pages come back
-    /// full, until one is short, empty, or starts with the same job as the page before (a server that answers past the
-    /// end with its last page).
+    /// as long as the longest so far, until one is shorter, empty, or starts with the same job as the page before (a
+    /// server that answers past the end with its last page).
     /// </summary>
     private async IAsyncEnumerable<TItem> AllPagesAsync<TPage, TItem>(ListJobsQuery? query, JsonTypeInfo<TPage> typeInfo, Func<TPage, (IReadOnlyList<TItem> Items, int TotalPages)> read, Func<TItem, string> idOf, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -268,8 +268,9 @@ public sealed class ScrapeDoClient : IDisposable
             }
             else
             {
-                // No count: a page as long as the first (or the size asked for) may have a next one.
-                fullPage = query?.PageSize ?? Math.Max(fullPage, items.Count);
+                // No count: a page as long as the longest so far may have a next one (a server may cap the page size
+                // below the one asked for, so the pages themselves say what "full" is).
+                fullPage = Math.Max(fullPage, items.Count);
                 if (items.Count < fullPage)
                 {
                     yield break;

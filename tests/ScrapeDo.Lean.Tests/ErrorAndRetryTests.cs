@@ -69,10 +69,10 @@ public class ErrorAndRetryTests
         // Found by a review (session 19): the CLI printed this text raw, so a server could forge a second error line and
         // send escape sequences to the user's terminal.
         var mock = new MockHttpMessageHandler();
-        mock.When(JobUrl).Respond(_ => Error(HttpStatusCode.BadRequest, """{"Error":"bad\u001b[31mred\r\nscrapedo: error: forged","Code":400}"""));
+        mock.When(JobUrl).Respond(_ => Error(HttpStatusCode.BadRequest, """{"Error":"bad\u001b[31mred\r\nscrapedo: error: forged\u202Edesrever","Code":400}"""));
         using var client = TestSupport.Client(mock);
         var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetJobAsync("j1", TestSupport.Timeout()));
-        Assert.Equal("bad [31mred  scrapedo: error: forged", ex.ErrorText);
+        Assert.Equal("bad [31mred  scrapedo: error: forged desrever", ex.ErrorText);
         Assert.DoesNotContain(ex.Message, char.IsControl);
     }
 

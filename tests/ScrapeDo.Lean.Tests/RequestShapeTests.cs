@@ -253,6 +253,24 @@ public class RequestShapeTests
     }
 
     [Fact]
+    public async Task ListAllJobs_without_a_page_count_takes_the_pages_own_length_as_full_when_the_server_caps_it()
+    {
+        // Asked for 100 a page, the server gives 2: without a count, the pages themselves say what a full one is.
+        var mock = new MockHttpMessageHandler();
+        string[][] pages = [["a1", "b1"], ["a2", "b2"], ["a3"]];
+        for (int p = 1; p <= pages.Length; p++)
+        {
+            string jobs = string.Join(",", pages[p - 1].Select(id => $$"""{"JobID":"{{id}}"}"""));
+            mock.Expect(HttpMethod.Get, TestSupport.Base + "api/v1/jobs").WithExactQueryString($"page={p}&page_size=100").Respond("application/json", $$"""{"Jobs":[{{jobs}}]}""");
+        }
+
+        using var client = TestSupport.Client(mock);
+
+        Assert.Equal(["a1", "b1", "a2", "b2", "a3"], await AllJobIdsAsync(client, new ListJobsQuery { PageSize = 100 }));
+        mock.VerifyNoOutstandingExpectation();
+    }
+
+    [Fact]
     public async Task ListAllJobs_without_a_page_count_stops_when_a_page_repeats_the_one_before()
     {
         // A server that answers any page past the end with its last one: without a count, the repeat ends the listing.

@@ -203,7 +203,7 @@ public class RunnerStageTests
         List<RunItem> items = Items(1);
         var chunk = new TargetChunk(0, items, [items[0].Target], "");
 
-        ReconcileDecision decision = await TestSupport.DriveAsync(time, reconciler.ReconcileAsync(chunk, Sent, reconciler.Fence), TimeSpan.FromMilliseconds(100));
+        ReconcileDecision decision = await TestSupport.DriveAsync(time, reconciler.ReconcileAsync(chunk, Sent, reconciler.Fence, sentTimestamp: time.GetTimestamp()), TimeSpan.FromMilliseconds(100));
         return (decision, looks);
     }
 

@@ -162,12 +162,12 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     /// <param name="submittedAt">When the create was sent.</param>
     /// <param name="fence">The fence of the process that sent it (<see cref="JournalChunk.Fence"/>): jobs it names existed
     /// before the create and are never adopted. Null when none was taken.</param>
-    /// <param name="sentByEarlierProcess">Whether the send is one a resumed run read from its journal, timed by another
-    /// process's clock (see <see cref="SendClock"/>).</param>
-    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt, JobFence? fence, bool sentByEarlierProcess = false)
+    /// <param name="sentTimestamp">When this process sent the create, on its monotonic clock; null for a send a resumed
+    /// run read from its journal, timed by another process's clock (see <see cref="SendClock"/>).</param>
+    public async Task<ReconcileDecision> ReconcileAsync(TargetChunk chunk, DateTimeOffset submittedAt, JobFence? fence, long? sentTimestamp = null)
     {
         TimeProvider time = client.TimeProvider;
-        var sinceSend = new SendClock(time, submittedAt, trusted: !sentByEarlierProcess, trustedAfter: options.ReconcileWindow + options.ReconcileClockSkew);
+        var sinceSend = new SendClock(time, submittedAt, sentTimestamp, trustedAfter: options.ReconcileWindow + options.ReconcileClockSkew);
         string?[] expected = ExpectedUrls(chunk);
         var query = new ListJobsQuery { PageSize = ListJobsQuery.MaxPageSize, StartFrom = submittedAt - options.ReconcileClockSkew, Sort = JobSortOrder.StartTimeDescending };
         var persistence = new RetryPersistence(time, options.GiveUpAfter, cancellationToken);
@@ -323,11 +323,11 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     /// <summary>
     /// How long ago a create was sent, as far as this process can vouch for it. The wall clock says when it was sent, but
     /// a clock stepped forward would end the settle window early, and a listing taken too soon calls a job that lists
-    /// late "absent" and bills it twice. So the wall clock's reading is capped by what this process measured itself
-    /// (a monotonic timer from when it began to reconcile): for its own send, on top of the wall clock's reading then;
-    /// for a send read from the journal (another process's clock), on top of nothing, unless the wall clock already says
-    /// more than the window plus the clock-skew allowance (clocks that far apart are outside what the reconcile assumes
-    /// anyway). A clock set back makes the reading smaller, which only waits longer.
+    /// late "absent" and bills it twice. So the wall clock's reading is capped by what this process measured itself on
+    /// a monotonic timer: for its own send, the time since it sent; for a send read from the journal (another process's
+    /// clock), the time since it began to reconcile, unless the wall clock already says more than the window plus the
+    /// clock-skew allowance (clocks that far apart are outside what the reconcile assumes anyway). A clock set back
+    /// makes the reading smaller, which only waits longer.
     /// </summary>
     private readonly struct SendClock
     {
@@ -336,13 +336,21 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
         private readonly long _start;
         private readonly TimeSpan _atStart;
 
-        public SendClock(TimeProvider time, DateTimeOffset sent, bool trusted, TimeSpan trustedAfter)
+        public SendClock(TimeProvider time, DateTimeOffset sent, long? sentTimestamp, TimeSpan trustedAfter)
         {
             _time = time;
             _sent = sent;
-            _start = time.GetTimestamp();
-            TimeSpan wall = time.GetUtcNow() - sent;
-            _atStart = trusted || wall >= trustedAfter ? wall : TimeSpan.Zero;
+            if (sentTimestamp is { } own)
+            {
+                _start = own;
+                _atStart = TimeSpan.Zero;
+            }
+            else
+            {
+                _start = time.GetTimestamp();
+                TimeSpan wall = time.GetUtcNow() - sent;
+                _atStart = wall >= trustedAfter ? wall : TimeSpan.Zero;
+            }
         }
 
         public TimeSpan Elapsed => Min(_time.GetUtcNow() - _sent, _atStart + _time.GetElapsedTime(_start));

@@ -83,7 +83,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
 
             // Once per process, before its first create (and journaled ahead of that create's submit line).
             await reconciler.EnsureFenceAsync(journal is null ? null : fence => journal.RecordFenceAsync(fence, cancellationToken)).ConfigureAwait(false);
-            var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), Hash = chunk.Hash, Fence = reconciler.Fence };
+            var entry = new JournalChunk { Chunk = chunk.Index, FirstIndex = chunk.FirstIndex, Count = chunk.Items.Count, SubmittedAt = _time.GetUtcNow(), SentTimestamp = _time.GetTimestamp(), Hash = chunk.Hash, Fence = reconciler.Fence };
             if (journal is not null)
             {
                 // Cancellable: a submit that is not journaled is never sent.
@@ -163,7 +163,7 @@ internal sealed class JobSubmitter(ScrapeDoClient client, RunOptions options, Cr
         ReconcileDecision decision;
         try
         {
-            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt, entry.Fence, sentByEarlierProcess).ConfigureAwait(false);
+            decision = await reconciler.ReconcileAsync(chunk, entry.SubmittedAt, entry.Fence, sentByEarlierProcess ? null : entry.SentTimestamp).ConfigureAwait(false);
         }
         catch (ScrapeDoException ex) when (ex is not ScrapeDoApiException { IsUnauthorized: true })
         {

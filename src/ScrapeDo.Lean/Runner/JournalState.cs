@@ -21,6 +21,10 @@ internal sealed class JournalChunk
     /// </summary>
     public JobFence? Fence;
 
+    /// <summary>When this process sent the create, on its monotonic clock (<see cref="TimeProvider.GetTimestamp"/>);
+    /// 0 for a send read from a journal, whose time only another process's wall clock recorded.</summary>
+    public long SentTimestamp;
+
     /// <summary>Delivered indices counted against this chunk's input range (the journal's bookkeeping).</summary>
     public int DeliveredInRange;
 
