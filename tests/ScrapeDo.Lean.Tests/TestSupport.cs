@@ -37,7 +37,7 @@ internal static class TestSupport
     {
         for (int i = 0; i < maxSteps && !task.IsCompleted; i++)
         {
-            await Task.Delay(1);
+            await SettleAsync();
             if (!task.IsCompleted)
             {
                 time.Advance(step);
@@ -45,6 +45,24 @@ internal static class TestSupport
         }
 
         return await task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>
+    /// Gives the code under test the chance to reach its next wait on the fake clock before the clock moves: a step taken
+    /// before that timer exists starts it late (seen in CI on a loaded machine: a look due at 0.5 s came at 0.7 s). Waits
+    /// until the thread pool has run no work item for two checks in a row, at most 30 ms.
+    /// </summary>
+    private static async Task SettleAsync()
+    {
+        long last = -1;
+        for (int quiet = 0, spent = 0; quiet < 2 && spent < 30; spent++)
+        {
+            await Task.Delay(1);
+            long done = ThreadPool.CompletedWorkItemCount;
+            // This loop's own resumption (and its timer) are work items too: a couple a round is quiet.
+            quiet = last >= 0 && done - last <= 2 && ThreadPool.PendingWorkItemCount == 0 ? quiet + 1 : 0;
+            last = done;
+        }
     }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
