@@ -21,7 +21,6 @@ internal sealed class RunCommand
     private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
-    private const int MaxEchoedTarget = RecordWriter.MaxEchoedTarget;
     private const string StdinHint = "give a FILE with one URL per line (or JSON params with --plugin), or pipe the lines in (e.g. cat urls.txt | scrapedo run -); '-' also reads what is typed at the terminal.";
     private readonly JobOptions _jobOptions = new();
     private readonly CostOptions _cost = new();
@@ -272,11 +271,11 @@ internal sealed class RunCommand
                     lines.TryRemove(outcome.InputIndex, out InputLine line);
                     string? reason = line.Cut && outcome.Status == OutcomeStatus.Failed && outcome.JobId is null ? BoundedLineReader.TooLong : outcome.Reason;
                     string? error = outcome.Status == OutcomeStatus.Failed && line.Number > 0 ? $"line {line.Number}: {reason}" : reason;
-                    if (line.Cut && outcome.JobId is null && outcome.Target.Length > MaxEchoedTarget)
+                    if (line.Cut && outcome.JobId is null)
                     {
                         // A line cut by the reader (over 4 Mi characters) was never held whole: it is named by its line
                         // number and an excerpt. Every other record's target is the line as given (design.md).
-                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = RecordWriter.ExcerptTarget(outcome.Target), Status = outcome.Status, Reason = outcome.Reason };
+                        outcome = new TaskOutcome { InputIndex = outcome.InputIndex, Target = line.RecordKey(plugin: false), Status = outcome.Status, Reason = outcome.Reason };
                     }
 
                     if (await writer.WriteAsync(outcome, plugin is null ? null : line.Text, error, cancellationToken).ConfigureAwait(false))
@@ -351,9 +350,9 @@ internal sealed class RunCommand
     {
         while (rejected.TryDequeue(out var item))
         {
-            // A cut line is named by its line number and an excerpt, as in a URL run, not echoed whole.
-            string target = item.Line.Cut || item.Line.NotText is not null ? RecordWriter.ExcerptTarget(item.Line.Text) : item.Line.Text;
-            var outcome = new TaskOutcome { InputIndex = -1, Target = target, Status = OutcomeStatus.Failed, Reason = item.Error };
+            // A cut line is named by its line number and an excerpt, as in a URL run, not echoed whole; any other refused
+            // line (a plugin line too) by its text as given.
+            var outcome = new TaskOutcome { InputIndex = -1, Target = item.Line.RecordKey(plugin: false), Status = OutcomeStatus.Failed, Reason = item.Error };
             if (await writer.WriteAsync(outcome, null, $"line {item.Line.Number}: {item.Error}", cancellationToken).ConfigureAwait(false))
             {
                 stats.Count(OutcomeStatus.Failed);
@@ -366,7 +365,7 @@ internal sealed class RunCommand
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
-            counter?.CountInputLine(line.Cut || line.NotText is not null ? RecordWriter.ExcerptTarget(line.Text) : line.Text);
+            counter?.CountInputLine(line.RecordKey(plugin: false));
             if (line.NotText is { } notText)
             {
                 rejected.Enqueue((line, notText));
@@ -390,8 +389,7 @@ internal sealed class RunCommand
         long index = 0;
         await foreach (InputLine line in ReadLines(source, cancellationToken).ConfigureAwait(false))
         {
-            // Under the target its record will carry (WriteRejectedAsync for a line refused here).
-            counter?.CountInputLine(line.Cut || line.NotText is not null ? RecordWriter.ExcerptTarget(line.Text) : line.NotUtf8 ? line.Text : RecordWriter.InputKey(line.Text, plugin: true));
+            counter?.CountInputLine(line.RecordKey(plugin: true));
             if (line.Cut || line.NotUtf8 || line.NotText is not null)
             {
                 rejected.Enqueue((line, line.NotText ?? (line.Cut ? BoundedLineReader.TooLong : BoundedLineReader.NotUtf8)));
@@ -514,8 +512,7 @@ internal sealed class RunCommand
             string text = line.Trim();
             if (text.Length > 0 && text[0] != '#')
             {
-                // Under the target its record carries: a cut line's is its excerpt.
-                writer.CountInputLine(cut ? RecordWriter.ExcerptTarget(text) : RecordWriter.InputKey(text, plugin));
+                writer.CountInputLine(new InputLine(0, text, cut, BoundedLineReader.HasUndecodedBytes(text)).RecordKey(plugin));
             }
         }
     }
@@ -557,7 +554,16 @@ internal sealed class RunCommand
     /// <param name="NotUtf8">Holds U+FFFD, what the reader puts for bytes that are not UTF-8.</param>
     /// <param name="NotText">Why the line cannot be text (a NUL, mostly not UTF-8), when standard input turned binary
     /// after its first target; such a line is never sent.</param>
-    internal readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false, string? NotText = null);
+    internal readonly record struct InputLine(int Number, string Text, bool Cut = false, bool NotUtf8 = false, string? NotText = null)
+    {
+        /// <summary>
+        /// The target this line's record carries, and so the key a resume counts the line under
+        /// (<see cref="RecordWriter.CountInputLine"/>): an excerpt for a line never held whole, the parsed params of a
+        /// plugin line that can be sent, the line as given otherwise.
+        /// </summary>
+        public string RecordKey(bool plugin) =>
+            Cut || NotText is not null ? RecordWriter.ExcerptTarget(Text) : plugin && !NotUtf8 ? RecordWriter.InputKey(Text, plugin: true) : Text;
+    }
 
 }
 

@@ -243,7 +243,8 @@ public sealed class ScrapeDoClient : IDisposable
         while (true)
         {
             (IReadOnlyList<TItem> items, int totalPages) = read(await ListPageAsync(query, page, typeInfo, cancellationToken).ConfigureAwait(false));
-            if (items.Count > 0 && totalPages <= 0 && previousFirst is not null && idOf(items[0]) == previousFirst)
+            bool counted = totalPages > 0;
+            if (!counted && items.Count > 0 && idOf(items[0]) == previousFirst)
             {
                 yield break;
             }
@@ -253,32 +254,16 @@ public sealed class ScrapeDoClient : IDisposable
                 yield return item;
             }
 
-            // Stop on an empty page too, so a server that miscounts TotalPages cannot make this loop forever.
-            if (items.Count == 0)
+            // Without a count, a page as long as the longest so far may have a next one (a server may cap the page size
+            // below the one asked for, so the pages themselves say what "full" is). An empty page ends it either way, so
+            // a server that miscounts TotalPages cannot make this loop forever.
+            fullPage = Math.Max(fullPage, items.Count);
+            if (items.Count == 0 || (counted ? page >= totalPages : items.Count < fullPage))
             {
                 yield break;
             }
 
-            if (totalPages > 0)
-            {
-                if (page >= totalPages)
-                {
-                    yield break;
-                }
-            }
-            else
-            {
-                // No count: a page as long as the longest so far may have a next one (a server may cap the page size
-                // below the one asked for, so the pages themselves say what "full" is).
-                fullPage = Math.Max(fullPage, items.Count);
-                if (items.Count < fullPage)
-                {
-                    yield break;
-                }
-
-                previousFirst = idOf(items[0]);
-            }
-
+            previousFirst = idOf(items[0]);
             page++;
         }
     }

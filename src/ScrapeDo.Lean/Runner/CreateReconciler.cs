@@ -62,6 +62,7 @@ internal sealed class CreateReconciler(ScrapeDoClient client, RunOptions options
     private JobFence? _fence;
     private readonly Lock _fenceLock = new();
     private Task? _fencing;
+
     /// <summary>The fence this process took, if any (for tests and the journal).</summary>
     public JobFence? Fence => Volatile.Read(ref _fence);
 

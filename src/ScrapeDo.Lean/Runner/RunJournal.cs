@@ -187,7 +187,10 @@ internal sealed class RunJournal : IAsyncDisposable
         var journal = new RunJournal(file, lockFile, path);
         // Every process syncs the journal's folder once (a journal left by a process that died before its first durable
         // write may never have had its name synced), and the folder's own entry when this process made the folder.
-        journal._foldersToSync = madeFolder && Path.GetDirectoryName(dir) is { } parent ? [dir!, parent] : dir is null ? null : [dir];
+        if (dir is not null)
+        {
+            journal._foldersToSync = madeFolder && Path.GetDirectoryName(dir) is { } parent ? [dir, parent] : [dir];
+        }
 
         try
         {

@@ -603,28 +603,27 @@ internal sealed class ApiPipeline : IDisposable
         return WithoutControls(text);
     }
 
-    private static string WithoutControls(string text)
-    {
-        if (text.AsSpan().IndexOfAny(Unprintable) < 0)
+    private static string WithoutControls(string text) =>
+        !text.AsSpan().ContainsAny(Unprintable) ? text : string.Create(text.Length, text, static (chars, source) =>
         {
-            return text;
-        }
+            for (int i = 0; i < chars.Length; i++)
+            {
+                chars[i] = Unprintable.Contains(source[i]) ? ' ' : source[i];
+            }
+        });
 
-        var sb = new StringBuilder(text.Length);
-        foreach (char ch in text)
-        {
-            sb.Append(Unprintable.Contains(ch) ? ' ' : ch);
-        }
-
-        return sb.ToString();
-    }
-
-    // Control characters, the line and paragraph separators, and the bidirectional overrides and isolates (which can make
-    // a terminal show text in another order than it is written).
+    // Control characters (C0, DEL, C1), the line and paragraph separators, and the bidirectional overrides and isolates
+    // (which can make a terminal show text in another order than it is written).
     private static readonly System.Buffers.SearchValues<char> Unprintable = System.Buffers.SearchValues.Create(
-        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"
-        + "\u007F\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008A\u008B\u008C\u008D\u008E\u008F\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009A\u009B\u009C\u009D\u009E\u009F"
-        + "\u2028\u2029\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
+        string.Concat(CharRange('\u0000', '\u001F'), CharRange('\u007F', '\u009F'), "\u2028\u2029", CharRange('\u202A', '\u202E'), CharRange('\u2066', '\u2069')));
+
+    private static string CharRange(char first, char last) => string.Create(last - first + 1, first, static (chars, start) =>
+    {
+        for (int i = 0; i < chars.Length; i++)
+        {
+            chars[i] = (char)(start + i);
+        }
+    });
 
     /// <summary>A server (or anything between) might echo the request headers; the token never leaves in our text.</summary>
     private string Scrub(string text) => TokenScrubber.Scrub(text, _token);
