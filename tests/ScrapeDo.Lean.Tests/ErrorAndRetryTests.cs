@@ -101,6 +101,19 @@ public class ErrorAndRetryTests
     }
 
     [Fact]
+    public async Task Malformed_member_is_named_in_the_exception_message()
+    {
+        var mock = new MockHttpMessageHandler();
+        mock.When(TestSupport.Base + "api/v1/me").Respond("application/json", """{"ActiveJobs":1,"AvaliableCredits":"lots"}""");
+        using var client = TestSupport.Client(mock);
+
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetAccountAsync(TestSupport.Timeout()));
+
+        Assert.True(ex.IsMalformedResponse);
+        Assert.Contains("$.AvaliableCredits", ex.Message);
+    }
+
+    [Fact]
     public async Task Get_retries_503_then_429_honouring_Retry_After_then_succeeds()
     {
         var time = new FakeTimeProvider();

@@ -223,7 +223,7 @@ internal sealed class ApiPipeline : IDisposable
                 }
                 catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or InvalidDataException)
                 {
-                    failure = Malformed(call, HttpStatusCode.OK, $"the response body is not the expected JSON ({Scrub(ex.Message)})", attempt, ex);
+                    failure = Malformed(call, HttpStatusCode.OK, $"the response body is not the expected JSON ({Scrub(WithPath(ex))})", attempt, ex);
                     retryable = false;
                 }
             }
@@ -584,6 +584,13 @@ internal sealed class ApiPipeline : IDisposable
             // A 200 to a create means a job exists even though its id could not be read.
             CreateOutcomeUnknown = call.IsCreate,
         };
+
+    // The serializer writes the member's path into its own messages only: a converter's refusal (a number member that
+    // came as a string) would otherwise not say which member it was.
+    private static string WithPath(Exception ex) =>
+        ex is JsonException { Path: { Length: > 1 } path } && !ex.Message.Contains(" Path: ", StringComparison.Ordinal)
+            ? $"{ex.Message} Path: {path}."
+            : ex.Message;
 
     private static string Describe(ApiCall call) => call switch
     {
