@@ -77,6 +77,18 @@ public class ErrorAndRetryTests
     }
 
     [Fact]
+    public async Task The_error_text_filter_takes_each_range_end_to_end_and_nothing_beside_it()
+    {
+        // Each filtered range's first and last character, then the neighbours outside the ranges that must stay.
+        var mock = new MockHttpMessageHandler();
+        mock.When(JobUrl).Respond(_ => Error(HttpStatusCode.BadRequest,
+            """{"Error":"a\u0000\u001f\u007f\u0085\u009f\u2028\u2029\u202a\u202e\u2066\u2069b \u00a0\u2027\u202f\u2065\u206a\u0020~","Code":400}"""));
+        using var client = TestSupport.Client(mock);
+        var ex = await Assert.ThrowsAsync<ScrapeDoApiException>(() => client.GetJobAsync("j1", TestSupport.Timeout()));
+        Assert.Equal("a" + new string(' ', 11) + "b \u00a0\u2027\u202f\u2065\u206a ~", ex.ErrorText);
+    }
+
+    [Fact]
     public async Task Non_json_error_page_keeps_status_and_excerpt()
     {
         var mock = new MockHttpMessageHandler();
