@@ -34,7 +34,9 @@ public sealed class ScrapeDoRetryOptions
     /// </summary>
     public int BudgetTokens { get; init; } = 100;
 
-    /// <summary>Tokens earned per successful response (default 0.1, so sustained retries stay near 10 % of traffic).</summary>
+    /// <summary>Tokens earned per successful response (default 0.1, so sustained retries stay near 10 % of traffic); a
+    /// value of <see cref="BudgetTokens"/> or more (up to <see cref="double.PositiveInfinity"/>) refills the whole budget
+    /// on every success.</summary>
     public double BudgetRefillPerSuccess { get; init; } = 0.1;
 
     internal void Validate()

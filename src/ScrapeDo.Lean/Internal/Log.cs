@@ -56,6 +56,10 @@ internal static partial class Log
         Message = "The jobs that existed before this run could not be listed ({Reason}); a create whose answer is lost may be matched to an earlier job with the same targets")]
     public static partial void JobFenceUnavailable(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 1108, EventName = "TargetSourceAbandoned", Level = LogLevel.Warning,
+        Message = "The run's target source did not stop within {Grace} of the cancellation (it does not observe the token); the run ends without waiting for it, and what it returns later is dropped")]
+    public static partial void TargetSourceAbandoned(ILogger logger, TimeSpan grace);
+
     [LoggerMessage(EventId = 1106, EventName = "RunCompleted", Level = LogLevel.Debug,
         Message = "Run completed: {Delivered} outcome(s), {Failed} failed, {HttpRequests} HTTP request(s)")]
     public static partial void RunCompleted(ILogger logger, long delivered, long failed, long httpRequests);

@@ -50,7 +50,43 @@ internal sealed class OutcomeDelivery
     /// <summary>Holds back tasks an earlier interrupt of this run canceled, for resubmission.</summary>
     public InterruptRetry Retry { get; }
 
-    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(_cancellationToken);
+    /// <summary>
+    /// The outcomes for the consumer. The caller's token is checked before each one, not only while waiting: after a
+    /// cancel no further outcome is handed out, also of those already buffered (they stay undelivered in the journal,
+    /// and their leases are returned by <see cref="DisposeUndelivered"/>), and the exception names the caller's token.
+    /// </summary>
+    public async IAsyncEnumerable<TaskOutcome> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken callerToken = default)
+    {
+        ChannelReader<TaskOutcome> reader = _outcomes.Reader;
+        while (true)
+        {
+            if (callerToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(callerToken);
+            }
+
+            if (reader.TryRead(out TaskOutcome? outcome))
+            {
+                yield return outcome;
+                continue;
+            }
+
+            bool more;
+            try
+            {
+                more = await reader.WaitToReadAsync(_cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (callerToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(callerToken);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+        }
+    }
 
     /// <summary>Whether an earlier process already delivered this input index.</summary>
     public bool WasDelivered(long inputIndex) => _journal is not null && _journal.IsDelivered(inputIndex);

@@ -51,8 +51,11 @@ public sealed class RunOptions
     /// as delivered only after this returns for a point after the consumer handled it: the runner gathers the outcomes
     /// the consumer took, calls this, then journals them together (group commit; at most
     /// <see cref="MaxUnflushedOutcomes"/> are pending). If it throws, nothing pending is journaled, the exception ends
-    /// the enumeration, and a resume delivers those outcomes again. Null (default): an outcome counts as delivered
-    /// once the consumer asks for the next one.
+    /// the enumeration, and a resume delivers those outcomes again. The outcome in the consumer's hands when the
+    /// enumeration stops early (a <c>break</c>, an exception, a cancellation) is never journaled: the runner cannot
+    /// tell whether it reached the sink, so a resume delivers it again (recognise it by
+    /// <see cref="TaskOutcome.InputIndex"/>, as the CLI does by its output). Null (default): an outcome counts as
+    /// delivered once the consumer asks for the next one or stops the enumeration.
     /// </summary>
     public Func<CancellationToken, ValueTask>? FlushSink { get; init; }
 

@@ -14,11 +14,13 @@ namespace ScrapeDo.Lean.Internal.Runner;
 internal sealed class RunPipeline : IAsyncDisposable
 {
     private static readonly TimeSpan CreateAnswerGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ProducerGrace = TimeSpan.FromSeconds(1);
     private readonly ScrapeDoClient _client;
     private readonly RunOptions _options;
     private readonly CreateJobRequest _template;
     private readonly string? _pluginKey;
     private readonly CancellationTokenSource _cts;
+    private readonly CancellationToken _callerToken;
     private readonly ConcurrentTaskSet _work = new();
     private readonly OpenJobs _openJobs = new();
     private readonly ProgressReporter _progress;
@@ -43,6 +45,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         _options = options;
         _template = template;
         _pluginKey = pluginKey;
+        _callerToken = cancellationToken;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _progress = new ProgressReporter(client, options.Progress);
         _log = client.LoggerFactory.CreateLogger(Log.RunnerCategory);
@@ -51,6 +54,22 @@ internal sealed class RunPipeline : IAsyncDisposable
     private CancellationToken Token => _cts.Token;
 
     public async Task StartAsync(IAsyncEnumerable<RunItem> items)
+    {
+        try
+        {
+            await StartStagesAsync(items).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_callerToken.IsCancellationRequested)
+        {
+            throw CallerCanceled();
+        }
+    }
+
+    // Every stage waits on the run's own linked token; the caller's catch (... when (ex.CancellationToken == token))
+    // must still match, so what reaches the caller names the caller's token.
+    private OperationCanceledException CallerCanceled() => new(_callerToken);
+
+    private async Task StartStagesAsync(IAsyncEnumerable<RunItem> items)
     {
         if (_options.Credits is { } credits)
         {
@@ -116,7 +135,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
     }
 
-    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _delivery.ReadAllAsync();
+    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _delivery.ReadAllAsync(_callerToken);
 
     public Task AcknowledgeAsync(TaskOutcome outcome) => _delivery.AcknowledgeAsync(outcome);
 
@@ -133,7 +152,14 @@ internal sealed class RunPipeline : IAsyncDisposable
         _completed = true;
         if (_options.Credits is not null)
         {
-            await _budget.ReadCreditsAfterAsync(Token).ConfigureAwait(false);
+            try
+            {
+                await _budget.ReadCreditsAfterAsync(Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_callerToken.IsCancellationRequested)
+            {
+                throw CallerCanceled();
+            }
         }
 
         _progress.ReportFinal(_log);
@@ -157,13 +183,23 @@ internal sealed class RunPipeline : IAsyncDisposable
     private async ValueTask DisposeStagesAsync()
     {
         bool abandoned = !_completed;
+        bool producerEnded = true;
         await _cts.CancelAsync().ConfigureAwait(false);
         try
         {
             if (_producer is not null)
             {
-                await _producer.ConfigureAwait(false);
+                // A target source that ignores the token (a blocking read of a pipe, a queue read without it) would hold
+                // the end of the run, and the cancel of its server jobs, until it answers. It gets a moment, then is left:
+                // whatever it answers later goes nowhere (ScrapeDoRunner.Items), and the token source it still watches
+                // is disposed when it ends.
+                await _producer.WaitAsync(ProducerGrace, _client.TimeProvider).ConfigureAwait(false);
             }
+        }
+        catch (TimeoutException)
+        {
+            producerEnded = false;
+            Log.TargetSourceAbandoned(_log, ProducerGrace);
         }
         catch
         {
@@ -194,7 +230,15 @@ internal sealed class RunPipeline : IAsyncDisposable
             await _journal.DisposeAsync().ConfigureAwait(false);
         }
 
-        _cts.Dispose();
+        if (producerEnded)
+        {
+            _cts.Dispose();
+        }
+        else
+        {
+            _ = _producer!.ContinueWith(static (_, cts) => ((CancellationTokenSource)cts!).Dispose(), _cts, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         _fetcher?.Dispose();
         _jobSlots?.Dispose();
     }

@@ -93,7 +93,10 @@ public sealed partial class ScrapeDoRunner
     private async IAsyncEnumerable<TaskOutcome> RunCoreAsync(IAsyncEnumerable<RunItem> items, CreateJobRequest template, string? pluginKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
 
-        await using var session = new RunPipeline(_client, _options, template, pluginKey, cancellationToken);
+        var session = new RunPipeline(_client, _options, template, pluginKey, cancellationToken);
+        // Without ConfigureAwait the disposal would resume on the consumer's context, which a consumer that stops early
+        // and blocks on DisposeAsync (a UI thread, a sync wrapper) holds: a deadlock.
+        await using ConfiguredAsyncDisposable disposeSession = session.ConfigureAwait(false);
         await session.StartAsync(items).ConfigureAwait(false);
         Func<CancellationToken, ValueTask>? flushSink = _options.FlushSink;
         var unflushed = new List<TaskOutcome>();
@@ -133,8 +136,8 @@ public sealed partial class ScrapeDoRunner
         }
         finally
         {
-            // A consumer that stops (break, dispose) after an outcome has taken that outcome. Only a process that dies
-            // between taking an outcome and asking for the next gets that one outcome again on resume.
+            // Without a sink flush, a consumer that stops (break, dispose) after an outcome has taken that outcome. Only a
+            // process that dies between taking an outcome and asking for the next gets that one outcome again on resume.
             if (flushSink is null)
             {
                 if (handedOut is not null)
@@ -144,11 +147,10 @@ public sealed partial class ScrapeDoRunner
             }
             else if (!flushFailed)
             {
-                if (handedOut is not null)
-                {
-                    unflushed.Add(handedOut);
-                }
-
+                // The outcome in the consumer's hands is left out: the runner cannot tell a consumer that wrote it and
+                // stopped from one that threw before writing it (a cancellation check, its own error), and journaling
+                // one the sink never got would lose it. A resume delivers it again, as after a crash; the CLI finds its
+                // record in the output and does not write it twice.
                 await CommitOnExitAsync(session, flushSink, unflushed).ConfigureAwait(false);
             }
         }
@@ -197,8 +199,13 @@ public sealed partial class ScrapeDoRunner
         long index = 0;
         await foreach (string target in targets.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            // A source that ignores the token can answer after the run stopped waiting for it (RunPipeline's producer
+            // grace): what it answers then, an item or its end, goes nowhere.
+            cancellationToken.ThrowIfCancellationRequested();
             yield return new RunItem(index++, target ?? string.Empty, null);
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private static async IAsyncEnumerable<RunItem> Items(IAsyncEnumerable<PluginParams> parameters, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -206,9 +213,12 @@ public sealed partial class ScrapeDoRunner
         long index = 0;
         await foreach (PluginParams p in parameters.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(p, nameof(parameters));
             yield return new RunItem(index++, p.ToString(), p);
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
 #pragma warning disable CS1998 // An adapter: the source is synchronous.

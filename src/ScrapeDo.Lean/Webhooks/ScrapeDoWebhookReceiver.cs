@@ -121,7 +121,7 @@ public sealed class ScrapeDoWebhookReceiver
     }
 
     /// <summary>Parses a webhook body into a task.</summary>
-    /// <param name="body">The request body.</param>
+    /// <param name="body">The request body: read to its end (or to the limit), left open; the caller disposes it.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="InvalidDataException">The body is not a task or is larger than <see cref="MaxBodyBytes"/>.</exception>
     public ValueTask<TaskDetails> ParseAsync(Stream body, CancellationToken cancellationToken = default) =>
@@ -133,7 +133,7 @@ public sealed class ScrapeDoWebhookReceiver
     /// Dispose the result once the content is written. <see cref="ReceiveAsync"/> and <see cref="Deliveries"/> keep
     /// handing out plain tasks (a queued delivery has no owner to dispose it).
     /// </summary>
-    /// <param name="body">The request body.</param>
+    /// <param name="body">The request body: read to its end (or to the limit), left open; the caller disposes it.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="InvalidDataException">The body is not a task or is larger than <see cref="MaxBodyBytes"/>.</exception>
     public async ValueTask<LeasedTask> ParseLeasedAsync(Stream body, CancellationToken cancellationToken = default) =>
@@ -148,7 +148,8 @@ public sealed class ScrapeDoWebhookReceiver
             // Both readers take the whole task at once: gathered first, it is scanned once instead of again each time a
             // streaming read's buffer grows (IWholeValueReader).
             int size;
-            await using (var limited = new LengthLimitedReadStream(body, MaxBodyBytes))
+            // The caller owns the body (it may rewind it to archive or hash it): read, never closed here.
+            await using (var limited = new LengthLimitedReadStream(body, MaxBodyBytes, leaveOpen: true))
             {
                 (buffer, size) = await ApiPipeline.ReadWholeAsync(limited, cancellationToken).ConfigureAwait(false);
             }
@@ -177,7 +178,7 @@ public sealed class ScrapeDoWebhookReceiver
     /// published on <see cref="Deliveries"/>. Answer the sender with <see cref="WebhookReceipt.StatusCode"/>.
     /// </summary>
     /// <param name="getHeader">Looks up a request header by name (null when absent).</param>
-    /// <param name="body">The request body.</param>
+    /// <param name="body">The request body: read to its end (or to the limit), left open; the caller disposes it.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async ValueTask<WebhookReceipt> ReceiveAsync(Func<string, string?> getHeader, Stream body, CancellationToken cancellationToken = default)
     {

@@ -30,6 +30,7 @@ internal sealed class ApiPipeline : IDisposable
     // avoids the serializer's async state and partial-token re-reads; larger or unsized bodies are streamed.
     private const int BufferedBodyLimit = 64 * 1024 * 1024;
     private const int ExcerptChars = 512;
+    private const int TrustedLengthStart = 1024 * 1024;
 
     // An injected HttpClient is used as one; a handler (built-in or injected) is driven through a bare invoker, which
     // skips HttpClient's per-call linked token source and async layer (about 400 bytes a call, measured on GetJob2).
@@ -396,20 +397,7 @@ internal sealed class ApiPipeline : IDisposable
         if (length is long known && known <= BufferedBodyLimit)
         {
             size = (int)known;
-            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
-            try
-            {
-                int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                if (read < size)
-                {
-                    throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
-                }
-            }
-            catch
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                throw;
-            }
+            buffer = await ReadKnownLengthAsync(stream, size, cancellationToken).ConfigureAwait(false);
         }
         else if (typeInfo.Converter is IWholeValueReader)
         {
@@ -450,6 +438,47 @@ internal sealed class ApiPipeline : IDisposable
         }
 
         return value ?? throw new JsonException("The response body is JSON null.");
+    }
+
+    /// <summary>
+    /// Reads a body of a stated length into one buffer rented from the shared pool (the caller returns it). The length
+    /// is the server's word: only its first <see cref="TrustedLengthStart"/> bytes are reserved before they arrive, so
+    /// an answer that claims 64 MiB and sends 60 bytes holds 1 MiB while it stalls, not 64 (16 fetches at once would
+    /// hold a gigabyte). Once that much has come, the rest is taken in one step: a large page costs one extra copy of
+    /// 1 MiB, not a doubling series.
+    /// </summary>
+    private static async ValueTask<byte[]> ReadKnownLengthAsync(Stream stream, int size, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(size, 1, TrustedLengthStart));
+        try
+        {
+            int read = 0;
+            while (read < size)
+            {
+                if (read == buffer.Length)
+                {
+                    byte[] whole = ArrayPool<byte>.Shared.Rent(size);
+                    buffer.AsSpan(0, read).CopyTo(whole);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = whole;
+                }
+
+                int wanted = Math.Min(buffer.Length, size) - read;
+                int n = await stream.ReadAtLeastAsync(buffer.AsMemory(read, wanted), wanted, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                read += n;
+                if (n < wanted)
+                {
+                    throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
+                }
+            }
+
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     /// <summary>Reads <paramref name="body"/> to its end into one buffer rented from the shared pool (the caller returns it).</summary>
@@ -518,7 +547,7 @@ internal sealed class ApiPipeline : IDisposable
             // Control characters go, as in the excerpt: the text lands in exception messages, logs and the CLI's one-line
             // errors, where a CR/LF could forge a line and an escape sequence could drive the reader's terminal.
             errorText = errorText is null ? null : Scrub(WithoutControls(errorText));
-            string? excerpt = read == 0 ? null : Scrub(Excerpt(bytes));
+            string? excerpt = read == 0 ? null : Excerpt(bytes);
             var status = response.StatusCode;
             string detail = errorText ?? (excerpt is null ? "no error body" : "the error body is not the documented {\"Error\",\"Code\"} JSON");
             string message = $"{Describe(call)} failed with HTTP {(int)status}{(HttpStatusText.NameOf(status) is { } name ? " " + name : string.Empty)}: {detail}{(code is int c ? $" (Code {c})" : string.Empty)} after {attempt} attempt(s).";
@@ -599,9 +628,11 @@ internal sealed class ApiPipeline : IDisposable
         _ => $"Scrape.do {call.Operation}",
     };
 
-    private static string Excerpt(ReadOnlySpan<byte> bytes)
+    private string Excerpt(ReadOnlySpan<byte> bytes)
     {
-        string text = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, ExcerptChars * 2)]);
+        // Scrubbed whole (at most ErrorBodyReadLimit bytes), then cut: cut first, a token an echoing proxy put across
+        // the cut would no longer be whole and its first characters would stay in the excerpt.
+        string text = Scrub(Encoding.UTF8.GetString(bytes));
         if (text.Length > ExcerptChars)
         {
             text = text[..ExcerptChars];

@@ -10,7 +10,7 @@ internal sealed class ResponseTooLargeException(long limit) : Exception($"The re
 /// Counts bytes as they are read and fails once a limit is passed, so a huge or endless body (or a gzip bomb,
 /// counted after decompression) cannot exhaust memory.
 /// </summary>
-internal sealed class LengthLimitedReadStream(Stream inner, long limit) : ReadOnlyWrapperStream(inner)
+internal sealed class LengthLimitedReadStream(Stream inner, long limit, bool leaveOpen = false) : ReadOnlyWrapperStream(inner, leaveOpen)
 {
     private long _read;
 

@@ -3,10 +3,10 @@ namespace ScrapeDo.Lean.Internal.Http;
 /// <summary>
 /// The shared shape of the client's read-only, forward-only stream wrappers (length limit, prefix replay, decoders):
 /// everything but reading is refused, the array overloads route to the span/memory ones, and the wrapped stream is
-/// disposed with the wrapper. A subclass implements only <see cref="Read(Span{byte})"/> and
+/// disposed with the wrapper unless <c>leaveOpen</c> says it belongs to someone else (a caller's webhook body). A subclass implements only <see cref="Read(Span{byte})"/> and
 /// <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>.
 /// </summary>
-internal abstract class ReadOnlyWrapperStream(Stream inner) : Stream
+internal abstract class ReadOnlyWrapperStream(Stream inner, bool leaveOpen = false) : Stream
 {
     protected Stream Inner { get; } = inner;
 
@@ -41,7 +41,7 @@ internal abstract class ReadOnlyWrapperStream(Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !leaveOpen)
         {
             Inner.Dispose();
         }

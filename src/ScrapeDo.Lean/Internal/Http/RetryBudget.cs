@@ -15,7 +15,9 @@ internal sealed class RetryBudget
     public RetryBudget(int tokens, double refillPerSuccess)
     {
         _max = tokens * Scale;
-        _refill = (long)(refillPerSuccess * Scale);
+        // A refill past the whole budget (up to +Infinity, which options allow) fills it at once: taken as the budget
+        // itself, so the scaled sum below cannot overflow to a negative count and turn retries off for good.
+        _refill = (long)(Math.Min(refillPerSuccess, tokens) * Scale);
         _tokens = _max;
     }
 
