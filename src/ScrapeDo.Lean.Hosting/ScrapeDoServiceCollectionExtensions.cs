@@ -29,7 +29,9 @@ public static class ScrapeDoServiceCollectionExtensions
     /// <remarks>
     /// Options are validated when the host starts, with the messages of <see cref="ScrapeDoClientOptions.Validate"/>.
     /// The token is read like any other secret (for example from the environment variable <c>ScrapeDo__Token</c>) and
-    /// is never logged. Register a <see cref="RunOptions"/> singleton to configure the runner.
+    /// is never logged. Register a <see cref="RunOptions"/> singleton to configure the runner. A second call adds its
+    /// settings on top of the earlier ones (the options pattern: the last value set wins) and registers nothing new: one
+    /// container holds one account's client.
     /// </remarks>
     public static IHttpClientBuilder AddScrapeDo(this IServiceCollection services, IConfiguration configuration)
     {
@@ -49,7 +51,9 @@ public static class ScrapeDoServiceCollectionExtensions
     /// Options are validated when the host starts. Unless <see cref="ScrapeDoClientOptions.HttpClient"/> or
     /// <see cref="ScrapeDoClientOptions.HttpMessageHandler"/> is set, requests go through the named client
     /// <see cref="HttpClientName"/>; unless <see cref="ScrapeDoClientOptions.LoggerFactory"/> is set, the container's
-    /// <see cref="ILoggerFactory"/> is used. Register a <see cref="RunOptions"/> singleton to configure the runner.
+    /// <see cref="ILoggerFactory"/> is used. Register a <see cref="RunOptions"/> singleton to configure the runner. A
+    /// second call adds its settings on top of the earlier ones and registers nothing new: one container holds one
+    /// account's client.
     /// </remarks>
     public static IHttpClientBuilder AddScrapeDo(this IServiceCollection services, Action<ScrapeDoClientOptions> configure)
     {

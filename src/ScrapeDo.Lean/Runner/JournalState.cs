@@ -53,6 +53,7 @@ internal sealed class JournalState
     private readonly List<JobFence> _fences = [];
     private readonly Dictionary<int, IReadOnlyList<long>> _retries = [];
     private readonly Dictionary<int, long> _spent = [];
+    private readonly Dictionary<int, int> _cuts = [];
     private ulong[] _fullBlocks = new ulong[4];
     private int _maxChunk = -1;
 
@@ -242,6 +243,25 @@ internal sealed class JournalState
                 record.TaskIds = taskIds;
                 record.FailureReason = reason;
             }
+        }
+    }
+
+    /// <summary>Records that input chunk <paramref name="chunk"/> was cut after <paramref name="count"/> targets because
+    /// the input paused (<see cref="RunOptions.PartialJobDelay"/>).</summary>
+    public void Cut(int chunk, int count)
+    {
+        lock (_lock)
+        {
+            _cuts[chunk] = count;
+        }
+    }
+
+    /// <summary>The journaled size of a chunk cut early, or null (it was full, or the input's last).</summary>
+    public int? CutOf(int chunk)
+    {
+        lock (_lock)
+        {
+            return _cuts.TryGetValue(chunk, out int count) ? count : null;
         }
     }
 

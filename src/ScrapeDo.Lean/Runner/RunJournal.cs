@@ -242,6 +242,17 @@ internal sealed class RunJournal : IAsyncDisposable
         return AppendAsync([new JournalEntry { T = "submit", Chunk = chunk.Chunk, Index = chunk.FirstIndex, Count = chunk.Count, At = chunk.SubmittedAt, Hash = chunk.Hash }], durable: true, cancellationToken);
     }
 
+    /// <summary>
+    /// Records that an input chunk was cut before it was full (the input paused), before its <c>submit</c> and any
+    /// later chunk's lines, so a resume that reads the input without the pause cuts it at the same place. Not forced to
+    /// disk itself: the chunk's own submit, or any later durable line, is, and nothing of it exists before that.
+    /// </summary>
+    public Task RecordCutAsync(TargetChunk chunk, CancellationToken cancellationToken)
+    {
+        _state.Cut(chunk.Index, chunk.Items.Count);
+        return AppendAsync([new JournalEntry { T = "cut", Chunk = chunk.Index, Index = chunk.FirstIndex, Count = chunk.Items.Count }], durable: false, cancellationToken);
+    }
+
     /// <summary>Records the estimated credits of a chunk's created job, so a resumed run counts them.</summary>
     public Task RecordSpendAsync(int chunk, long credits)
     {
@@ -458,6 +469,9 @@ internal sealed class RunJournal : IAsyncDisposable
                 break;
             case "created" when entry.Chunk is int c && _state.IsKnownChunk(c):
                 _state.Created(c, entry.JobId, entry.TaskIds, entry.Reason);
+                break;
+            case "cut" when entry.Chunk is int c && entry.Count is int n:
+                _state.Cut(c, n);
                 break;
             case "spend" when entry.Chunk is int c && entry.Credits is long credits:
                 _state.Spent(c, credits);

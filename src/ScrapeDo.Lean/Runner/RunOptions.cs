@@ -10,6 +10,16 @@ public sealed class RunOptions
     public int MaxTargetsPerJob { get; init; } = CreateJobRequest.MaxTargetsPerJob;
 
     /// <summary>
+    /// How long a job that is not yet full waits for more targets while the input has none ready (default 1 s). A
+    /// source that pauses (a channel a service feeds, a pipe) gets what it has sent so far in a smaller job after this
+    /// delay, instead of nothing until <see cref="MaxTargetsPerJob"/> targets arrive or the input ends. A job is billed
+    /// per target, not per job: a smaller job costs requests, not credits. <see cref="Timeout.InfiniteTimeSpan"/>: only
+    /// full jobs and the input's last one. With a journal, such a cut is journaled, so a resume that reads the input
+    /// again (without the pause) cuts its jobs at the same places.
+    /// </summary>
+    public TimeSpan PartialJobDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Jobs submitted but not yet fully delivered. Null (default) asks <c>/api/v1/me</c> once and uses the account's
     /// <c>TotalConcurrency</c> clamped to 2–16: more jobs than slots only queue on the server, fewer can leave slots
     /// idle while one job's last tasks finish.
@@ -164,6 +174,13 @@ public sealed class RunOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxTargetsPerJob), MaxTargetsPerJob, "MaxTargetsPerJob must be 1 to 1000.");
         }
+
+        if (PartialJobDelay <= TimeSpan.Zero && PartialJobDelay != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PartialJobDelay), PartialJobDelay, "PartialJobDelay must be positive, or Timeout.InfiniteTimeSpan for full jobs only.");
+        }
+
+        TimerLimit.ThrowIfTooLong(PartialJobDelay, nameof(PartialJobDelay), "PartialJobDelay");
 
         if (MaxJobsInFlight is < 1)
         {

@@ -270,9 +270,15 @@ internal sealed class RunPipeline : IAsyncDisposable
         try
         {
             int chunks = 0;
-            await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, _options.MaxTargetsPerJob, hashed: _journal is not null, _pluginKey, _delivery.EmitAsync, Token).ConfigureAwait(false))
+            var cuts = new ChunkCuts(_options.MaxTargetsPerJob, _options.PartialJobDelay, _client.TimeProvider, _journal is { } journal ? journal.State.CutOf : ChunkCuts.NoneRecorded);
+            await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, cuts, hashed: _journal is not null, _pluginKey, _delivery.EmitAsync, Token).ConfigureAwait(false))
             {
                 chunks++;
+                if (chunk.CutEarly && _journal is not null)
+                {
+                    await _journal.RecordCutAsync(chunk, Token).ConfigureAwait(false);
+                }
+
                 if (!_submitter.IsAlreadyDone(chunk) && _budget.TryReserve(chunk))
                 {
                     await StartChunkAsync(chunk).ConfigureAwait(false);

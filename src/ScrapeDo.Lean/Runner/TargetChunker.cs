@@ -6,7 +6,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 internal readonly record struct RunItem(long Index, string Target, PluginParams? Params);
 
 /// <summary>One job's worth of input: its position in the run, its items, and their targets as sent.</summary>
-internal sealed class TargetChunk(int index, List<RunItem> items, string[] targets, string hash)
+internal sealed class TargetChunk(int index, List<RunItem> items, string[] targets, string hash, bool cutEarly = false)
 {
     public int Index { get; } = index;
 
@@ -24,6 +24,17 @@ internal sealed class TargetChunk(int index, List<RunItem> items, string[] targe
     public bool IsRetry => Index < 0;
 
     public long LastIndex => Items[^1].Index;
+
+    /// <summary>Cut before it was full because the input paused (<see cref="RunOptions.PartialJobDelay"/>): a resume
+    /// must cut it at the same place, so the cut is journaled.</summary>
+    public bool CutEarly { get; } = cutEarly;
+}
+
+/// <summary>Where the chunker cuts: full jobs of <see cref="Size"/>, a partly filled one after <see cref="Linger"/> of
+/// a paused input, and, on resume, at each journaled cut (<see cref="RecordedCut"/>: the chunk's size, or null).</summary>
+internal sealed record ChunkCuts(int Size, TimeSpan Linger, TimeProvider Time, Func<int, int?> RecordedCut)
+{
+    public static readonly Func<int, int?> NoneRecorded = static _ => null;
 }
 
 /// <summary>
@@ -33,42 +44,95 @@ internal sealed class TargetChunk(int index, List<RunItem> items, string[] targe
 /// </summary>
 internal static class TargetChunker
 {
-    public static async IAsyncEnumerable<TargetChunk> ChunkAsync(IAsyncEnumerable<RunItem> items, int size, bool hashed, string? pluginKey,
+    public static async IAsyncEnumerable<TargetChunk> ChunkAsync(IAsyncEnumerable<RunItem> items, ChunkCuts cuts, bool hashed, string? pluginKey,
         Func<TaskOutcome, ValueTask> reject, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         int chunkIndex = 0;
-        var batch = new List<RunItem>(size);
+        int? recorded = cuts.RecordedCut(0);
+        int limit = recorded ?? cuts.Size;
+        var batch = new List<RunItem>(limit);
         string[]? required = pluginKey is null ? null : PluginKeys.RequiredParameters(pluginKey);
-        await foreach (RunItem item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        IAsyncEnumerator<RunItem> source = items.GetAsyncEnumerator(cancellationToken);
+        try
         {
-            if (item.Params is null && RequestValidator.TargetProblem(item.Target) is { } problem)
+            while (true)
             {
-                await reject(OutcomeDelivery.Failed(item, $"Target {problem}", jobId: null)).ConfigureAwait(false);
-                continue;
-            }
+                ValueTask<bool> next = source.MoveNextAsync();
+                bool more;
+                if (!next.IsCompleted && batch.Count > 0 && recorded is null && cuts.Linger != Timeout.InfiniteTimeSpan)
+                {
+                    // The input paused with a job partly filled: what it has sent goes out after the delay rather than
+                    // waiting for a full job (a chunk a resume must cut at a journaled place never lingers).
+                    Task<bool> pending = next.AsTask();
+                    if (!await ArrivesWithinAsync(pending, cuts, cancellationToken).ConfigureAwait(false))
+                    {
+                        yield return Chunk(chunkIndex++, batch, hashed, cutEarly: true);
+                        recorded = cuts.RecordedCut(chunkIndex);
+                        limit = recorded ?? cuts.Size;
+                        batch = new List<RunItem>(limit);
+                    }
 
-            if (required is not null && item.Params?.MissingParameter(required) is { } missing)
-            {
-                // Sent, it would make the server refuse the whole job: every other set in the chunk would fail with it.
-                await reject(OutcomeDelivery.Failed(item, $"Plugin parameter '{missing}' is required by {pluginKey} and is missing or empty; this parameter set was not sent.", jobId: null)).ConfigureAwait(false);
-                continue;
-            }
+                    more = await pending.ConfigureAwait(false);
+                }
+                else
+                {
+                    more = await next.ConfigureAwait(false);
+                }
 
-            batch.Add(item);
-            if (batch.Count == size)
-            {
-                yield return Chunk(chunkIndex++, batch, hashed);
-                batch = new List<RunItem>(size);
+                if (!more)
+                {
+                    break;
+                }
+
+                RunItem item = source.Current;
+                if (item.Params is null && RequestValidator.TargetProblem(item.Target) is { } problem)
+                {
+                    await reject(OutcomeDelivery.Failed(item, $"Target {problem}", jobId: null)).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (required is not null && item.Params?.MissingParameter(required) is { } missing)
+                {
+                    // Sent, it would make the server refuse the whole job: every other set in the chunk would fail with it.
+                    await reject(OutcomeDelivery.Failed(item, $"Plugin parameter '{missing}' is required by {pluginKey} and is missing or empty; this parameter set was not sent.", jobId: null)).ConfigureAwait(false);
+                    continue;
+                }
+
+                batch.Add(item);
+                if (batch.Count == limit)
+                {
+                    yield return Chunk(chunkIndex++, batch, hashed, cutEarly: false);
+                    recorded = cuts.RecordedCut(chunkIndex);
+                    limit = recorded ?? cuts.Size;
+                    batch = new List<RunItem>(limit);
+                }
             }
+        }
+        finally
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
         }
 
         if (batch.Count > 0)
         {
-            yield return Chunk(chunkIndex, batch, hashed);
+            yield return Chunk(chunkIndex, batch, hashed, cutEarly: false);
         }
     }
 
-    private static TargetChunk Chunk(int index, List<RunItem> items, bool hashed)
+    private static async Task<bool> ArrivesWithinAsync(Task<bool> pending, ChunkCuts cuts, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pending.WaitAsync(cuts.Linger, cuts.Time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static TargetChunk Chunk(int index, List<RunItem> items, bool hashed, bool cutEarly)
     {
         string[] targets = new string[items.Count];
         for (int i = 0; i < targets.Length; i++)
@@ -77,6 +141,6 @@ internal static class TargetChunker
         }
 
         // Only a journal needs the hash (to recognise the chunk on resume); it is computed once here.
-        return new TargetChunk(index, items, targets, hashed ? RunJournal.HashTargets(targets) : string.Empty);
+        return new TargetChunk(index, items, targets, hashed ? RunJournal.HashTargets(targets) : string.Empty, cutEarly);
     }
 }
