@@ -66,7 +66,9 @@ public sealed class ScrapeDoClient : IDisposable
 
     /// <summary>Creates a job (<c>POST /api/v1/jobs</c>).</summary>
     /// <param name="request">Targets or plugin, and options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="cancellationToken">Cancels the call. A create canceled after it was sent may still have made its
+    /// job (the <see cref="OperationCanceledException"/> cannot say): look for it in <see cref="ListJobsAsync"/> before
+    /// sending the same targets again, as the runner does.</param>
     /// <returns>The job id and one task id per target (or plugin parameter set). That they come in target order is
     /// inferred, not documented (async-api.md); pair a task with its target by its <c>URL</c> where it matters, as
     /// the runner does.</returns>
@@ -184,6 +186,7 @@ public sealed class ScrapeDoClient : IDisposable
     /// <param name="query">Paging and filters; null for the API's defaults.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ArgumentOutOfRangeException">Page below 1 or page size outside 1–100; nothing was sent.</exception>
+    /// <exception cref="ArgumentException">StartFrom is after StartTo; nothing was sent.</exception>
     public Task<JobListPage> ListJobsAsync(ListJobsQuery? query = null, CancellationToken cancellationToken = default)
     {
         query?.Validate();

@@ -89,6 +89,33 @@ public class ErrorAndRetryTests
     }
 
     [Fact]
+    public async Task An_injected_clients_own_timeout_is_not_reported_as_the_attempt_timeout()
+    {
+        // Found by a review (session 20): with no attempt timeout the message read "within the attempt timeout of
+        // -0.001 s", naming a limit that never ran out.
+        var mock = new MockHttpMessageHandler();
+        mock.When(JobUrl).Respond(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = TestSupport.Json(JobJson) };
+        });
+        using var http = new HttpClient(mock) { Timeout = TimeSpan.FromMilliseconds(200) };
+        using var client = new ScrapeDoClient(new ScrapeDoClientOptions
+        {
+            Token = TestSupport.Token,
+            BaseAddress = new Uri(TestSupport.Base),
+            HttpClient = http,
+            AttemptTimeout = Timeout.InfiniteTimeSpan,
+            Retry = new ScrapeDoRetryOptions { MaxAttempts = 1 },
+        });
+
+        var ex = await Assert.ThrowsAsync<ScrapeDoTimeoutException>(() => client.GetJobAsync("j1", TestSupport.Timeout()));
+
+        Assert.Contains("timed out in the HTTP stack", ex.Message);
+        Assert.DoesNotContain("attempt timeout", ex.Message);
+    }
+
+    [Fact]
     public async Task Non_json_error_page_keeps_status_and_excerpt()
     {
         var mock = new MockHttpMessageHandler();

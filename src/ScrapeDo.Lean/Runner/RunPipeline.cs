@@ -192,8 +192,9 @@ internal sealed class RunPipeline : IAsyncDisposable
                 // A target source that ignores the token (a blocking read of a pipe, a queue read without it) would hold
                 // the end of the run, and the cancel of its server jobs, until it answers. It gets a moment, then is left:
                 // whatever it answers later goes nowhere (ScrapeDoRunner.Items), and the token source it still watches
-                // is disposed when it ends.
-                await _producer.WaitAsync(ProducerGrace, _client.TimeProvider).ConfigureAwait(false);
+                // is disposed when it ends. Real time, as the other teardown deadlines (OpenJobs): a run's end never
+                // waits for a test's clock.
+                await _producer.WaitAsync(ProducerGrace).ConfigureAwait(false);
             }
         }
         catch (TimeoutException)

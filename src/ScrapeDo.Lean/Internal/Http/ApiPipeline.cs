@@ -189,8 +189,12 @@ internal sealed class ApiPipeline : IDisposable
                 }
                 catch (OperationCanceledException ex)
                 {
+                    // Not ours when there is no attempt timeout, or it has not run out: an injected HttpClient's own
+                    // Timeout (or a handler of the caller's) gave up, and the message must not name a limit that did not.
                     failure = new ScrapeDoTimeoutException(
-                        $"{Describe(call)} did not complete within the attempt timeout of {_attemptTimeout.TotalSeconds:0.###} s (attempt {attempt}).",
+                        attemptCts.IsCancellationRequested
+                            ? $"{Describe(call)} did not complete within the attempt timeout of {_attemptTimeout.TotalSeconds:0.###} s (attempt {attempt})."
+                            : $"{Describe(call)} timed out in the HTTP stack (an injected HttpClient's Timeout or a handler; attempt {attempt}).",
                         call.Operation, _attemptTimeout, call.JobId, call.TaskId, attempt, ex)
                     { CreateOutcomeUnknown = call.IsCreate };
                     retryable = !call.IsCreate;
