@@ -57,8 +57,8 @@ internal static partial class Log
     public static partial void JobFenceUnavailable(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1108, EventName = "TargetSourceAbandoned", Level = LogLevel.Warning,
-        Message = "The run's target source did not stop within {Grace} of the cancellation (it does not observe the token); the run ends without waiting for it, and what it returns later is dropped")]
-    public static partial void TargetSourceAbandoned(ILogger logger, TimeSpan grace);
+        Message = "The run's target source did not stop within 1 s of the cancellation (it does not observe the token); the run ends without waiting for it, and what it returns later is dropped")]
+    public static partial void TargetSourceAbandoned(ILogger logger);
 
     [LoggerMessage(EventId = 1106, EventName = "RunCompleted", Level = LogLevel.Debug,
         Message = "Run completed: {Delivered} outcome(s), {Failed} failed, {HttpRequests} HTTP request(s)")]

@@ -53,7 +53,8 @@ internal sealed class JournalState
     private readonly List<JobFence> _fences = [];
     private readonly Dictionary<int, IReadOnlyList<long>> _retries = [];
     private readonly Dictionary<int, long> _spent = [];
-    private readonly Dictionary<int, int> _cuts = [];
+    // Counts held as long: the same dictionary type as _spent, so a native AOT app links no second instantiation.
+    private readonly Dictionary<int, long> _cuts = [];
     private ulong[] _fullBlocks = new ulong[4];
     private int _maxChunk = -1;
 
@@ -256,12 +257,12 @@ internal sealed class JournalState
         }
     }
 
-    /// <summary>The journaled size of a chunk cut early, or null (it was full, or the input's last).</summary>
-    public int? CutOf(int chunk)
+    /// <summary>The journaled size of a chunk cut early, or 0 (it was full, or the input's last).</summary>
+    public int CutOf(int chunk)
     {
         lock (_lock)
         {
-            return _cuts.TryGetValue(chunk, out int count) ? count : null;
+            return _cuts.TryGetValue(chunk, out long count) ? (int)count : 0;
         }
     }
 

@@ -50,43 +50,15 @@ internal sealed class OutcomeDelivery
     /// <summary>Holds back tasks an earlier interrupt of this run canceled, for resubmission.</summary>
     public InterruptRetry Retry { get; }
 
-    /// <summary>
-    /// The outcomes for the consumer. The caller's token is checked before each one, not only while waiting: after a
-    /// cancel no further outcome is handed out, also of those already buffered (they stay undelivered in the journal,
-    /// and their leases are returned by <see cref="DisposeUndelivered"/>), and the exception names the caller's token.
-    /// </summary>
-    public async IAsyncEnumerable<TaskOutcome> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken callerToken = default)
-    {
-        ChannelReader<TaskOutcome> reader = _outcomes.Reader;
-        while (true)
-        {
-            if (callerToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(callerToken);
-            }
+    /// <summary>Every outcome as it comes (the stage tests' reader; the runner reads with <see cref="TryRead"/> and
+    /// <see cref="WaitToReadAsync"/>, which let it check the caller's token before each outcome).</summary>
+    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _outcomes.Reader.ReadAllAsync(_cancellationToken);
 
-            if (reader.TryRead(out TaskOutcome? outcome))
-            {
-                yield return outcome;
-                continue;
-            }
+    /// <summary>Takes the next buffered outcome, if any.</summary>
+    public bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TaskOutcome outcome) => _outcomes.Reader.TryRead(out outcome);
 
-            bool more;
-            try
-            {
-                more = await reader.WaitToReadAsync(_cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (callerToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(callerToken);
-            }
-
-            if (!more)
-            {
-                yield break;
-            }
-        }
-    }
+    /// <summary>Waits for an outcome; false once every outcome was read and the stages completed.</summary>
+    public ValueTask<bool> WaitToReadAsync() => _outcomes.Reader.WaitToReadAsync(_cancellationToken);
 
     /// <summary>Whether an earlier process already delivered this input index.</summary>
     public bool WasDelivered(long inputIndex) => _journal is not null && _journal.IsDelivered(inputIndex);

@@ -14,7 +14,7 @@ namespace ScrapeDo.Lean.Internal.Runner;
 internal sealed class RunPipeline : IAsyncDisposable
 {
     private static readonly TimeSpan CreateAnswerGrace = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan ProducerGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProducerGrace = TimeSpan.FromSeconds(1); // named in Log.TargetSourceAbandoned
     private readonly ScrapeDoClient _client;
     private readonly RunOptions _options;
     private readonly CreateJobRequest _template;
@@ -54,22 +54,6 @@ internal sealed class RunPipeline : IAsyncDisposable
     private CancellationToken Token => _cts.Token;
 
     public async Task StartAsync(IAsyncEnumerable<RunItem> items)
-    {
-        try
-        {
-            await StartStagesAsync(items).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_callerToken.IsCancellationRequested)
-        {
-            throw CallerCanceled();
-        }
-    }
-
-    // Every stage waits on the run's own linked token; the caller's catch (... when (ex.CancellationToken == token))
-    // must still match, so what reaches the caller names the caller's token.
-    private OperationCanceledException CallerCanceled() => new(_callerToken);
-
-    private async Task StartStagesAsync(IAsyncEnumerable<RunItem> items)
     {
         if (_options.Credits is { } credits)
         {
@@ -135,7 +119,6 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
     }
 
-    public IAsyncEnumerable<TaskOutcome> ReadAllAsync() => _delivery.ReadAllAsync(_callerToken);
 
     public Task AcknowledgeAsync(TaskOutcome outcome) => _delivery.AcknowledgeAsync(outcome);
 
@@ -158,7 +141,8 @@ internal sealed class RunPipeline : IAsyncDisposable
             }
             catch (OperationCanceledException) when (_callerToken.IsCancellationRequested)
             {
-                throw CallerCanceled();
+                // Every stage waits on the run's own linked token; what reaches the caller names the caller's.
+                throw new OperationCanceledException(_callerToken);
             }
         }
 
@@ -200,7 +184,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         catch (TimeoutException)
         {
             producerEnded = false;
-            Log.TargetSourceAbandoned(_log, ProducerGrace);
+            Log.TargetSourceAbandoned(_log);
         }
         catch
         {
@@ -271,7 +255,7 @@ internal sealed class RunPipeline : IAsyncDisposable
         try
         {
             int chunks = 0;
-            var cuts = new ChunkCuts(_options.MaxTargetsPerJob, _options.PartialJobDelay, _client.TimeProvider, _journal is { } journal ? journal.State.CutOf : ChunkCuts.NoneRecorded);
+            var cuts = new ChunkCuts(_options.MaxTargetsPerJob, _options.PartialJobDelay, _client.TimeProvider, _journal?.State);
             await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, cuts, hashed: _journal is not null, _pluginKey, _delivery.EmitAsync, Token).ConfigureAwait(false))
             {
                 chunks++;

@@ -97,15 +97,51 @@ public sealed partial class ScrapeDoRunner
         // Without ConfigureAwait the disposal would resume on the consumer's context, which a consumer that stops early
         // and blocks on DisposeAsync (a UI thread, a sync wrapper) holds: a deadlock.
         await using ConfiguredAsyncDisposable disposeSession = session.ConfigureAwait(false);
-        await session.StartAsync(items).ConfigureAwait(false);
+        try
+        {
+            await session.StartAsync(items).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The stages wait on the run's own linked token; what reaches the caller names the caller's.
+            throw new OperationCanceledException(cancellationToken);
+        }
+
         Func<CancellationToken, ValueTask>? flushSink = _options.FlushSink;
         var unflushed = new List<TaskOutcome>();
         TaskOutcome? handedOut = null;
         bool flushFailed = false;
         try
         {
-            await foreach (TaskOutcome outcome in session.ReadAllAsync().ConfigureAwait(false))
+            while (true)
             {
+                // Checked before each outcome, not only while waiting: after a cancel no further outcome is handed out,
+                // also of those already buffered (they stay undelivered in the journal; their leases are returned).
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
+                if (!session.Delivery.TryRead(out TaskOutcome? outcome))
+                {
+                    bool more;
+                    try
+                    {
+                        more = await session.Delivery.WaitToReadAsync().ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException(cancellationToken);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 handedOut = outcome;
                 yield return outcome;
                 // Reached only when the consumer asks for the next outcome, i.e. after it handled this one.

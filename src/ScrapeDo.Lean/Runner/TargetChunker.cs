@@ -31,10 +31,17 @@ internal sealed class TargetChunk(int index, List<RunItem> items, string[] targe
 }
 
 /// <summary>Where the chunker cuts: full jobs of <see cref="Size"/>, a partly filled one after <see cref="Linger"/> of
-/// a paused input, and, on resume, at each journaled cut (<see cref="RecordedCut"/>: the chunk's size, or null).</summary>
-internal sealed record ChunkCuts(int Size, TimeSpan Linger, TimeProvider Time, Func<int, int?> RecordedCut)
+/// a paused input, and, on resume, at each cut the journal recorded (<see cref="RecordedCut"/>).</summary>
+internal sealed class ChunkCuts(int size, TimeSpan linger, TimeProvider time, JournalState? journal)
 {
-    public static readonly Func<int, int?> NoneRecorded = static _ => null;
+    public int Size { get; } = size;
+
+    public TimeSpan Linger { get; } = linger;
+
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>The journaled size of chunk <paramref name="chunk"/> if an earlier process cut it early, else null.</summary>
+    public int? RecordedCut(int chunk) => journal?.CutOf(chunk) is > 0 and var count ? count : null;
 }
 
 /// <summary>
@@ -123,7 +130,8 @@ internal static class TargetChunker
     {
         try
         {
-            await pending.WaitAsync(cuts.Linger, cuts.Time, cancellationToken).ConfigureAwait(false);
+            // As a plain Task: the generic WaitAsync of a Task<bool> is code of its own in a native AOT app.
+            await ((Task)pending).WaitAsync(cuts.Linger, cuts.Time, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
