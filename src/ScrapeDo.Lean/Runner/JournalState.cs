@@ -57,6 +57,7 @@ internal sealed class JournalState
     private readonly Dictionary<int, long> _cuts = [];
     private ulong[] _fullBlocks = new ulong[4];
     private int _maxChunk = -1;
+    private int _lastCut = -1;
 
     public int? ChunkSize { get; set; }
 
@@ -254,6 +255,20 @@ internal sealed class JournalState
         lock (_lock)
         {
             _cuts[chunk] = count;
+            _lastCut = Math.Max(_lastCut, chunk);
+        }
+    }
+
+    /// <summary>The highest input chunk the journal names (submitted or cut), -1 if none: up to it, a resume must cut
+    /// its chunks where they were cut, never where its own input happens to pause.</summary>
+    public int LastJournaledChunk
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Math.Max(_maxChunk, _lastCut);
+            }
         }
     }
 
@@ -400,28 +415,65 @@ internal sealed class JournalState
             return;
         }
 
-        int c = (int)Math.Min(index / size, _maxChunk);
-        JournalChunk? owner = null;
-        for (; c >= 0; c--)
-        {
-            if (_chunks.TryGetValue(c, out owner) && owner.FirstIndex <= index)
-            {
-                break;
-            }
-
-            owner = null;
-        }
-
-        if (owner is null)
+        if (OwnerOf(index, (int)Math.Min(index / size, _maxChunk)) is not { } owner)
         {
             return;
         }
 
         owner.DeliveredInRange++;
-        if (_chunks.TryGetValue(c + 1, out JournalChunk? next))
+        if (_chunks.TryGetValue(owner.Chunk + 1, out JournalChunk? next))
         {
             TryRetire(owner, next);
         }
+    }
+
+    /// <summary>The journaled chunk whose range holds <paramref name="index"/>: the last one starting at or before it.</summary>
+    private JournalChunk? OwnerOf(long index, int estimate)
+    {
+        // Full chunks: the owner is at the estimate or a little below (rejected targets push a chunk's start later).
+        for (int c = estimate, tries = 0; c >= 0 && tries < 4; c--, tries++)
+        {
+            if (_chunks.TryGetValue(c, out JournalChunk? chunk) && chunk.FirstIndex <= index)
+            {
+                if (!_chunks.TryGetValue(c + 1, out JournalChunk? next) || next.FirstIndex > index)
+                {
+                    return chunk;
+                }
+
+                break;
+            }
+        }
+
+        // Chunks cut early (RunOptions.PartialJobDelay) start before chunk × size, so the owner can lie far above the
+        // estimate: a binary search over the chunk numbers, whose first indices grow with them.
+        int lo = 0, hi = _maxChunk;
+        JournalChunk? found = null;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            int at = mid;
+            JournalChunk? probe = null;
+            while (at >= lo && !_chunks.TryGetValue(at, out probe))
+            {
+                at--; // a chunk refused for credits left a gap
+            }
+
+            if (probe is null)
+            {
+                lo = mid + 1;
+            }
+            else if (probe.FirstIndex <= index)
+            {
+                found = probe;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = at - 1;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>

@@ -58,7 +58,9 @@ internal sealed class OutcomeDelivery
     public bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TaskOutcome outcome) => _outcomes.Reader.TryRead(out outcome);
 
     /// <summary>Waits for an outcome; false once every outcome was read and the stages completed.</summary>
-    public ValueTask<bool> WaitToReadAsync() => _outcomes.Reader.WaitToReadAsync(_cancellationToken);
+    /// <param name="callerToken">The consumer's token, not the run's: a fatal error completes the channel with itself
+    /// and then cancels the run, and a wait on the run's token could see the cancel before the error.</param>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken callerToken) => _outcomes.Reader.WaitToReadAsync(callerToken);
 
     /// <summary>Whether an earlier process already delivered this input index.</summary>
     public bool WasDelivered(long inputIndex) => _journal is not null && _journal.IsDelivered(inputIndex);

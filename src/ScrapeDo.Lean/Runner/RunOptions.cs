@@ -10,12 +10,14 @@ public sealed class RunOptions
     public int MaxTargetsPerJob { get; init; } = CreateJobRequest.MaxTargetsPerJob;
 
     /// <summary>
-    /// How long a job that is not yet full waits for more targets while the input has none ready (default 1 s). A
-    /// source that pauses (a channel a service feeds, a pipe) gets what it has sent so far in a smaller job after this
-    /// delay, instead of nothing until <see cref="MaxTargetsPerJob"/> targets arrive or the input ends. A job is billed
-    /// per target, not per job: a smaller job costs requests, not credits. <see cref="Timeout.InfiniteTimeSpan"/>: only
-    /// full jobs and the input's last one. With a journal, such a cut is journaled, so a resume that reads the input
-    /// again (without the pause) cuts its jobs at the same places.
+    /// How long the first target of a job that is not yet full may wait for the rest (default 1 s): when the input has
+    /// no target ready and the job's first target arrived this long ago, the job goes out as it is. A source that
+    /// pauses or trickles (a channel a service feeds, a pipe) gets its targets sent within about this delay, instead of
+    /// nothing until <see cref="MaxTargetsPerJob"/> targets arrive or the input ends. A job is billed per target, not
+    /// per job: a smaller job costs requests, not credits. An input that always has its next target ready (a list, a
+    /// file) is never cut. <see cref="Timeout.InfiniteTimeSpan"/>: only full jobs and the input's last one. With a
+    /// journal, a cut is journaled, and a resume cuts the jobs the journal names where they were cut, wherever its own
+    /// input pauses.
     /// </summary>
     public TimeSpan PartialJobDelay { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -259,12 +259,19 @@ internal sealed class RunPipeline : IAsyncDisposable
             await foreach (TargetChunk chunk in TargetChunker.ChunkAsync(items, cuts, hashed: _journal is not null, _pluginKey, _delivery.EmitAsync, Token).ConfigureAwait(false))
             {
                 chunks++;
+                if (_submitter.IsAlreadyDone(chunk))
+                {
+                    continue;
+                }
+
                 if (chunk.CutEarly && _journal is not null)
                 {
+                    // Before the chunk's submit, and whether or not credits let it start: any later chunk's lines must
+                    // find this cut in the journal, or a resume would cut this chunk elsewhere and misalign them all.
                     await _journal.RecordCutAsync(chunk, Token).ConfigureAwait(false);
                 }
 
-                if (!_submitter.IsAlreadyDone(chunk) && _budget.TryReserve(chunk))
+                if (_budget.TryReserve(chunk))
                 {
                     await StartChunkAsync(chunk).ConfigureAwait(false);
                 }

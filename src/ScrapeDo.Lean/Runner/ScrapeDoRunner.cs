@@ -127,7 +127,7 @@ public sealed partial class ScrapeDoRunner
                     bool more;
                     try
                     {
-                        more = await session.Delivery.WaitToReadAsync().ConfigureAwait(false);
+                        more = await session.Delivery.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {

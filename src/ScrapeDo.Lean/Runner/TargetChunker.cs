@@ -42,6 +42,10 @@ internal sealed class ChunkCuts(int size, TimeSpan linger, TimeProvider time, Jo
 
     /// <summary>The journaled size of chunk <paramref name="chunk"/> if an earlier process cut it early, else null.</summary>
     public int? RecordedCut(int chunk) => journal?.CutOf(chunk) is > 0 and var count ? count : null;
+
+    /// <summary>Whether chunk <paramref name="chunk"/> may be cut where the input pauses: not one the journal already
+    /// names (a resume must cut those where the first process did), and not when the delay is infinite.</summary>
+    public bool MayLinger(int chunk) => Linger != Timeout.InfiniteTimeSpan && chunk > (journal?.LastJournaledChunk ?? -1);
 }
 
 /// <summary>
@@ -55,31 +59,35 @@ internal static class TargetChunker
         Func<TaskOutcome, ValueTask> reject, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         int chunkIndex = 0;
-        int? recorded = cuts.RecordedCut(0);
-        int limit = recorded ?? cuts.Size;
+        int limit = cuts.RecordedCut(0) ?? cuts.Size;
+        bool mayLinger = cuts.MayLinger(0);
         var batch = new List<RunItem>(limit);
+        long batchStarted = 0;
         string[]? required = pluginKey is null ? null : PluginKeys.RequiredParameters(pluginKey);
         IAsyncEnumerator<RunItem> source = items.GetAsyncEnumerator(cancellationToken);
+        Task<bool>? pending = null;
         try
         {
             while (true)
             {
                 ValueTask<bool> next = source.MoveNextAsync();
                 bool more;
-                if (!next.IsCompleted && batch.Count > 0 && recorded is null && cuts.Linger != Timeout.InfiniteTimeSpan)
+                if (!next.IsCompleted && batch.Count > 0 && mayLinger)
                 {
-                    // The input paused with a job partly filled: what it has sent goes out after the delay rather than
-                    // waiting for a full job (a chunk a resume must cut at a journaled place never lingers).
-                    Task<bool> pending = next.AsTask();
-                    if (!await ArrivesWithinAsync(pending, cuts, cancellationToken).ConfigureAwait(false))
+                    // The input paused with a job partly filled: the job goes out once its first target has waited
+                    // PartialJobDelay, rather than when it is full (a trickle would otherwise wait for 1,000 targets).
+                    pending = next.AsTask();
+                    TimeSpan left = cuts.Linger - cuts.Time.GetElapsedTime(batchStarted);
+                    if (left <= TimeSpan.Zero || !await ArrivesWithinAsync(pending, left, cuts.Time, cancellationToken).ConfigureAwait(false))
                     {
                         yield return Chunk(chunkIndex++, batch, hashed, cutEarly: true);
-                        recorded = cuts.RecordedCut(chunkIndex);
-                        limit = recorded ?? cuts.Size;
+                        limit = cuts.RecordedCut(chunkIndex) ?? cuts.Size;
+                        mayLinger = cuts.MayLinger(chunkIndex);
                         batch = new List<RunItem>(limit);
                     }
 
                     more = await pending.ConfigureAwait(false);
+                    pending = null;
                 }
                 else
                 {
@@ -105,19 +113,34 @@ internal static class TargetChunker
                     continue;
                 }
 
+                if (batch.Count == 0)
+                {
+                    batchStarted = cuts.Time.GetTimestamp();
+                }
+
                 batch.Add(item);
                 if (batch.Count == limit)
                 {
                     yield return Chunk(chunkIndex++, batch, hashed, cutEarly: false);
-                    recorded = cuts.RecordedCut(chunkIndex);
-                    limit = recorded ?? cuts.Size;
+                    limit = cuts.RecordedCut(chunkIndex) ?? cuts.Size;
+                    mayLinger = cuts.MayLinger(chunkIndex);
                     batch = new List<RunItem>(limit);
                 }
             }
         }
         finally
         {
-            await source.DisposeAsync().ConfigureAwait(false);
+            if (pending is { IsCompleted: false })
+            {
+                // Left while the source is still reading (a cancel, or the run stopped at this chunk): disposing an
+                // enumerator mid-read is refused, and the read's outcome must still be observed.
+                _ = DisposeWhenReadEndsAsync(pending, source);
+            }
+            else
+            {
+                _ = pending?.Exception;
+                await source.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         if (batch.Count > 0)
@@ -126,12 +149,25 @@ internal static class TargetChunker
         }
     }
 
-    private static async Task<bool> ArrivesWithinAsync(Task<bool> pending, ChunkCuts cuts, CancellationToken cancellationToken)
+    private static async Task DisposeWhenReadEndsAsync(Task<bool> pending, IAsyncEnumerator<RunItem> source)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+            await source.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The run is over: nobody reads what the source says now, and its failure has nowhere to go.
+        }
+    }
+
+    private static async Task<bool> ArrivesWithinAsync(Task<bool> pending, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
     {
         try
         {
             // As a plain Task: the generic WaitAsync of a Task<bool> is code of its own in a native AOT app.
-            await ((Task)pending).WaitAsync(cuts.Linger, cuts.Time, cancellationToken).ConfigureAwait(false);
+            await ((Task)pending).WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
