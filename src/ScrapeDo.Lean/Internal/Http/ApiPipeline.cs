@@ -398,9 +398,29 @@ internal sealed class ApiPipeline : IDisposable
         var direct = typeInfo.Converter as IBufferedBodyReader<T>;
         byte[]? buffer;
         int size;
-        if (length is long known && known <= BufferedBodyLimit)
+        if (length is long known && known <= TrustedLengthStart)
         {
+            // Every answer but a large page (each poll, each task fetch) is read inline, in this call's own state
+            // machine, as before the 1 MiB rule: no second async frame on the fan-out's hot path.
             size = (int)known;
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+            try
+            {
+                int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (read < size)
+                {
+                    throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
+                }
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+        }
+        else if (length is long large && large <= BufferedBodyLimit)
+        {
+            size = (int)large;
             buffer = await ReadKnownLengthAsync(stream, size, cancellationToken).ConfigureAwait(false);
         }
         else if (typeInfo.Converter is IWholeValueReader)
