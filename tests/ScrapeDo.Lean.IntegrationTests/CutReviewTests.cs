@@ -7,18 +7,7 @@ namespace ScrapeDo.Lean.IntegrationTests;
 /// and journaled that cut; a source disposed mid-read; its late failure unobserved).</summary>
 public class CutReviewTests
 {
-    private static RunOptions Options(string? journal = null, bool resume = false) => new()
-    {
-        MaxTargetsPerJob = 5,
-        MaxJobsInFlight = 2,
-        PartialJobDelay = TimeSpan.FromMilliseconds(200),
-        FirstPollDelay = TimeSpan.FromMilliseconds(20),
-        MinPollInterval = TimeSpan.FromMilliseconds(20),
-        MaxPollInterval = TimeSpan.FromMilliseconds(100),
-        JournalPath = journal,
-        Resume = resume,
-        CancelJobsOnCancellation = false,
-    };
+    private static RunOptions Options(string? journal = null, bool resume = false) => PartialJobTests.Options(journal, resume);
 
     /// <summary>The first <paramref name="before"/> URLs, then a pause of <paramref name="pause"/>, then the rest.</summary>
     private static async IAsyncEnumerable<string> Pausing(string[] urls, int before, TimeSpan pause)

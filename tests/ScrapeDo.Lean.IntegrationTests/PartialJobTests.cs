@@ -8,7 +8,8 @@ namespace ScrapeDo.Lean.IntegrationTests;
 /// </summary>
 public class PartialJobTests
 {
-    private static RunOptions Options(string? journal = null, bool resume = false, TimeSpan? delay = null) => new()
+    /// <summary>Small jobs, fast polls, a 200 ms delay, no cancel on exit (a resume finds its jobs running).</summary>
+    internal static RunOptions Options(string? journal = null, bool resume = false, TimeSpan? delay = null) => new()
     {
         MaxTargetsPerJob = 5,
         MaxJobsInFlight = 2,
