@@ -56,8 +56,8 @@ internal sealed class JournalState
     // Counts held as long: the same dictionary type as _spent, so a native AOT app links no second instantiation.
     private readonly Dictionary<int, long> _cuts = [];
     private ulong[] _fullBlocks = new ulong[4];
+    // The highest input chunk any line names (submit or cut).
     private int _maxChunk = -1;
-    private int _lastCut = -1;
 
     public int? ChunkSize { get; set; }
 
@@ -255,7 +255,7 @@ internal sealed class JournalState
         lock (_lock)
         {
             _cuts[chunk] = count;
-            _lastCut = Math.Max(_lastCut, chunk);
+            _maxChunk = Math.Max(_maxChunk, chunk);
         }
     }
 
@@ -267,7 +267,7 @@ internal sealed class JournalState
         {
             lock (_lock)
             {
-                return Math.Max(_maxChunk, _lastCut);
+                return _maxChunk;
             }
         }
     }

@@ -119,7 +119,6 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
     }
 
-
     public Task AcknowledgeAsync(TaskOutcome outcome) => _delivery.AcknowledgeAsync(outcome);
 
     /// <summary>The delivery stage, for the runner's group acknowledgement.</summary>
@@ -293,7 +292,8 @@ internal sealed class RunPipeline : IAsyncDisposable
         }
         catch (OperationCanceledException) when (Token.IsCancellationRequested)
         {
-            _delivery.Complete(new OperationCanceledException(Token));
+            // Named for the caller's token when the caller canceled (the consumer's read then throws it as it is).
+            _delivery.Complete(new OperationCanceledException(_callerToken.IsCancellationRequested ? _callerToken : Token));
         }
         catch (Exception ex)
         {

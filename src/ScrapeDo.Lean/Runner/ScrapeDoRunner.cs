@@ -124,17 +124,8 @@ public sealed partial class ScrapeDoRunner
 
                 if (!session.Delivery.TryRead(out TaskOutcome? outcome))
                 {
-                    bool more;
-                    try
-                    {
-                        more = await session.Delivery.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        throw new OperationCanceledException(cancellationToken);
-                    }
-
-                    if (!more)
+                    // On the caller's token, and the stages complete the channel with it when the caller cancels.
+                    if (!await session.Delivery.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         break;
                     }

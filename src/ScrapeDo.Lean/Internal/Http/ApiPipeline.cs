@@ -398,15 +398,22 @@ internal sealed class ApiPipeline : IDisposable
         var direct = typeInfo.Converter as IBufferedBodyReader<T>;
         byte[]? buffer;
         int size;
-        if (length is long known && known <= TrustedLengthStart)
+        if (length is long known && known <= BufferedBodyLimit)
         {
-            // Every answer but a large page (each poll, each task fetch) is read inline, in this call's own state
-            // machine, as before the 1 MiB rule: no second async frame on the fan-out's hot path.
+            // The length is the server's word: only its first TrustedLengthStart bytes are reserved before they arrive
+            // (ReadRestAsync takes the rest), so an answer that claims 64 MiB and sends 60 bytes holds 1 MiB while it
+            // stalls, not 64. Every poll and task fetch fits in the first read, in this call's own state machine.
             size = (int)known;
-            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+            int first = Math.Min(size, TrustedLengthStart);
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(first, 1));
             try
             {
-                int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                int read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, first), first, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (read == first && size > first)
+                {
+                    (buffer, read) = await ReadRestAsync(stream, buffer, read, size, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (read < size)
                 {
                     throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
@@ -417,11 +424,6 @@ internal sealed class ApiPipeline : IDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
                 throw;
             }
-        }
-        else if (length is long large && large <= BufferedBodyLimit)
-        {
-            size = (int)large;
-            buffer = await ReadKnownLengthAsync(stream, size, cancellationToken).ConfigureAwait(false);
         }
         else if (typeInfo.Converter is IWholeValueReader)
         {
@@ -465,44 +467,27 @@ internal sealed class ApiPipeline : IDisposable
     }
 
     /// <summary>
-    /// Reads a body of a stated length into one buffer rented from the shared pool (the caller returns it). The length
-    /// is the server's word: only its first <see cref="TrustedLengthStart"/> bytes are reserved before they arrive, so
-    /// an answer that claims 64 MiB and sends 60 bytes holds 1 MiB while it stalls, not 64 (16 fetches at once would
-    /// hold a gigabyte). Once that much has come, the rest is taken in one step: a large page costs one extra copy of
-    /// 1 MiB, not a doubling series.
+    /// The rest of a body longer than <see cref="TrustedLengthStart"/>, once that much has come: taken in one step into
+    /// a buffer of the stated size (a large page costs one extra copy of 1 MiB, not a doubling series). Returns the
+    /// new buffer and what it holds; <paramref name="start"/> goes back to the pool only then (on a failure the caller
+    /// still owns it).
     /// </summary>
-    private static async ValueTask<byte[]> ReadKnownLengthAsync(Stream stream, int size, CancellationToken cancellationToken)
+    private static async ValueTask<(byte[] Buffer, int Read)> ReadRestAsync(Stream stream, byte[] start, int read, int size, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(size, 1, TrustedLengthStart));
+        byte[] whole = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            int read = 0;
-            while (read < size)
-            {
-                if (read == buffer.Length)
-                {
-                    byte[] whole = ArrayPool<byte>.Shared.Rent(size);
-                    buffer.AsSpan(0, read).CopyTo(whole);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = whole;
-                }
-
-                int wanted = Math.Min(buffer.Length, size) - read;
-                int n = await stream.ReadAtLeastAsync(buffer.AsMemory(read, wanted), wanted, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                read += n;
-                if (n < wanted)
-                {
-                    throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {read} of its {size} bytes.");
-                }
-            }
-
-            return buffer;
+            start.AsSpan(0, read).CopyTo(whole);
+            read += await stream.ReadAtLeastAsync(whole.AsMemory(read, size - read), size - read, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(whole);
             throw;
         }
+
+        ArrayPool<byte>.Shared.Return(start);
+        return (whole, read);
     }
 
     /// <summary>Reads <paramref name="body"/> to its end into one buffer rented from the shared pool (the caller returns it).</summary>
