@@ -31,7 +31,7 @@ public class CancellationReviewTests
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("x").GetInt64())];
 
     /// <summary>
-    /// A consumer with a FlushSink that honours cancellation the usual way (ThrowIfCancellationRequested before it
+    /// Before the fix: a consumer with a FlushSink that honours cancellation the usual way (ThrowIfCancellationRequested before it
     /// writes the outcome to its sink) gets one more buffered outcome after the cancel, throws before writing it, and
     /// the runner's exit path flushes the sink and journals that unwritten outcome <c>done</c>. A resume never
     /// delivers it: the target ends with no result at all.
@@ -84,7 +84,7 @@ public class CancellationReviewTests
     }
 
     /// <summary>
-    /// The CLI's own consumer does exactly that with --content-dir: <c>RecordWriter.WriteWithContentFileAsync</c> calls
+    /// Before the fix: the CLI's own consumer does exactly that with --content-dir: <c>RecordWriter.WriteWithContentFileAsync</c> calls
     /// ThrowIfCancellationRequested before writing the record, so a Ctrl-C while outcomes are buffered journals an
     /// outcome <c>done</c> that has no record. The resume then either refuses (the output holds fewer records than the
     /// journal's deliveries) or, with rejected lines in the output to pad the count, never writes that target.
@@ -169,7 +169,7 @@ public class CancellationReviewTests
     }
 
     /// <summary>
-    /// Cancelling a run whose target source is waiting for more input: the run's disposal awaits the producer, which
+    /// Before the fix: cancelling a run whose target source is waiting for more input: the run's disposal awaits the producer, which
     /// awaits the source, so the enumeration never ends (and the open server jobs are not canceled, since that comes
     /// after) until the source yields. RunPipeline.DisposeStagesAsync awaits _producer before anything else.
     /// </summary>
@@ -221,7 +221,7 @@ public class CancellationReviewTests
     }
 
     /// <summary>
-    /// The CLI reading targets from a pipe whose writer is still there (<c>tail -f urls | scrapedo run -</c>, a queue
+    /// Before the fix: the CLI reading targets from a pipe whose writer is still there (<c>tail -f urls | scrapedo run -</c>, a queue
     /// feeding it): Ctrl-C does not stop the run until the 15 s hard exit, and the server jobs are left running
     /// (README: "Ctrl-C stops promptly, cancels the server jobs still running").
     /// </summary>
@@ -327,7 +327,7 @@ public class CancellationReviewTests
             $"{madeUp.Length} of {outcomes.Count} delivered outcomes are failures caused by the disposal, e.g. '{madeUp.FirstOrDefault()?.Reason}'; the run ended with {ended?.GetType().Name}");
     }
 
-    /// <summary>The OperationCanceledException a canceled run throws carries the run's internal linked token, not the
+    /// <summary>Before the fix: the OperationCanceledException a canceled run threw carried the run's internal linked token, not the
     /// caller's: <c>catch (OperationCanceledException ex) when (ex.CancellationToken == token)</c> does not match.</summary>
     [Fact]
     public async Task A_canceled_run_throws_an_OperationCanceledException_of_the_callers_token()

@@ -23,10 +23,23 @@ public class CutReviewTests
         }
     }
 
+    /// <summary>A first process that read its input without a pause and stopped after one outcome: its journal holds
+    /// job 0 full (5 targets, no cut line).</summary>
+    private static async Task<List<TaskOutcome>> FirstOutcomeThenStopAsync(ScrapeDoClient client, string journal, string[] urls)
+    {
+        var first = new List<TaskOutcome>();
+        await foreach (TaskOutcome outcome in new ScrapeDoRunner(client, Options(journal)).RunAsync(urls, cancellationToken: Support.Timeout(30)))
+        {
+            first.Add(outcome);
+            break;
+        }
+
+        return first;
+    }
+
     /// <summary>
-    /// The first process reads its input without a pause: job 0 is journaled full (5 targets, no cut line). The resume
-    /// reads the same input, which now pauses after 3 targets: the chunker lingers on a chunk the journal already
-    /// holds (only journaled *cuts* stop it from lingering), cuts it at 3, and the resume is refused.
+    /// The resume reads the same input, which now pauses after 3 targets. The chunker must not linger on a chunk the
+    /// journal already holds: before the fix it cut job 0 at 3 and the resume was refused ("the input differs").
     /// </summary>
     [Fact]
     public async Task A_resume_whose_input_pauses_inside_a_journaled_full_job_still_delivers_every_target()
@@ -37,15 +50,7 @@ public class CutReviewTests
         string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-h4-{Guid.NewGuid():N}.jsonl");
         try
         {
-            var first = new List<TaskOutcome>();
-            await foreach (TaskOutcome outcome in new ScrapeDoRunner(client, Options(journal)).RunAsync(urls, cancellationToken: Support.Timeout(30)))
-            {
-                first.Add(outcome);
-                if (first.Count == 1)
-                {
-                    break;
-                }
-            }
+            List<TaskOutcome> first = await FirstOutcomeThenStopAsync(client, journal, urls);
 
             var second = new List<TaskOutcome>();
             await foreach (TaskOutcome outcome in new ScrapeDoRunner(client, Options(journal, resume: true)).RunAsync(Pausing(urls, 3, TimeSpan.FromSeconds(1)), cancellationToken: Support.Timeout(30)))
@@ -62,9 +67,9 @@ public class CutReviewTests
     }
 
     /// <summary>
-    /// Same start; the paused resume is refused, but only after it journaled a `cut` line for chunk 0 (RecordCutAsync runs
-    /// before IsAlreadyDone's check). Every later resume, even one reading the input without any pause, now cuts job 0
-    /// at 3 against a journaled job of 5: the journal can never be resumed again, its paid jobs' results are stranded.
+    /// Same start, then a paused resume, then one reading the input without a pause. Before the fix the paused resume
+    /// was refused only after it had journaled a `cut` line for chunk 0 (written before IsAlreadyDone's check), so every
+    /// later resume cut job 0 at 3 against a journaled job of 5 and the journal could never be resumed again.
     /// </summary>
     [Fact]
     public async Task A_refused_paused_resume_does_not_poison_the_journal_for_a_later_unpaused_resume()
@@ -75,15 +80,7 @@ public class CutReviewTests
         string journal = Path.Combine(Path.GetTempPath(), $"scrapedo-h4-{Guid.NewGuid():N}.jsonl");
         try
         {
-            var first = new List<TaskOutcome>();
-            await foreach (TaskOutcome outcome in new ScrapeDoRunner(client, Options(journal)).RunAsync(urls, cancellationToken: Support.Timeout(30)))
-            {
-                first.Add(outcome);
-                if (first.Count == 1)
-                {
-                    break;
-                }
-            }
+            List<TaskOutcome> first = await FirstOutcomeThenStopAsync(client, journal, urls);
 
             var second = new List<TaskOutcome>();
             try
@@ -95,7 +92,7 @@ public class CutReviewTests
             }
             catch (Exception)
             {
-                // The defect above; this test is about what it leaves behind.
+                // Whether the paused resume passes is the test above; this one is about what any refusal leaves behind.
             }
 
             var third = new List<TaskOutcome>();
@@ -113,7 +110,7 @@ public class CutReviewTests
     }
 
     /// <summary>
-    /// A resume given a truly different input that pauses: refusing it is right, but the refusal ("the input differs")
+    /// Before the fix: a resume given a truly different input that pauses: refusing it is right, but the refusal ("the input differs")
     /// thrown in ProduceAsync's loop body disposes the chunker while the source's next MoveNextAsync (started before the
     /// linger) is still pending; the chunker's finally then disposes the compiler-made Items iterator mid-MoveNext, which
     /// throws NotSupportedException over the real error.
@@ -157,7 +154,7 @@ public class CutReviewTests
     }
 
     /// <summary>
-    /// The run is canceled while the chunker lingers on a partly filled job. ArrivesWithinAsync throws, and the source's
+    /// Before the fix: the run is canceled while the chunker lingers on a partly filled job. ArrivesWithinAsync throws, and the source's
     /// MoveNextAsync it had turned into a Task (pending.AsTask()) is left with nobody awaiting it; the chunker's finally
     /// cannot dispose the source either (NotSupportedException, the iterator is mid-MoveNext). When that source later fails
     /// (its pipe closed under it), the Task's exception is never observed: TaskScheduler.UnobservedTaskException, after the
@@ -219,7 +216,7 @@ public class CutReviewTests
     }
 
     /// <summary>
-    /// The worker sample's shape: a service feeds a channel, the runner reads it (honouring the token), and the host
+    /// Before the fix: the worker sample's shape: a service feeds a channel, the runner reads it (honouring the token), and the host
     /// stops the run by canceling. Two URLs are in, the chunker lingers, the cancel comes: ArrivesWithinAsync throws,
     /// the chunker's finally disposes the Items iterator while its MoveNextAsync is still pending, the iterator throws
     /// NotSupportedException, ProduceAsync completes the delivery with it, and the consumer gets that instead of the

@@ -86,7 +86,7 @@ public sealed class HygieneReviewTests
     };
 
     /// <summary>
-    /// ScrapeDoRunner.RunCoreAsync: <c>await using var session = new RunPipeline(...)</c> awaits the session's
+    /// Before the fix: ScrapeDoRunner.RunCoreAsync: <c>await using var session = new RunPipeline(...)</c> awaits the session's
     /// DisposeAsync without ConfigureAwait(false). A consumer on a single-threaded context that stops early and
     /// disposes the enumerator synchronously deadlocks: the continuation after DisposeAsync is posted to its
     /// blocked thread.
@@ -190,7 +190,7 @@ public sealed class HygieneReviewTests
     }
 
     /// <summary>
-    /// RunAsync(IEnumerable) documents its token as "stops the run promptly". The input is read on the producer task
+    /// Before the fix: RunAsync(IEnumerable) documents its token as "stops the run promptly". The input is read on the producer task
     /// (RunPipeline.ProduceAsync over ScrapeDoRunner.ToAsync, which takes no token), and the run's DisposeAsync awaits
     /// that producer: with a lazy input that blocks (a BlockingCollection's consuming enumerable, File.ReadLines on a
     /// pipe), a canceled run never ends until the input yields again.
@@ -220,7 +220,7 @@ public sealed class HygieneReviewTests
     }
 
     /// <summary>
-    /// TargetChunker yields a chunk only when it holds MaxTargetsPerJob targets or the input ends; nothing flushes a
+    /// Before the fix: TargetChunker yields a chunk only when it holds MaxTargetsPerJob targets or the input ends; nothing flushes a
     /// partial chunk after a while. A service that feeds a long-lived channel (the WorkerSample does, and leaves it open
     /// unless Worker:StopWhenDone) gets no job, and no outcome, for its first 999 URLs.
     /// </summary>

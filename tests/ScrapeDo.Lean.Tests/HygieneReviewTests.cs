@@ -10,7 +10,7 @@ public sealed class HygieneReviewTests
     private const string TaskJson = """{"JobID":"j1","TaskID":"t1","URL":"https://a.example/","Status":"success","StatusCode":200,"Content":"hello"}""";
 
     /// <summary>
-    /// ParseAsync(Stream) wraps the caller's stream in a LengthLimitedReadStream inside <c>await using</c>, and the
+    /// Before the fix: ParseAsync(Stream) wraps the caller's stream in a LengthLimitedReadStream inside <c>await using</c>, and the
     /// wrapper disposes its inner stream (ReadOnlyWrapperStream.Dispose). Nothing in the docs says the receiver takes
     /// ownership of the stream it is handed: a caller that wants to re-read (archive, log, hash) the raw body finds it
     /// disposed.
@@ -43,7 +43,7 @@ public sealed class HygieneReviewTests
     }
 
     /// <summary>
-    /// ScrapeDoRetryOptions.Validate refuses negative and NaN refills but not +Infinity (or any refill past
+    /// Before the fix: ScrapeDoRetryOptions.Validate refuses negative and NaN refills but not +Infinity (or any refill past
     /// long.MaxValue / 1000). RetryBudget then takes <c>(long)(refill * 1000)</c> = long.MaxValue, and the first
     /// success overflows <c>current + _refill</c> to a negative count: the budget is spent for good and no call of the
     /// client retries again.
@@ -78,7 +78,7 @@ public sealed class HygieneReviewTests
         }
     }
     /// <summary>
-    /// ApiPipeline.CreateStatusExceptionAsync builds the excerpt as <c>Scrub(Excerpt(bytes))</c>: the body is cut to 512
+    /// Before the fix: ApiPipeline.CreateStatusExceptionAsync builds the excerpt as <c>Scrub(Excerpt(bytes))</c>: the body is cut to 512
     /// characters first and scrubbed after, so a token that an echoing proxy or server put across the cut is no longer
     /// whole when the scrubber looks for it, and its first characters stay in BodyExcerpt (and in anything that logs it).
     /// </summary>
