@@ -50,4 +50,31 @@ public class JournalCutTests
             File.Delete(path);
         }
     }
+
+    [Theory]
+    [InlineData(3, 0)]
+    [InlineData(3, ChunkSize + 1)]
+    [InlineData(-1, PerCut)]
+    public async Task A_journal_with_an_impossible_cut_is_refused_with_its_line(int chunk, int count)
+    {
+        // Before the fix these were read as they stood: a cut over the run's job size made a resume send a job larger
+        // than the run's limit, and the others were passed over in silence in a journal that is evidently damaged.
+        string path = Path.Combine(Path.GetTempPath(), $"scrapedo-cuts-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await File.WriteAllTextAsync(path, $"{{\"t\":\"run\",\"n\":{ChunkSize}}}\n{{\"t\":\"cut\",\"c\":{chunk},\"x\":0,\"n\":{count}}}\n");
+
+            var refused = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+            {
+                await using RunJournal opened = await RunJournal.OpenAsync(path, resume: true, chunkSize: ChunkSize, TestSupport.Timeout());
+            });
+
+            Assert.Contains("records an impossible cut at line 2", refused.Message);
+            Assert.Contains($"in jobs of at most {ChunkSize}", refused.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

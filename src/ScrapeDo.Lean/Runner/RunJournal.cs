@@ -471,6 +471,13 @@ internal sealed class RunJournal : IAsyncDisposable
                 _state.Created(c, entry.JobId, entry.TaskIds, entry.Reason);
                 break;
             case "cut" when entry.Chunk is int c && entry.Count is int n:
+                // Only a damaged or hand-edited journal has such a cut: one over the job size would make a resume send a
+                // job larger than the run's limit, and a cut of nothing or of a negative chunk cannot come from a run.
+                if (c < 0 || n < 1 || n > (_state.ChunkSize ?? int.MaxValue))
+                {
+                    throw new InvalidDataException($"The journal '{_path}' records an impossible cut at line {line} ({n} targets for chunk {c}, in jobs of at most {_state.ChunkSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}); it cannot be resumed safely.");
+                }
+
                 _state.Cut(c, n);
                 break;
             case "spend" when entry.Chunk is int c && entry.Credits is long credits:
