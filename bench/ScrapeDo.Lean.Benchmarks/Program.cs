@@ -17,6 +17,8 @@ using ScrapeDo.Lean.Emulator;
 //                     --round-start collect|none: a full collection before each round (the default) or none;
 //                     --isolated: runner, lease, floor and control each in a process of its own (--fanout-worker), rounds still interleaved
 //                     --warmups N (3) --max-warmups M (20): at least N warm-up runs of each, more until the JIT has settled
+//                     --tier-up-runs N (100; 0 = none): after the first warm-up, N runs of 10 targets of each in-process
+//                     contender, so code called once per run is fully compiled before the measured rounds
 //                     --gen0-budget-mib N (with --isolated): the GC's gen0 budget fixed for every contender's process alike;
 //                     every report names the page-fault cost it measured and computes issue 14's target 5 for each runner row
 //   --percall-ratio   the per-call and parse rows by CPU time per call: interleaved rounds, paired ratios Lean/peer (Rig/PerCallRatio.cs)
@@ -140,7 +142,7 @@ if (args.Contains("--fanout-ratio"))
 
     string? cli = StringArg("--cli") is "none" ? null : StringArg("--cli") ?? CliLocator.Find();
     string[] transports = (StringArg("--transports") ?? $"{BenchTransport.Http},{BenchTransport.Https11},{BenchTransport.Https2}").Split(',');
-    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000, min: 1), Arg("--rounds", 5, min: 1), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20), Arg("--gen0-budget-mib", 0) * 1024L * 1024));
+    await FanOutRatio.RunAsync(new FanOutRatio.Settings(Arg("--targets", 10_000, min: 1), Arg("--rounds", 5, min: 1), Arg("--content-bytes", 2048), transports, cli, StringArg("--out") ?? "BenchmarkDotNet.Artifacts", Arg("--warmups", 3), StringArg("--only")?.Split(','), StringArg("--runner-app"), roundStart, args.Contains("--isolated"), Arg("--max-warmups", 20), Arg("--gen0-budget-mib", 0) * 1024L * 1024, Arg("--tier-up-runs", FanOutRatio.Settings.DefaultTierUpRuns)));
     return 0;
 }
 

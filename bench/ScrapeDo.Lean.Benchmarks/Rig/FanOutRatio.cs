@@ -23,9 +23,20 @@ public static class FanOutRatio
     /// start-up and JIT. <see cref="Gen0Budget"/>, when not 0, is the GC's gen0 budget in bytes for every contender's
     /// process alike (<c>DOTNET_GCgen0size</c>; only with <see cref="Isolated"/>, where each contender has a process
     /// of its own): a way to compare the contenders' own work on a machine whose page faults are dear, reported
-    /// beside the runtime's default, never instead of it.</summary>
-    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false, int MaxWarmups = 0, long Gen0Budget = 0)
+    /// beside the runtime's default, never instead of it. <see cref="TierUpRuns"/> small runs of each in-process
+    /// contender follow its first warm-up (<see cref="TierUpAsync"/>; 0: none).</summary>
+    public sealed record Settings(int Targets, int Rounds, int ContentBytes, string[] Transports, string? Cli, string OutputDirectory, int Warmups = 3, string[]? Only = null, string? RunnerApp = null, RoundStart Start = RoundStart.Collect, bool Isolated = false, int MaxWarmups = 0, long Gen0Budget = 0, int TierUpRuns = 0)
     {
+        /// <summary>Targets of each tier-up run: one small job, so a run costs little beyond the code it calls once.</summary>
+        public const int TierUpTargets = 10;
+
+        /// <summary>Tier-up runs in flight at once: each waits about 250 ms for its job's first poll.</summary>
+        public const int TierUpParallel = 8;
+
+        /// <summary>The tier-up runs the rig makes by default (<c>--tier-up-runs</c>): past the 30 calls after which the
+        /// runtime recompiles a method with instrumentation and the 30 after which it compiles it fully, with room.</summary>
+        public const int DefaultTierUpRuns = 100;
+
         /// <summary>
         /// The share of a warm-up run's CPU that its JIT compiles may still take for the in-process contenders to count
         /// as settled. Tiering goes on well past 3 warm-ups on the project VM: with 3, the first measured rounds compiled
@@ -125,7 +136,7 @@ public static class FanOutRatio
         }
 
         double pageFaultUs = PageFaultCost.MeasureMicroseconds();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {(settings.MaxWarmups > settings.Warmups ? $"{settings.Warmups}-{settings.MaxWarmups} warm-up runs (until the JIT settles)" : $"{settings.Warmups} warm-up runs")}, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {DescribeGc(settings.Gen0Budget)}, {Pinning.Describe()}; a page fault costs {pageFaultUs:0.00} us here"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fan-out ratio: {settings.Targets} targets x {settings.Rounds} rounds after {(settings.MaxWarmups > settings.Warmups ? $"{settings.Warmups}-{settings.MaxWarmups} warm-up runs (until the JIT settles)" : $"{settings.Warmups} warm-up runs")}{(settings.TierUpRuns > 0 ? $" and {settings.TierUpRuns} tier-up runs of {Settings.TierUpTargets} targets" : "")}, {settings.ContentBytes} B contents, rounds start with: {Describe(settings.Start)}, {DescribePlacement(settings.Isolated)}, {DescribeGc(settings.Gen0Budget)}, {Pinning.Describe()}; a page fault costs {pageFaultUs:0.00} us here"));
         string[] urls = Urls(settings.Targets);
         var rows = new List<Row>();
         bool clean = true;
@@ -159,6 +170,16 @@ public static class FanOutRatio
                     (leased, () => RunLeasedAsync(client, urls), true),
                     (floor, () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version), true),
                     (control, () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, urls, version, arrayPerBody: true), true),
+                };
+                // The same contenders on a few targets, for the tier-up runs (in-process contenders only: the CLI and the
+                // probe start a fresh process, and so a fresh JIT, every round).
+                string[] few = Urls(Settings.TierUpTargets);
+                var small = new Dictionary<Row, Func<Task<int>>>
+                {
+                    [runner] = () => RunRunnerAsync(client, few),
+                    [leased] = () => RunLeasedAsync(client, few),
+                    [floor] = () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, few, version),
+                    [control] = () => FloorLoop.RunAsync(http, server.BaseAddress, EmulatorOptions.DefaultToken, few, version, arrayPerBody: true),
                 };
                 if (cli is not null)
                 {
@@ -216,6 +237,10 @@ public static class FanOutRatio
                     }
 
                     warmups++;
+                    if (warmups == 1 && settings.TierUpRuns > 0)
+                    {
+                        await TierUpAllAsync(transport, settings.TierUpRuns, contenders.Where(c => c.InProcess).Select(c => c.Row), workers, small);
+                    }
                 }
 
                 if (settings.MaxWarmups > settings.Warmups)
@@ -391,6 +416,58 @@ public static class FanOutRatio
         Sample sample = await measure();
         ServerCounters served = await server.CountersAsync() - before;
         return sample with { RequestsPerTarget = (double)served.Total / targets };
+    }
+
+    /// <summary>Tier-up runs (<see cref="TierUpAsync"/>) of each in-process contender, in its worker or here, and what
+    /// they compiled, printed.</summary>
+    private static async Task TierUpAllAsync(string transport, int runs, IEnumerable<Row> rows, Dictionary<Row, FanOutWorker.Handle> workers, Dictionary<Row, Func<Task<int>>> small)
+    {
+        var compiled = new List<string>();
+        foreach (Row row in rows)
+        {
+            TierUp t = workers.TryGetValue(row, out FanOutWorker.Handle? worker) ? await worker.TierUpAsync(runs) : await TierUpAsync(runs, small[row]);
+            compiled.Add(string.Create(CultureInfo.InvariantCulture, $"{row.Name} {t.JitMethods} methods in {t.JitMs:0} ms ({t.Seconds:0.0} s)"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {transport}: tier-up after the first warm-up, {runs} runs of {Settings.TierUpTargets} targets each, {Settings.TierUpParallel} at a time: {string.Join("; ", compiled)}"));
+    }
+
+    /// <summary>What a contender's tier-up runs compiled, and how long they took.</summary>
+    public sealed record TierUp(double JitMs, long JitMethods, double Seconds);
+
+    /// <summary>
+    /// <paramref name="runs"/> small runs of <paramref name="smallRun"/> (<see cref="Settings.TierUpTargets"/> targets each,
+    /// <see cref="Settings.TierUpParallel"/> at a time, each through <see cref="MeasureSelfAsync"/> as a round is), so
+    /// that code called once per run (a run's set-up and teardown, and the harness's measuring) is fully compiled before
+    /// the measured rounds. The runtime recompiles a method after 30 calls with instrumentation and after 30 more for
+    /// good; 1–2 calls a round left such code compiling well into the measured rounds (up to 75 ms in one round of the
+    /// runner's, 30 rounds in; docs/benchmarks.md, the session of 2026-12-07 23:42 UTC), a start-up cost that full-size warm-ups take a minute
+    /// each to pay off. Per-target code is compiled during the first full warm-up, before this, on a full run's profile.
+    /// </summary>
+    internal static async Task<TierUp> TierUpAsync(int runs, Func<Task<int>> smallRun)
+    {
+        TimeSpan jit0 = JitInfo.GetCompilationTime();
+        long methods0 = JitInfo.GetCompiledMethodCount();
+        var clock = Stopwatch.StartNew();
+        int started = 0;
+        async Task LaneAsync()
+        {
+            while (Interlocked.Increment(ref started) <= runs)
+            {
+                Sample sample = await MeasureSelfAsync(Settings.TierUpTargets, smallRun, collectFirst: false);
+                if (sample.Succeeded != Settings.TierUpTargets)
+                {
+                    throw new InvalidOperationException($"a tier-up run succeeded for {sample.Succeeded} of {Settings.TierUpTargets} targets");
+                }
+
+                // As a worker answers each round: that code too is called once a round.
+                _ = JsonSerializer.Serialize(sample, Json);
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Settings.TierUpParallel).Select(_ => LaneAsync()));
+        return new TierUp((JitInfo.GetCompilationTime() - jit0).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods0, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>A run of a child process (the CLI, the runner probe): its CPU once it has been waited for.</summary>

@@ -18,6 +18,7 @@ namespace ScrapeDo.Lean.Benchmarks.Rig;
 /// the worker (<c>--contender runner|lease|floor|control</c>) says <c>ready</c>; then <c>measure collect|none</c> runs the targets and answers one
 /// <see cref="FanOutRatio.Sample"/> as JSON (this process's CPU, allocation, switches, work items, GC pauses, page
 /// faults and JIT compiles; requests are counted by the harness at the server), for a warm-up as for a measured round;
+/// <c>tierup N</c> makes N small runs (<see cref="FanOutRatio.TierUpAsync"/>) and answers a <see cref="FanOutRatio.TierUp"/>;
 /// <c>trace</c> runs one such round with the runtime's GC events recorded (<see cref="GcTrace"/>);
 /// <c>exit</c> or the end of input ends it.
 /// </remarks>
@@ -40,16 +41,18 @@ public static class FanOutWorker
         using X509Certificate2? certificate = certificateText == "-" ? null : X509CertificateLoader.LoadCertificate(Convert.FromBase64String(certificateText));
         Version version = BenchTransport.VersionOf(transport);
         string[] urls = FanOutRatio.Urls(targets);
+        string[] few = FanOutRatio.Urls(FanOutRatio.Settings.TierUpTargets);
         using var client = BenchTransport.Lean(baseAddress, EmulatorOptions.DefaultToken, certificate, version);
         using var http = new HttpClient(BenchTransport.Handler(certificate)) { Timeout = Timeout.InfiniteTimeSpan };
-        Func<Task<int>> run = contender switch
+        Func<string[], Task<int>> runOn = contender switch
         {
-            "runner" => () => FanOutRatio.RunRunnerAsync(client, urls),
-            "lease" => () => FanOutRatio.RunLeasedAsync(client, urls),
-            "floor" => () => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, urls, version),
-            "control" => () => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, urls, version, arrayPerBody: true),
+            "runner" => targetUrls => FanOutRatio.RunRunnerAsync(client, targetUrls),
+            "lease" => targetUrls => FanOutRatio.RunLeasedAsync(client, targetUrls),
+            "floor" => targetUrls => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, targetUrls, version),
+            "control" => targetUrls => FloorLoop.RunAsync(http, baseAddress, EmulatorOptions.DefaultToken, targetUrls, version, arrayPerBody: true),
             _ => throw new ArgumentException($"--contender must be one of {string.Join(", ", Contenders)}, not '{contender}'"),
         };
+        Func<Task<int>> run = () => runOn(urls);
 
         Console.WriteLine("ready");
         while (Console.ReadLine() is { } command && command != "exit")
@@ -58,6 +61,11 @@ public static class FanOutWorker
             {
                 FanOutRatio.Sample sample = await FanOutRatio.MeasureSelfAsync(targets, run, collectFirst: command == "measure collect");
                 Console.WriteLine(JsonSerializer.Serialize(sample, FanOutRatio.Json).ReplaceLineEndings(" "));
+            }
+            else if (command.StartsWith("tierup ", StringComparison.Ordinal) && int.TryParse(command.AsSpan("tierup ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int runs))
+            {
+                FanOutRatio.TierUp tierUp = await FanOutRatio.TierUpAsync(runs, () => runOn(few));
+                Console.WriteLine(JsonSerializer.Serialize(tierUp, FanOutRatio.Json).ReplaceLineEndings(" "));
             }
             else if (command == "trace")
             {
@@ -116,6 +124,11 @@ public static class FanOutWorker
         /// <summary>One measured round, measured by the worker itself.</summary>
         public async Task<FanOutRatio.Sample> MeasureAsync(bool collectFirst) =>
             JsonSerializer.Deserialize<FanOutRatio.Sample>(await CallAsync(collectFirst ? "measure collect" : "measure none"), FanOutRatio.Json)
+            ?? throw new InvalidOperationException("fan-out worker answered null");
+
+        /// <summary>The worker's tier-up runs (<see cref="FanOutRatio.TierUpAsync"/>).</summary>
+        public async Task<FanOutRatio.TierUp> TierUpAsync(int runs) =>
+            JsonSerializer.Deserialize<FanOutRatio.TierUp>(await CallAsync(string.Create(CultureInfo.InvariantCulture, $"tierup {runs}")), FanOutRatio.Json)
             ?? throw new InvalidOperationException("fan-out worker answered null");
 
         /// <summary>One round with the worker's GC events recorded (<see cref="GcTrace"/>).</summary>

@@ -11,7 +11,7 @@ internal static class RigArgs
     private static readonly (string Mode, string[] Flags, string[] Values)[] Modes =
     [
         ("--fanout-ratio", ["--isolated"],
-            ["--targets", "--rounds", "--content-bytes", "--transports", "--cli", "--out", "--warmups", "--only", "--runner-app", "--round-start", "--max-warmups", "--gen0-budget-mib", "--processes"]),
+            ["--targets", "--rounds", "--content-bytes", "--transports", "--cli", "--out", "--warmups", "--only", "--runner-app", "--round-start", "--max-warmups", "--gen0-budget-mib", "--processes", "--tier-up-runs"]),
         ("--percall-ratio", ["--no-control"], ["--rounds", "--batch-ms", "--filter", "--suites", "--margin-pct", "--peers", "--out", "--only"]),
         ("--gc-trace", [], ["--contenders", "--transport", "--targets", "--warmups", "--rounds", "--gen0-budget-mib"]),
         ("--fanout-report", ["--no-naive"], ["--targets", "--content-bytes", "--external"]),
@@ -21,7 +21,7 @@ internal static class RigArgs
     // The modes Program.cs dispatches that this type does not check (BenchmarkDotNet's or the rig's own plumbing).
     private static readonly string[] OtherModes = ["--serve", "--report", "--suite", "--ci", "--fanout-worker"];
 
-    private static readonly string[] Counts = ["--targets", "--rounds", "--content-bytes", "--warmups", "--max-warmups", "--gen0-budget-mib", "--processes", "--batch-ms", "--margin-pct"];
+    private static readonly string[] Counts = ["--targets", "--rounds", "--content-bytes", "--warmups", "--max-warmups", "--tier-up-runs", "--gen0-budget-mib", "--processes", "--batch-ms", "--margin-pct"];
 
     /// <summary>What is wrong with <paramref name="args"/> for the rig mode it names, or null (also for any other mode).</summary>
     public static string? Problem(string[] args)
