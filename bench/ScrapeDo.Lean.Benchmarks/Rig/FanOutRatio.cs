@@ -116,8 +116,8 @@ public static class FanOutRatio
 
     /// <summary>The harness result, as written to <c>fanout-ratio.json</c>.</summary>
     /// <remarks><see cref="PageFaultUs"/> is <see cref="PageFaultCost.MeasureMicroseconds"/> on the client core at the
-    /// start of the run; <see cref="Gen0Budget"/> is <see cref="Settings.Gen0Budget"/> (0: the runtime's own).</remarks>
-    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect, bool Isolated = false, double PageFaultUs = double.NaN, long Gen0Budget = 0);
+    /// start of the run; <see cref="Gen0Budget"/> is <see cref="Settings.Gen0Budget"/> (0: the runtime's own), <see cref="TierUpRuns"/> is <see cref="Settings.TierUpRuns"/>.</remarks>
+    public sealed record Result(string Date, string Machine, string Placement, int Targets, int Rounds, int ContentBytes, List<Row> Rows, bool ServersStoppedCleanly, double CliStartupCpuMs, double RunnerAppStartupCpuMs = double.NaN, RoundStart Start = RoundStart.Collect, bool Isolated = false, double PageFaultUs = double.NaN, long Gen0Budget = 0, int TierUpRuns = 0);
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -283,7 +283,7 @@ public static class FanOutRatio
             }
         }
 
-        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start, settings.Isolated, pageFaultUs, settings.Gen0Budget);
+        var result = new Result(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), Pinning.Describe(), settings.Targets, settings.Rounds, settings.ContentBytes, rows, clean, cliStartup, appStartup, settings.Start, settings.Isolated, pageFaultUs, settings.Gen0Budget, settings.TierUpRuns);
         Directory.CreateDirectory(settings.OutputDirectory);
         string json = Path.Combine(settings.OutputDirectory, "fanout-ratio.json");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, Json));
@@ -299,7 +299,7 @@ public static class FanOutRatio
     public static string Markdown(Result r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; rounds start with: {Describe(r.Start)}; {DescribePlacement(r.Isolated)}; {DescribeGc(r.Gen0Budget)}; {r.Placement}; a page fault costs {r.PageFaultUs:0.00} µs here.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{r.Targets:N0} targets × {r.Rounds} interleaved rounds, {r.ContentBytes:N0} B contents, {r.Date}; {(r.TierUpRuns > 0 ? $"{r.TierUpRuns} tier-up runs of {Settings.TierUpTargets} targets" : "no tier-up runs")} after the first warm-up; rounds start with: {Describe(r.Start)}; {DescribePlacement(r.Isolated)}; {DescribeGc(r.Gen0Budget)}; {r.Placement}; a page fault costs {r.PageFaultUs:0.00} µs here.");
         sb.AppendLine();
         sb.AppendLine("| Transport | Contender | CPU µs/target (median) | × floor | × floor, paired | Spread (max−min)/median | Allocated B/target | × floor | Context switches/target | Thread-pool work items/target | GC pause µs/target (mean) | Gen1 collections/round (mean) | Gen1 MiB (median) | Committed MiB (median) | Page faults/target (mean) | µs/target in page faults | Requests/target | Wall s |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
