@@ -25,7 +25,8 @@ public static class ScrapeDoServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section; bound without reflection (AOT-safe).</param>
-    /// <returns>The builder of the named HTTP client, to add handlers.</returns>
+    /// <returns>The builder of the named HTTP client, to add handlers (app-wide <c>ConfigureHttpClientDefaults</c>
+    /// handlers are not used: see the remarks of the other overload).</returns>
     /// <remarks>
     /// Options are validated when the host starts, with the messages of <see cref="ScrapeDoClientOptions.Validate"/>.
     /// The token is read like any other secret (for example from the environment variable <c>ScrapeDo__Token</c>) and
@@ -53,7 +54,10 @@ public static class ScrapeDoServiceCollectionExtensions
     /// <see cref="HttpClientName"/>; unless <see cref="ScrapeDoClientOptions.LoggerFactory"/> is set, the container's
     /// <see cref="ILoggerFactory"/> is used. Register a <see cref="RunOptions"/> singleton to configure the runner. A
     /// second call adds its settings on top of the earlier ones and registers nothing new: one container holds one
-    /// account's client.
+    /// account's client. The named client leaves out the message handlers of app-wide defaults
+    /// (<c>ConfigureHttpClientDefaults</c>, such as the standard resilience handler of .NET Aspire's service
+    /// defaults): one that retries would send a job's create again, and each copy can be billed. Handlers added to
+    /// the returned builder run as usual.
     /// </remarks>
     public static IHttpClientBuilder AddScrapeDo(this IServiceCollection services, Action<ScrapeDoClientOptions> configure)
     {
@@ -70,7 +74,29 @@ public static class ScrapeDoServiceCollectionExtensions
         services.TryAddSingleton(CreateClient);
         services.TryAddSingleton(sp => new ScrapeDoRunner(sp.GetRequiredService<ScrapeDoClient>(), sp.GetService<RunOptions>()));
 
-        return services.AddHttpClient(HttpClientName)
+        IHttpClientBuilder http = services.AddHttpClient(HttpClientName);
+        if (services.Any(d => d.ServiceType == typeof(NamedClientConfigured)))
+        {
+            // Configured by the first call: configuring it again would put its primary handler and loggers back over
+            // what the caller set on the builder that call returned, and clear the handlers added to it since.
+            return http;
+        }
+
+        services.AddSingleton<NamedClientConfigured>();
+        return http
+            // App-wide defaults (ConfigureHttpClientDefaults, as .NET Aspire's service defaults add a standard
+            // resilience handler) run before this: a handler there that retries would send a create again after a
+            // 5xx or a timeout, and each copy can be a billed job. The client retries by its own rules (never a create
+            // whose outcome is unknown); handlers added to the builder this returns still run.
+            .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) =>
+            {
+                foreach (DelegatingHandler handler in handlers)
+                {
+                    handler.Dispose();
+                }
+
+                handlers.Clear();
+            })
             // The factory's default handlers log every request at Information; the client logs only what needs
             // attention (retries, 429s, ambiguous creates). AddDefaultLogger() on the returned builder restores them.
             .RemoveAllLoggers()
@@ -81,6 +107,9 @@ public static class ScrapeDoServiceCollectionExtensions
             // rotation would drop warm connections of a client that polls continuously.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>Marks a collection whose named client <see cref="HttpClientName"/> this type configured.</summary>
+    private sealed class NamedClientConfigured;
 
     private static ScrapeDoClient CreateClient(IServiceProvider services)
     {

@@ -139,8 +139,8 @@ public sealed class ScrapeDoClientOptions
     }
 
     /// <summary>
-    /// Throws when <paramref name="baseAddress"/> is not an absolute http(s) URI, or is plain http to a host
-    /// that is not loopback.
+    /// Throws when <paramref name="baseAddress"/> is not an absolute http(s) URI, has a query or fragment, or is plain
+    /// http to a host that is not loopback.
     /// </summary>
     /// <param name="baseAddress">The address to check.</param>
     public static void ValidateBaseAddress(Uri baseAddress)
@@ -149,6 +149,13 @@ public sealed class ScrapeDoClientOptions
         if (!baseAddress.IsAbsoluteUri)
         {
             throw new ArgumentException($"Base address '{baseAddress}' must be absolute, e.g. https://q.scrape.do.", nameof(baseAddress));
+        }
+
+        if (baseAddress.Query.Length > 0 || baseAddress.Fragment.Length > 0)
+        {
+            // The API's paths are appended to the base address: after a query or fragment every call would go to its
+            // path alone. The query is left out of the message, as it may carry a secret.
+            throw new ArgumentException($"Base address '{baseAddress.GetLeftPart(UriPartial.Path)}' must have no query or fragment (the API's paths are added to it), e.g. https://q.scrape.do.", nameof(baseAddress));
         }
 
         if (baseAddress.Scheme == Uri.UriSchemeHttps)

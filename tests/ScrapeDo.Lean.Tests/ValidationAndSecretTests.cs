@@ -58,6 +58,20 @@ public class ValidationAndSecretTests
     }
 
     [Theory]
+    [InlineData("https://q.scrape.do/?region=eu")]
+    [InlineData("https://q.scrape.do/?token=secret-in-the-query")]
+    [InlineData("https://q.scrape.do/#v1")]
+    public void A_base_address_with_a_query_or_fragment_is_refused_without_echoing_the_query(string address)
+    {
+        // Found by a review (session 21): such an address passed, and every call then went to "/" (the API's paths were
+        // appended to the query or fragment).
+        var ex = Assert.Throws<ArgumentException>(() => new ScrapeDoClient(new ScrapeDoClientOptions { Token = "t", BaseAddress = new Uri(address) }));
+        Assert.Contains("must have no query or fragment", ex.Message);
+        Assert.Contains("'https://q.scrape.do/'", ex.Message);
+        Assert.DoesNotContain("secret-in-the-query", ex.Message);
+    }
+
+    [Theory]
     [InlineData(9, 9)]
     [InlineData(0, 9)]
     [InlineData(1, 2)]
