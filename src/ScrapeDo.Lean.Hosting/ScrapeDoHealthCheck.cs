@@ -16,30 +16,35 @@ public sealed class ScrapeDoHealthCheckOptions
     /// turns this off.
     /// </summary>
     public TimeSpan NoFreeSlotTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long one answer of <c>/api/v1/me</c> (or its failure) serves the checks that follow (default 5 s); checks
+    /// that run while a call is under way share it. A health endpoint is often open to anyone: without this, each
+    /// request to it would cost a token-bearing API call, counted against the account's rate limit.
+    /// <see cref="TimeSpan.Zero"/>: every check makes its own call unless one is under way.
+    /// </summary>
+    public TimeSpan ReuseResultFor { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
-/// Calls <c>GET /api/v1/me</c>: Unhealthy when the token is refused or the API cannot be reached, Degraded when no async
-/// slot has been free for <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/> or credits are under
-/// <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>, Healthy otherwise.
+/// Calls <c>GET /api/v1/me</c> (through <see cref="AccountProbe"/>): Unhealthy when the token is refused or the API
+/// cannot be reached, Degraded when no async slot has been free for <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/>
+/// or credits are under <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>, Healthy otherwise.
 /// </summary>
-internal sealed class ScrapeDoHealthCheck(ScrapeDoClient client, ScrapeDoHealthCheckOptions options, NoFreeSlotTracker tracker) : IHealthCheck
+internal sealed class ScrapeDoHealthCheck(AccountProbe probe, ScrapeDoHealthCheckOptions options, NoFreeSlotTracker tracker) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        AccountInfo account;
-        try
+        (AccountInfo? found, ScrapeDoException? failure, DateTimeOffset at) = await probe.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (failure is ScrapeDoApiException refused && (refused.IsUnauthorized || (int)refused.StatusCode == 403))
         {
-            account = await client.GetAccountAsync(cancellationToken).ConfigureAwait(false);
+            return new HealthCheckResult(context.Registration.FailureStatus, $"Scrape.do refused the API token (HTTP {(int)refused.StatusCode}).");
         }
-        catch (ScrapeDoApiException ex) when (ex.IsUnauthorized || (int)ex.StatusCode == 403)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, $"Scrape.do refused the API token (HTTP {(int)ex.StatusCode}).");
-        }
-        catch (ScrapeDoException ex)
+
+        if (found is not { } account)
         {
             // The exception message is already scrubbed of the token.
-            return new HealthCheckResult(context.Registration.FailureStatus, "The Scrape.do API could not be reached or answered with an error.", ex);
+            return new HealthCheckResult(context.Registration.FailureStatus, "The Scrape.do API could not be reached or answered with an error.", failure);
         }
 
         var data = new Dictionary<string, object>
@@ -50,8 +55,8 @@ internal sealed class ScrapeDoHealthCheck(ScrapeDoClient client, ScrapeDoHealthC
             ["activeJobs"] = account.ActiveJobs,
         };
 
-        DateTimeOffset now = client.TimeProvider.GetUtcNow();
-        TimeSpan? full = tracker.Observe(account.FreeConcurrency <= 0, now);
+        // Timed by the answer, not the check: an answer served again is the same observation.
+        TimeSpan? full = tracker.Observe(account.FreeConcurrency <= 0, at);
         if (full is { } fullFor && options.NoFreeSlotTolerance != Timeout.InfiniteTimeSpan && fullFor >= options.NoFreeSlotTolerance)
         {
             return HealthCheckResult.Degraded($"No async slot has been free for {fullFor.TotalSeconds:0} s ({account.TotalConcurrency} in use).", data: data);
@@ -63,6 +68,53 @@ internal sealed class ScrapeDoHealthCheck(ScrapeDoClient client, ScrapeDoHealthC
         }
 
         return HealthCheckResult.Healthy($"{account.FreeConcurrency} of {account.TotalConcurrency} async slots free, {account.AvailableCredits} credits.", data);
+    }
+}
+
+/// <summary>
+/// The account call of one check registration: checks that run while it is under way share it, and its answer (or
+/// failure) serves the checks of the next <see cref="ScrapeDoHealthCheckOptions.ReuseResultFor"/>. Sent once, outside
+/// the client's retry budget (<see cref="ScrapeDoClient.ProbeAccountAsync"/>): probes through an outage must not spend
+/// the retries of the application's own calls. No check's token cancels it, as others may wait on it; the client's
+/// attempt timeout bounds it, and each check's own timeout bounds the wait.
+/// </summary>
+internal sealed class AccountProbe(ScrapeDoClient client, TimeSpan reuseFor)
+{
+    private readonly Lock _gate = new();
+    private Task<Result>? _current;
+
+    /// <summary>An answer (<see cref="Account"/>) or a failure, and when it came.</summary>
+    public readonly record struct Result(AccountInfo? Account, ScrapeDoException? Failure, DateTimeOffset At);
+
+    /// <summary>The call under way, the last answer while it is fresh, or a new call.</summary>
+    public Task<Result> GetAsync()
+    {
+        lock (_gate)
+        {
+            bool reuse = _current is { } current
+                && (!current.IsCompleted || (current.IsCompletedSuccessfully && client.TimeProvider.GetUtcNow() - current.Result.At < reuseFor));
+            if (!reuse)
+            {
+                _current = CallAsync();
+            }
+
+            return _current!;
+        }
+    }
+
+    private async Task<Result> CallAsync()
+    {
+        // Off the caller's thread and lock: the call starts after GetAsync has stored its task.
+        await Task.Yield();
+        try
+        {
+            AccountInfo account = await client.ProbeAccountAsync(CancellationToken.None).ConfigureAwait(false);
+            return new Result(account, null, client.TimeProvider.GetUtcNow());
+        }
+        catch (ScrapeDoException ex)
+        {
+            return new Result(null, ex, client.TimeProvider.GetUtcNow());
+        }
     }
 }
 

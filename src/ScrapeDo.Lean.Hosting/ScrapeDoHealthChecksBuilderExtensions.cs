@@ -48,11 +48,21 @@ public static class ScrapeDoHealthChecksBuilderExtensions
             throw new ArgumentOutOfRangeException(nameof(configure), options.MinimumCredits, "ScrapeDoHealthCheckOptions.MinimumCredits must not be negative.");
         }
 
-        // One tracker per registration: "no free slot for N minutes" spans several checks.
+        if (options.ReuseResultFor < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.ReuseResultFor, "ScrapeDoHealthCheckOptions.ReuseResultFor must be zero or more.");
+        }
+
+        // One tracker and one probe per registration: "no free slot for N minutes" spans several checks, and checks
+        // close together share one API call. The probe is made with the first check, from the container's client.
         var tracker = new NoFreeSlotTracker();
+        AccountProbe? probe = null;
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => new ScrapeDoHealthCheck(sp.GetRequiredService<ScrapeDoClient>(), options, tracker),
+            sp => new ScrapeDoHealthCheck(
+                LazyInitializer.EnsureInitialized(ref probe, () => new AccountProbe(sp.GetRequiredService<ScrapeDoClient>(), options.ReuseResultFor)),
+                options,
+                tracker),
             failureStatus,
             tags,
             timeout ?? DefaultTimeout));

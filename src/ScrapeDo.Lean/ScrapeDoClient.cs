@@ -182,6 +182,14 @@ public sealed class ScrapeDoClient : IDisposable
         return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.AccountInfo, cancellationToken);
     }
 
+    /// <summary><see cref="GetAccountAsync"/> sent once, outside the retry budget: the health check's call, which
+    /// must neither spend the retries of the application's own calls through an outage nor refill them.</summary>
+    internal Task<AccountInfo> ProbeAccountAsync(CancellationToken cancellationToken)
+    {
+        var call = new ApiCall(ScrapeDoOperation.GetAccount, HttpMethod.Get, _meUri, SingleAttempt: true);
+        return _pipeline.SendAsync(call, default, ScrapeDoJsonContext.Default.AccountInfo, cancellationToken);
+    }
+
     /// <summary>Gets one page of jobs (<c>GET /api/v1/jobs</c>).</summary>
     /// <param name="query">Paging and filters; null for the API's defaults.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -138,9 +138,10 @@ public sealed class HealthCheckTests
         var client = provider.GetRequiredService<ScrapeDoClient>();
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
 
-        // One long task takes the only slot.
+        // One long task takes the only slot; the next check is past ReuseResultFor, so it asks again.
         await client.CreateJobAsync(new CreateJobRequest { Targets = ["https://site.example/slow"] }, TestTimeout.Token());
         Assert.Equal(0, (await client.GetAccountAsync(TestTimeout.Token())).FreeConcurrency);
+        clock.Advance(new ScrapeDoHealthCheckOptions().ReuseResultFor);
 
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
         clock.Advance(TimeSpan.FromMinutes(4));
@@ -150,5 +151,104 @@ public sealed class HealthCheckTests
 
         Assert.Equal(HealthStatus.Degraded, entry.Status);
         Assert.Contains("No async slot has been free for 300 s", entry.Description);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(20)]
+    public async Task Failing_probes_do_not_spend_the_retries_of_the_apps_own_calls(int probes)
+    {
+        // Found by a review (session 21): each probe retried through the client's budget, so after 20 probes through a
+        // /me outage the application's own call got no retry for one transient 503.
+        int jobCalls = 0;
+        var server = new AnsweringHandler(request => request.RequestUri!.AbsolutePath.EndsWith("/me", StringComparison.Ordinal)
+            ? (HttpStatusCode.ServiceUnavailable, """{"Error":"down","Code":503}""")
+            : Interlocked.Increment(ref jobCalls) == 1 ? (HttpStatusCode.ServiceUnavailable, """{"Error":"blip","Code":503}""") : (HttpStatusCode.OK, """{"JobID":"j1","Status":"pending"}"""));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using ServiceProvider provider = FakeServerServices(server, clock, retry: new ScrapeDoRetryOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero });
+
+        for (int i = 0; i < probes; i++)
+        {
+            Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(provider)).Status);
+            clock.Advance(TimeSpan.FromSeconds(10)); // a readiness probe every 10 s
+        }
+
+        JobDetails job = await provider.GetRequiredService<ScrapeDoClient>().GetJobAsync("j1", TestTimeout.Token());
+
+        Assert.Equal("j1", job.JobId);
+        Assert.Equal(probes, server.Calls("/api/v1/me"));
+    }
+
+    [Fact]
+    public async Task Checks_close_together_share_one_api_call_and_a_failure_is_reused_too()
+    {
+        // Found by a review (session 21): 32 requests to an open /healthz made 32 token-bearing calls, each counted
+        // against the account's rate limit.
+        bool down = false;
+        var server = new AnsweringHandler(_ => Volatile.Read(ref down)
+            ? (HttpStatusCode.ServiceUnavailable, """{"Error":"down","Code":503}""")
+            : (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using ServiceProvider provider = FakeServerServices(server, clock);
+        var health = provider.GetRequiredService<HealthCheckService>();
+
+        HealthReport[] reports = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => health.CheckHealthAsync(TestTimeout.Token())));
+        Assert.All(reports, r => Assert.Equal(HealthStatus.Healthy, r.Status));
+        Assert.Equal(1, server.Calls("/api/v1/me"));
+
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
+        Assert.Equal(1, server.Calls("/api/v1/me"));
+
+        Volatile.Write(ref down, true);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(provider)).Status);
+        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(provider)).Status);
+        Assert.Equal(2, server.Calls("/api/v1/me"));
+    }
+
+    [Fact]
+    public async Task A_reuse_window_of_zero_asks_every_time_and_a_negative_one_is_refused()
+    {
+        var server = new AnsweringHandler(_ => (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        await using ServiceProvider provider = FakeServerServices(server, new FakeTimeProvider(DateTimeOffset.UtcNow), o => o.ReuseResultFor = TimeSpan.Zero);
+
+        await CheckAsync(provider);
+        await CheckAsync(provider);
+
+        Assert.Equal(2, server.Calls("/api/v1/me"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddHealthChecks().AddScrapeDo(configure: o => o.ReuseResultFor = TimeSpan.FromSeconds(-1)));
+    }
+
+    private static ServiceProvider FakeServerServices(AnsweringHandler server, TimeProvider clock, Action<ScrapeDoHealthCheckOptions>? configure = null, ScrapeDoRetryOptions? retry = null)
+    {
+        var services = new ServiceCollection();
+        services.AddScrapeDo(o =>
+        {
+            o.Token = "health-test-token-0123456789";
+            o.BaseAddress = new Uri("https://api.example/");
+            o.AttemptTimeout = Timeout.InfiniteTimeSpan;
+            o.TimeProvider = clock;
+            o.Retry = retry ?? new ScrapeDoRetryOptions();
+        }).ConfigurePrimaryHttpMessageHandler(() => server);
+        services.AddHealthChecks().AddScrapeDo(configure: configure);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>The server: answers each request with <c>answer</c> and counts requests by path.</summary>
+    private sealed class AnsweringHandler(Func<HttpRequestMessage, (HttpStatusCode Status, string Body)> answer) : HttpMessageHandler
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _calls = new();
+
+        public int Calls(string path) => _calls.TryGetValue(path, out int n) ? n : 0;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            // A moment of latency, so checks started together overlap as they would against a real server.
+            await Task.Delay(20, cancellationToken);
+            _calls.AddOrUpdate(request.RequestUri!.AbsolutePath, 1, (_, n) => n + 1);
+            (HttpStatusCode status, string body) = answer(request);
+            return new HttpResponseMessage(status) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        }
     }
 }

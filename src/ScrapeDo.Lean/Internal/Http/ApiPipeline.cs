@@ -12,7 +12,9 @@ using Microsoft.Extensions.ObjectPool;
 namespace ScrapeDo.Lean.Internal.Http;
 
 /// <summary>One API call: what it is, where it goes, and what it is about.</summary>
-internal readonly record struct ApiCall(ScrapeDoOperation Operation, HttpMethod Method, Uri Uri, string? JobId = null, string? TaskId = null)
+// SingleAttempt: sent once, never retried, and kept out of the retry budget both ways (a health probe: its failures
+// must not spend the retries of the application's own calls, nor its successes refill them).
+internal readonly record struct ApiCall(ScrapeDoOperation Operation, HttpMethod Method, Uri Uri, string? JobId = null, string? TaskId = null, bool SingleAttempt = false)
 {
     public bool IsCreate => Operation == ScrapeDoOperation.CreateJob;
 }
@@ -168,7 +170,11 @@ internal sealed class ApiPipeline : IDisposable
                     if (response.IsSuccessStatusCode)
                     {
                         T value = await ReadBodyAsync(response, typeInfo, attemptCts.Token).ConfigureAwait(false);
-                        _budget.RecordSuccess();
+                        if (!call.SingleAttempt)
+                        {
+                            _budget.RecordSuccess();
+                        }
+
                         return value;
                     }
 
@@ -245,7 +251,7 @@ internal sealed class ApiPipeline : IDisposable
                 Interlocked.Increment(ref _transientFailures);
             }
 
-            if (!retryable || attempt >= _retry.MaxAttempts || !TryGetDelay(attempt, retryAfter, out TimeSpan delay) || !_budget.TryWithdraw())
+            if (!retryable || call.SingleAttempt || attempt >= _retry.MaxAttempts || !TryGetDelay(attempt, retryAfter, out TimeSpan delay) || !_budget.TryWithdraw())
             {
                 if (failure.CreateOutcomeUnknown)
                 {
