@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace ScrapeDo.Lean.AspNetCore;
 
 /// <summary>Maps a Scrape.do webhook endpoint onto an ASP.NET Core app.</summary>
-/// <remarks>Refused deliveries are logged as event 1201 <c>WebhookRefused</c> (Warning), never with the secret.</remarks>
+/// <remarks>Refused deliveries are logged as event 1201 <c>WebhookRefused</c> (Warning) at most once a minute per
+/// endpoint, the others as 1202 <c>WebhookRefusedAgain</c> (Debug), never with the secret.</remarks>
 public static class ScrapeDoWebhookEndpoints
 {
     /// <summary>
@@ -26,6 +27,7 @@ public static class ScrapeDoWebhookEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(receiver);
+        var refusals = new RefusalLog(endpoints.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
         // A RequestDelegate (no parameter binding) keeps the endpoint free of reflection, so it is AOT-safe.
         return endpoints.MapPost(pattern, async context =>
         {
@@ -44,7 +46,7 @@ public static class ScrapeDoWebhookEndpoints
             if (receipt.Verdict != WebhookVerdict.Accepted && context.RequestServices.GetService<ILoggerFactory>() is { } loggers)
             {
                 // Only refusals are logged: an accepted delivery is the normal path.
-                WebhookLog.Refused(loggers.CreateLogger(WebhookLog.Category), receipt.Verdict, receipt.Problem ?? "no detail", pattern);
+                refusals.Refused(loggers.CreateLogger(WebhookLog.Category), receipt.Verdict, receipt.Problem ?? "no detail", pattern);
             }
         });
     }
@@ -56,6 +58,50 @@ internal static partial class WebhookLog
     public const string Category = "ScrapeDo.Lean.AspNetCore.Webhook";
 
     [LoggerMessage(EventId = 1201, EventName = "WebhookRefused", Level = LogLevel.Warning,
+        Message = "Refused a Scrape.do webhook delivery at {Route}: {Verdict} ({Problem}); {QuietRefusals} refused since the last such warning were logged at Debug (event 1202)")]
+    public static partial void Refused(ILogger logger, WebhookVerdict verdict, string problem, string route, int quietRefusals);
+
+    [LoggerMessage(EventId = 1202, EventName = "WebhookRefusedAgain", Level = LogLevel.Debug,
         Message = "Refused a Scrape.do webhook delivery at {Route}: {Verdict} ({Problem})")]
-    public static partial void Refused(ILogger logger, WebhookVerdict verdict, string problem, string route);
+    public static partial void RefusedAgain(ILogger logger, WebhookVerdict verdict, string problem, string route);
+}
+
+/// <summary>
+/// The refusals of one webhook endpoint in the log: the first of each minute as a Warning (1201, with how many went to
+/// Debug since the one before), the others at Debug (1202). A forged request costs its sender nothing, so a Warning
+/// each would let anyone who finds the URL flood the logs (a review sent 200 and got 200 Warnings).
+/// </summary>
+internal sealed class RefusalLog(TimeProvider time)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private readonly Lock _gate = new();
+    private long? _warnedAt;
+    private int _quiet;
+
+    public void Refused(ILogger logger, WebhookVerdict verdict, string problem, string route)
+    {
+        int quietBefore;
+        lock (_gate)
+        {
+            long now = time.GetTimestamp();
+            if (_warnedAt is { } warnedAt && time.GetElapsedTime(warnedAt, now) < Window)
+            {
+                _quiet++;
+                quietBefore = -1;
+            }
+            else
+            {
+                (quietBefore, _quiet, _warnedAt) = (_quiet, 0, now);
+            }
+        }
+
+        if (quietBefore < 0)
+        {
+            WebhookLog.RefusedAgain(logger, verdict, problem, route);
+        }
+        else
+        {
+            WebhookLog.Refused(logger, verdict, problem, route, quietBefore);
+        }
+    }
 }

@@ -71,4 +71,40 @@ public sealed class WebhookLoggingTests
         Assert.Equal(content.Length, task!.Content.Length);
         await app.StopAsync(TestTimeout.Token());
     }
+    [Fact]
+    public async Task A_flood_of_forged_deliveries_makes_one_warning_a_minute_and_the_rest_debug()
+    {
+        // Found by a review (session 21): 200 forged requests wrote 200 Warnings, a log flood for anyone who finds the URL.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var capture = new CapturingLoggerProvider();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders().AddProvider(capture).SetMinimumLevel(LogLevel.Debug);
+        builder.Services.AddSingleton<TimeProvider>(clock);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using WebApplication app = builder.Build();
+        app.MapScrapeDoWebhook("/hook", new ScrapeDoWebhookReceiver(ScrapeDoWebhookReceiver.NewSecret()));
+        await app.StartAsync(TestTimeout.Token());
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+
+        for (int i = 0; i < 200; i++)
+        {
+            using HttpResponseMessage response = await http.PostAsync(address + "/hook", new StringContent("{}"), TestTimeout.Token());
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        using (HttpResponseMessage response = await http.PostAsync(address + "/hook", new StringContent("{}"), TestTimeout.Token()))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        await app.StopAsync(TestTimeout.Token());
+        CapturingLoggerProvider.LogEntry[] warnings = capture.Entries.Where(e => e.EventId.Id == 1201).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.All(warnings, w => Assert.Equal(LogLevel.Warning, w.Level));
+        Assert.Contains("0 refused since the last such warning", warnings[0].Message);
+        Assert.Contains("199 refused since the last such warning", warnings[1].Message);
+        Assert.Equal(199, capture.Entries.Count(e => e.EventId.Id == 1202 && e.Level == LogLevel.Debug));
+    }
 }
