@@ -17,7 +17,8 @@ public static class ScrapeDoWebhookEndpoints
     /// request is answered 401 without reading its body), the body is parsed with the receiver's size limit (400 when
     /// it is not a task), and accepted tasks go to <see cref="ScrapeDoWebhookReceiver.Deliveries"/> (200). The
     /// receiver's <see cref="ScrapeDoWebhookReceiver.MaxBodyBytes"/> replaces the server's own request body limit for
-    /// this endpoint (Kestrel's default is 30 MB), so a large page is not cut off by the server.
+    /// this endpoint (Kestrel's default is 30 MB) on requests that carry the secret, so a large page is not cut off by
+    /// the server; a forged request keeps the server's limit.
     /// </summary>
     /// <param name="endpoints">The app or route group.</param>
     /// <param name="pattern">The route, e.g. <c>/scrapedo/webhook</c>.</param>
@@ -32,8 +33,10 @@ public static class ScrapeDoWebhookEndpoints
         return endpoints.MapPost(pattern, async context =>
         {
             // The receiver's limit is the one that applies, as documented, not the server's default (Kestrel's 30 MB
-            // would refuse a large page mid-read). The secret is still checked before any of the body is read.
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            // would refuse a large page mid-read), but only for a request that has the secret: the server drains an
+            // unread body after the answer up to this limit, and a forged request must not make it read 256 MiB.
+            if (receiver.VerifySecret(context.Request.Headers.TryGetValue(receiver.SecretHeader, out var presented) ? presented.ToString() : null)
+                && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
             {
                 bodySize.MaxRequestBodySize = receiver.MaxBodyBytes;
             }

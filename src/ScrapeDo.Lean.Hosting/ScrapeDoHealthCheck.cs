@@ -28,8 +28,9 @@ public sealed class ScrapeDoHealthCheckOptions
 
 /// <summary>
 /// Calls <c>GET /api/v1/me</c> (through <see cref="AccountProbe"/>): Unhealthy when the token is refused or the API
-/// cannot be reached, Degraded when no async slot has been free for <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/>
-/// or credits are under <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>, Healthy otherwise.
+/// cannot be reached, Degraded when it answers 429, when no async slot has been free for
+/// <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/> or credits are under
+/// <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>, Healthy otherwise.
 /// </summary>
 internal sealed class ScrapeDoHealthCheck(AccountProbe probe, ScrapeDoHealthCheckOptions options, NoFreeSlotTracker tracker) : IHealthCheck
 {
@@ -39,6 +40,13 @@ internal sealed class ScrapeDoHealthCheck(AccountProbe probe, ScrapeDoHealthChec
         if (failure is ScrapeDoApiException refused && (refused.IsUnauthorized || (int)refused.StatusCode == 403))
         {
             return new HealthCheckResult(context.Registration.FailureStatus, $"Scrape.do refused the API token (HTTP {(int)refused.StatusCode}).");
+        }
+
+        if (failure is ScrapeDoApiException { StatusCode: System.Net.HttpStatusCode.TooManyRequests } limited)
+        {
+            // The API answered and took the token: the account is rate limited (or out of credits), which a liveness
+            // probe must not read as a dead service to restart.
+            return HealthCheckResult.Degraded("Scrape.do answered HTTP 429 (rate limited or out of credits).", limited);
         }
 
         if (found is not { } account)

@@ -12,8 +12,10 @@ public static class ScrapeDoHealthChecksBuilderExtensions
     /// <summary>
     /// Adds a check of the Scrape.do account through the registered <see cref="ScrapeDoClient"/> (see
     /// <c>AddScrapeDo</c>): Unhealthy (or <paramref name="failureStatus"/>) when the token is refused or the API is
-    /// unreachable; Degraded when no async slot has been free for <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/>
-    /// or credits are under <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>; Healthy otherwise.
+    /// unreachable; Degraded when it answers 429, when no async slot has been free for
+    /// <see cref="ScrapeDoHealthCheckOptions.NoFreeSlotTolerance"/> or credits are under
+    /// <see cref="ScrapeDoHealthCheckOptions.MinimumCredits"/>; Healthy otherwise. Checks close together share one
+    /// call (<see cref="ScrapeDoHealthCheckOptions.ReuseResultFor"/>), sent once, outside the client's retry budget.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="name">The check's name (default <c>scrapedo</c>).</param>

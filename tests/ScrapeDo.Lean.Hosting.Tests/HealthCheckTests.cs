@@ -208,6 +208,20 @@ public sealed class HealthCheckTests
     }
 
     [Fact]
+    public async Task Degraded_not_unhealthy_when_the_api_answers_429()
+    {
+        // A review's suspicion (session 21): a rate-limited account read as Unhealthy, which a liveness probe restarts.
+        var server = new AnsweringHandler(_ => (HttpStatusCode.TooManyRequests, """{"Error":"slow down","Code":429}"""));
+        await using ServiceProvider provider = FakeServerServices(server, new FakeTimeProvider(DateTimeOffset.UtcNow), retry: new ScrapeDoRetryOptions { MaxAttempts = 1 });
+
+        HealthReportEntry entry = await CheckAsync(provider);
+
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains("HTTP 429", entry.Description);
+        Assert.DoesNotContain("health-test-token", entry.Description + entry.Exception);
+    }
+
+    [Fact]
     public async Task A_reuse_window_of_zero_asks_every_time_and_a_negative_one_is_refused()
     {
         var server = new AnsweringHandler(_ => (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));

@@ -71,6 +71,48 @@ public sealed class WebhookLoggingTests
         Assert.Equal(content.Length, task!.Content.Length);
         await app.StopAsync(TestTimeout.Token());
     }
+
+    [Fact]
+    public async Task Only_a_request_with_the_secret_gets_the_receivers_body_limit()
+    {
+        // Found by a review (session 21): the limit was raised before the secret was checked, and the server drains an
+        // unread body after the answer up to the request's limit, so a forged request could make it read 256 MiB.
+        string secret = ScrapeDoWebhookReceiver.NewSecret();
+        var receiver = new ScrapeDoWebhookReceiver(secret, maxBodyBytes: 40L * 1024 * 1024);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+        await using WebApplication app = builder.Build();
+        var limits = new System.Collections.Concurrent.ConcurrentQueue<long?>();
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            limits.Enqueue(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize);
+        });
+        app.MapScrapeDoWebhook("/hook", receiver);
+        await app.StartAsync(TestTimeout.Token());
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+
+        foreach (string? presented in new[] { null, "not-" + secret, secret })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, address + "/hook") { Content = new StringContent("{}") };
+            if (presented is not null)
+            {
+                request.Headers.Add(ScrapeDoWebhookReceiver.DefaultSecretHeader, presented);
+            }
+
+            using HttpResponseMessage response = await http.SendAsync(request, TestTimeout.Token());
+        }
+
+        await app.StopAsync(TestTimeout.Token());
+        Assert.Equal([1024 * 1024, 1024 * 1024, 40L * 1024 * 1024], limits.ToArray());
+    }
+
     [Fact]
     public async Task A_flood_of_forged_deliveries_makes_one_warning_a_minute_and_the_rest_debug()
     {
