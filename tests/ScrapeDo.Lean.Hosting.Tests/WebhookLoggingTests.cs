@@ -17,13 +17,8 @@ public sealed class WebhookLoggingTests
         string secret = ScrapeDoWebhookReceiver.NewSecret();
         var receiver = new ScrapeDoWebhookReceiver(secret);
         var capture = new CapturingLoggerProvider();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders().AddProvider(capture);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        await using WebApplication app = builder.Build();
-        app.MapScrapeDoWebhook("/hook", receiver);
-        await app.StartAsync(TestTimeout.Token());
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        (WebApplication app, string address) = await StartAsync(receiver, capture);
+        await using WebApplication stop = app;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         using var forged = new HttpRequestMessage(HttpMethod.Post, address + "/hook") { Content = new StringContent("{}") };
@@ -44,18 +39,9 @@ public sealed class WebhookLoggingTests
     {
         string secret = ScrapeDoWebhookReceiver.NewSecret();
         var receiver = new ScrapeDoWebhookReceiver(secret, maxBodyBytes: 40L * 1024 * 1024);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
         // A small server limit stands in for Kestrel's 30 MB default, so the test sends 2 MB rather than 31.
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(IPAddress.Loopback, 0);
-            k.Limits.MaxRequestBodySize = 1024 * 1024;
-        });
-        await using WebApplication app = builder.Build();
-        app.MapScrapeDoWebhook("/hook", receiver);
-        await app.StartAsync(TestTimeout.Token());
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        (WebApplication app, string address) = await StartAsync(receiver, serverBodyLimit: 1024 * 1024);
+        await using WebApplication stop = app;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         string content = new('x', 2 * 1024 * 1024);
@@ -79,23 +65,13 @@ public sealed class WebhookLoggingTests
         // unread body after the answer up to the request's limit, so a forged request could make it read 256 MiB.
         string secret = ScrapeDoWebhookReceiver.NewSecret();
         var receiver = new ScrapeDoWebhookReceiver(secret, maxBodyBytes: 40L * 1024 * 1024);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(IPAddress.Loopback, 0);
-            k.Limits.MaxRequestBodySize = 1024 * 1024;
-        });
-        await using WebApplication app = builder.Build();
         var limits = new System.Collections.Concurrent.ConcurrentQueue<long?>();
-        app.Use(async (context, next) =>
+        (WebApplication app, string address) = await StartAsync(receiver, serverBodyLimit: 1024 * 1024, beforeEndpoint: app => app.Use(async (context, next) =>
         {
             await next(context);
             limits.Enqueue(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize);
-        });
-        app.MapScrapeDoWebhook("/hook", receiver);
-        await app.StartAsync(TestTimeout.Token());
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        }));
+        await using WebApplication stop = app;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         foreach (string? presented in new[] { null, "not-" + secret, secret })
@@ -119,14 +95,8 @@ public sealed class WebhookLoggingTests
         // Found by a review (session 21): 200 forged requests wrote 200 Warnings, a log flood for anyone who finds the URL.
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var capture = new CapturingLoggerProvider();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders().AddProvider(capture).SetMinimumLevel(LogLevel.Debug);
-        builder.Services.AddSingleton<TimeProvider>(clock);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        await using WebApplication app = builder.Build();
-        app.MapScrapeDoWebhook("/hook", new ScrapeDoWebhookReceiver(ScrapeDoWebhookReceiver.NewSecret()));
-        await app.StartAsync(TestTimeout.Token());
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        (WebApplication app, string address) = await StartAsync(new ScrapeDoWebhookReceiver(ScrapeDoWebhookReceiver.NewSecret()), capture, clock: clock);
+        await using WebApplication stop = app;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         for (int i = 0; i < 200; i++)
@@ -148,5 +118,36 @@ public sealed class WebhookLoggingTests
         Assert.Contains("0 refused since the last such warning", warnings[0].Message);
         Assert.Contains("199 refused since the last such warning", warnings[1].Message);
         Assert.Equal(199, capture.Entries.Count(e => e.EventId.Id == 1202 && e.Level == LogLevel.Debug));
+    }
+    /// <summary>A loopback app with the webhook at <c>/hook</c>, started; logs go to <paramref name="capture"/> (from
+    /// Debug up) or nowhere.</summary>
+    private static async Task<(WebApplication App, string Address)> StartAsync(ScrapeDoWebhookReceiver receiver, CapturingLoggerProvider? capture = null,
+        long? serverBodyLimit = null, Action<WebApplication>? beforeEndpoint = null, TimeProvider? clock = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (capture is not null)
+        {
+            builder.Logging.AddProvider(capture).SetMinimumLevel(LogLevel.Debug);
+        }
+
+        if (clock is not null)
+        {
+            builder.Services.AddSingleton(clock);
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            if (serverBodyLimit is { } limit)
+            {
+                k.Limits.MaxRequestBodySize = limit;
+            }
+        });
+        WebApplication app = builder.Build();
+        beforeEndpoint?.Invoke(app);
+        app.MapScrapeDoWebhook("/hook", receiver);
+        await app.StartAsync(TestTimeout.Token());
+        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 }
