@@ -7,7 +7,9 @@ namespace ScrapeDo.Lean.Cli;
 /// <param name="OpenStdout">Opens standard output as a stream, for JSONL records.</param>
 /// <param name="ErrorIsTerminal">Whether live progress can be drawn on <paramref name="Error"/>.</param>
 /// <param name="InputIsTerminal">Whether standard input is a terminal (nothing piped in): reading it would wait for typing.</param>
-internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream> OpenStdin, Func<Stream> OpenStdout, bool ErrorIsTerminal, bool InputIsTerminal = false)
+/// <param name="StdinFile">The file standard input is redirected from, when it is one and the system says
+/// (<see cref="CliValidation.StandardInputFile"/>); null when unknown.</param>
+internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream> OpenStdin, Func<Stream> OpenStdout, bool ErrorIsTerminal, bool InputIsTerminal = false, Func<string?>? StdinFile = null)
 {
     // The shared rule of `run` and `job create` for standard input: with no input argument it is read only when something
     // is piped in, since a terminal would wait silently for typing; '-' reads it even from a terminal, after saying so.

@@ -217,10 +217,80 @@ internal static class CliValidation
 
     /// <summary>
     /// Whether two paths name the same file: the same full path once a symbolic link to the file is followed
-    /// (case-insensitively where the file system usually is). Hard links and linked folders are not detected.
+    /// (case-insensitively where the file system usually is), or, for two existing files, one file under two names (a
+    /// hard link), which no path comparison can see (<see cref="OneFileUnderTwoNames"/>).
     /// </summary>
     public static bool SameFile(string a, string b) =>
-        string.Equals(Resolve(a), Resolve(b), OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        string.Equals(Resolve(a), Resolve(b), OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
+        || OneFileUnderTwoNames(a, b);
+
+    /// <summary>
+    /// The file standard input reads, where the system says (Linux: <c>/proc/self/fd/0</c>), or null (a pipe, a
+    /// terminal, another system): <c>scrapedo run - -o x &lt; x</c> would otherwise empty its own input.
+    /// </summary>
+    public static string? StandardInputFile()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            // A pipe or socket reads as "pipe:[N]", a terminal or /dev/null as a device: only a regular file can be named.
+            return File.ResolveLinkTarget("/proc/self/fd/0", returnFinalTarget: false)?.FullName is { } target
+                && !target.StartsWith("/dev/", StringComparison.Ordinal) && !target.StartsWith("/proc/", StringComparison.Ordinal) && File.Exists(target)
+                ? target
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether two existing files are one file: while <paramref name="a"/> is held open for reading, an exclusive open
+    /// of <paramref name="b"/> fails only when it is the same file (the runtime takes a shared lock for the first
+    /// and an exclusive one for the second: <c>flock</c> on Unix, share modes on Windows). An open that is refused
+    /// already before <paramref name="a"/> is held (another program locks <paramref name="b"/>), or a runtime that
+    /// takes no locks (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>), says nothing either way: false.
+    /// </summary>
+    private static bool OneFileUnderTwoNames(string a, string b)
+    {
+        if (!File.Exists(a) || !File.Exists(b) || !OpensExclusively(b))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var held = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            return !OpensExclusively(b);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static bool OpensExclusively(string path)
+    {
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, bufferSize: 1);
+            return true;
+        }
+        catch (IOException ex) when (ex.GetType() == typeof(IOException))
+        {
+            // The plain IOException of a sharing violation (its subclasses are path problems).
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
 
     private static string Resolve(string path)
     {

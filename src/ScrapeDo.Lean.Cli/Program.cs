@@ -13,7 +13,7 @@ using var interrupt = new CancellationTokenSource();
 using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => OnSignal(context, terminate: false));
 using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => OnSignal(context, terminate: true));
 
-return ExitCodes.ForProcess(await CliApp.RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, CliConsole.OpenStandardOutput, !Console.IsErrorRedirected, !Console.IsInputRedirected), interrupt.Token));
+return ExitCodes.ForProcess(await CliApp.RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, CliConsole.OpenStandardOutput, !Console.IsErrorRedirected, !Console.IsInputRedirected, CliValidation.StandardInputFile), interrupt.Token));
 
 void OnSignal(PosixSignalContext context, bool terminate)
 {

@@ -92,15 +92,17 @@ internal sealed class RunCommand
         }
 
         // Opening --output truncates it and a new journal is written over: naming the input (or each other) would
-        // destroy the targets or the run's record before a single line was read.
-        if (output is not null && input != "-" && CliValidation.SameFile(output, input))
+        // destroy the targets or the run's record before a single line was read. Standard input redirected from a
+        // file is that file.
+        string? inputFile = input != "-" ? input : _console.StdinFile?.Invoke();
+        if (output is not null && inputFile is not null && CliValidation.SameFile(output, inputFile))
         {
-            throw new CliException($"--output '{output}' is the input file: writing the records would erase the targets. Write them to another file.");
+            throw new CliException($"--output '{output}' is the input file{(input == "-" ? " (standard input reads it)" : "")}: writing the records would erase the targets. Write them to another file.");
         }
 
-        if (journal is not null && input != "-" && CliValidation.SameFile(journal, input))
+        if (journal is not null && inputFile is not null && CliValidation.SameFile(journal, inputFile))
         {
-            throw new CliException($"--journal '{journal}' is the input file. Give the journal its own file.");
+            throw new CliException($"--journal '{journal}' is the input file{(input == "-" ? " (standard input reads it)" : "")}. Give the journal its own file.");
         }
 
         if (journal is not null && output is not null && CliValidation.SameFile(journal, output))

@@ -505,6 +505,57 @@ public sealed class CliTests : IDisposable
         Assert.False(System.IO.File.Exists(other));
     }
 
+    [Fact]
+    public async Task Output_or_journal_that_is_the_input_under_another_name_is_refused_and_the_input_kept()
+    {
+        // Found by a new-user walkthrough (session 21): a hard link to the input as --output (or --journal), and standard
+        // input redirected from the --output file, passed the path comparison; the run emptied the input and exited 0
+        // with "the input holds no targets".
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        string content = "https://a.example/\nhttps://b.example/\n";
+        string input = File("urls.txt", content);
+        string hardLink = Path.Combine(_dir, "hard.txt");
+        string other = Path.Combine(_dir, "other.jsonl");
+        using (Process ln = Process.Start("ln", [input, hardLink]))
+        {
+            await ln.WaitForExitAsync(Support.Timeout());
+            Assert.Equal(0, ln.ExitCode);
+        }
+
+        CliResult outputLinked = await RunCliAsync("run", input, "-o", hardLink, "--emulate");
+        CliResult journalLinked = await RunCliAsync("run", input, "-o", other, "--journal", hardLink, "--emulate");
+        CliResult stdinIsOutput = await CliHarness.RunWithStdinFromFileAsync(input, content, "run", "-", "-o", hardLink, "--emulate");
+
+        // The real process, its standard input redirected from the file by the shell, as the walkthrough ran it.
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { "-c", "exec dotnet \"$0\" run - -o \"$1\" --emulate < \"$1\"", Path.Combine(AppContext.BaseDirectory, "scrapedo.dll"), input })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process child = Process.Start(start)!;
+        Task<string> childError = child.StandardError.ReadToEndAsync();
+        await child.StandardOutput.ReadToEndAsync();
+        await child.WaitForExitAsync(Support.Timeout(120));
+
+        foreach (CliResult r in new[] { outputLinked, journalLinked, stdinIsOutput })
+        {
+            Assert.Equal(ExitCodes.Fatal, r.ExitCode);
+            Assert.Contains("is the input file", r.Error);
+        }
+
+        Assert.Contains("--journal", journalLinked.Error);
+        Assert.Contains("standard input reads it", stdinIsOutput.Error);
+        Assert.Equal(ExitCodes.Fatal, child.ExitCode);
+        Assert.Contains("is the input file (standard input reads it)", await childError);
+        Assert.Equal(content, System.IO.File.ReadAllText(input));
+        Assert.False(System.IO.File.Exists(other));
+    }
+
     /// <summary>Starts the CLI as its own process (signals need one), stderr read to the end in the background.</summary>
     private static (Process Child, Task<string> Stderr) StartCli(IEnumerable<string> args)
     {
