@@ -105,7 +105,7 @@ internal sealed class CostOptions
     }
 
     /// <summary>Prints the credit lines of the summary; returns exit code 3 when the run stopped for credits, else null.</summary>
-    public int? Report(CliConsole console, bool quiet, bool resumable, long? maxCredits)
+    public int? Report(CliConsole console, bool quiet, bool resumable, long? maxCredits, bool emulated = false)
     {
         CreditUsage u = Usage;
         ReportSpent(console, quiet);
@@ -118,6 +118,7 @@ internal sealed class CostOptions
         long needed = u.EstimatedSpent + u.EstimatedToFinish;
         string how = resumable
             ? u.StopReason == CreditStop.Budget ? Invariant($"the same command with --resume and --max-credits {needed} or more continues.") : "add credits, then the same command with --resume continues."
+            : emulated ? RunCommand.EmulatorNotResumable
             : "add --journal and --output FILE to make such a run resumable.";
         string why = u.StopReason == CreditStop.Budget
             ? Invariant($"stopped at the credit budget (--max-credits {maxCredits})")

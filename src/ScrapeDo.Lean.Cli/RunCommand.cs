@@ -21,6 +21,9 @@ internal sealed class RunCommand
     private readonly Option<int?> _chunk = CliValidation.Int("--targets-per-job", "Targets per job, 1-1000 (default 1000).", min: 1, max: CreateJobRequest.MaxTargetsPerJob);
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress and no summary on stderr." };
     private readonly Option<bool> _noCancel = new("--no-cancel-on-exit") { Description = "On Ctrl-C leave server jobs running (a later --resume collects them)." };
+    /// <summary>Why a run of the in-process emulator is not resumable, and what is.</summary>
+    internal const string EmulatorNotResumable = "A run of the in-process emulator cannot be resumed (its jobs ended with it); for resumable local runs start 'scrapedo emulator' and point the run at it with --base-url and --token.";
+
     private const string StdinHint = "give a FILE with one URL per line (or JSON params with --plugin), or pipe the lines in (e.g. cat urls.txt | scrapedo run -); '-' also reads what is typed at the terminal.";
     private readonly JobOptions _jobOptions = new();
     private readonly CostOptions _cost = new();
@@ -85,7 +88,11 @@ internal sealed class RunCommand
 
         // Before the resume's own refusal below, which would point a user who already gave --base-url to it.
         Connection.RefuseEmulateWithBaseUrl(parse);
-        if (resume && Connection.WillEmulate(parse, emulateWhenNoToken: true))
+        // The in-process emulator's jobs end with this process: a journal of its run records it, but no resume can
+        // continue it, so no message of such a run may say that one would.
+        bool emulated = Connection.WillEmulate(parse, emulateWhenNoToken: true);
+        bool resumable = journal is not null && !emulated;
+        if (resume && emulated)
         {
             throw new CliException("--resume cannot continue a run of the in-process emulator: its jobs ended with the process that ran them. " +
                 "For resumable local runs start 'scrapedo emulator' and point the run at it with --base-url and --token.");
@@ -293,7 +300,7 @@ internal sealed class RunCommand
                 // Every record the sink did not take is unacknowledged in the journal, so a resume writes it.
                 string what = writer.FailedInContentDir ? $"a file into --content-dir '{contentDir}'" : output is null ? "the records to standard output" : $"--output '{output}'";
                 throw new CliException($"writing {what} failed: {CliValidation.Why(ex.InnerException ?? ex)}"
-                    + (journal is null ? "." : "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed."));
+                    + (resumable ? "; nothing unwritten was acknowledged: the same command with --resume writes it once the cause is fixed." : "."));
             }
             catch (JournalInUseException)
             {
@@ -304,15 +311,17 @@ internal sealed class RunCommand
             {
                 progress.Finish(interrupted: true, connection.Client.RequestsSent);
                 _cost.ReportSpent(_console, quiet);
-                // A journal comes with an --output file (checked at the start), so the run is resumable exactly when it has one.
-                _console.Error.WriteLine(journal is null ? "scrapedo: interrupted."
-                    : "scrapedo: interrupted; the same command with --resume continues the run.");
+                // A journal comes with an --output file (checked at the start), so a run against a server is resumable
+                // exactly when it has one.
+                _console.Error.WriteLine(resumable ? "scrapedo: interrupted; the same command with --resume continues the run."
+                    : journal is not null ? $"scrapedo: interrupted. {EmulatorNotResumable}"
+                    : "scrapedo: interrupted.");
                 return ExitCodes.Interrupted;
             }
         }
 
         progress.Finish(interrupted: false, connection.Client.RequestsSent, stoppedForCredits: _cost.Usage.Stopped);
-        if (_cost.Report(_console, quiet, resumable: journal is not null, maxCredits) is int creditStop)
+        if (_cost.Report(_console, quiet, resumable, maxCredits, emulated) is int creditStop)
         {
             return creditStop;
         }

@@ -556,6 +556,49 @@ public sealed class CliTests : IDisposable
         Assert.False(System.IO.File.Exists(other));
     }
 
+    [Fact]
+    public async Task An_interrupted_journaled_run_suggests_resume_only_when_a_resume_can_continue_it()
+    {
+        // Found by a new-user walkthrough (session 21): a journaled --emulate run said "the same command with --resume
+        // continues the run" at Ctrl-C, and that command then refused (the in-process emulator's jobs ended with it).
+        await using var emulator = await ScrapeDoEmulator.StartAsync(new EmulatorOptions
+        {
+            TaskLatencyMin = TimeSpan.FromSeconds(30),
+            TaskLatencyMax = TimeSpan.FromSeconds(30),
+        });
+        // Enough targets that the in-process emulator is still at work when the first records are written.
+        string input = File("urls.txt", string.Concat(Enumerable.Range(0, 5000).Select(i => $"https://a.example/{i}\n")));
+        string[] server = ["--base-url", emulator.BaseAddress.ToString(), "--token", EmulatorOptions.DefaultToken];
+        string[] emulated = ["--emulate"];
+        var messages = new List<string>();
+        foreach (string[] target in new[] { server, emulated })
+        {
+            string run = Guid.NewGuid().ToString("N");
+            string output = Path.Combine(_dir, run + ".jsonl");
+            string[] args = ["run", input, "-o", output, "--journal", Path.Combine(_dir, run + ".journal"), "-q", .. target];
+            var error = new StringWriter();
+            // Interrupted once the run has written a record, or after 2 s (the server's tasks take 30 s).
+            using var interrupt = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            Task watcher = Task.Run(async () =>
+            {
+                while (!interrupt.IsCancellationRequested && !(System.IO.File.Exists(output) && new FileInfo(output).Length > 0))
+                {
+                    await Task.Delay(5);
+                }
+
+                await interrupt.CancelAsync();
+            });
+            int code = await CliApp.RunAsync(args, new CliConsole(new StringWriter(), error, () => new MemoryStream(), () => new MemoryStream(), ErrorIsTerminal: false), interrupt.Token);
+            await watcher;
+            Assert.True(code == ExitCodes.Interrupted, $"exit {code}: {error}");
+            messages.Add(error.ToString());
+        }
+
+        Assert.Contains("interrupted; the same command with --resume continues the run.", messages[0]);
+        Assert.DoesNotContain("--resume continues", messages[1]);
+        Assert.Contains(RunCommand.EmulatorNotResumable, messages[1]);
+    }
+
     /// <summary>Starts the CLI as its own process (signals need one), stderr read to the end in the background.</summary>
     private static (Process Child, Task<string> Stderr) StartCli(IEnumerable<string> args)
     {
