@@ -216,6 +216,13 @@ internal sealed class RunCommand
         await CliApp.PreflightAsync(connection, cancellationToken).ConfigureAwait(false);
         if (estimate)
         {
+            if (recorded is { } earlier)
+            {
+                // The estimate prices every input line; it cannot tell which of them a resume sends again.
+                _console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"scrapedo: --estimate prices the whole input, not what the resume has left: --journal '{journal}' records {CliValidation.Count(earlier.Delivered, "target")} already delivered, which a resume does not send again."));
+            }
+
             return await CostOptions.EstimateAsync(connection.Client, _console, input, plugin, template, targetsPerJob, maxCredits, creditTable, cancellationToken).ConfigureAwait(false);
         }
 

@@ -67,6 +67,26 @@ public sealed partial class CreditTests : IDisposable
     }
 
     [Fact]
+    public async Task Estimate_with_resume_says_it_prices_the_whole_input_and_how_much_the_journal_delivered()
+    {
+        // Found by a new-user walkthrough (session 21): on a finished run, --estimate --resume printed the fresh run's
+        // figures as if they were what the resume would cost.
+        await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
+        string input = Path.Combine(_dir, "urls.txt");
+        File.WriteAllLines(input, Support.Urls(3));
+        string output = Path.Combine(_dir, "out.jsonl");
+        string journal = Path.Combine(_dir, "run.journal");
+        Assert.Equal(0, (await RunCliAsync(["run", input, "-o", output, "--journal", journal, "-q", .. Connect(emulator)])).ExitCode);
+
+        CliResult estimate = await RunCliAsync(["run", input, "-o", output, "--journal", journal, "--resume", "--estimate", .. Connect(emulator)]);
+
+        Assert.Equal(0, estimate.ExitCode);
+        Assert.Contains($"--estimate prices the whole input, not what the resume has left: --journal '{journal}' records 3 targets already delivered", estimate.Error);
+        Assert.True(estimate.Out.Contains("targets: 3", StringComparison.Ordinal), estimate.Out);
+        Assert.Equal(1, emulator.Counters.Creates);
+    }
+
+    [Fact]
     public async Task Plugin_estimate_prices_by_the_plugin_names_bad_lines_and_equals_the_spend()
     {
         await using ScrapeDoEmulator emulator = await EmulatorWith(credits: 1_000);
