@@ -475,7 +475,8 @@ internal sealed class RunJournal : IAsyncDisposable
                 // job larger than the run's limit, and a cut of nothing or of a negative chunk cannot come from a run.
                 if (c < 0 || n < 1 || n > (_state.ChunkSize ?? int.MaxValue))
                 {
-                    throw new InvalidDataException($"The journal '{_path}' records an impossible cut at line {line} ({n} targets for chunk {c}, in jobs of at most {_state.ChunkSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}); it cannot be resumed safely.");
+                    // A plain message: each number formatted here costs the AOT size probe about 300 bytes.
+                    throw new InvalidDataException($"The journal '{_path}' records an impossible cut at line {line} (a negative job, or a job of no targets or of more than the run's job size); it cannot be resumed safely.");
                 }
 
                 _state.Cut(c, n);
