@@ -28,7 +28,8 @@ public static class ScrapeDoServiceCollectionExtensions
     /// <returns>The builder of the named HTTP client, to add handlers (app-wide <c>ConfigureHttpClientDefaults</c>
     /// handlers are not used: see the remarks of the other overload).</returns>
     /// <remarks>
-    /// Options are validated when the host starts, with the messages of <see cref="ScrapeDoClientOptions.Validate"/>.
+    /// Options are validated when the host starts, with the messages of <see cref="ScrapeDoClientOptions.Validate"/>, and
+    /// so is a registered <see cref="RunOptions"/>, with the runner's.
     /// The token is read like any other secret (for example from the environment variable <c>ScrapeDo__Token</c>) and
     /// is never logged. Register a <see cref="RunOptions"/> singleton to configure the runner. A second call adds its
     /// settings on top of the earlier ones (the options pattern: the last value set wins) and registers nothing new: one
@@ -71,6 +72,8 @@ public static class ScrapeDoServiceCollectionExtensions
     {
         services.AddOptions<ScrapeDoClientOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ScrapeDoClientOptions>, ScrapeDoOptionsValidator>());
+        services.AddOptions<RunOptionsCheck>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RunOptionsCheck>, RunOptionsValidator>());
         services.TryAddSingleton(CreateClient);
         services.TryAddSingleton(sp => new ScrapeDoRunner(sp.GetRequiredService<ScrapeDoClient>(), sp.GetService<RunOptions>()));
 

@@ -142,6 +142,21 @@ public sealed class AddScrapeDoTests
     }
 
     [Fact]
+    public async Task Host_start_fails_on_a_bad_registered_RunOptions_with_the_runners_own_message()
+    {
+        // A review's suspicion (session 21), confirmed: the host started, and the bad value surfaced only when the runner
+        // was first resolved (in a background service, after the host said it had started).
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddScrapeDo(Section(new() { ["ScrapeDo:Token"] = "secret-token-value" }));
+        builder.Services.AddSingleton(new RunOptions { MaxTargetsPerJob = 5000 });
+        using IHost host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestTimeout.Token()));
+
+        Assert.Contains("MaxTargetsPerJob must be 1 to 1000.", ex.Message);
+    }
+
+    [Fact]
     public async Task A_retry_on_429_is_logged_with_reason_and_Retry_After_and_the_token_never_appears()
     {
         const string token = "hosting-secret-token-429";
