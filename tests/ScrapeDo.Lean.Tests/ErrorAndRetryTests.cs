@@ -434,4 +434,33 @@ public class ErrorAndRetryTests
             return false;
         }
     }
+    [Fact]
+    public async Task An_exception_of_the_callers_own_handler_is_a_transport_failure_a_read_retries_and_a_create_does_not()
+    {
+        // A review's suspicion (session 21), confirmed: a resilience handler's own exception (an open circuit, its
+        // timeout) escaped as itself, not as a ScrapeDoException, so the runner took it for a bug and ended the run.
+        int calls = 0;
+        var handler = new DelegateHandler(request => Interlocked.Increment(ref calls) == 1 || request.Method == HttpMethod.Post
+            ? throw new CircuitOpenForTest()
+            : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"JobID":"j1","Status":"pending"}""", System.Text.Encoding.UTF8, "application/json") });
+        using ScrapeDoClient client = TestSupport.Client(handler, retry: new ScrapeDoRetryOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero });
+
+        JobDetails job = await client.GetJobAsync("j1", TestSupport.Timeout());
+        Assert.Equal("j1", job.JobId);
+        Assert.Equal(2, calls);
+
+        var create = await Assert.ThrowsAsync<ScrapeDoTransportException>(() => client.CreateJobAsync(new CreateJobRequest { Targets = ["https://a.example/"] }, TestSupport.Timeout()));
+        Assert.True(create.CreateOutcomeUnknown);
+        Assert.IsType<CircuitOpenForTest>(create.InnerException);
+        Assert.Equal(3, calls);
+    }
+
+    /// <summary>Stands in for a resilience library's rejection (Polly's BrokenCircuitException), which derives from
+    /// neither HttpRequestException nor IOException.</summary>
+    private sealed class CircuitOpenForTest() : Exception("The circuit is now open and is not allowing calls.");
+
+    private sealed class DelegateHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => Task.FromResult(answer(request));
+    }
 }

@@ -211,7 +211,11 @@ internal sealed class ApiPipeline : IDisposable
                     failure = Transport(call, attempt, ex, createOutcomeUnknown: false);
                     retryable = true;
                 }
-                catch (Exception ex) when (ex is HttpRequestException or IOException)
+                // Also what a handler of the caller's throws before any answer on its own terms (a resilience pipeline's
+                // open circuit or its own timeout): a failure of the HTTP stack like a network one. A read is tried
+                // again; a create may have been sent. (A handler's refusal of a setting is the clause further down.)
+                catch (Exception ex) when (ex is HttpRequestException or IOException
+                    || (!answered && ex is not (InvalidOperationException or NotSupportedException or ResponseTooLargeException or OutOfMemoryException)))
                 {
                     failure = Transport(call, attempt, ex, createOutcomeUnknown: call.IsCreate);
                     retryable = !call.IsCreate;
