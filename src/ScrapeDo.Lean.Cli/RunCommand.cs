@@ -127,11 +127,14 @@ internal sealed class RunCommand
             throw new CliException($"--output '{output}' is a folder; give a file for the records (e.g. results.jsonl).");
         }
 
+        // --content-dir is created if missing (before --output is opened), so a file in it does not need it to exist yet.
+        string? contentFolder = parse.GetValue(_contentDir) is { } contentArg ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(contentArg)) : null;
         foreach ((string? path, string flag) in new[] { (journal, "--journal"), (output, "--output") })
         {
             // Said here, before the first request, in the flag's name: the runtime would say "Could not find file"
             // about the folder, or that a file "already exists" where a folder was meant, after the token check.
-            if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } folder && !Directory.Exists(folder))
+            if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } folder && !Directory.Exists(folder)
+                && !string.Equals(folder, contentFolder, StringComparison.Ordinal))
             {
                 throw new CliException(File.Exists(folder)
                     ? $"{flag} '{path}': '{folder}' is a file, not a folder."

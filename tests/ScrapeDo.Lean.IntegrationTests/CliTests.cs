@@ -557,6 +557,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Output_and_journal_may_go_into_the_content_dir_the_run_creates()
+    {
+        // Found by a new-user walkthrough (session 21): "-o cdx/out.jsonl --content-dir cdx" was refused because cdx did
+        // not exist yet, though --content-dir is created when missing.
+        string input = File("urls.txt", "https://a.example/1\nhttps://a.example/2\n");
+        string contents = Path.Combine(_dir, "cdx");
+        string output = Path.Combine(contents, "out.jsonl");
+
+        CliResult result = await RunCliAsync("run", input, "-o", output, "--journal", Path.Combine(contents, "run.journal"), "--content-dir", contents, "--emulate", "-q");
+
+        Assert.True(result.ExitCode is ExitCodes.Success or ExitCodes.SomeFailed, $"exit {result.ExitCode}: {result.Error}");
+        Assert.Equal(2, System.IO.File.ReadAllLines(output).Length);
+        Assert.True(Directory.EnumerateFiles(contents).Count() > 2, "the contents were written beside the records");
+    }
+
+    [Fact]
     public async Task An_interrupted_journaled_run_suggests_resume_only_when_a_resume_can_continue_it()
     {
         // Found by a new-user walkthrough (session 21): a journaled --emulate run said "the same command with --resume
