@@ -254,11 +254,21 @@ internal static class CliValidation
     /// of <paramref name="b"/> fails only when it is the same file (the runtime takes a shared lock for the first
     /// and an exclusive one for the second: <c>flock</c> on Unix, share modes on Windows). An open that is refused
     /// already before <paramref name="a"/> is held (another program locks <paramref name="b"/>), or a runtime that
-    /// takes no locks (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>), says nothing either way: false.
+    /// takes no locks (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>), says nothing either way: false. Files of different
+    /// lengths, and empty ones, are never opened.
     /// </summary>
     private static bool OneFileUnderTwoNames(string a, string b)
     {
-        if (!File.Exists(a) || !File.Exists(b) || !OpensExclusively(b))
+        // Only two files of the same, non-zero length can be one file with something to lose, and only a regular file
+        // has a length: a FIFO, a device or a /proc file reads as 0, and opening a FIFO to read it (the probe below)
+        // would wait for a writer that never comes (a run writing its records into a named pipe would hang).
+        if (!File.Exists(a) || !File.Exists(b))
+        {
+            return false;
+        }
+
+        long length = new FileInfo(a).Length;
+        if (length == 0 || new FileInfo(b).Length != length || !OpensExclusively(b))
         {
             return false;
         }

@@ -557,6 +557,28 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task The_same_file_check_never_opens_a_named_pipe()
+    {
+        // The check opens files to compare them (OneFileUnderTwoNames); opening a FIFO to read it waits for a writer
+        // that never comes, so only regular files of equal, non-zero length are opened.
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        string input = File("urls.txt", "https://a.example/1\n");
+        string fifo = Path.Combine(_dir, "records.fifo");
+        using (Process mkfifo = Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync(Support.Timeout());
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        Assert.False(await Task.Run(() => CliValidation.SameFile(fifo, input)).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.False(await Task.Run(() => CliValidation.SameFile(input, fifo)).WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task Output_and_journal_may_go_into_the_content_dir_the_run_creates()
     {
         // Found by a new-user walkthrough (session 21): "-o cdx/out.jsonl --content-dir cdx" was refused because cdx did
