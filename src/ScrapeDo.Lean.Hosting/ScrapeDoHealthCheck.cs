@@ -36,7 +36,7 @@ internal sealed class ScrapeDoHealthCheck(AccountProbe probe, ScrapeDoHealthChec
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        (AccountInfo? found, ScrapeDoException? failure, DateTimeOffset at) = await probe.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        (AccountInfo? found, ScrapeDoException? failure, DateTimeOffset at, _) = await probe.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (failure is ScrapeDoApiException refused && (refused.IsUnauthorized || (int)refused.StatusCode == 403))
         {
             return new HealthCheckResult(context.Registration.FailureStatus, $"Scrape.do refused the API token (HTTP {(int)refused.StatusCode}).");
@@ -80,19 +80,22 @@ internal sealed class ScrapeDoHealthCheck(AccountProbe probe, ScrapeDoHealthChec
 }
 
 /// <summary>
-/// The account call of one check registration: checks that run while it is under way share it, and its answer (or
-/// failure) serves the checks of the next <see cref="ScrapeDoHealthCheckOptions.ReuseResultFor"/>. Sent once, outside
-/// the client's retry budget (<see cref="ScrapeDoClient.ProbeAccountAsync"/>): probes through an outage must not spend
-/// the retries of the application's own calls. No check's token cancels it, as others may wait on it; the client's
-/// attempt timeout bounds it, and each check's own timeout bounds the wait.
+/// The account call of one check registration and client: checks that run while it is under way share it, and its
+/// answer (or failure) serves the checks of the next <see cref="ScrapeDoHealthCheckOptions.ReuseResultFor"/>, timed on
+/// the monotonic clock (a wall clock set back must not keep an old answer). Sent once, outside the client's retry
+/// budget (<see cref="ScrapeDoClient.ProbeAccountAsync"/>): probes through an outage must not spend the retries of the
+/// application's own calls. No single check's token cancels it, as others may wait on it; it gives up after
+/// <paramref name="callTimeout"/> (the check's own timeout), so a connection that never answers is not shared by every
+/// later check.
 /// </summary>
-internal sealed class AccountProbe(ScrapeDoClient client, TimeSpan reuseFor)
+internal sealed class AccountProbe(ScrapeDoClient client, TimeSpan reuseFor, TimeSpan callTimeout)
 {
     private readonly Lock _gate = new();
     private Task<Result>? _current;
 
-    /// <summary>An answer (<see cref="Account"/>) or a failure, and when it came.</summary>
-    public readonly record struct Result(AccountInfo? Account, ScrapeDoException? Failure, DateTimeOffset At);
+    /// <summary>An answer (<see cref="Account"/>) or a failure, when it came (<see cref="At"/>, for the no-free-slot
+    /// tracker) and its monotonic time stamp (<see cref="Stamp"/>, for the reuse window).</summary>
+    public readonly record struct Result(AccountInfo? Account, ScrapeDoException? Failure, DateTimeOffset At, long Stamp);
 
     /// <summary>The call under way, the last answer while it is fresh, or a new call.</summary>
     public Task<Result> GetAsync()
@@ -100,7 +103,7 @@ internal sealed class AccountProbe(ScrapeDoClient client, TimeSpan reuseFor)
         lock (_gate)
         {
             bool reuse = _current is { } current
-                && (!current.IsCompleted || (current.IsCompletedSuccessfully && client.TimeProvider.GetUtcNow() - current.Result.At < reuseFor));
+                && (!current.IsCompleted || (current.IsCompletedSuccessfully && client.TimeProvider.GetElapsedTime(current.Result.Stamp) < reuseFor));
             if (!reuse)
             {
                 _current = CallAsync();
@@ -114,14 +117,21 @@ internal sealed class AccountProbe(ScrapeDoClient client, TimeSpan reuseFor)
     {
         // Off the caller's thread and lock: the call starts after GetAsync has stored its task.
         await Task.Yield();
+        using var giveUp = new CancellationTokenSource(Timeout.InfiniteTimeSpan, client.TimeProvider);
+        giveUp.CancelAfter(callTimeout);
         try
         {
-            AccountInfo account = await client.ProbeAccountAsync(CancellationToken.None).ConfigureAwait(false);
-            return new Result(account, null, client.TimeProvider.GetUtcNow());
+            AccountInfo account = await client.ProbeAccountAsync(giveUp.Token).ConfigureAwait(false);
+            return new Result(account, null, client.TimeProvider.GetUtcNow(), client.TimeProvider.GetTimestamp());
         }
         catch (ScrapeDoException ex)
         {
-            return new Result(null, ex, client.TimeProvider.GetUtcNow());
+            return new Result(null, ex, client.TimeProvider.GetUtcNow(), client.TimeProvider.GetTimestamp());
+        }
+        catch (OperationCanceledException ex) when (giveUp.IsCancellationRequested)
+        {
+            var late = new ScrapeDoTimeoutException($"Scrape.do GetAccount did not answer within the health check's timeout of {callTimeout.TotalSeconds:0.###} s.", ScrapeDoOperation.GetAccount, callTimeout, null, null, 1, ex);
+            return new Result(null, late, client.TimeProvider.GetUtcNow(), client.TimeProvider.GetTimestamp());
         }
     }
 }

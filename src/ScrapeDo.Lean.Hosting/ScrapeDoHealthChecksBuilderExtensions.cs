@@ -55,18 +55,20 @@ public static class ScrapeDoHealthChecksBuilderExtensions
             throw new ArgumentOutOfRangeException(nameof(configure), options.ReuseResultFor, "ScrapeDoHealthCheckOptions.ReuseResultFor must be zero or more.");
         }
 
-        // One tracker and one probe per registration: "no free slot for N minutes" spans several checks, and checks
-        // close together share one API call. The probe is made with the first check, from the container's client.
+        // One tracker per registration ("no free slot for N minutes" spans several checks), and one probe per
+        // registration and client, so checks close together share one API call: keyed by the client, since two
+        // providers built from one collection (a test host, a rebuilt container) each have their own.
         var tracker = new NoFreeSlotTracker();
-        AccountProbe? probe = null;
+        var probes = new System.Runtime.CompilerServices.ConditionalWeakTable<ScrapeDoClient, AccountProbe>();
+        TimeSpan checkTimeout = timeout ?? DefaultTimeout;
         return builder.Add(new HealthCheckRegistration(
             name,
             sp => new ScrapeDoHealthCheck(
-                LazyInitializer.EnsureInitialized(ref probe, () => new AccountProbe(sp.GetRequiredService<ScrapeDoClient>(), options.ReuseResultFor)),
+                probes.GetValue(sp.GetRequiredService<ScrapeDoClient>(), client => new AccountProbe(client, options.ReuseResultFor, checkTimeout)),
                 options,
                 tracker),
             failureStatus,
             tags,
-            timeout ?? DefaultTimeout));
+            checkTimeout));
     }
 }

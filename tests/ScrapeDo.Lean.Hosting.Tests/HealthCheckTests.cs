@@ -234,6 +234,106 @@ public sealed class HealthCheckTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddHealthChecks().AddScrapeDo(configure: o => o.ReuseResultFor = TimeSpan.FromSeconds(-1)));
     }
 
+    [Fact]
+    public async Task Each_provider_built_from_one_collection_checks_through_its_own_client()
+    {
+        // Found by a review of this session's change: the shared call lived in the registration's closure, so a second
+        // provider built from the same collection checked through the first one's (disposed) client.
+        var server = new AnsweringHandler(_ => (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var services = new ServiceCollection();
+        services.AddScrapeDo(o =>
+        {
+            o.Token = "health-test-token-0123456789";
+            o.BaseAddress = new Uri("https://api.example/");
+        }).ConfigurePrimaryHttpMessageHandler(() => server);
+        services.AddHealthChecks().AddScrapeDo(configure: o => o.ReuseResultFor = TimeSpan.Zero);
+
+        await using (ServiceProvider first = services.BuildServiceProvider())
+        {
+            Assert.Equal(HealthStatus.Healthy, (await CheckAsync(first)).Status);
+        }
+
+        await using ServiceProvider second = services.BuildServiceProvider();
+        HealthReportEntry entry = await CheckAsync(second);
+
+        Assert.True(entry.Status == HealthStatus.Healthy, $"{entry.Status}: {entry.Description} {entry.Exception?.Message}");
+    }
+
+    [Fact]
+    public async Task A_wall_clock_set_back_does_not_keep_an_old_answer()
+    {
+        // Found by a review of this session's change: the reuse window was measured on the wall clock, so a clock set
+        // back an hour served the last answer for the next hour (an API gone down read Healthy).
+        bool down = false;
+        var server = new AnsweringHandler(_ => Volatile.Read(ref down)
+            ? (HttpStatusCode.ServiceUnavailable, """{"Error":"down","Code":503}""")
+            : (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var clock = new SettableWallClock(DateTimeOffset.UtcNow);
+        await using ServiceProvider provider = FakeServerServices(server, clock);
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
+
+        Volatile.Write(ref down, true);
+        clock.WallOffset = TimeSpan.FromHours(-1);
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(provider)).Status);
+        Assert.Equal(2, server.Calls("/api/v1/me"));
+    }
+
+    [Fact]
+    public async Task A_call_that_never_answers_is_given_up_with_the_check_and_not_shared_by_later_checks()
+    {
+        // Found by a review of this session's change: with AttemptTimeout infinite (a documented setting) a hung call
+        // was shared by every later check, each timing out, with no new call though the API answered again.
+        int calls = 0;
+        var server = new HangingFirstHandler(() => Interlocked.Increment(ref calls));
+        var services = new ServiceCollection();
+        services.AddScrapeDo(o =>
+        {
+            o.Token = "health-test-token-0123456789";
+            o.BaseAddress = new Uri("https://api.example/");
+            o.AttemptTimeout = Timeout.InfiniteTimeSpan;
+        }).ConfigurePrimaryHttpMessageHandler(() => server);
+        services.AddHealthChecks().AddScrapeDo(configure: o => o.ReuseResultFor = TimeSpan.Zero, timeout: TimeSpan.FromMilliseconds(500));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(provider)).Status);
+        await Task.Delay(200); // the probe gives up with the check
+
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
+        Assert.Equal(2, Volatile.Read(ref calls));
+    }
+
+    /// <summary>A server whose first answer never comes (a half-open connection: only cancellation ends the wait).</summary>
+    private sealed class HangingFirstHandler(Func<int> count) : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (count() == 1)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StringContent("""{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+        }
+    }
+
+    /// <summary>A fake clock whose wall time can be set apart from its monotonic time (an NTP step, a VM resumed).</summary>
+    private sealed class SettableWallClock(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        public TimeSpan WallOffset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + WallOffset;
+
+        // The monotonic clock does not follow the wall clock's steps (the fake's own reads its wall time).
+        public override long GetTimestamp() => base.GetUtcNow().UtcTicks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    }
+
     private static ServiceProvider FakeServerServices(AnsweringHandler server, TimeProvider clock, Action<ScrapeDoHealthCheckOptions>? configure = null, ScrapeDoRetryOptions? retry = null)
     {
         var services = new ServiceCollection();
