@@ -268,20 +268,35 @@ internal static class CliValidation
         }
 
         long length = new FileInfo(a).Length;
-        if (length == 0 || new FileInfo(b).Length != length || !OpensExclusively(b))
+        if (length == 0 || new FileInfo(b).Length != length)
         {
             return false;
         }
 
-        try
+        // Three times over: another program that opens B between the two probes (another run reading the same input)
+        // would otherwise make two files read as one, and refuse a legitimate run.
+        for (int round = 0; round < 3; round++)
         {
-            using var held = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-            return !OpensExclusively(b);
+            if (!OpensExclusively(b))
+            {
+                return false;
+            }
+
+            try
+            {
+                using var held = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+                if (OpensExclusively(b))
+                {
+                    return false;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
+
+        return true;
     }
 
     private static bool OpensExclusively(string path)
