@@ -185,9 +185,7 @@ public sealed class HealthCheckTests
         // Found by a review (session 21): 32 requests to an open /healthz made 32 token-bearing calls, each counted
         // against the account's rate limit.
         bool down = false;
-        var server = new AnsweringHandler(_ => Volatile.Read(ref down)
-            ? (HttpStatusCode.ServiceUnavailable, """{"Error":"down","Code":503}""")
-            : (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var server = UpUnless(() => Volatile.Read(ref down));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using ServiceProvider provider = FakeServerServices(server, clock);
         var health = provider.GetRequiredService<HealthCheckService>();
@@ -224,7 +222,7 @@ public sealed class HealthCheckTests
     [Fact]
     public async Task A_reuse_window_of_zero_asks_every_time_and_a_negative_one_is_refused()
     {
-        var server = new AnsweringHandler(_ => (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var server = new AnsweringHandler(_ => (HttpStatusCode.OK, Account));
         await using ServiceProvider provider = FakeServerServices(server, new FakeTimeProvider(DateTimeOffset.UtcNow), o => o.ReuseResultFor = TimeSpan.Zero);
 
         await CheckAsync(provider);
@@ -239,7 +237,7 @@ public sealed class HealthCheckTests
     {
         // Found by a review of this session's change: the shared call lived in the registration's closure, so a second
         // provider built from the same collection checked through the first one's (disposed) client.
-        var server = new AnsweringHandler(_ => (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var server = new AnsweringHandler(_ => (HttpStatusCode.OK, Account));
         var services = new ServiceCollection();
         services.AddScrapeDo(o =>
         {
@@ -265,9 +263,7 @@ public sealed class HealthCheckTests
         // Found by a review of this session's change: the reuse window was measured on the wall clock, so a clock set
         // back an hour served the last answer for the next hour (an API gone down read Healthy).
         bool down = false;
-        var server = new AnsweringHandler(_ => Volatile.Read(ref down)
-            ? (HttpStatusCode.ServiceUnavailable, """{"Error":"down","Code":503}""")
-            : (HttpStatusCode.OK, """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}"""));
+        var server = UpUnless(() => Volatile.Read(ref down));
         var clock = new SettableWallClock(DateTimeOffset.UtcNow);
         await using ServiceProvider provider = FakeServerServices(server, clock);
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(provider)).Status);
@@ -316,7 +312,7 @@ public sealed class HealthCheckTests
 
             return new HttpResponseMessage(HttpStatusCode.OK)
             {
-                Content = new StringContent("""{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}""", System.Text.Encoding.UTF8, "application/json"),
+                Content = new StringContent(Account, System.Text.Encoding.UTF8, "application/json"),
             };
         }
     }
@@ -333,6 +329,13 @@ public sealed class HealthCheckTests
 
         public override long TimestampFrequency => TimeSpan.TicksPerSecond;
     }
+
+    private const string Account = """{"ActiveJobs":0,"AvaliableCredits":1000,"FreeConcurrency":5,"TotalConcurrency":5}""";
+
+    /// <summary>A server that answers /me with <see cref="Account"/>, or 503 while <paramref name="down"/> says so.</summary>
+    private static AnsweringHandler UpUnless(Func<bool> down) => new(_ => down()
+        ? (HttpStatusCode.ServiceUnavailable, """{"Error":"down","Code":503}""")
+        : (HttpStatusCode.OK, Account));
 
     private static ServiceProvider FakeServerServices(AnsweringHandler server, TimeProvider clock, Action<ScrapeDoHealthCheckOptions>? configure = null, ScrapeDoRetryOptions? retry = null)
     {
